@@ -1,0 +1,26 @@
+import { Hono } from "hono";
+import type { AppContext, AppEnv } from "./context.ts";
+import { renderError } from "./web/errors.ts";
+import { staticRoutes } from "./web/static.routes.ts";
+import { authenticate } from "./auth/auth.middleware.ts";
+import { VERSION } from "./version.ts";
+import { notFound } from "./errors.ts";
+
+/** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
+export function createApp(ctx: AppContext): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.onError(renderError);
+  app.notFound((c) => renderError(notFound(`Nothing at ${c.req.path}`), c));
+  app.use("*", async (c, next) => {
+    c.set("ctx", ctx);
+    await next();
+  });
+
+  // Open to everyone: health and static assets.
+  app.get("/api/v1/health", (c) => c.json({ ok: true, version: VERSION }));
+  app.route("/", staticRoutes);
+
+  // Everything below needs a signed-in account.
+  app.use("*", authenticate);
+  return app;
+}

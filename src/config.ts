@@ -1,0 +1,166 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { cpus } from "node:os";
+
+/** A rule that runs an action when files matching `glob` are added or changed in a dataset. */
+export interface FileRule {
+  glob: string;
+  /** A built-in action name, e.g. "preview". */
+  action?: string;
+  /** An external command (argv); it gets MATA_DATASET_PATH and the changed files as arguments. */
+  command?: string[];
+  timeoutSeconds: number;
+}
+
+/** Everything `mata` can be configured with, after defaults, file, env and flags are merged. */
+export interface Config {
+  root: string;
+  state: string;
+  host: string;
+  port: number;
+  depth: number;
+  auth: "local" | "pam";
+  /** True when no root was configured: `serve` then seeds the demo root under ./mata-data. */
+  demo: boolean;
+  reconcileMinutes: number;
+  debounceMs: number;
+  /** How long a file's size and mtime must stay unchanged before it is processed. */
+  stableMs: number;
+  jobConcurrency: number;
+  rules: FileRule[];
+  tls?: { cert: string; key: string };
+  kerberos?: { keytab: string; service?: string };
+  /** Write grants to the share as POSIX ACLs. */
+  acls: boolean;
+  configFile?: string;
+}
+
+/** The settings a caller may give as flags (already parsed, as strings). */
+export type ConfigFlags = Partial<Record<"root" | "state" | "listen" | "depth" | "auth" | "config", string>>;
+
+/** Thrown for a bad setting; the message names the setting and where it came from. */
+export class ConfigError extends Error {}
+
+const DEFAULT_RULES: FileRule[] = [
+  { glob: "**/*.{tif,tiff,png,jpg,jpeg,bmp,nii,nii.gz,mhd,nrrd,nhdr,vgi,xtekct,dcm,vol,raw,stl,obj}", action: "preview", timeoutSeconds: 3600 },
+];
+
+/** Merges flags over env over the config file over defaults, and validates the result. */
+export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string | undefined> = process.env, cwd = process.cwd()): Config {
+  const configFile = flags.config ?? env.MATA_CONFIG;
+  const file = configFile ? readConfigFile(path.resolve(cwd, configFile)) : {};
+  const pick = (flag: string | undefined, envName: string, key: string): { value: unknown; from: string } | undefined => {
+    if (flag !== undefined) return { value: flag, from: `--${key}` };
+    if (env[envName] !== undefined && env[envName] !== "") return { value: env[envName], from: envName };
+    if (file[key] !== undefined) return { value: file[key], from: `${configFile}: ${key}` };
+    return undefined;
+  };
+
+  const rootSetting = pick(flags.root, "MATA_ROOT", "root");
+  const stateSetting = pick(flags.state, "MATA_STATE", "state");
+  const demo = rootSetting === undefined;
+  const root = path.resolve(cwd, str(rootSetting, "mata-data/root"));
+  const state = path.resolve(cwd, str(stateSetting, demo ? "mata-data/state" : "mata-data/state"));
+
+  const listen = pick(flags.listen, "MATA_LISTEN", "listen");
+  const { host, port } = parseListen(str(listen, "127.0.0.1:8080"), listen?.from ?? "default");
+
+  const depthS = pick(flags.depth, "MATA_DEPTH", "depth");
+  const depth = int(depthS, 1, 1, 8);
+  const authS = pick(flags.auth, "MATA_AUTH", "auth");
+  const auth = str(authS, "local");
+  if (auth !== "local" && auth !== "pam") throw new ConfigError(`${authS?.from}: auth must be "local" or "pam", got ${JSON.stringify(auth)}`);
+
+  const num = (key: string, envName: string, def: number, min: number, max: number) => int(pick(undefined, envName, key), def, min, max);
+  const rules = file.rules === undefined ? DEFAULT_RULES : parseRules(file.rules, configFile ?? "");
+  const tls = file.tls === undefined ? undefined : parseTls(file.tls, configFile ?? "");
+  const kerberos = file.kerberos === undefined ? undefined : parseKerberos(file.kerberos, configFile ?? "");
+  return {
+    root,
+    state,
+    host,
+    port,
+    depth,
+    auth,
+    demo,
+    reconcileMinutes: num("reconcile_minutes", "MATA_RECONCILE_MINUTES", 60, 0, 10080),
+    debounceMs: num("debounce_ms", "MATA_DEBOUNCE_MS", 500, 0, 600_000),
+    stableMs: num("stable_ms", "MATA_STABLE_MS", 1000, 0, 600_000),
+    jobConcurrency: num("job_concurrency", "MATA_JOB_CONCURRENCY", Math.max(1, cpus().length), 1, 256),
+    rules,
+    tls,
+    kerberos,
+    acls: bool(pick(undefined, "MATA_ACLS", "acls"), true),
+    configFile: configFile ? path.resolve(cwd, configFile) : undefined,
+  };
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`);
+  const text = readFileSync(file, "utf8");
+  try {
+    const parsed = file.endsWith(".json") ? JSON.parse(text) : Bun.TOML.parse(text);
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not a table");
+    return parsed as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(`config file ${file} is not valid ${file.endsWith(".json") ? "JSON" : "TOML"}: ${(e as Error).message}`);
+  }
+}
+
+function str(s: { value: unknown; from: string } | undefined, def: string): string {
+  if (s === undefined) return def;
+  if (typeof s.value !== "string" || s.value.trim() === "") throw new ConfigError(`${s.from}: expected a non-empty string`);
+  return s.value;
+}
+
+function int(s: { value: unknown; from: string } | undefined, def: number, min: number, max: number): number {
+  if (s === undefined) return def;
+  const n = typeof s.value === "number" ? s.value : /^-?\d+$/.test(String(s.value).trim()) ? Number(s.value) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${s.from}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(s.value)}`);
+  return n;
+}
+
+function bool(s: { value: unknown; from: string } | undefined, def: boolean): boolean {
+  if (s === undefined) return def;
+  if (typeof s.value === "boolean") return s.value;
+  const v = String(s.value).toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new ConfigError(`${s.from}: expected true or false, got ${JSON.stringify(s.value)}`);
+}
+
+/** Parses HOST:PORT (IPv6 as [::1]:PORT); port 0 asks the OS for a free one. */
+export function parseListen(value: string, from: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ConfigError(`${from}: listen must be HOST:PORT (e.g. 127.0.0.1:8080), got ${JSON.stringify(value)}`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+function parseRules(v: unknown, from: string): FileRule[] {
+  if (!Array.isArray(v)) throw new ConfigError(`${from}: rules must be a list of tables`);
+  return v.map((r, i) => {
+    const where = `${from}: rules[${i}]`;
+    if (typeof r !== "object" || r === null) throw new ConfigError(`${where} must be a table`);
+    const o = r as Record<string, unknown>;
+    if (typeof o.glob !== "string" || !o.glob) throw new ConfigError(`${where}.glob must be a non-empty string`);
+    const hasAction = typeof o.action === "string" && o.action !== "";
+    const hasCommand = Array.isArray(o.command) && o.command.length > 0 && o.command.every((a) => typeof a === "string");
+    if (hasAction === hasCommand) throw new ConfigError(`${where} needs exactly one of action (a name) or command (a list of strings)`);
+    const timeout = o.timeout_seconds ?? 600;
+    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 86400) throw new ConfigError(`${where}.timeout_seconds must be a whole number from 1 to 86400`);
+    return { glob: o.glob, action: hasAction ? (o.action as string) : undefined, command: hasCommand ? (o.command as string[]) : undefined, timeoutSeconds: timeout };
+  });
+}
+
+function parseTls(v: unknown, from: string): Config["tls"] {
+  const o = v as Record<string, unknown>;
+  if (typeof o?.cert !== "string" || typeof o?.key !== "string") throw new ConfigError(`${from}: tls needs cert and key (file paths)`);
+  return { cert: o.cert, key: o.key };
+}
+
+function parseKerberos(v: unknown, from: string): Config["kerberos"] {
+  const o = v as Record<string, unknown>;
+  if (typeof o?.keytab !== "string") throw new ConfigError(`${from}: kerberos needs keytab (a file path)`);
+  return { keytab: o.keytab, service: typeof o.service === "string" ? o.service : undefined };
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bun
+import { COMMANDS } from "./cli/commands.ts";
+import { parseCommandArgs, UsageError } from "./cli/command.ts";
+import { ConfigError } from "./config.ts";
+import { AppError } from "./errors.ts";
+import { VERSION } from "./version.ts";
+
+function help(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `mata ${VERSION}: research-image curation over a plain SMB share`,
+    "",
+    "Usage: mata COMMAND [options]   (mata COMMAND --help for its options)",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join("\n");
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    console.log(VERSION);
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    console.error(`mata: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  try {
+    const args = parseCommandArgs(cmd, rest);
+    if (args.values.help) {
+      console.log(`${cmd.summary}\n\nUsage: ${cmd.usage}`);
+      return 0;
+    }
+    return await cmd.run(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`mata ${cmd.name}: ${e.message}\n\nUsage: ${cmd.usage}`);
+      return 2;
+    }
+    if (e instanceof ConfigError || e instanceof AppError) {
+      console.error(`mata ${cmd.name}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+if (import.meta.main) {
+  process.exit(await main(process.argv.slice(2)));
+}

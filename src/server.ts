@@ -1,0 +1,46 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { createApp } from "./app.ts";
+import { systemClock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+import { openDatabase } from "./db/database.ts";
+import { log } from "./log.ts";
+
+/** Something started with the server that must be stopped with it. */
+export type Stop = () => Promise<void> | void;
+
+/** Opens the state dir and database for a command; the root must exist. */
+export function openContext(config: Config): AppContext {
+  mkdirSync(config.state, { recursive: true });
+  const db = openDatabase(path.join(config.state, "mata.db"));
+  return { config, db, clock: systemClock };
+}
+
+/**
+ * Starts everything `mata serve` runs (web, watcher, jobs) and returns one function stopping it all.
+ * Background services are started here, in order; each returns its own stop function.
+ */
+export async function startServer(ctx: AppContext): Promise<{ url: string; stop: Stop }> {
+  const stops: Stop[] = [];
+  const app = createApp(ctx);
+  const server = Bun.serve({
+    hostname: ctx.config.host,
+    port: ctx.config.port,
+    fetch: app.fetch,
+    // Large files are streamed; uploads never come through the web (the share is the way in).
+    maxRequestBodySize: 16 * 1024 * 1024,
+    idleTimeout: 120,
+  });
+  stops.push(() => server.stop(true));
+  const host = server.hostname ?? ctx.config.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
+  log.info("serving", { url, root: ctx.config.root, state: ctx.config.state });
+  return {
+    url,
+    stop: async () => {
+      for (const s of stops.reverse()) await s();
+      ctx.db.close();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+// Every static asset is imported as an embedded file, so the compiled executable serves them with no disk or network.
+import appCss from "../../static/app.css" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import appJs from "../../static/app.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import htmx from "../../node_modules/htmx.org/dist/htmx.min.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import visNetwork from "../../node_modules/vis-network/standalone/umd/vis-network.min.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import threeModule from "../../node_modules/three/build/three.module.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import threeCore from "../../node_modules/three/build/three.core.js" with { type: "file" };
+
+/** URL path under /static/ -> embedded file path. Features add their own files here. */
+export const ASSETS: Record<string, string> = {
+  "app.css": appCss,
+  "app.js": appJs,
+  "vendor/htmx.min.js": htmx,
+  "vendor/vis-network.min.js": visNetwork,
+  "vendor/three.module.js": threeModule,
+  "vendor/three.core.js": threeCore,
+};

@@ -1,0 +1,37 @@
+import type { Child } from "hono/jsx";
+import { raw } from "hono/html";
+
+/** The page frame every page shares: header with search, navigation, and embedded assets only. */
+export function Layout(props: { title: string; user?: { name: string; isAdmin: boolean } | null; csrf?: string; children?: Child }) {
+  return (
+    <>
+      {raw("<!DOCTYPE html>")}
+      <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        {props.csrf ? <meta name="csrf-token" content={props.csrf} /> : null}
+        <title>{props.title} · Mata</title>
+        <link rel="icon" href="data:," />
+        <link rel="stylesheet" href="/static/app.css" />
+        <script src="/static/vendor/htmx.min.js" defer></script>
+        <script src="/static/app.js" defer></script>
+      </head>
+      <body>
+        <header class="top">
+          <a class="brand" href="/">Mata</a>
+          <nav>
+            <a href="/datasets">Datasets</a>
+            <a href="/tags">Tags</a>
+          </nav>
+          <form class="search" action="/search" method="get" role="search">
+            <input type="search" name="q" placeholder="Search datasets" aria-label="Search datasets" />
+          </form>
+          {props.user ? <span class="who">{props.user.name}</span> : null}
+        </header>
+        <main id="main">{props.children}</main>
+      </body>
+      </html>
+    </>
+  );
+}
