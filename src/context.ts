@@ -2,11 +2,42 @@ import type { Database } from "bun:sqlite";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 
+/** What the sync engine reports after it committed a change to a dataset's files. */
+export interface ContentChange {
+  datasetId: number;
+  /** The dataset folder, relative to the root. */
+  path: string;
+  /** The dataset's generation after the change. */
+  generation: number;
+  /** Files (relative to the dataset folder) added or modified. */
+  changed: string[];
+  /** Files (relative to the dataset folder) removed. */
+  removed: string[];
+}
+
+/** A dataset folder the reconcile looked at (present, even if unchanged): a chance to repair drift such as ACLs. */
+export interface DatasetSeen {
+  datasetId: number;
+  path: string;
+}
+
+/** Listeners other features attach to the sync engine without it knowing them. */
+export interface AppHooks {
+  contentChanged: ((change: ContentChange) => void)[];
+  datasetSeen: ((seen: DatasetSeen) => void)[];
+}
+
 /** What every feature needs at run time, built once by `serve`/`scan` and by tests. */
 export interface AppContext {
   config: Config;
   db: Database;
   clock: Clock;
+  hooks: AppHooks;
+}
+
+/** Empty hooks for a new context. */
+export function newHooks(): AppHooks {
+  return { contentChanged: [], datasetSeen: [] };
 }
 
 /** The signed-in account a request acts for. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import { createApp } from "./app.ts";
 import { systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
-import type { AppContext } from "./context.ts";
+import { newHooks, type AppContext } from "./context.ts";
 import { openDatabase } from "./db/database.ts";
 import { log } from "./log.ts";
 
@@ -14,7 +14,7 @@ export type Stop = () => Promise<void> | void;
 export function openContext(config: Config): AppContext {
   mkdirSync(config.state, { recursive: true });
   const db = openDatabase(path.join(config.state, "mata.db"));
-  return { config, db, clock: systemClock };
+  return { config, db, clock: systemClock, hooks: newHooks() };
 }
 
 /**

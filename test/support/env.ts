@@ -4,7 +4,7 @@ import path from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { systemClock } from "../../src/clock.ts";
-import type { AppContext } from "../../src/context.ts";
+import { newHooks, type AppContext } from "../../src/context.ts";
 
 /** A temp folder removed by the returned cleanup; 0755 so other local users (smbd, PAM users) can enter it. */
 export function tempDir(prefix = "mata-test-"): { dir: string; cleanup: () => void } {
@@ -26,6 +26,7 @@ export function testContext(overrides: Partial<Config> = {}): AppContext & { dir
     config,
     db,
     clock: systemClock,
+    hooks: newHooks(),
     dir,
     cleanup: () => {
       db.close();

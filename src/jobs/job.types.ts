@@ -1,0 +1,30 @@
+import type { AppContext } from "../context.ts";
+
+/** A job as a handler receives it. */
+export interface JobRecord {
+  id: number;
+  kind: string;
+  datasetId: number | null;
+  /** The dataset generation the job was queued for; a newer generation makes the job stale. */
+  generation: number;
+  payload: unknown;
+  attempts: number;
+}
+
+/** What a running handler may use: the app context, a signal that aborts on cancel, and progress. */
+export interface JobRunContext {
+  ctx: AppContext;
+  signal: AbortSignal;
+  /** Reports progress as a fraction 0..1 (stored for the dataset page and the API). */
+  progress(fraction: number): void;
+}
+
+/** Does one job; throwing fails it with the error's message shown on the dataset page. */
+export type JobHandler = (job: JobRecord, run: JobRunContext) => Promise<void>;
+
+/** A named kind of job; higher priority runs first (analysis before previews). */
+export interface JobKind {
+  name: string;
+  priority: number;
+  handler: JobHandler;
+}

@@ -1,0 +1,33 @@
+/** Voxel types the readers produce; slices come back as the matching typed array. */
+export type DType = "uint8" | "int8" | "uint16" | "int16" | "uint32" | "int32" | "float32" | "float64";
+
+/** One slice of a volume, row-major, width*height samples (single channel). */
+export type SliceData = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+/** A volume or 2D image found in a dataset, readable one z-slice at a time (never whole in memory). */
+export interface VolumeSource {
+  /** "image" for a single 2D picture (depth 1), "volume" otherwise. */
+  kind: "volume" | "image";
+  /** The format that was recognised, e.g. "tiff-stack", "nifti", "nrrd", "dicom-series". */
+  format: string;
+  /** The file that names this volume (header or first slice), relative to the dataset folder. */
+  file: string;
+  /** Every file the volume is read from, relative to the dataset folder. */
+  files: string[];
+  width: number;
+  height: number;
+  depth: number;
+  dtype: DType;
+  /** Voxel size along x, y, z, in `unit`; [1, 1, 1] and unit "px" when the file does not say. */
+  spacing: [number, number, number];
+  unit: string;
+  /** The data range the header declares, when it declares one (used for the display window). */
+  dataRange?: [number, number];
+  /** Reads slice z (0-based); rejects with a clear message on a corrupt or truncated file. */
+  readSlice(z: number, signal?: AbortSignal): Promise<SliceData>;
+  /** Releases open file handles. */
+  close(): Promise<void>;
+}
+
+/** Thrown when a file is recognised but cannot be read; the message is shown on the dataset page. */
+export class VolumeReadError extends Error {}
