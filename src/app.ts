@@ -5,6 +5,7 @@ import { staticRoutes } from "./web/static.routes.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
 import { VERSION } from "./version.ts";
 import { notFound } from "./errors.ts";
+import { datasetsRoutes } from "./datasets/datasets.routes.ts";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -22,5 +23,6 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 
   // Everything below needs a signed-in account.
   app.use("*", authenticate);
+  app.route("/", datasetsRoutes);
   return app;
 }

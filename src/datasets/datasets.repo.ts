@@ -1,0 +1,114 @@
+import type { Database } from "bun:sqlite";
+import type { TagNode } from "../tags/tag.types.ts";
+
+/** A dataset row as the API reads it. */
+export interface DatasetRow {
+  id: number;
+  uid: string;
+  path: string;
+  title: string;
+  description: string;
+  owner: string | null;
+  state: "present" | "missing";
+  version: number;
+  tags_version: number;
+  generation: number;
+  file_count: number;
+  byte_count: number;
+  scan_error: string | null;
+  created_at: number;
+  updated_at: number;
+  missing_since: number | null;
+}
+
+/** A file row as the API lists it. */
+export interface FileRow {
+  path: string;
+  size: number;
+  mtime_ms: number;
+}
+
+export type SortKey = "path" | "title" | "owner" | "size" | "files" | "updated";
+const SORT_SQL: Record<SortKey, string> = {
+  path: "path",
+  title: "title COLLATE NOCASE",
+  owner: "owner",
+  size: "byte_count",
+  files: "file_count",
+  updated: "updated_at",
+};
+
+/** What a dataset list may be narrowed by; every field is optional. */
+export interface ListFilter {
+  /** Substring of path or title (case-insensitive). */
+  q?: string;
+  state?: "present" | "missing";
+  owner?: string;
+  /** Only these ids (from a tag filter); an empty array means none match. */
+  ids?: number[];
+}
+
+/** Reads datasets and their files; writes belong to the sync engine and the metadata services. */
+export function datasetsRepo(db: Database) {
+  const byId = db.query<DatasetRow, [number]>("SELECT * FROM datasets WHERE id = ?");
+  const parents = db.query<{ id: number }, [number]>("SELECT parent_id AS id FROM relations WHERE child_id = ? ORDER BY position, parent_id");
+  const children = db.query<{ id: number }, [number]>("SELECT child_id AS id FROM relations WHERE parent_id = ? ORDER BY child_id");
+  const tagRows = db.query<{ id: number; parent_id: number | null; key: string; value: string }, [number]>(
+    "SELECT id, parent_id, key, value FROM tags WHERE dataset_id = ? ORDER BY parent_id NULLS FIRST, position",
+  );
+  const files = db.query<FileRow, [number, number, number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path LIMIT ? OFFSET ?");
+  const fileByPath = db.query<FileRow, [number, string]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? AND path = ?");
+
+  function where(f: ListFilter): { sql: string; params: (string | number)[] } {
+    const clauses: string[] = [];
+    const params: (string | number)[] = [];
+    if (f.state) {
+      clauses.push("state = ?");
+      params.push(f.state);
+    }
+    if (f.owner) {
+      clauses.push("owner = ?");
+      params.push(f.owner);
+    }
+    if (f.q) {
+      clauses.push("(instr(lower(path), lower(?)) > 0 OR instr(lower(title), lower(?)) > 0)");
+      params.push(f.q, f.q);
+    }
+    if (f.ids) {
+      clauses.push(`id IN (SELECT value FROM json_each(?))`);
+      params.push(JSON.stringify(f.ids));
+    }
+    return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
+  }
+
+  return {
+    get: (id: number) => byId.get(id),
+    parentIds: (id: number) => parents.all(id).map((r) => r.id),
+    childIds: (id: number) => children.all(id).map((r) => r.id),
+
+    /** The tag tree of a dataset, in the order the user chose. */
+    tagTree(id: number): TagNode[] {
+      const nodes = new Map<number, TagNode>();
+      const roots: TagNode[] = [];
+      for (const r of tagRows.all(id)) {
+        const node: TagNode = { key: r.key, value: r.value, children: [] };
+        nodes.set(r.id, node);
+        if (r.parent_id === null) roots.push(node);
+        else nodes.get(r.parent_id)?.children.push(node);
+      }
+      return roots;
+    },
+
+    /** One page of datasets plus the total that match, sorted by an indexed-friendly key. */
+    list(f: ListFilter, sort: SortKey, desc: boolean, limit: number, offset: number): { items: DatasetRow[]; total: number } {
+      const w = where(f);
+      const order = `${SORT_SQL[sort]} ${desc ? "DESC" : "ASC"}, id ${desc ? "DESC" : "ASC"}`;
+      const items = db.query<DatasetRow, (string | number)[]>(`SELECT * FROM datasets ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...w.params, limit, offset);
+      const total = db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM datasets ${w.sql}`).get(...w.params)?.n ?? 0;
+      return { items, total };
+    },
+
+    files: (id: number, limit: number, offset: number) => files.all(id, limit, offset),
+    file: (id: number, path: string) => fileByPath.get(id, path),
+  };
+}

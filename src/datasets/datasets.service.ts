@@ -1,0 +1,88 @@
+import { realpathSync, statSync } from "node:fs";
+import path from "node:path";
+import type { AppContext } from "../context.ts";
+import { badRequest, notFound } from "../errors.ts";
+import { datasetsRepo, type DatasetRow, type ListFilter, type SortKey } from "./datasets.repo.ts";
+
+/** The dataset as `/api/v1/datasets` lists it. */
+export function datasetSummary(d: DatasetRow) {
+  return {
+    id: d.id,
+    path: d.path,
+    title: d.title || lastSegment(d.path),
+    owner: d.owner,
+    state: d.state,
+    files: { count: d.file_count, bytes: d.byte_count },
+    updatedAt: new Date(d.updated_at).toISOString(),
+  };
+}
+
+function lastSegment(p: string): string {
+  return p.slice(p.lastIndexOf("/") + 1);
+}
+
+/** Lists datasets a page at a time. */
+export function listDatasets(ctx: AppContext, f: ListFilter, sort: SortKey, desc: boolean, limit: number, offset: number) {
+  const { items, total } = datasetsRepo(ctx.db).list(f, sort, desc, limit, offset);
+  return { items: items.map(datasetSummary), total };
+}
+
+/** A dataset or a 404 naming the id. */
+export function requireDataset(ctx: AppContext, id: number): DatasetRow {
+  const d = datasetsRepo(ctx.db).get(id);
+  if (!d) throw notFound(`No dataset with id ${id}`);
+  return d;
+}
+
+/** Everything the detail JSON shows about one dataset, except previews (added by the route). */
+export function datasetDetail(ctx: AppContext, id: number) {
+  const repo = datasetsRepo(ctx.db);
+  const d = requireDataset(ctx, id);
+  return {
+    ...datasetSummary(d),
+    uid: d.uid,
+    description: d.description,
+    version: d.version,
+    tagsVersion: d.tags_version,
+    generation: d.generation,
+    scanError: d.scan_error,
+    createdAt: new Date(d.created_at).toISOString(),
+    missingSince: d.missing_since ? new Date(d.missing_since).toISOString() : null,
+    parents: repo.parentIds(id),
+    children: repo.childIds(id),
+    tags: repo.tagTree(id),
+  };
+}
+
+/** The files of a dataset, a page at a time (listing is open to every signed-in account). */
+export function listFiles(ctx: AppContext, id: number, limit: number, offset: number) {
+  const d = requireDataset(ctx, id);
+  const items = datasetsRepo(ctx.db)
+    .files(id, limit, offset)
+    .map((f) => ({ path: f.path, size: f.size, modifiedAt: new Date(f.mtime_ms).toISOString() }));
+  return { items, total: d.file_count };
+}
+
+/**
+ * Resolves a file of a dataset to its absolute path, refusing anything the database does not list
+ * and anything whose real path leaves the dataset folder (a symlink swapped in since the scan).
+ */
+export function resolveDatasetFile(ctx: AppContext, id: number, relPath: string): { abs: string; name: string } {
+  if (relPath === "" || relPath.includes("\0")) throw badRequest("A file path is required");
+  const segments = relPath.split("/");
+  if (segments.some((s) => s === "" || s === "." || s === "..") || relPath.includes("\\")) throw badRequest(`Invalid file path ${JSON.stringify(relPath)}`);
+  const d = requireDataset(ctx, id);
+  if (d.state !== "present") throw notFound(`Dataset ${id} is missing from the share`);
+  if (!datasetsRepo(ctx.db).file(id, relPath)) throw notFound(`No file ${relPath} in dataset ${id}`);
+  const base = path.join(ctx.config.root, d.path);
+  let abs: string;
+  let realBase: string;
+  try {
+    abs = realpathSync(path.join(base, relPath));
+    realBase = realpathSync(base);
+  } catch {
+    throw notFound(`File ${relPath} is no longer on the share`);
+  }
+  if (!abs.startsWith(realBase + path.sep) || !statSync(abs).isFile()) throw notFound(`No file ${relPath} in dataset ${id}`);
+  return { abs, name: path.basename(relPath) };
+}
