@@ -1,9 +1,19 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { openContext, startServer } from "../server.ts";
 import { seedDemoRoot } from "../demo/demo.ts";
 import { log } from "../log.ts";
+import { serverRunning } from "../backup/backup.ts";
+
+/** Writes the pid file that restore and a second `serve` check; refuses a state dir another server holds. */
+function claimStateDir(state: string): () => void {
+  if (serverRunning(state)) throw new ConfigError(`another mata serve is running on state dir ${state} (see ${path.join(state, "mata.pid")})`);
+  const pidFile = path.join(state, "mata.pid");
+  writeFileSync(pidFile, `${process.pid}\n`);
+  return () => rmSync(pidFile, { force: true });
+}
 
 /** `mata serve`: the watcher, the jobs and the web, until SIGINT or SIGTERM. */
 export const serveCommand: Command = {
@@ -19,6 +29,7 @@ export const serveCommand: Command = {
     }
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
     const ctx = openContext(config);
+    const releasePid = claimStateDir(config.state);
     const { url, stop } = await startServer(ctx);
     console.log(`mata: serving ${config.root} at ${url}`);
     await new Promise<void>((resolve) => {
@@ -30,6 +41,7 @@ export const serveCommand: Command = {
       process.once("SIGTERM", onSignal);
     });
     await stop();
+    releasePid();
     return 0;
   },
 };
