@@ -44,8 +44,8 @@ export interface ListFilter {
   q?: string;
   state?: "present" | "missing";
   owner?: string;
-  /** Only these ids (from a tag filter); an empty array means none match. */
-  ids?: number[];
+  /** Tag filters, all of which must hold: a key with a value, or a key with any value. */
+  tags?: { key: string; value?: string }[];
 }
 
 /** Reads datasets and their files; writes belong to the sync engine and the metadata services. */
@@ -74,9 +74,10 @@ export function datasetsRepo(db: Database) {
       clauses.push("(instr(lower(path), lower(?)) > 0 OR instr(lower(title), lower(?)) > 0)");
       params.push(f.q, f.q);
     }
-    if (f.ids) {
-      clauses.push(`id IN (SELECT value FROM json_each(?))`);
-      params.push(JSON.stringify(f.ids));
+    for (const t of f.tags ?? []) {
+      clauses.push(`EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = datasets.id AND key = ?${t.value === undefined ? "" : " AND value = ?"})`);
+      params.push(t.key);
+      if (t.value !== undefined) params.push(t.value);
     }
     return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
   }

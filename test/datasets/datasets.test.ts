@@ -37,6 +37,23 @@ describe("GET /api/v1/datasets", () => {
     expect(body.total).toBe(2);
   });
 
+  test("filters by tags: key=value and key:, all of them", async () => {
+    const { ctx, app } = setup();
+    const a = putDataset(ctx, "a");
+    const b = putDataset(ctx, "b");
+    putDataset(ctx, "c");
+    const tag = ctx.db.query("INSERT INTO tags (dataset_id, parent_id, position, key, value) VALUES (?, NULL, 0, ?, ?)");
+    tag.run(a, "Species", "sheep");
+    tag.run(a, "Organ", "lung");
+    tag.run(b, "Species", "human");
+    const ids = async (qs: string) => ((await (await app.request(`/api/v1/datasets?${qs}`)).json()) as { items: { id: number }[] }).items.map((i) => i.id);
+    expect(await ids("tag=Species=sheep")).toEqual([a]);
+    expect(await ids("tag=Species:")).toEqual([a, b]);
+    expect(await ids("tag=Species&tag=Organ=lung")).toEqual([a]);
+    expect(await ids(`tag=${encodeURIComponent("Species=x' OR 1=1 --")}`)).toEqual([]);
+    expect((await app.request("/api/v1/datasets?tag==sheep")).status).toBe(400);
+  });
+
   test("bad paging parameters are refused with a message naming them", async () => {
     const { app } = setup();
     for (const [q, msg] of [["limit=0", /limit must be from 1/], ["limit=abc", /limit must be a whole number/], ["sort=size;drop", /sort must be one of/], ["state=gone", /state must be one of/]] as const) {
