@@ -6,6 +6,7 @@ import { authenticate } from "./auth/auth.middleware.ts";
 import { VERSION } from "./version.ts";
 import { notFound } from "./errors.ts";
 import { datasetsRoutes } from "./datasets/datasets.routes.ts";
+import { openApiDocument } from "./web/openapi.ts";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -24,5 +25,6 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   // Everything below needs a signed-in account.
   app.use("*", authenticate);
   app.route("/", datasetsRoutes);
+  app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }

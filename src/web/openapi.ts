@@ -1,0 +1,56 @@
+import type { Hono } from "hono";
+import { VERSION } from "../version.ts";
+
+type Op = { summary: string; params?: string[]; body?: string; auth?: false };
+
+/** Summaries of the documented API; a route the app has but this table lacks is still listed, marked undocumented. */
+const DOCS: Record<string, Op> = {
+  "GET /api/v1/health": { summary: "Liveness and version: { ok, version }", auth: false },
+  "GET /api/v1/openapi.json": { summary: "This document" },
+  "GET /api/v1/datasets": { summary: "List datasets: { items, total }", params: ["q", "tag (KEY=VALUE or KEY:, repeatable)", "owner", "state", "sort", "order", "limit", "offset"] },
+  "GET /api/v1/datasets/{id}": { summary: "One dataset with parents, children, tags, file totals and preview state" },
+  "PATCH /api/v1/datasets/{id}": { summary: "Edit title and description; 409 when based on an outdated version", body: "{ title?, description?, version? }" },
+  "PUT /api/v1/datasets/{id}/tags": { summary: "Replace the whole ordered tag tree; 409 when outdated", body: "{ tags: [{ key, value, children }], version? }" },
+  "POST /api/v1/datasets/{id}/tags/import-from-parents": { summary: "Copy the parents' tags whose keys this dataset lacks" },
+  "PUT /api/v1/datasets/{id}/parents": { summary: "Set the datasets this one was derived from; 409 on a cycle", body: "{ parents: [id] }" },
+  "PUT /api/v1/datasets/{id}/access": { summary: "Set viewers and editors (owner and admins only)", body: "{ viewers: [name], editors: [name] }" },
+  "GET /api/v1/datasets/{id}/files": { summary: "File listing: paths, sizes, times (every signed-in account)", params: ["limit", "offset"] },
+  "GET /api/v1/datasets/{id}/files/{path}": { summary: "File content with HTTP Range (read permission)" },
+  "GET /api/v1/datasets/{id}/graph": { summary: "Relation network: { nodes, edges }" },
+  "GET /api/v1/search": { summary: "Search titles, descriptions and tags: { items: [{ id, title, matches }] }", params: ["q"] },
+  "GET /api/v1/tags/cloud": { summary: "Every distinct tag with counts and weights" },
+  "GET /api/v1/tags/suggest": { summary: "Ranked key or value suggestions", params: ["prefix", "key"] },
+};
+
+/** Turns Hono's `:id` and `*` into OpenAPI's `{id}` and `{path}`. */
+function openApiPath(honoPath: string): string {
+  return honoPath.replace(/:(\w+)/g, "{$1}").replace(/\/\*$/, "/{path}");
+}
+
+/** The OpenAPI 3.1 document for every `/api/v1` route the app really has. */
+export function openApiDocument(app: Hono<any>) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of app.routes) {
+    if (!r.path.startsWith("/api/v1/") || r.method === "ALL") continue;
+    const p = openApiPath(r.path);
+    const key = `${r.method} ${p}`;
+    const doc = DOCS[key];
+    const params = [...p.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: m[1] === "id" ? "integer" : "string" } }));
+    for (const q of doc?.params ?? []) params.push({ name: q.split(" ")[0]!, in: "query", required: false, schema: { type: "string" }, description: q } as never);
+    paths[p] ??= {};
+    paths[p]![r.method.toLowerCase()] = {
+      summary: doc?.summary ?? "(undocumented)",
+      parameters: params.length ? params : undefined,
+      requestBody: doc?.body ? { description: doc.body, content: { "application/json": {} } } : undefined,
+      security: doc?.auth === false ? [] : undefined,
+      responses: { default: { description: "JSON; errors are { error: { code, message } }" } },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "Mata", version: VERSION },
+    components: { securitySchemes: { basic: { type: "http", scheme: "basic" }, token: { type: "http", scheme: "bearer" }, session: { type: "apiKey", in: "cookie", name: "mata_session" } } },
+    security: [{ basic: [] }, { token: [] }, { session: [] }],
+    paths,
+  };
+}
