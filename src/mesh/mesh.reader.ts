@@ -1,0 +1,196 @@
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+
+/** Thrown for a mesh file that cannot be read; the message names the file and the problem. */
+export class MeshReadError extends Error {}
+
+/** Receives triangles in batches: 9 floats (three xyz corners) per triangle. */
+export type TriangleSink = (batch: Float32Array, count: number) => void;
+
+const CHUNK = 50 * 32768;
+
+/** The mesh formats Mata previews, by file name. */
+export function meshFormat(file: string): "stl" | "obj" | null {
+  const lower = file.toLowerCase();
+  if (lower.endsWith(".stl")) return "stl";
+  if (lower.endsWith(".obj")) return "obj";
+  return null;
+}
+
+/**
+ * Streams the triangles of an STL (binary or ASCII) or OBJ file in bounded memory.
+ * OBJ keeps one position per vertex (12 bytes) since faces may refer back to any of them.
+ */
+export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSignal): number {
+  const format = meshFormat(file);
+  if (format === "stl") return isBinaryStl(file) ? readBinaryStl(file, sink, signal) : readAsciiStl(file, sink, signal);
+  if (format === "obj") return readObj(file, sink, signal);
+  throw new MeshReadError(`${file}: not an STL or OBJ file`);
+}
+
+function isBinaryStl(file: string): boolean {
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size < 84) {
+      const head = Buffer.alloc(Math.min(size, 84));
+      readSync(fd, head, 0, head.length, 0);
+      if (head.toString("latin1").trimStart().startsWith("solid")) return false;
+      throw new MeshReadError(`${file}: too short to be an STL file (${size} bytes)`);
+    }
+    const head = Buffer.alloc(84);
+    readSync(fd, head, 0, 84, 0);
+    const n = head.readUInt32LE(80);
+    // Many binary STLs start with "solid" too: the exact size decides.
+    if (84 + 50 * n === size) return true;
+    if (head.toString("latin1", 0, 80).trimStart().startsWith("solid")) return false;
+    throw new MeshReadError(`${file}: binary STL header says ${n} triangles (${84 + 50 * n} bytes) but the file has ${size} bytes`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readBinaryStl(file: string, sink: TriangleSink, signal?: AbortSignal): number {
+  const fd = openSync(file, "r");
+  try {
+    const total = (fstatSync(fd).size - 84) / 50;
+    const buf = Buffer.alloc(CHUNK);
+    const out = new Float32Array((CHUNK / 50) * 9);
+    let pos = 84;
+    let done = 0;
+    while (done < total) {
+      signal?.throwIfAborted();
+      const want = Math.min(CHUNK, (total - done) * 50);
+      const got = readSync(fd, buf, 0, want, pos);
+      if (got < want) throw new MeshReadError(`${file}: truncated after ${done} of ${total} triangles`);
+      const n = want / 50;
+      for (let t = 0; t < n; t++) {
+        const base = t * 50 + 12; // skip the stored normal
+        for (let k = 0; k < 9; k++) {
+          const v = buf.readFloatLE(base + k * 4);
+          if (!Number.isFinite(v)) throw new MeshReadError(`${file}: triangle ${done + t} has a coordinate that is not a finite number`);
+          out[t * 9 + k] = v;
+        }
+      }
+      sink(out, n);
+      pos += want;
+      done += n;
+    }
+    return total;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Calls `onLine` for every line of a text file, reading it in chunks. */
+function forEachLine(file: string, onLine: (line: string, no: number) => void, signal?: AbortSignal): void {
+  const fd = openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    let rest = "";
+    let no = 0;
+    let pos = 0;
+    for (;;) {
+      signal?.throwIfAborted();
+      const got = readSync(fd, buf, 0, buf.length, pos);
+      if (got === 0) break;
+      pos += got;
+      const text = rest + buf.toString("latin1", 0, got);
+      const lines = text.split("\n");
+      rest = lines.pop() ?? "";
+      for (const l of lines) onLine(l, ++no);
+      if (rest.length > 1 << 20) throw new MeshReadError(`${file}: line ${no + 1} is longer than 1 MiB; not a text mesh`);
+    }
+    if (rest) onLine(rest, ++no);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readAsciiStl(file: string, sink: TriangleSink, signal?: AbortSignal): number {
+  const out = new Float32Array(4096 * 9);
+  let n = 0;
+  let corner = 0;
+  let total = 0;
+  forEachLine(
+    file,
+    (line, no) => {
+      const t = line.trim();
+      if (!t.startsWith("vertex")) {
+        if (t.startsWith("endfacet") && corner !== 0) throw new MeshReadError(`${file}: line ${no}: a facet with ${corner} vertices (expected 3)`);
+        return;
+      }
+      const parts = t.split(/\s+/);
+      for (let k = 0; k < 3; k++) {
+        const v = Number(parts[k + 1]);
+        if (parts.length !== 4 || !Number.isFinite(v)) throw new MeshReadError(`${file}: line ${no}: malformed vertex "${t.slice(0, 80)}"`);
+        out[n * 9 + corner * 3 + k] = v;
+      }
+      if (++corner === 3) {
+        corner = 0;
+        total++;
+        if (++n === 4096) {
+          sink(out, n);
+          n = 0;
+        }
+      }
+    },
+    signal,
+  );
+  if (corner !== 0) throw new MeshReadError(`${file}: ends inside a facet`);
+  if (n) sink(out, n);
+  if (total === 0) throw new MeshReadError(`${file}: no triangles found`);
+  return total;
+}
+
+function readObj(file: string, sink: TriangleSink, signal?: AbortSignal): number {
+  let verts = new Float32Array(3 * 65536);
+  let nv = 0;
+  const out = new Float32Array(4096 * 9);
+  let n = 0;
+  let total = 0;
+  const corner = (idx: number, slot: number) => {
+    for (let k = 0; k < 3; k++) out[n * 9 + slot * 3 + k] = verts[idx * 3 + k]!;
+  };
+  forEachLine(
+    file,
+    (line, no) => {
+      if (line.startsWith("v ")) {
+        const p = line.trim().split(/\s+/);
+        const x = Number(p[1]), y = Number(p[2]), z = Number(p[3]);
+        if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new MeshReadError(`${file}: line ${no}: malformed vertex`);
+        if (nv * 3 + 3 > verts.length) {
+          const grown = new Float32Array(verts.length * 2);
+          grown.set(verts);
+          verts = grown;
+        }
+        verts[nv * 3] = x;
+        verts[nv * 3 + 1] = y;
+        verts[nv * 3 + 2] = z;
+        nv++;
+      } else if (line.startsWith("f ")) {
+        const refs = line.trim().split(/\s+/).slice(1).map((r) => {
+          const i = parseInt(r, 10);
+          const idx = i < 0 ? nv + i : i - 1;
+          if (!Number.isInteger(i) || i === 0 || idx < 0 || idx >= nv) throw new MeshReadError(`${file}: line ${no}: face refers to vertex ${r}, but only ${nv} are defined before it`);
+          return idx;
+        });
+        if (refs.length < 3) throw new MeshReadError(`${file}: line ${no}: a face needs at least 3 vertices`);
+        // Polygons become a fan of triangles.
+        for (let k = 1; k + 1 < refs.length; k++) {
+          corner(refs[0]!, 0);
+          corner(refs[k]!, 1);
+          corner(refs[k + 1]!, 2);
+          total++;
+          if (++n === 4096) {
+            sink(out, n);
+            n = 0;
+          }
+        }
+      }
+    },
+    signal,
+  );
+  if (n) sink(out, n);
+  if (total === 0) throw new MeshReadError(`${file}: no faces found`);
+  return total;
+}
