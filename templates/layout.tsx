@@ -1,6 +1,9 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
 
+// Page modules import "three" and its addons by name; every file is embedded and served under /static/vendor/.
+const IMPORT_MAP = JSON.stringify({ imports: { three: "/static/vendor/three.module.js", "three/addons/": "/static/vendor/three/addons/" } });
+
 /** The page frame every page shares: header with search, navigation, and embedded assets only. */
 export function Layout(props: { title: string; user?: { name: string; isAdmin: boolean } | null; csrf?: string; children?: Child }) {
   return (
@@ -14,6 +17,7 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
         <title>{props.title} · Mata</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/static/app.css" />
+        <script type="importmap" dangerouslySetInnerHTML={{ __html: IMPORT_MAP }}></script>
         <script src="/static/vendor/htmx.min.js" defer></script>
         <script src="/static/app.js" defer></script>
       </head>

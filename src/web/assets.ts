@@ -11,6 +11,19 @@ import threeModule from "../../node_modules/three/build/three.module.js" with { 
 // @ts-ignore: a JavaScript file embedded as a path
 import threeCore from "../../node_modules/three/build/three.core.js" with { type: "file" };
 
+// @ts-ignore: a JavaScript file embedded as a path
+import meshViewer from "../../static/mesh-viewer.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import gltfLoader from "../../node_modules/three/examples/jsm/loaders/GLTFLoader.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import orbitControls from "../../node_modules/three/examples/jsm/controls/OrbitControls.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import bufferGeometryUtils from "../../node_modules/three/examples/jsm/utils/BufferGeometryUtils.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import skeletonUtils from "../../node_modules/three/examples/jsm/utils/SkeletonUtils.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import meshoptDecoder from "../../node_modules/three/examples/jsm/libs/meshopt_decoder.module.js" with { type: "file" };
+
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
 export const ASSETS: Record<string, string> = {
   "app.css": appCss,
@@ -19,4 +32,10 @@ export const ASSETS: Record<string, string> = {
   "vendor/vis-network.min.js": visNetwork,
   "vendor/three.module.js": threeModule,
   "vendor/three.core.js": threeCore,
+  "mesh-viewer.js": meshViewer,
+  "vendor/three/addons/loaders/GLTFLoader.js": gltfLoader,
+  "vendor/three/addons/controls/OrbitControls.js": orbitControls,
+  "vendor/three/addons/utils/BufferGeometryUtils.js": bufferGeometryUtils,
+  "vendor/three/addons/utils/SkeletonUtils.js": skeletonUtils,
+  "vendor/three/addons/libs/meshopt_decoder.module.js": meshoptDecoder,
 };
