@@ -1,0 +1,115 @@
+// Reconciling the files of one dataset folder with its rows, in one transaction.
+import type { AppContext } from "../context.ts";
+import { eventsRepo } from "../events/events.repo.ts";
+import { log } from "../log.ts";
+import { contentHash, diffChangesContent, diffFiles } from "./file-diff.ts";
+import type { FsPath } from "./fs.ts";
+import { writeManifest } from "./sidecar.ts";
+import type { SyncRepo } from "./sync.repo.ts";
+import type { SyncSummary } from "./summary.ts";
+import { walkDataset, type FileEntry } from "./walk.ts";
+
+/** Decides whether a file seen on disk has stopped changing (watcher runs); a full scan takes every file as is. */
+export type StableCheck = (datasetPath: string, file: FileEntry) => boolean;
+
+const LIST_CAP = 1000;
+const cap = <T>(xs: T[]) => xs.slice(0, LIST_CAP);
+
+/**
+ * Walks one dataset folder and brings its file rows, totals, generation and scan error up to date.
+ * Returns true when some file was left out because it was still being written (look again later).
+ */
+export function reconcileDatasetFiles(
+  ctx: AppContext,
+  repo: SyncRepo,
+  datasetId: number,
+  abs: FsPath,
+  extraErrors: string[],
+  summary: SyncSummary,
+  isStable?: StableCheck,
+): boolean {
+  const row = repo.byId(datasetId);
+  if (!row) return false;
+  const errors = [...extraErrors];
+  let disk = walkDataset(abs, errors);
+  const rows = repo.filesOf(datasetId);
+  let unstable = false;
+  if (isStable) {
+    const known = new Map(rows.map((r) => [r.path, r]));
+    const kept: FileEntry[] = [];
+    for (const f of disk) {
+      if (isStable(row.path, f)) kept.push(f);
+      else {
+        unstable = true;
+        const r = known.get(f.path);
+        if (r) kept.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
+      }
+    }
+    disk = kept;
+  }
+  const diff = diffFiles(disk, rows);
+  const content = diffChangesContent(diff);
+  let scanError = errors.length ? errors.join("; ").slice(0, 2000) : null;
+  summary.files.present += disk.length;
+  if (scanError && scanError === row.scan_error) summary.errors.push(`${row.path}: ${scanError}`);
+  if (!content && diff.relinked.length === 0 && scanError === row.scan_error) return unstable;
+
+  const now = ctx.clock.now();
+  if (content) {
+    try {
+      writeManifest(abs, row.uid, disk);
+    } catch (e) {
+      scanError = [scanError, `cannot write the sidecar manifest: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`].filter(Boolean).join("; ");
+    }
+  }
+  const hash = content ? contentHash(disk) : row.content_hash;
+  let bytes = 0;
+  for (const f of disk) bytes += f.size;
+  const events = eventsRepo(ctx.db);
+  let generation = row.generation;
+  ctx.db.transaction(() => {
+    for (const r of diff.removed) repo.deleteFile(r.id);
+    for (const { row: r } of diff.renamed) repo.setFileTempPath(r.id);
+    for (const { row: r, file } of [...diff.renamed, ...diff.modified, ...diff.relinked]) repo.updateFile(r.id, file.path, file.size, file.mtimeMs, file.inode);
+    for (const f of diff.added) repo.insertFile(datasetId, f.path, f.size, f.mtimeMs, f.inode, now);
+    for (const { file } of diff.copied) repo.insertFile(datasetId, file.path, file.size, file.mtimeMs, file.inode, now);
+    generation = repo.setContent(datasetId, disk.length, bytes, hash, content ? 1 : 0, scanError, now);
+    if (content) {
+      events.record(now, "files.changed", datasetId, {
+        path: row.path,
+        generation,
+        counts: { added: diff.added.length, removed: diff.removed.length, modified: diff.modified.length, renamed: diff.renamed.length, copied: diff.copied.length },
+        added: cap(diff.added.map((f) => f.path)),
+        removed: cap(diff.removed.map((r) => r.path)),
+        modified: cap(diff.modified.map((m) => m.file.path)),
+        renamed: cap(diff.renamed.map((m) => [m.row.path, m.file.path])),
+        copied: cap(diff.copied.map((c) => [c.from, c.file.path])),
+      });
+    }
+    if (scanError !== row.scan_error) events.record(now, "dataset.scan_error", datasetId, { path: row.path, error: scanError });
+  }).immediate();
+
+  summary.files.added += diff.added.length;
+  summary.files.removed += diff.removed.length;
+  summary.files.modified += diff.modified.length;
+  summary.files.renamed += diff.renamed.length;
+  summary.files.copied += diff.copied.length;
+  if (scanError && scanError !== row.scan_error) summary.errors.push(`${row.path}: ${scanError}`);
+  if (content) {
+    const change = {
+      datasetId,
+      path: row.path,
+      generation,
+      changed: [...diff.added.map((f) => f.path), ...diff.copied.map((c) => c.file.path), ...diff.modified.map((m) => m.file.path), ...diff.renamed.map((m) => m.file.path)],
+      removed: [...diff.removed.map((r) => r.path), ...diff.renamed.map((m) => m.row.path)],
+    };
+    for (const listener of ctx.hooks.contentChanged) {
+      try {
+        listener(change);
+      } catch (e) {
+        log.error("contentChanged listener failed", { datasetId, error: String(e) });
+      }
+    }
+  }
+  return unstable;
+}

@@ -1,0 +1,157 @@
+// The file-system seam of the sync engine: every read and write of the share goes through here.
+import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, type Dirent, type Stats } from "node:fs";
+import { readFileSync as readText } from "node:fs";
+import { bytesToName } from "./names.ts";
+
+/** A path as the fs module takes it: a string, or bytes when a name in it is not valid UTF-8. */
+export type FsPath = string | Buffer;
+
+/** Joins a folder path and a child name (both possibly bytes). */
+export function childPath(dir: FsPath, name: string | Buffer): FsPath {
+  if (typeof dir === "string" && typeof name === "string") return `${dir}/${name}`;
+  return Buffer.concat([Buffer.from(dir), Buffer.from("/"), Buffer.from(name)]);
+}
+
+/** One entry of a folder: its stored name, its fs path, and its kind when the listing told it. */
+export interface DirEntry {
+  name: string;
+  path: FsPath;
+  kind: "file" | "dir" | "symlink" | "other" | "unknown";
+}
+
+const REPLACEMENT = "\uFFFD";
+
+/**
+ * Lists a folder fast (names as strings with types), falling back to bytes for a folder holding a name
+ * that is not valid UTF-8, so such names are stored by the rule in names.ts and can still be opened.
+ */
+export function listDir(dir: FsPath): DirEntry[] {
+  if (typeof dir === "string") {
+    const dirents = readdirSync(dir, { withFileTypes: true }) as Dirent[];
+    if (!dirents.some((d) => d.name.includes(REPLACEMENT))) {
+      return dirents.map((d) => ({ name: d.name, path: `${dir}/${d.name}`, kind: direntKind(d) }));
+    }
+  }
+  const names = readdirSync(dir as string, { encoding: "buffer" }) as unknown as Buffer[];
+  return names.map((raw) => {
+    const name = bytesToName(raw);
+    return { name, path: childPath(dir, name === raw.toString("utf8") ? name : raw), kind: "unknown" as const };
+  });
+}
+
+function direntKind(d: Dirent): DirEntry["kind"] {
+  if (d.isFile()) return "file";
+  if (d.isDirectory()) return "dir";
+  if (d.isSymbolicLink()) return "symlink";
+  if (d.isFIFO() || d.isSocket() || d.isBlockDevice() || d.isCharacterDevice()) return "other";
+  return "unknown";
+}
+
+/** lstat that answers undefined for a path that vanished (files disappear mid-scan). */
+export function lstatOrNull(p: FsPath): Stats | undefined {
+  return lstatSync(p, { throwIfNoEntry: false });
+}
+
+/** The kind of an lstat result, never following a symlink. */
+export function statKind(st: Stats): DirEntry["kind"] {
+  if (st.isFile()) return "file";
+  if (st.isDirectory()) return "dir";
+  if (st.isSymbolicLink()) return "symlink";
+  return "other";
+}
+
+/** Reads a small file as text, or undefined when it is absent, unreadable or larger than `maxBytes`. */
+export function readSmallFile(p: FsPath, maxBytes: number): string | undefined {
+  const st = lstatOrNull(p);
+  if (!st || !st.isFile() || st.size > maxBytes) return undefined;
+  try {
+    return readFileSync(p, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes a file so that a crash at any moment leaves either the old or the new content, whole:
+ * temp name in the same folder, write, fsync, rename over, fsync the folder.
+ */
+export function writeFileAtomic(dir: FsPath, name: string, content: string): void {
+  mkdirSync(dir, { recursive: true });
+  const tmpName = `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+  const tmp = childPath(dir, tmpName);
+  const fd = openSync(tmp, "w", 0o644);
+  try {
+    const buf = Buffer.from(content, "utf8");
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, childPath(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dir);
+}
+
+/** Makes a rename in `dir` durable. */
+export function fsyncDir(dir: FsPath): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Removes temp files a killed writer left in a sidecar folder (their names end in `.tmp-PID-RANDOM`). */
+export function removeStaleTemps(dir: FsPath): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir as string);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (!/\.tmp-\d+-[a-z0-9]+$/.test(n)) continue;
+    const pid = Number(/\.tmp-(\d+)-/.exec(n)![1]);
+    if (pid === process.pid) continue;
+    try {
+      unlinkSync(childPath(dir, n));
+    } catch {
+      // someone else removed it first
+    }
+  }
+}
+
+const owners = new Map<number, string>();
+let passwdLoaded = false;
+
+/** The unix account name owning a file (numeric uid as text when the system knows no name for it). */
+export function ownerName(uid: number): string {
+  if (!passwdLoaded) {
+    passwdLoaded = true;
+    try {
+      for (const line of readText("/etc/passwd", "utf8").split("\n")) {
+        const f = line.split(":");
+        if (f.length >= 3 && /^\d+$/.test(f[2]!)) owners.set(Number(f[2]), f[0]!);
+      }
+    } catch {
+      // no passwd file: fall through to getent
+    }
+  }
+  let name = owners.get(uid);
+  if (name === undefined) {
+    const r = Bun.spawnSync(["getent", "passwd", String(uid)], { stdout: "pipe", stderr: "ignore" });
+    const out = r.exitCode === 0 ? r.stdout.toString().split(":")[0] : "";
+    name = out ? out : String(uid);
+    owners.set(uid, name);
+  }
+  return name;
+}

@@ -1,0 +1,140 @@
+// The hidden `.mata/` sidecar of a dataset folder: identity, manifest of files, and the metadata mirror.
+// Everything read from it is untrusted: a file that does not validate is treated as absent.
+import { lstatSync, mkdirSync } from "node:fs";
+import type { TagNode } from "../tags/tag.types.ts";
+import { childPath, readSmallFile, removeStaleTemps, writeFileAtomic, type FsPath } from "./fs.ts";
+import { SIDECAR_DIR, type FileEntry } from "./walk.ts";
+
+/** The identity a dataset folder carries with it through renames, moves and copies. */
+export interface Identity {
+  uid: string;
+  createdAt: number;
+  /** Set when this identity was given to a copy: the uid of the dataset it was copied from. */
+  copiedFrom?: string;
+}
+
+/** The metadata mirror kept beside the data so `mata rebuild` can re-create the database from the share. */
+export interface MetadataMirror {
+  title: string;
+  description: string;
+  tags: TagNode[];
+  /** Parent datasets by uid. */
+  parents: string[];
+  updatedAt: number;
+}
+
+const UID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MAX_IDENTITY_BYTES = 4096;
+const MAX_MIRROR_BYTES = 8 * 1024 * 1024;
+const MAX_TAG_DEPTH = 32;
+const MAX_TEXT = 1_000_000;
+
+/** A fresh dataset identity (random, so two installations never clash). */
+export function newUid(): string {
+  return crypto.randomUUID();
+}
+
+/** True for a string shaped like a uid Mata hands out. */
+export function isUid(v: unknown): v is string {
+  return typeof v === "string" && UID_RE.test(v);
+}
+
+function sidecarDir(datasetAbs: FsPath): FsPath {
+  return childPath(datasetAbs, SIDECAR_DIR);
+}
+
+function parseJson(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads and validates `.mata/identity.json`; undefined when absent, corrupt or malformed. */
+export function readIdentity(datasetAbs: FsPath): Identity | undefined {
+  const v = parseJson(readSmallFile(childPath(sidecarDir(datasetAbs), "identity.json"), MAX_IDENTITY_BYTES));
+  if (!isRecord(v) || !isUid(v.uid)) return undefined;
+  if (typeof v.createdAt !== "number" || !Number.isFinite(v.createdAt) || v.createdAt < 0) return undefined;
+  if (v.copiedFrom !== undefined && (!isUid(v.copiedFrom) || v.copiedFrom === v.uid)) return undefined;
+  return { uid: v.uid, createdAt: v.createdAt, ...(v.copiedFrom ? { copiedFrom: v.copiedFrom } : {}) };
+}
+
+/** Writes `.mata/identity.json` atomically (whole old or whole new after any crash). */
+export function writeIdentity(datasetAbs: FsPath, identity: Identity): void {
+  const dir = sidecarDir(datasetAbs);
+  ensureSidecarDir(dir);
+  writeFileAtomic(dir, "identity.json", JSON.stringify(identity) + "\n");
+}
+
+/** Writes `.mata/manifest.json`: the files as last reconciled, so the folder documents itself. */
+export function writeManifest(datasetAbs: FsPath, uid: string, files: FileEntry[]): void {
+  const dir = sidecarDir(datasetAbs);
+  ensureSidecarDir(dir);
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const lines = sorted.map((f) => JSON.stringify({ path: f.path, size: f.size, mtime: f.mtimeMs, inode: f.inode }));
+  writeFileAtomic(dir, "manifest.json", `{"uid":${JSON.stringify(uid)},"files":[\n${lines.join(",\n")}\n]}\n`);
+}
+
+/** Reads and validates `.mata/manifest.json`; undefined when absent or malformed. */
+export function readManifest(datasetAbs: FsPath): { uid: string; files: FileEntry[] } | undefined {
+  const v = parseJson(readSmallFile(childPath(sidecarDir(datasetAbs), "manifest.json"), 512 * 1024 * 1024));
+  if (!isRecord(v) || !isUid(v.uid) || !Array.isArray(v.files)) return undefined;
+  const files: FileEntry[] = [];
+  for (const f of v.files) {
+    if (!isRecord(f) || typeof f.path !== "string" || f.path === "" || f.path.startsWith("/") || f.path.split("/").includes("..")) return undefined;
+    if (![f.size, f.mtime, f.inode].every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0)) return undefined;
+    files.push({ path: f.path, size: f.size as number, mtimeMs: f.mtime as number, inode: f.inode as number });
+  }
+  return { uid: v.uid, files };
+}
+
+/** Writes `.mata/metadata.json` atomically; metadata calls it after every title, description, tag or parent change. */
+export function writeMetadataMirror(datasetAbsPath: FsPath, mirror: MetadataMirror): void {
+  const checked = validateMirror(mirror);
+  if (!checked) throw new Error(`metadata mirror for ${String(datasetAbsPath)} is malformed`);
+  const dir = sidecarDir(datasetAbsPath);
+  ensureSidecarDir(dir);
+  writeFileAtomic(dir, "metadata.json", JSON.stringify(checked, null, 1) + "\n");
+}
+
+/** Reads and validates `.mata/metadata.json`; undefined when absent or malformed. */
+export function readMetadataMirror(datasetAbs: FsPath): MetadataMirror | undefined {
+  return validateMirror(parseJson(readSmallFile(childPath(sidecarDir(datasetAbs), "metadata.json"), MAX_MIRROR_BYTES)));
+}
+
+function validateMirror(v: unknown): MetadataMirror | undefined {
+  if (!isRecord(v)) return undefined;
+  const { title, description, tags, parents, updatedAt } = v;
+  if (typeof title !== "string" || title.length > MAX_TEXT) return undefined;
+  if (typeof description !== "string" || description.length > MAX_TEXT) return undefined;
+  if (!Array.isArray(parents) || !parents.every(isUid)) return undefined;
+  if (typeof updatedAt !== "number" || !Number.isFinite(updatedAt)) return undefined;
+  const cleanTags = validateTags(tags, 0);
+  if (!cleanTags) return undefined;
+  return { title, description, tags: cleanTags, parents: [...new Set(parents as string[])], updatedAt };
+}
+
+function validateTags(v: unknown, depth: number): TagNode[] | undefined {
+  if (!Array.isArray(v) || depth > MAX_TAG_DEPTH) return undefined;
+  const out: TagNode[] = [];
+  for (const t of v) {
+    if (!isRecord(t) || typeof t.key !== "string" || t.key === "" || t.key.length > 1000) return undefined;
+    if (typeof t.value !== "string" || t.value.length > 10000) return undefined;
+    const children = validateTags(t.children ?? [], depth + 1);
+    if (!children) return undefined;
+    out.push({ key: t.key, value: t.value, children });
+  }
+  return out;
+}
+
+function ensureSidecarDir(dir: FsPath): void {
+  mkdirSync(dir, { recursive: true });
+  if (!lstatSync(dir).isDirectory()) throw new Error(`${String(dir)} is not a folder`);
+  removeStaleTemps(dir);
+}
