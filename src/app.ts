@@ -7,6 +7,9 @@ import { VERSION } from "./version.ts";
 import { notFound } from "./errors.ts";
 import { datasetsRoutes } from "./datasets/datasets.routes.ts";
 import { openApiDocument } from "./web/openapi.ts";
+import { tagsRoutes } from "./tags/tags.routes.ts";
+import { relationsRoutes } from "./relations/relations.routes.ts";
+import { describeRoutes } from "./pages/describe.routes.ts";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -25,6 +28,9 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   // Everything below needs a signed-in account.
   app.use("*", authenticate);
   app.route("/", datasetsRoutes);
+  app.route("/", tagsRoutes);
+  app.route("/", relationsRoutes);
+  app.route("/", describeRoutes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }

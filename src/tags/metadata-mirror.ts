@@ -1,0 +1,31 @@
+import path from "node:path";
+import type { AppContext } from "../context.ts";
+import { log } from "../log.ts";
+import { describeRepo } from "../pages/describe.repo.ts";
+import { relationsRepo } from "../relations/relations.repo.ts";
+import { writeMetadataMirror } from "../sync/sidecar.ts";
+import { tagsRepo } from "./tags.repo.ts";
+
+/**
+ * Copies a dataset's committed metadata into its `.mata/metadata.json`, so `mata rebuild` can recover it
+ * from the share. Runs after the database commit: the database is the truth, so a failed mirror write
+ * (folder gone, disk full) is logged and repaired by the next edit rather than undoing the user's change.
+ */
+export function mirrorMetadata(ctx: AppContext, datasetId: number): boolean {
+  const d = describeRepo(ctx.db).get(datasetId);
+  if (!d || d.state !== "present") return false;
+  const mirror = {
+    title: d.title,
+    description: d.description,
+    tags: tagsRepo(ctx.db).tree(datasetId),
+    parents: relationsRepo(ctx.db).parents(datasetId).map((p) => p.uid),
+    updatedAt: ctx.clock.now(),
+  };
+  try {
+    writeMetadataMirror(path.join(ctx.config.root, d.path), mirror);
+    return true;
+  } catch (err) {
+    log.warn("could not write the metadata mirror", { datasetId, path: d.path, error: String(err) });
+    return false;
+  }
+}
