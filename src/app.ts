@@ -3,13 +3,12 @@ import type { AppContext, AppEnv } from "./context.ts";
 import { renderError } from "./web/errors.ts";
 import { staticRoutes } from "./web/static.routes.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
+import { loginRoutes } from "./auth/login.routes.ts";
+import { accountRoutes } from "./auth/account.routes.ts";
 import { VERSION } from "./version.ts";
 import { notFound } from "./errors.ts";
 import { datasetsRoutes } from "./datasets/datasets.routes.ts";
 import { openApiDocument } from "./web/openapi.ts";
-import { tagsRoutes } from "./tags/tags.routes.ts";
-import { relationsRoutes } from "./relations/relations.routes.ts";
-import { describeRoutes } from "./pages/describe.routes.ts";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -24,13 +23,12 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   // Open to everyone: health and static assets.
   app.get("/api/v1/health", (c) => c.json({ ok: true, version: VERSION }));
   app.route("/", staticRoutes);
+  app.route("/", loginRoutes);
 
   // Everything below needs a signed-in account.
   app.use("*", authenticate);
+  app.route("/", accountRoutes);
   app.route("/", datasetsRoutes);
-  app.route("/", tagsRoutes);
-  app.route("/", relationsRoutes);
-  app.route("/", describeRoutes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }

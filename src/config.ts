@@ -30,6 +30,8 @@ export interface Config {
   rules: FileRule[];
   tls?: { cert: string; key: string };
   kerberos?: { keytab: string; service?: string };
+  /** With the pam backend, members of this unix group are admins. */
+  adminGroup: string;
   /** Write grants to the share as POSIX ACLs. */
   acls: boolean;
   configFile?: string;
@@ -91,6 +93,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     tls,
     kerberos,
     acls: bool(pick(undefined, "MATA_ACLS", "acls"), true),
+    adminGroup: str(pick(undefined, "MATA_ADMIN_GROUP", "admin_group"), "mata-admins"),
     configFile: configFile ? path.resolve(cwd, configFile) : undefined,
   };
 }

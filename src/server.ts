@@ -6,6 +6,8 @@ import type { Config } from "./config.ts";
 import { newHooks, type AppContext } from "./context.ts";
 import { openDatabase } from "./db/database.ts";
 import { log } from "./log.ts";
+import { startAccess } from "./access/access.service.ts";
+import { closeAuth } from "./auth/auth.runtime.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
@@ -23,18 +25,21 @@ export function openContext(config: Config): AppContext {
  */
 export async function startServer(ctx: AppContext): Promise<{ url: string; stop: Stop }> {
   const stops: Stop[] = [];
+  stops.push(startAccess(ctx));
   const app = createApp(ctx);
   const server = Bun.serve({
     hostname: ctx.config.host,
     port: ctx.config.port,
     fetch: app.fetch,
+    tls: ctx.config.tls ? { cert: Bun.file(ctx.config.tls.cert), key: Bun.file(ctx.config.tls.key) } : undefined,
     // Large files are streamed; uploads never come through the web (the share is the way in).
     maxRequestBodySize: 16 * 1024 * 1024,
     idleTimeout: 120,
   });
+  stops.push(() => closeAuth(ctx));
   stops.push(() => server.stop(true));
   const host = server.hostname ?? ctx.config.host;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
+  const url = `${ctx.config.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   log.info("serving", { url, root: ctx.config.root, state: ctx.config.state });
   return {
     url,

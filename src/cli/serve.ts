@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
+import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { openContext, startServer } from "../server.ts";
 import { seedDemoRoot } from "../demo/demo.ts";
@@ -19,10 +19,15 @@ function claimStateDir(state: string): () => void {
 export const serveCommand: Command = {
   name: "serve",
   summary: "Run the watcher, background jobs and the web pages (default: demo data under ./mata-data)",
-  usage: `mata serve [options]\n${CONFIG_USAGE}`,
-  options: CONFIG_OPTIONS,
+  usage: `mata serve [options]\n${CONFIG_USAGE}\n  --tls-cert FILE   serve HTTPS with this PEM certificate (with --tls-key; config [tls] cert)\n  --tls-key FILE    the PEM private key of --tls-cert (config [tls] key)`,
+  options: { ...CONFIG_OPTIONS, "tls-cert": { type: "string" }, "tls-key": { type: "string" } },
   async run({ values }) {
     const config = loadConfig(values as Record<string, string>);
+    const tlsCert = values["tls-cert"] as string | undefined;
+    const tlsKey = values["tls-key"] as string | undefined;
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
+    if (tlsCert && tlsKey) config.tls = { cert: path.resolve(tlsCert), key: path.resolve(tlsKey) };
+    for (const f of config.tls ? [config.tls.cert, config.tls.key] : []) if (!existsSync(f)) throw new ConfigError(`TLS file ${f} does not exist`);
     if (config.demo) {
       mkdirSync(config.root, { recursive: true });
       await seedDemoRoot(config.root);

@@ -1,0 +1,12 @@
+import type { Context } from "hono";
+import type { AppEnv, Principal } from "../context.ts";
+import { requestAuth } from "./request.ts";
+
+/**
+ * What every page passes to `Layout`: the signed-in user and the session's CSRF token (rendered as
+ * `<meta name="csrf-token">`, which static/app.js sends on htmx requests). Plain forms add
+ * `<input type="hidden" name="_csrf" value={csrf}>`. Use: `<Layout title=".." {...pageProps(c)}>`.
+ */
+export function pageProps(c: Context<AppEnv>): { user: Principal | null; csrf: string | undefined } {
+  return { user: c.get("user") ?? null, csrf: requestAuth(c)?.csrf ?? undefined };
+}

@@ -1,0 +1,68 @@
+// Per-request facts of the auth feature (cookie name and flags, client address, CSRF token of the request).
+import type { Context } from "hono";
+import { getConnInfo } from "hono/bun";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { AppEnv } from "../context.ts";
+import { SESSION_MAX_MS } from "./session.service.ts";
+
+/** The session cookie's name. */
+export const SESSION_COOKIE = "mata_session";
+
+/** How the current request was authenticated, and its CSRF token when it has a session. */
+export interface RequestAuth {
+  method: "session" | "basic" | "token" | "negotiate";
+  csrf: string | null;
+}
+
+const perRequest = new WeakMap<Request, RequestAuth>();
+
+/** Remembers how a request was authenticated (the middleware calls it). */
+export function setRequestAuth(c: Context<AppEnv>, auth: RequestAuth): void {
+  perRequest.set(c.req.raw, auth);
+}
+
+/** How the current request was authenticated, or null before/without authentication. */
+export function requestAuth(c: Context<AppEnv>): RequestAuth | null {
+  return perRequest.get(c.req.raw) ?? null;
+}
+
+/** True when the request came over TLS, so cookies get the Secure flag. */
+export function isHttps(c: Context<AppEnv>): boolean {
+  return Boolean(c.var.ctx.config.tls) || new URL(c.req.url).protocol === "https:";
+}
+
+/** The client's IP address (for per-address throttling), or "local" for in-process test requests. */
+export function clientAddress(c: Context<AppEnv>): string {
+  try {
+    return getConnInfo(c).remote.address ?? "local";
+  } catch {
+    return "local";
+  }
+}
+
+/** The session cookie value, if any. */
+export function readSessionCookie(c: Context<AppEnv>): string | undefined {
+  return getCookie(c, SESSION_COOKIE);
+}
+
+/** Sets the session cookie: HttpOnly (no script can read it), SameSite=Lax, Secure under TLS, expiring with the session. */
+export function writeSessionCookie(c: Context<AppEnv>, value: string): void {
+  setCookie(c, SESSION_COOKIE, value, {
+    path: "/",
+    httpOnly: true,
+    sameSite: "Lax",
+    secure: isHttps(c),
+    maxAge: Math.floor(SESSION_MAX_MS / 1000),
+  });
+}
+
+/** Removes the session cookie from the browser. */
+export function clearSessionCookie(c: Context<AppEnv>): void {
+  deleteCookie(c, SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "Lax", secure: isHttps(c) });
+}
+
+/** A path to return to after sign-in: only same-site absolute paths, never "//host" or "/\\host". */
+export function safeNext(next: string | undefined | null): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\0-\x1f]/.test(next)) return "/";
+  return next;
+}
