@@ -8,6 +8,7 @@ import { openDatabase } from "./db/database.ts";
 import { log } from "./log.ts";
 import { startAccess } from "./access/access.service.ts";
 import { closeAuth } from "./auth/auth.runtime.ts";
+import { startSync } from "./sync/sync.service.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
@@ -38,6 +39,8 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
   });
   stops.push(() => closeAuth(ctx));
   stops.push(() => server.stop(true));
+  // The sync engine last, so every hook listener (access, jobs) is attached before its first reconcile.
+  stops.push(await startSync(ctx));
   const host = server.hostname ?? ctx.config.host;
   const url = `${ctx.config.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${server.port}`;
   log.info("serving", { url, root: ctx.config.root, state: ctx.config.state });

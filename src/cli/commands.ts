@@ -1,11 +1,15 @@
 import type { Command } from "./command.ts";
 import { serveCommand } from "./serve.ts";
+import { scanCommand } from "./scan.ts";
+import { rebuildCommand } from "./rebuild.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { userCommand } from "./user.ts";
 
 /** Every subcommand, in the order `mata --help` lists them. */
 export const COMMANDS: Command[] = [
   serveCommand,
+  scanCommand,
+  rebuildCommand,
   backupCommand,
   restoreCommand,
   userCommand,

@@ -1,0 +1,31 @@
+import { existsSync, mkdirSync, statSync } from "node:fs";
+import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
+import { systemClock } from "../clock.ts";
+import { ConfigError, loadConfig } from "../config.ts";
+import { newHooks } from "../context.ts";
+import { rebuildDatabase } from "../sync/rebuild.ts";
+
+/** `mata rebuild`: recovers a lost or broken database from the sidecars in the share (stop `mata serve` first). */
+export const rebuildCommand: Command = {
+  name: "rebuild",
+  summary: "Re-create the database from the .mata sidecars in the share (run with the service stopped)",
+  usage: `mata rebuild [--json] [options]\n  --json            print the report as JSON\n  The previous mata.db is kept as mata.db.before-rebuild-TIME.\n${CONFIG_USAGE}`,
+  options: { ...CONFIG_OPTIONS, json: { type: "boolean" } },
+  async run({ values }) {
+    const { json, ...flags } = values;
+    const config = loadConfig(flags as Record<string, string>);
+    if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
+    mkdirSync(config.state, { recursive: true });
+    const r = await rebuildDatabase({ config, clock: systemClock, hooks: newHooks() });
+    if (json) console.log(JSON.stringify(r));
+    else {
+      console.log(
+        `rebuilt: ${r.scan.datasets.present} datasets (${r.scan.datasets.copied} copies), ${r.scan.files.present} files, ` +
+          `${r.mirrors} metadata mirrors, ${r.parents} parent links` +
+          (r.skippedParents ? ` (${r.skippedParents} skipped: unknown or cyclic)` : "") +
+          (r.previous ? `\nprevious database kept as ${r.previous}` : ""),
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,160 @@
+// The running sync engine: watcher hints aggregated per dataset and debounced, files left alone until they
+// stop changing, one reconcile at a time, a full reconcile at start and every N minutes.
+import type { AppContext } from "../context.ts";
+import { log } from "../log.ts";
+import { reconcileScopes } from "./reconcile.ts";
+import type { SyncSummary } from "./summary.ts";
+import { watchTree, type WatchHint } from "./watcher.ts";
+import type { FileEntry } from "./walk.ts";
+
+/** The sync engine as tests and the server drive it. */
+export interface SyncService {
+  /** Stops the watcher and timers, waiting for a reconcile in progress. */
+  stop(): Promise<void>;
+  /** Asks for a full reconcile and resolves with its summary. */
+  scanAll(): Promise<SyncSummary>;
+  /** Resolves when nothing is pending or running (tests and benchmarks). */
+  idle(): Promise<void>;
+  /** Called after every reconcile run (tests and benchmarks). */
+  onRun: ((summary: SyncSummary) => void)[];
+}
+
+/** The dataset-level scope a raw event path belongs to: its first `depth` parts, cut before any name that lost bytes. */
+export function scopeOf(relPath: string, depth: number): string {
+  const parts = relPath.split("/").filter(Boolean).slice(0, depth);
+  const bad = parts.findIndex((p) => p.includes("\uFFFD"));
+  return (bad < 0 ? parts : parts.slice(0, bad)).join("/");
+}
+
+/** Starts the sync engine for `serve`: returns the function that stops it. */
+export async function startSync(ctx: AppContext): Promise<() => Promise<void>> {
+  const service = await createSyncService(ctx);
+  return () => service.stop();
+}
+
+/** Builds and starts the sync engine; the initial full reconcile runs in the background. */
+export async function createSyncService(ctx: AppContext): Promise<SyncService> {
+  const { debounceMs, stableMs, reconcileMinutes, depth, root } = ctx.config;
+  const maxDelay = Math.max(2000, debounceMs * 10);
+  const pending = new Map<string, { first: number; due: number }>();
+  const seenWriting = new Map<string, { size: number; mtimeMs: number; at: number }>();
+  const waiters: ((s: SyncSummary) => void)[] = [];
+  const onRun: ((s: SyncSummary) => void)[] = [];
+  let fullRequested = true;
+  let running: Promise<void> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stopped = false;
+  let idleWaiters: (() => void)[] = [];
+
+  const isStable = (datasetPath: string, f: FileEntry): boolean => {
+    const now = ctx.clock.now();
+    const key = `${datasetPath}/${f.path}`;
+    if (now - f.mtimeMs >= stableMs) {
+      seenWriting.delete(key);
+      return true;
+    }
+    // A file whose mtime is recent (or in the future: a client's clock) is stable once it stayed the same for stableMs.
+    const prev = seenWriting.get(key);
+    if (prev && prev.size === f.size && prev.mtimeMs === f.mtimeMs) {
+      if (now - prev.at >= stableMs) {
+        seenWriting.delete(key);
+        return true;
+      }
+      return false;
+    }
+    seenWriting.set(key, { size: f.size, mtimeMs: f.mtimeMs, at: now });
+    return false;
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (running) return;
+    if (fullRequested) {
+      kick();
+      return;
+    }
+    if (pending.size === 0) {
+      const w = idleWaiters;
+      idleWaiters = [];
+      w.forEach((f) => f());
+      return;
+    }
+    const next = Math.min(...[...pending.values()].map((p) => p.due));
+    timer = setTimeout(kick, Math.max(0, next - Date.now()));
+  };
+
+  const kick = () => {
+    if (running || stopped) return;
+    running = runOnce().finally(() => {
+      running = undefined;
+      schedule();
+    });
+  };
+
+  const runOnce = async () => {
+    const now = Date.now();
+    let scopes: string[];
+    const full = fullRequested;
+    if (full) {
+      fullRequested = false;
+      pending.clear();
+      scopes = [""];
+    } else {
+      scopes = [...pending.entries()].filter(([, p]) => p.due <= now).map(([s]) => s);
+      for (const s of scopes) pending.delete(s);
+      if (scopes.length === 0) return;
+    }
+    try {
+      const summary = await reconcileScopes(ctx, scopes, { isStable });
+      for (const p of summary.retry) {
+        if (!pending.has(p)) pending.set(p, { first: Date.now(), due: Date.now() + stableMs });
+      }
+      log.debug("reconciled", { scopes: full ? "all" : scopes.length, ms: summary.ms, datasets: summary.datasets, files: summary.files });
+      onRun.forEach((f) => f(summary));
+      if (full) waiters.splice(0).forEach((w) => w(summary));
+    } catch (e) {
+      log.error("reconcile failed", { error: String((e as Error)?.stack ?? e) });
+    }
+  };
+
+  const onHint = (hint: WatchHint) => {
+    const scope = scopeOf(hint.path, depth);
+    const now = Date.now();
+    const p = pending.get(scope);
+    if (p) p.due = Math.min(now + debounceMs, p.first + maxDelay);
+    else pending.set(scope, { first: now, due: now + debounceMs });
+    schedule();
+  };
+
+  const closeWatcher = await watchTree(root, depth, onHint);
+  const interval = reconcileMinutes > 0 ? setInterval(() => {
+    fullRequested = true;
+    schedule();
+  }, reconcileMinutes * 60_000) : undefined;
+  // The first full reconcile starts on the next turn, so listeners attached right after startSync see its changes.
+  setImmediate(schedule);
+
+  return {
+    onRun,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      if (interval) clearInterval(interval);
+      await closeWatcher();
+      if (running) await running;
+    },
+    scanAll() {
+      return new Promise<SyncSummary>((resolve) => {
+        waiters.push(resolve);
+        fullRequested = true;
+        schedule();
+      });
+    },
+    idle() {
+      if (!running && !fullRequested && pending.size === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+  };
+}
