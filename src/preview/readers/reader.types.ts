@@ -21,8 +21,12 @@ export interface VolumeSource {
   /** Voxel size along x, y, z, in `unit`; [1, 1, 1] and unit "px" when the file does not say. */
   spacing: [number, number, number];
   unit: string;
-  /** The data range the header declares, when it declares one (used for the display window). */
+  /** The data range the header declares, when it declares one (used for the display window), in stored units. */
   dataRange?: [number, number];
+  /** Stored-to-physical value mapping (NIfTI scl_slope/inter, DICOM rescale): physical = stored * slope + intercept. */
+  valueScale?: { slope: number; intercept: number };
+  /** What the reader simplified, e.g. "RGB converted to luminance" or "first of 2 time points"; shown to users. */
+  notes?: string[];
   /** Reads slice z (0-based); rejects with a clear message on a corrupt or truncated file. */
   readSlice(z: number, signal?: AbortSignal): Promise<SliceData>;
   /** Releases open file handles. */
@@ -30,4 +34,12 @@ export interface VolumeSource {
 }
 
 /** Thrown when a file is recognised but cannot be read; the message is shown on the dataset page. */
-export class VolumeReadError extends Error {}
+export class VolumeReadError extends Error {
+  /** The dataset-relative file at fault, when known. */
+  readonly file?: string;
+  constructor(message: string, file?: string) {
+    super(message);
+    this.name = "VolumeReadError";
+    this.file = file;
+  }
+}

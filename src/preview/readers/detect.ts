@@ -1,0 +1,120 @@
+import path from "node:path";
+import type { VolumeSource } from "./reader.types.ts";
+import { VolumeReadError } from "./reader.types.ts";
+import { groupNumbered } from "./stack.ts";
+import { openMetaImage } from "./metaimage.ts";
+import { openNifti } from "./nifti.ts";
+import { openMultiPageTiff, openTiffStack, readTiffInfo, type TiffInfo } from "./tiff.ts";
+import { openPictures, readPictureInfo, type PictureInfo } from "./image2d.ts";
+import { openBmps, readBmpInfo, type BmpInfo } from "./bmp.ts";
+
+/** The outcome of looking at a dataset: readable sources and recognised files that are broken. */
+export interface VolumeScan {
+  sources: VolumeSource[];
+  failures: VolumeReadError[];
+}
+
+/** A header format: which names it answers to and how to open one. */
+interface HeaderFormat {
+  test: RegExp;
+  open: (root: string, rel: string) => Promise<VolumeSource>;
+}
+
+const HEADER_FORMATS: HeaderFormat[] = [
+  { test: /\.(mhd|mha)$/i, open: openMetaImage },
+  { test: /\.nii(\.gz)?$/i, open: openNifti },
+];
+
+const TIFF = /\.tiff?$/i;
+const PNG = /\.png$/i;
+const JPEG = /\.jpe?g$/i;
+const BMP = /\.bmp$/i;
+
+/** Finds every volume and 2D image among a dataset's files; broken ones are reported, never thrown past here. */
+export async function scanVolumes(root: string, files: string[]): Promise<VolumeScan> {
+  const sources: VolumeSource[] = [];
+  const failures: VolumeReadError[] = [];
+  const claimed = new Set<string>();
+  const candidates = files.filter((f) => !f.startsWith(".mata/") && !f.includes("/.mata/")).sort();
+  const attempt = async (file: string, step: () => Promise<VolumeSource | VolumeSource[]>) => {
+    try {
+      const got = await step();
+      for (const s of Array.isArray(got) ? got : [got]) {
+        sources.push(s);
+        for (const f of s.files) claimed.add(f);
+      }
+    } catch (e) {
+      failures.push(e instanceof VolumeReadError ? e : new VolumeReadError(`${file}: ${(e as Error).message}`, file));
+    }
+  };
+
+  for (const file of candidates) {
+    const format = HEADER_FORMATS.find((f) => f.test.test(file));
+    if (format) await attempt(file, () => format.open(root, file));
+  }
+  const free = (re: RegExp) => candidates.filter((f) => re.test(f) && !claimed.has(f));
+
+  for (const group of groupNumbered(free(TIFF))) {
+    await attempt(group.files[0]!, () => openTiffGroup(root, group.files));
+  }
+  for (const group of groupNumbered(free(PNG))) {
+    await attempt(group.files[0]!, () =>
+      openStackOrSingles(root, group.files, (a, r) => readPictureInfo(a, r), sameSize, (rels, info) =>
+        openPictures(root, rels, info, rels.length > 1 ? "png-stack" : "png"),
+      ),
+    );
+  }
+  for (const file of free(JPEG)) {
+    await attempt(file, async () => openPictures(root, [file], await readPictureInfo(path.join(root, file), file), "jpeg"));
+  }
+  for (const group of groupNumbered(free(BMP))) {
+    await attempt(group.files[0]!, () =>
+      openStackOrSingles(root, group.files, (a, r) => readBmpInfo(a, r), sameSize, (rels, info) => openBmps(root, rels, info)),
+    );
+  }
+  sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { sources, failures };
+}
+
+function sameSize(a: PictureInfo | BmpInfo, b: PictureInfo | BmpInfo): boolean {
+  return a.width === b.width && a.height === b.height && ("dtype" in a && "dtype" in b ? a.dtype === b.dtype : true);
+}
+
+/** Numbered files become one stack when the first and last agree in size and type; otherwise each stands alone. */
+async function openStackOrSingles<I>(
+  root: string,
+  rels: string[],
+  info: (abs: string, rel: string) => Promise<I>,
+  compatible: (a: I, b: I) => boolean,
+  open: (rels: string[], info: I) => VolumeSource,
+): Promise<VolumeSource[]> {
+  const first = await info(path.join(root, rels[0]!), rels[0]!);
+  if (rels.length === 1) return [open(rels, first)];
+  const last = await info(path.join(root, rels.at(-1)!), rels.at(-1)!);
+  if (compatible(first, last)) return [open(rels, first)];
+  const out: VolumeSource[] = [open([rels[0]!], first), open([rels.at(-1)!], last)];
+  for (const rel of rels.slice(1, -1)) out.push(open([rel], await info(path.join(root, rel), rel)));
+  return out;
+}
+
+/** A numbered run of single-page TIFFs is a stack; a multi-page TIFF is a volume by itself; a lone page is an image. */
+async function openTiffGroup(root: string, rels: string[]): Promise<VolumeSource[]> {
+  const single = async (rel: string, info?: TiffInfo): Promise<VolumeSource> => {
+    const i = info ?? (await readTiffInfo(path.join(root, rel), rel));
+    if (i.pages.length === 0) throw new VolumeReadError(`${rel}: TIFF has no full-resolution page`, rel);
+    return i.pages.length > 1 || i.contiguous ? openMultiPageTiff(root, rel, i) : openTiffStack(root, [rel], { ...i, notes: i.notes });
+  };
+  const first = await readTiffInfo(path.join(root, rels[0]!), rels[0]!);
+  if (rels.length > 1 && first.pages.length === 1 && !first.contiguous) {
+    const last = await readTiffInfo(path.join(root, rels.at(-1)!), rels.at(-1)!);
+    if (last.pages.length === 1 && last.width === first.width && last.height === first.height && last.dtype === first.dtype) {
+      return [openTiffStack(root, rels, first)];
+    }
+  }
+  const out: VolumeSource[] = [];
+  for (const rel of rels) {
+    // A broken member of a run that is not a stack must not hide the good ones.
+    out.push(await single(rel, rel === rels[0] ? first : undefined));
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import { open, stat, readFile, type FileHandle } from "node:fs/promises";
+import { VolumeReadError } from "./reader.types.ts";
+
+/**
+ * A file read by position, so a slice read costs one pread and never the whole file. Each read opens and
+ * closes its own descriptor: no handle outlives a call, so a caller that forgets close() leaks nothing.
+ */
+export class PositionedFile {
+  /** `name` is the dataset-relative path used in error messages. */
+  constructor(
+    readonly path: string,
+    readonly name: string,
+  ) {}
+
+  /** Reads exactly `length` bytes at `offset` into a fresh, aligned buffer; a short file is reported as truncated. */
+  async readExact(offset: number, length: number): Promise<ArrayBuffer> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.path, "r");
+    } catch (e) {
+      throw new VolumeReadError(`${this.name}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, this.name);
+    }
+    try {
+      const buffer = new ArrayBuffer(length);
+      const view = new Uint8Array(buffer);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await fh.read(view, done, length - done, offset + done);
+        if (bytesRead === 0) {
+          throw new VolumeReadError(
+            `${this.name}: truncated: needed ${length} bytes at offset ${offset}, the file ends after ${offset + done}`,
+            this.name,
+          );
+        }
+        done += bytesRead;
+      }
+      return buffer;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Nothing stays open between reads; kept so sources can close uniformly. */
+  async close(): Promise<void> {}
+}
+
+/** The size of a file in bytes, or a VolumeReadError naming it when it is missing. */
+export async function fileSize(path: string, name: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (e) {
+    throw new VolumeReadError(`${name}: missing or unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
+  }
+}
+
+/** Reads up to `length` bytes from the start of a file (headers, magic numbers). */
+export async function readHead(path: string, length: number): Promise<Uint8Array> {
+  const fh = await open(path, "r");
+  try {
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await fh.read(buf, done, length - done, done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads a whole small file (text headers, one DICOM slice, one 2D image). */
+export async function readWhole(path: string, name: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new VolumeReadError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
+  }
+}
+
+/** Runs a reader step and turns any unexpected failure into a VolumeReadError naming the file. */
+export async function guard<T>(name: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (e instanceof VolumeReadError) throw e;
+    if ((e as Error)?.name === "AbortError") throw e;
+    throw new VolumeReadError(`${name}: ${(e as Error)?.message ?? String(e)}`, name);
+  }
+}
+
+/** Rejects with the signal's reason when a caller cancelled, so long reads stop between steps. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) {
+    const err = new Error("aborted");
+    err.name = "AbortError";
+    throw err;
+  }
+}

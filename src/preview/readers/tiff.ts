@@ -1,0 +1,276 @@
+import path from "node:path";
+import { fromFile, type GeoTIFF, type GeoTIFFImage } from "geotiff";
+import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
+import { VolumeReadError } from "./reader.types.ts";
+import { allocSlice, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
+import { guard, throwIfAborted } from "./file-io.ts";
+import { checkZ, rawVolumeSource } from "./raw-volume.ts";
+
+/** What the first page (and the page chain) of a TIFF file says about the picture. */
+export interface TiffInfo {
+  width: number;
+  height: number;
+  dtype: DType;
+  samples: number;
+  /** Indices of the full-resolution pages that are z-slices (reduced-resolution pages and other channels left out). */
+  pages: number[];
+  spacing: [number, number, number];
+  unit: string;
+  dataRange?: [number, number];
+  notes: string[];
+  /** Set when an ImageJ stack's description promises more images than the file has pages (ImageJ's contiguous layout). */
+  contiguous?: { offset: number; images: number; littleEndian: boolean };
+}
+
+/** Reads a TIFF's page chain and first-page tags; the file is closed again before returning. */
+export async function readTiffInfo(abs: string, rel: string): Promise<TiffInfo> {
+  return guard(rel, async () => {
+    const tiff = await fromFile(abs);
+    try {
+      return await describe(tiff, rel);
+    } finally {
+      await tiff.close();
+    }
+  });
+}
+
+async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
+  const first = await tiff.getImage(0);
+  const width = first.getWidth();
+  const height = first.getHeight();
+  const samples = first.getSamplesPerPixel();
+  const dtype = pageDType(first, rel);
+  const fd = first.getFileDirectory();
+  const description = String((await fd.loadValue("ImageDescription")) ?? "");
+  const ij = parseImageJ(description);
+  const notes: string[] = [];
+  if (samples >= 3) notes.push("RGB converted to luminance");
+
+  const count = await tiff.getImageCount();
+  let pages: number[] = [];
+  if (ij && (ij.channels > 1 || ij.frames > 1)) {
+    // ImageJ hyperstacks store pages channel-fastest, then z, then time: take channel 0 of the first time point.
+    const slices = ij.slices || Math.floor(count / (ij.channels * ij.frames));
+    for (let z = 0; z < slices && z * ij.channels < count; z++) pages.push(z * ij.channels);
+    if (ij.channels > 1) notes.push(`first of ${ij.channels} channels shown`);
+    if (ij.frames > 1) notes.push(`first of ${ij.frames} time points shown`);
+  } else {
+    for (let i = 0; i < count; i++) {
+      const img = i === 0 ? first : await tiff.getImage(i);
+      const subfile = Number((await img.getFileDirectory().loadValue("NewSubfileType")) ?? 0);
+      if (subfile & 1) continue;
+      if (img.getWidth() !== width || img.getHeight() !== height) continue;
+      pages.push(i);
+    }
+  }
+
+  const res = await resolution(first);
+  let unit = normaliseUnit(ij?.unit) ?? res.unit;
+  let sx = res.x;
+  let sy = res.y;
+  if (!unit || unit === "px") {
+    unit = "px";
+    sx = sy = 1;
+  }
+  const sz = ij?.spacing !== undefined ? positiveOr1(ij.spacing) : sx;
+  const info: TiffInfo = { width, height, dtype, samples, pages, spacing: [sx, sy, unit === "px" ? 1 : sz], unit, notes };
+  if (ij?.min !== undefined && ij.max !== undefined && ij.max > ij.min) info.dataRange = [ij.min, ij.max];
+
+  const images = ij ? (ij.images || ij.slices) : 0;
+  if (ij && count === 1 && images > 1 && samples === 1) {
+    const compression = Number((await fd.loadValue("Compression")) ?? 1);
+    const offsets = (await fd.loadValue("StripOffsets")) as ArrayLike<number> | undefined;
+    if (compression === 1 && offsets && offsets.length >= 1) {
+      info.contiguous = { offset: Number(offsets[0]), images, littleEndian: first.littleEndian };
+      info.pages = [];
+      for (let i = 0; i < images; i++) info.pages.push(i);
+    }
+  }
+  return info;
+}
+
+function pageDType(img: GeoTIFFImage, rel: string): DType {
+  const bits = img.getBitsPerSample(0);
+  const format = img.getSampleFormat(0) ?? 1;
+  const key = `${format}:${bits}`;
+  const map: Record<string, DType> = {
+    "1:8": "uint8",
+    "2:8": "int8",
+    "1:16": "uint16",
+    "2:16": "int16",
+    "1:32": "uint32",
+    "2:32": "int32",
+    "3:32": "float32",
+    "3:64": "float64",
+  };
+  const dtype = map[key];
+  if (!dtype) throw new VolumeReadError(`${rel}: unsupported TIFF sample type (${bits}-bit, SampleFormat ${format})`, rel);
+  return dtype;
+}
+
+interface ImageJInfo {
+  images: number;
+  slices: number;
+  channels: number;
+  frames: number;
+  spacing?: number;
+  unit?: string;
+  min?: number;
+  max?: number;
+}
+
+/** Parses an ImageJ ImageDescription ("ImageJ=1.53c\nimages=30\nslices=30\nunit=micron\nspacing=2.5"). */
+export function parseImageJ(description: string): ImageJInfo | undefined {
+  if (!description.startsWith("ImageJ=")) return undefined;
+  const kv = new Map<string, string>();
+  for (const line of description.split(/\r?\n/)) {
+    const eq = line.indexOf("=");
+    if (eq > 0) kv.set(line.slice(0, eq).trim(), line.slice(eq + 1).trim());
+  }
+  const int = (k: string) => {
+    const v = Number(kv.get(k));
+    return Number.isInteger(v) && v > 0 ? v : 0;
+  };
+  const num = (k: string) => (kv.has(k) && Number.isFinite(Number(kv.get(k))) ? Number(kv.get(k)) : undefined);
+  return {
+    images: int("images"),
+    slices: int("slices"),
+    channels: int("channels") || 1,
+    frames: int("frames") || 1,
+    spacing: num("spacing"),
+    unit: kv.get("unit")?.replace(/\\u00B5/gi, "µ"),
+    min: num("min"),
+    max: num("max"),
+  };
+}
+
+async function resolution(img: GeoTIFFImage): Promise<{ x: number; y: number; unit: string }> {
+  const fd = img.getFileDirectory();
+  const rational = (v: unknown): number | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v === "number") return v;
+    const a = v as ArrayLike<number>;
+    if (a.length >= 2 && Number(a[1]) !== 0) return Number(a[0]) / Number(a[1]);
+    if (a.length === 1) return Number(a[0]);
+    return undefined;
+  };
+  const xr = rational(await fd.loadValue("XResolution"));
+  const yr = rational(await fd.loadValue("YResolution")) ?? xr;
+  const ru = Number((await fd.loadValue("ResolutionUnit")) ?? 2);
+  if (!xr || !yr || !(xr > 0) || !(yr > 0)) return { x: 1, y: 1, unit: "px" };
+  // Resolution is pixels per unit; inch and centimetre are given as millimetres per pixel.
+  if (ru === 2) return { x: 25.4 / xr, y: 25.4 / yr, unit: "mm" };
+  if (ru === 3) return { x: 10 / xr, y: 10 / yr, unit: "mm" };
+  return { x: 1 / xr, y: 1 / yr, unit: "px" };
+}
+
+/** Decodes one page as a single-channel slice of the expected size (RGB pages become luminance). */
+export async function readTiffPage(
+  tiff: GeoTIFF,
+  index: number,
+  expect: { width: number; height: number; dtype: DType },
+  rel: string,
+  signal?: AbortSignal,
+): Promise<SliceData> {
+  const img = await tiff.getImage(index);
+  if (img.getWidth() !== expect.width || img.getHeight() !== expect.height) {
+    throw new VolumeReadError(
+      `${rel}: page ${index} is ${img.getWidth()}x${img.getHeight()}, the volume is ${expect.width}x${expect.height}`,
+      rel,
+    );
+  }
+  const dtype = pageDType(img, rel);
+  if (dtype !== expect.dtype) throw new VolumeReadError(`${rel}: page ${index} is ${dtype}, the volume is ${expect.dtype}`, rel);
+  const samples = img.getSamplesPerPixel();
+  if (samples >= 3) {
+    const [r, g, b] = (await img.readRasters({ samples: [0, 1, 2], interleave: false, signal })) as unknown as ArrayLike<number>[];
+    return luminance(r!, g!, b!, dtype);
+  }
+  const rasters = (await img.readRasters({ samples: [0], interleave: false, signal })) as unknown as SliceData[];
+  return rasters[0]!;
+}
+
+/** Rec. 709 luma of three planes, kept in the source sample type (the viewer shows grayscale tiles). */
+export function luminance(r: ArrayLike<number>, g: ArrayLike<number>, b: ArrayLike<number>, dtype: DType): SliceData {
+  const out = allocSlice(dtype, r.length);
+  const round = dtype !== "float32" && dtype !== "float64";
+  for (let i = 0; i < r.length; i++) {
+    const y = 0.2126 * r[i]! + 0.7152 * g[i]! + 0.0722 * b[i]!;
+    out[i] = round ? Math.round(y) : y;
+  }
+  return out;
+}
+
+/** A multi-page TIFF: each full-resolution page is a slice; the file stays open until close(). */
+export async function openMultiPageTiff(root: string, rel: string, info: TiffInfo): Promise<VolumeSource> {
+  const abs = path.join(root, rel);
+  const base = {
+    format: "tiff-multipage",
+    file: rel,
+    files: [rel],
+    width: info.width,
+    height: info.height,
+    depth: info.pages.length,
+    dtype: info.dtype,
+    spacing: info.spacing,
+    unit: info.unit,
+    ...(info.dataRange ? { dataRange: info.dataRange } : {}),
+    ...(info.notes.length ? { notes: info.notes } : {}),
+  };
+  if (info.contiguous) {
+    return rawVolumeSource(
+      { ...base, format: "tiff-imagej" },
+      { dataPath: abs, dataName: rel, offset: info.contiguous.offset, littleEndian: info.contiguous.littleEndian, compression: "none" },
+    );
+  }
+  let opened: Promise<GeoTIFF> | undefined;
+  return {
+    ...base,
+    kind: kindFor(base.depth),
+    async readSlice(z, signal) {
+      checkZ(z, base.depth, rel);
+      throwIfAborted(signal);
+      return guard(rel, async () => {
+        opened ??= fromFile(abs);
+        return readTiffPage(await opened, info.pages[z]!, info, rel, signal);
+      });
+    },
+    async close() {
+      const t = opened;
+      opened = undefined;
+      if (t) await (await t.catch(() => undefined))?.close();
+    },
+  };
+}
+
+/** A stack of single-page TIFF files, one per slice, in the given (natural) order. */
+export function openTiffStack(root: string, rels: string[], info: TiffInfo): VolumeSource {
+  return {
+    format: rels.length > 1 ? "tiff-stack" : "tiff",
+    kind: kindFor(rels.length),
+    file: rels[0]!,
+    files: rels,
+    width: info.width,
+    height: info.height,
+    depth: rels.length,
+    dtype: info.dtype,
+    spacing: info.spacing,
+    unit: info.unit,
+    ...(info.dataRange ? { dataRange: info.dataRange } : {}),
+    ...(info.notes.length ? { notes: info.notes } : {}),
+    async readSlice(z, signal) {
+      checkZ(z, rels.length, rels[0]!);
+      throwIfAborted(signal);
+      const rel = rels[z]!;
+      return guard(rel, async () => {
+        const tiff = await fromFile(path.join(root, rel));
+        try {
+          return await readTiffPage(tiff, 0, info, rel, signal);
+        } finally {
+          await tiff.close();
+        }
+      });
+    },
+    async close() {},
+  };
+}
