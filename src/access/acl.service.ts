@@ -1,0 +1,265 @@
+// Writes a dataset's grants to its folder tree as POSIX ACLs, so Samba enforces what the web shows:
+// owner and editors rwx, viewers r-x, everyone else list-only (o::r-x on folders, o::--- on files),
+// with default ACLs so new files inherit. The sidecar `.mata/` belongs to the service (root) and is
+// read-only to everyone else; grants are never read from it, so editing it cannot escalate.
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync, type Stats } from "node:fs";
+import path from "node:path";
+import type { AppContext } from "../context.ts";
+import { log } from "../log.ts";
+import { sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
+import { chownEntry, readAccessAcl, readDefaultAcl, writeAccessAcl, writeDefaultAcl } from "./acl.fs.ts";
+import { datasetAccess, type DatasetAccess } from "./access.cache.ts";
+import { accessRepo } from "./access.repo.ts";
+import { groupIds, userIds } from "./unix.ts";
+
+const SIDECAR = ".mata";
+const SPEC_VERSION = 1;
+
+/** The ACL a dataset's tree must carry, with names already resolved to ids. */
+export interface AclPlan {
+  /** Every entry is chowned to this uid (the owner's); null leaves unix owners alone. */
+  ownerUid: number | null;
+  /** Named users and groups: rwx for the owner and editors, r-x for viewers. */
+  users: Map<number, number>;
+  groups: Map<number, number>;
+  /** Grant names with no unix account or group: they hold on the web only. */
+  unresolved: string[];
+  hash: string;
+}
+
+/** What one walk of a tree did. */
+export interface AclWalkResult {
+  entries: number;
+  changed: number;
+  maxCtimeMs: number;
+}
+
+/** Resolves the owner and grants of a dataset to the uids and gids its ACLs name. */
+export async function planFor(access: DatasetAccess): Promise<AclPlan> {
+  const userNames = [...access.users.keys(), ...(access.owner ? [access.owner] : [])];
+  const [uids, gids] = await Promise.all([userIds(userNames), groupIds([...access.groups.keys()])]);
+  const unresolved: string[] = [];
+  const ownerUid = access.owner && uids.has(access.owner) ? uids.get(access.owner)! : access.ownerFixed ? 0 : null;
+  if (access.owner && !uids.has(access.owner)) unresolved.push(access.owner);
+  const users = new Map<number, number>();
+  const put = (m: Map<number, number>, id: number, perm: number) => m.set(id, (m.get(id) ?? 0) | perm);
+  for (const [name, role] of access.users) {
+    const uid = uids.get(name);
+    if (uid === undefined) unresolved.push(name);
+    else if (uid !== ownerUid) put(users, uid, role === "editor" ? R | W | X : R | X);
+  }
+  const groups = new Map<number, number>();
+  for (const [name, role] of access.groups) {
+    const gid = gids.get(name);
+    if (gid === undefined) unresolved.push(`@${name}`);
+    else put(groups, gid, role === "editor" ? R | W | X : R | X);
+  }
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ v: SPEC_VERSION, ownerUid, users: [...users].sort((a, b) => a[0] - b[0]), groups: [...groups].sort((a, b) => a[0] - b[0]) }))
+    .digest("hex");
+  return { ownerUid, users, groups, unresolved, hash };
+}
+
+/** The ACLs one entry must have, by kind and by whether it lies inside the sidecar. */
+export function expectedAcls(plan: AclPlan, isDir: boolean, inSidecar: boolean, mode: number): { access: Acl; default: Acl | null; uid: number | null } {
+  const none = new Map<number, number>();
+  if (inSidecar) {
+    // Only the service writes the sidecar; everyone may read it (it holds list-level facts only).
+    return isDir
+      ? { access: { user: 7, group: 5, other: 5, users: none, groups: none }, default: null, uid: 0 }
+      : { access: { user: 6, group: 4, other: 4, users: none, groups: none }, default: null, uid: 0 };
+  }
+  if (isDir) {
+    return {
+      access: { user: 7, group: 0, other: R | X, users: plan.users, groups: plan.groups },
+      default: { user: 7, group: 0, other: 0, users: plan.users, groups: plan.groups },
+      uid: plan.ownerUid,
+    };
+  }
+  // Files keep an executable bit if they had one; nobody else gets write unless granted.
+  const x = mode & 0o100 ? X : 0;
+  const fileOf = (m: Map<number, number>) => new Map([...m].map(([id, p]) => [id, (p & (R | W)) | (p & R ? x : 0)]));
+  return { access: { user: R | W | x, group: 0, other: 0, users: fileOf(plan.users), groups: fileOf(plan.groups) }, default: null, uid: plan.ownerUid };
+}
+
+/** Brings one entry to its expected owner and ACLs, writing only what differs; true when it wrote. */
+export function fixEntry(plan: AclPlan, abs: string, st: Stats, inSidecar: boolean): boolean {
+  const isDir = st.isDirectory();
+  if (!isDir && !st.isFile()) return false; // symlinks, sockets, devices: never touched
+  const want = expectedAcls(plan, isDir, inSidecar, st.mode);
+  let changed = false;
+  if (want.uid !== null && st.uid !== want.uid) {
+    chownEntry(abs, want.uid, -1);
+    changed = true;
+  }
+  if (!sameAcl(readAccessAcl(abs, st.mode), want.access)) {
+    writeAccessAcl(abs, want.access);
+    changed = true;
+  }
+  if (isDir) {
+    const cur = readDefaultAcl(abs);
+    if (want.default === null ? cur !== null : cur === null || !sameAcl(cur, want.default)) {
+      writeDefaultAcl(abs, want.default);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/**
+ * Walks a dataset tree (never following symlinks) and fixes every entry `select` picks; yields to
+ * the event loop every few hundred entries so requests keep being served during a big apply.
+ */
+export async function walkTree(plan: AclPlan, root: string, select: (st: Stats) => boolean): Promise<AclWalkResult> {
+  const result: AclWalkResult = { entries: 0, changed: 0, maxCtimeMs: 0 };
+  const visit = (abs: string, st: Stats, inSidecar: boolean) => {
+    result.entries++;
+    let ctime = st.ctimeMs;
+    if (select(st) && fixEntry(plan, abs, st, inSidecar)) {
+      result.changed++;
+      ctime = lstatSync(abs).ctimeMs;
+    }
+    if (ctime > result.maxCtimeMs) result.maxCtimeMs = ctime;
+  };
+  const top = lstatSync(root);
+  if (!top.isDirectory()) throw new Error(`${root} is not a folder`);
+  visit(root, top, false);
+  const stack: { dir: string; inSidecar: boolean }[] = [{ dir: root, inSidecar: false }];
+  while (stack.length) {
+    const { dir, inSidecar } = stack.pop()!;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while we walked
+      throw e;
+    }
+    for (const name of names) {
+      const abs = path.join(dir, name);
+      let st: Stats;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        continue;
+      }
+      const sidecar = inSidecar || (dir === root && name === SIDECAR);
+      visit(abs, st, sidecar);
+      if (st.isDirectory()) stack.push({ dir: abs, inSidecar: sidecar });
+      if (result.entries % 512 === 0) await Bun.sleep(0);
+    }
+  }
+  return result;
+}
+
+const queues = new WeakMap<AppContext, Map<number, Promise<unknown>>>();
+
+/** Runs ACL work for one dataset after any already queued for it, so two applies never interleave. */
+function serialize<T>(ctx: AppContext, id: number, work: () => Promise<T>): Promise<T> {
+  let m = queues.get(ctx);
+  if (!m) queues.set(ctx, (m = new Map()));
+  const prev = m.get(id) ?? Promise.resolve();
+  const next = prev.then(work, work);
+  const tail = next.catch(() => undefined);
+  m.set(id, tail);
+  void tail.then(() => {
+    if (m.get(id) === tail) m.delete(id);
+  });
+  return next;
+}
+
+/** Waits until every queued ACL job of a context has finished (used by stop and by tests). */
+export async function aclIdle(ctx: AppContext): Promise<void> {
+  const m = queues.get(ctx);
+  while (m && m.size) await Promise.all([...m.values()]);
+}
+
+function datasetRoot(ctx: AppContext, access: DatasetAccess): string {
+  return path.join(ctx.config.root, access.path);
+}
+
+function unresolvedError(plan: AclPlan): string | null {
+  return plan.unresolved.length ? `no unix account for ${plan.unresolved.join(", ")}: these grants hold on the web only` : null;
+}
+
+/** Rewrites the whole tree for the current grants (after a grant or owner change, or a new dataset). */
+export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkResult | null> {
+  return serialize(ctx, id, async () => {
+    const access = datasetAccess(ctx, id);
+    if (!access || access.state !== "present") return null;
+    const plan = await planFor(access);
+    const repo = accessRepo(ctx.db);
+    try {
+      const r = await walkTree(plan, datasetRoot(ctx, access), () => true);
+      repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
+      return r;
+    } catch (e) {
+      const msg = (e as Error).message;
+      repo.saveAclState({ dataset_id: id, spec_hash: "", max_ctime_ms: 0, applied_at: ctx.clock.now(), entries: 0, error: msg });
+      throw e;
+    }
+  });
+}
+
+/**
+ * The reconcile's drift check: entries whose inode changed since the last apply (ctime newer, or a
+ * foreign owner) are compared with what they should carry and fixed; a changed grant spec means a
+ * full rewrite. Returns the number of entries repaired.
+ */
+export function repairDrift(ctx: AppContext, id: number): Promise<number> {
+  return serialize(ctx, id, async () => {
+    const access = datasetAccess(ctx, id);
+    if (!access || access.state !== "present") return 0;
+    const plan = await planFor(access);
+    const repo = accessRepo(ctx.db);
+    const state = repo.aclState(id);
+    const full = !state || state.spec_hash !== plan.hash;
+    const since = full ? -1 : state.max_ctime_ms;
+    const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs > since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
+    repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
+    if (r.changed > 0 && !full) log.warn("acl drift repaired", { dataset: id, path: access.path, entries: r.changed });
+    return r.changed;
+  });
+}
+
+/**
+ * New or changed files (over SMB) and their folders get the dataset's ACLs at once: a default ACL
+ * cannot give folders `o::r-x`, so folders made by users need it set here. The recorded state is
+ * left alone, so the next reconcile still looks at these entries.
+ */
+export function applyToPaths(ctx: AppContext, id: number, relPaths: string[]): Promise<number> {
+  return serialize(ctx, id, async () => {
+    const access = datasetAccess(ctx, id);
+    if (!access || access.state !== "present") return 0;
+    const repo = accessRepo(ctx.db);
+    const plan = await planFor(access);
+    if (repo.aclState(id)?.spec_hash !== plan.hash) {
+      // Never applied (a new dataset) or the grants moved on: the whole tree, once.
+      const root = datasetRoot(ctx, access);
+      const r = await walkTree(plan, root, () => true);
+      repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
+      return r.changed;
+    }
+    const root = datasetRoot(ctx, access);
+    const seen = new Set<string>();
+    let changed = 0;
+    for (const rel of relPaths) {
+      const parts = rel.split("/").filter((s) => s && s !== "." && s !== "..");
+      for (let i = 1; i <= parts.length; i++) {
+        const sub = parts.slice(0, i).join("/");
+        if (seen.has(sub)) continue;
+        seen.add(sub);
+        const abs = path.join(root, sub);
+        let st: Stats;
+        try {
+          st = lstatSync(abs);
+        } catch {
+          break; // removed since
+        }
+        if (st.isSymbolicLink()) break;
+        if (fixEntry(plan, abs, st, parts[0] === SIDECAR)) changed++;
+      }
+    }
+    return changed;
+  });
+}

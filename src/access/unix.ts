@@ -1,0 +1,46 @@
+// Unix account lookups through NSS (`getent`), so LDAP/sssd users resolve the same way Samba sees them.
+
+/** A user or group name safe to hand to system tools: what useradd/groupadd accept, never an option. */
+export const UNIX_NAME = /^[a-z_][a-z0-9_.-]{0,31}\$?$/i;
+
+/** The first uid (and gid) of ordinary people's accounts; system accounts below it are not offered. */
+const FIRST_ID = 1000;
+const LAST_ID = 60000;
+
+async function getent(db: "passwd" | "group", keys: string[]): Promise<string[][]> {
+  const proc = Bun.spawn(["getent", db, ...keys], { stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+  const [out] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(":"));
+}
+
+/** Uids of the given user names; names the system does not know are left out. */
+export async function userIds(names: string[]): Promise<Map<string, number>> {
+  const safe = [...new Set(names)].filter((n) => UNIX_NAME.test(n));
+  const ids = new Map<string, number>();
+  if (safe.length === 0) return ids;
+  for (const f of await getent("passwd", safe)) if (f[0] && /^\d+$/.test(f[2] ?? "")) ids.set(f[0], Number(f[2]));
+  return ids;
+}
+
+/** Gids of the given group names; names the system does not know are left out. */
+export async function groupIds(names: string[]): Promise<Map<string, number>> {
+  const safe = [...new Set(names)].filter((n) => UNIX_NAME.test(n));
+  const ids = new Map<string, number>();
+  if (safe.length === 0) return ids;
+  for (const f of await getent("group", safe)) if (f[0] && /^\d+$/.test(f[2] ?? "")) ids.set(f[0], Number(f[2]));
+  return ids;
+}
+
+/** Ordinary (non-system) unix users and groups, for the sharing panel's picker. */
+export async function listPeople(): Promise<{ users: string[]; groups: string[] }> {
+  const people = (rows: string[][]) =>
+    rows
+      .filter((f) => f[0] && UNIX_NAME.test(f[0]) && Number(f[2]) >= FIRST_ID && Number(f[2]) < LAST_ID)
+      .map((f) => f[0]!)
+      .sort();
+  const [pw, gr] = await Promise.all([getent("passwd", []), getent("group", [])]);
+  return { users: people(pw), groups: people(gr) };
+}

@@ -1,0 +1,146 @@
+// The route matrix: every route the app has, for anonymous, other, viewer, editor, owner and admin.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Hono } from "hono";
+import { createApp } from "../../src/app.ts";
+import type { AppEnv } from "../../src/context.ts";
+import { enforceAccess } from "../../src/access/access.middleware.ts";
+import { DATASET_LEVELS, levelOf, ROUTE_RULES, type Level } from "../../src/access/access.rules.ts";
+import { testContext } from "../support/env.ts";
+import { putDataset } from "../support/fixtures.ts";
+import { withUser } from "../support/auth.ts";
+import { renderError } from "../../src/web/errors.ts";
+
+type Who = "anonymous" | "other" | "viewer" | "editor" | "owner" | "admin";
+const WHO: Who[] = ["anonymous", "other", "viewer", "editor", "owner", "admin"];
+const RANK: Record<Who, number> = { anonymous: -1, other: 0, viewer: 1, editor: 2, owner: 3, admin: 4 };
+const NEEDS: Record<Level, number> = { public: -1, "signed-in": 0, read: 1, edit: 2, manage: 3, admin: 4 };
+const NAMES: Record<Exclude<Who, "anonymous">, string> = { other: "ma_other", viewer: "ma_viewer", editor: "ma_editor", owner: "ma_owner", admin: "ma_admin" };
+
+const ctx = testContext();
+const app = createApp(ctx);
+let id = 0;
+
+beforeAll(() => {
+  id = putDataset(ctx, "ds-matrix", { "a.txt": "secret content", "sub/b.txt": "more" }, { owner: NAMES.owner, title: "Matrix" });
+  for (const n of Object.values(NAMES)) withUser(ctx, n, { admin: n === NAMES.admin });
+  ctx.db.query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, ?, 'viewer'), (?, ?, 'editor')").run(id, `user:${NAMES.viewer}`, id, `user:${NAMES.editor}`);
+});
+afterAll(() => ctx.cleanup());
+
+/** The app's own routes (middleware excluded), as `METHOD path`. */
+function appRoutes(): { method: string; path: string }[] {
+  const seen = new Set<string>();
+  return app.routes.filter((r) => r.method !== "ALL" && !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`));
+}
+
+function concrete(path: string): string {
+  return path
+    .split("/")
+    .map((seg) => {
+      if (seg === "*") return "a.txt";
+      if (!seg.startsWith(":")) return seg;
+      if (seg.startsWith(":id")) return String(id);
+      const constraint = /\{(.+)\}$/.exec(seg)?.[1];
+      return ["1", "a".repeat(64), "x"].find((v) => !constraint || new RegExp(`^(?:${constraint})$`).test(v)) ?? "1";
+    })
+    .join("/");
+}
+
+async function call(method: string, url: string, who: Who): Promise<Response> {
+  const headers: Record<string, string> = who === "anonymous" ? {} : { ...withUser(ctx, NAMES[who], { admin: who === "admin" }).headers };
+  // Bodies no handler accepts, so walking the matrix changes nothing: the check happens before any handler.
+  const init: RequestInit = { method, headers };
+  if (method !== "GET" && method !== "HEAD") {
+    if (url.startsWith("/api/")) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify({ matrixProbe: true });
+    } else {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      init.body = `op=matrix-probe&_csrf=${encodeURIComponent(headers["X-CSRF-Token"] ?? "")}`;
+    }
+  }
+  return app.request(url, init);
+}
+
+describe("route table", () => {
+  test("every route the app has has an access rule", () => {
+    const missing = appRoutes()
+      .map((r) => `${r.method} ${r.path}`)
+      .filter((k) => ROUTE_RULES[k] === undefined);
+    expect(missing).toEqual([]);
+  });
+
+  test("every dataset-level rule can find its dataset in the path", () => {
+    const bad = Object.entries(ROUTE_RULES)
+      .filter(([, rule]) => DATASET_LEVELS.has(levelOf(rule)))
+      .filter(([key, rule]) => !key.includes(`:${typeof rule === "object" && rule.datasetParam ? rule.datasetParam : "id"}`))
+      .map(([key]) => key);
+    expect(bad).toEqual([]);
+  });
+});
+
+describe("matrix", () => {
+  for (const who of WHO) {
+    test(`${who}: every route answers as its level demands`, async () => {
+      const wrong: string[] = [];
+      for (const r of appRoutes()) {
+        if (r.method === "POST" && r.path === "/logout") continue; // checked separately: it ends the session
+        const rule = ROUTE_RULES[`${r.method} ${r.path}`];
+        if (rule === undefined) continue; // reported by the route-table test
+        const level = levelOf(rule);
+        const url = concrete(r.path);
+        const res = await call(r.method, url, who);
+        const allowed = RANK[who] >= NEEDS[level];
+        const status = res.status;
+        const refusedAnon = status === 401 || (status === 302 && (res.headers.get("Location") ?? "").startsWith("/login"));
+        if (level === "public") {
+          // Open routes answer for themselves (a login with bad credentials is a 401): never refused by access.
+          if (status === 403) wrong.push(`${r.method} ${url}: ${who} got 403 on a public route`);
+        } else if (who === "anonymous") {
+          if (!refusedAnon) wrong.push(`${r.method} ${url}: anonymous got ${status}, expected 401 or a redirect to /login`);
+        } else if (allowed) {
+          if (status === 401 || status === 403) wrong.push(`${r.method} ${url}: ${who} got ${status} but level ${level} allows it`);
+        } else if (status !== 403) wrong.push(`${r.method} ${url}: ${who} got ${status}, expected 403 (level ${level})`);
+      }
+      expect(wrong).toEqual([]);
+    });
+  }
+});
+
+describe("enforcement details", () => {
+  test("file content: viewers get the bytes, others 403, a missing dataset 404", async () => {
+    const viewer = await call("GET", `/api/v1/datasets/${id}/files/a.txt`, "viewer");
+    expect(viewer.status).toBe(200);
+    expect(await viewer.text()).toBe("secret content");
+    const other = await call("GET", `/api/v1/datasets/${id}/files/a.txt`, "other");
+    expect(other.status).toBe(403);
+    expect(await other.json()).toMatchObject({ error: { code: "forbidden" } });
+    expect((await call("GET", `/api/v1/datasets/999999/files/a.txt`, "other")).status).toBe(404);
+    // Listing stays open to everyone signed in.
+    expect((await call("GET", `/api/v1/datasets/${id}/files`, "other")).status).toBe(200);
+  });
+
+  test("grants to a unix group reach its members", async () => {
+    const gid = putDataset(ctx, "ds-group", { "g.txt": "group data" }, { owner: NAMES.owner });
+    ctx.db.query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, 'group:ma_lab', 'viewer')").run(gid);
+    const member = withUser(ctx, "ma_member", { groups: ["ma_lab"] });
+    const outsider = withUser(ctx, "ma_outsider", { groups: ["ma_other"] });
+    expect((await app.request(`/api/v1/datasets/${gid}/files/g.txt`, { headers: member.headers })).status).toBe(200);
+    expect((await app.request(`/api/v1/datasets/${gid}/files/g.txt`, { headers: outsider.headers })).status).toBe(403);
+  });
+
+  test("a route missing from the table is refused to everyone but admins", async () => {
+    const probe = new Hono<AppEnv>();
+    probe.onError(renderError);
+    probe.use("*", async (c, next) => {
+      c.set("ctx", ctx);
+      c.set("user", { name: c.req.header("X-Who") ?? "x", isAdmin: c.req.header("X-Who") === "root", groups: [] });
+      await next();
+    });
+    probe.use("*", enforceAccess);
+    probe.get("/api/v1/not-in-the-table", (c) => c.json({ ok: true }));
+    expect((await probe.request("/api/v1/not-in-the-table", { headers: { "X-Who": "bob" } })).status).toBe(403);
+    expect((await probe.request("/api/v1/not-in-the-table", { headers: { "X-Who": "root" } })).status).toBe(200);
+    expect((await probe.request("/api/v1/nothing-here", { headers: { "X-Who": "bob" } })).status).toBe(404);
+  });
+});
