@@ -3,6 +3,8 @@ import type { AppContext, AppEnv } from "./context.ts";
 import { renderError } from "./web/errors.ts";
 import { staticRoutes } from "./web/static.routes.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
+import { enforceAccess } from "./access/access.middleware.ts";
+import { accessRoutes } from "./access/access.routes.tsx";
 import { loginRoutes } from "./auth/login.routes.ts";
 import { accountRoutes } from "./auth/account.routes.ts";
 import { VERSION } from "./version.ts";
@@ -27,6 +29,8 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
 
   // Everything below needs a signed-in account.
   app.use("*", authenticate);
+  app.use("*", enforceAccess);
+  app.route("/", accessRoutes);
   app.route("/", accountRoutes);
   app.route("/", datasetsRoutes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));

@@ -2,10 +2,12 @@
 import m001 from "./001_core.sql" with { type: "text" };
 import m003 from "./003_auth.sql" with { type: "text" };
 import m002 from "./002_sync.sql" with { type: "text" };
+import m005 from "./005_access.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "001_core", sql: m001 },
   { name: "003_auth", sql: m003 },
   { name: "002_sync", sql: m002 },
+  { name: "005_access", sql: m005 },
 ];
