@@ -11,6 +11,9 @@ import { VERSION } from "./version.ts";
 import { notFound } from "./errors.ts";
 import { datasetsRoutes } from "./datasets/datasets.routes.ts";
 import { openApiDocument } from "./web/openapi.ts";
+import { searchRoutes } from "./search/search.routes.ts";
+import { cloudRoutes } from "./search/cloud.routes.ts";
+import { graphRoutes } from "./graph/graph.routes.ts";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -33,6 +36,9 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   app.route("/", accessRoutes);
   app.route("/", accountRoutes);
   app.route("/", datasetsRoutes);
+  app.route("/", searchRoutes);
+  app.route("/", cloudRoutes);
+  app.route("/", graphRoutes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }

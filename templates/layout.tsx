@@ -17,6 +17,7 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
         <title>{props.title} · Mata</title>
         <link rel="icon" href="data:," />
         <link rel="stylesheet" href="/static/app.css" />
+        <link rel="stylesheet" href="/static/search.css" />
         <script type="importmap" dangerouslySetInnerHTML={{ __html: IMPORT_MAP }}></script>
         <script src="/static/vendor/htmx.min.js" defer></script>
         <script src="/static/app.js" defer></script>
@@ -29,7 +30,8 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
             <a href="/tags">Tags</a>
           </nav>
           <form class="search" action="/search" method="get" role="search">
-            <input type="search" name="q" placeholder="Search datasets" aria-label="Search datasets" />
+            <input type="search" name="q" placeholder="Search datasets" aria-label="Search datasets" autocomplete="off" hx-get="/search/suggest" hx-trigger="input changed delay:200ms, search" hx-target="#search-suggest" hx-swap="outerHTML" />
+            <div id="search-suggest" class="search-suggest"></div>
           </form>
           {props.user ? <span class="who">{props.user.name}</span> : null}
         </header>

@@ -10,6 +10,10 @@ import visNetwork from "../../node_modules/vis-network/standalone/umd/vis-networ
 import threeModule from "../../node_modules/three/build/three.module.js" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path
 import threeCore from "../../node_modules/three/build/three.core.js" with { type: "file" };
+// @ts-ignore: graph.js is a JavaScript file embedded as a path
+import graphJs from "../../static/graph.js" with { type: "file" };
+import graphCss from "../../static/graph.css" with { type: "file" };
+import searchCss from "../../static/search.css" with { type: "file" };
 
 // @ts-ignore: a JavaScript file embedded as a path
 import meshViewer from "../../static/mesh-viewer.js" with { type: "file" };
@@ -26,6 +30,9 @@ import meshoptDecoder from "../../node_modules/three/examples/jsm/libs/meshopt_d
 
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
 export const ASSETS: Record<string, string> = {
+  "graph.js": graphJs,
+  "graph.css": graphCss,
+  "search.css": searchCss,
   "app.css": appCss,
   "app.js": appJs,
   "vendor/htmx.min.js": htmx,

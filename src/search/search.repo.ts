@@ -1,0 +1,169 @@
+import type { Database } from "bun:sqlite";
+import type { TagFilter } from "./tag-filter.ts";
+import { tagFilterSql } from "./tag-filter.repo.ts";
+
+/** Conditions on the dataset row besides text and tags. */
+export interface RowFilters {
+  tags: TagFilter[];
+  owner?: string;
+  /** created_at bounds in ms since the epoch: from inclusive, to exclusive. */
+  from?: number;
+  to?: number;
+  /** byte_count bounds, inclusive. */
+  minBytes?: number;
+  maxBytes?: number;
+}
+
+/** A dataset's search document with the row fields a result shows. */
+export interface DocRow {
+  id: number;
+  path: string;
+  owner: string | null;
+  state: "present" | "missing";
+  byte_count: number;
+  created_at: number;
+  title: string;
+  description: string;
+  tags: string;
+}
+
+type Param = string | number;
+
+/** The index statements run, in order, to fold every dirty dataset into the text indexes. */
+const FLUSH = [
+  `INSERT INTO search_fts (search_fts, rowid, title, description, tags)
+     SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN search_dirty x USING (dataset_id)`,
+  `INSERT INTO search_tri (search_tri, rowid, title, description, tags)
+     SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN search_dirty x USING (dataset_id)`,
+  `DELETE FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM search_dirty)`,
+  `INSERT INTO search_docs (dataset_id, title, description, tags)
+     SELECT d.id, d.title, d.description,
+       coalesce((SELECT group_concat(CASE WHEN t.value = '' THEN t.key ELSE t.key || ' = ' || t.value END, char(10)
+                   ORDER BY t.parent_id NULLS FIRST, t.position)
+                 FROM tags t WHERE t.dataset_id = d.id), '')
+     FROM datasets d JOIN search_dirty x ON x.dataset_id = d.id`,
+  `INSERT INTO search_fts (rowid, title, description, tags)
+     SELECT dataset_id, title, description, tags FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM search_dirty)`,
+  `INSERT INTO search_tri (rowid, title, description, tags)
+     SELECT dataset_id, title, description, tags FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM search_dirty)`,
+  `DELETE FROM search_dirty`,
+];
+
+/** Row-filter SQL on a dataset id column, joined with AND; empty when there is nothing to filter. */
+function rowFilterSql(idCol: string, f: RowFilters): { sql: string; params: Param[] } {
+  const clauses: string[] = [];
+  const params: Param[] = [];
+  const t = tagFilterSql(idCol, f.tags);
+  if (t.sql) {
+    clauses.push(t.sql);
+    params.push(...t.params);
+  }
+  const row: string[] = [];
+  if (f.owner !== undefined) {
+    row.push("owner = ?");
+    params.push(f.owner);
+  }
+  if (f.from !== undefined) {
+    row.push("created_at >= ?");
+    params.push(f.from);
+  }
+  if (f.to !== undefined) {
+    row.push("created_at < ?");
+    params.push(f.to);
+  }
+  if (f.minBytes !== undefined) {
+    row.push("byte_count >= ?");
+    params.push(f.minBytes);
+  }
+  if (f.maxBytes !== undefined) {
+    row.push("byte_count <= ?");
+    params.push(f.maxBytes);
+  }
+  if (row.length) clauses.push(`${idCol} IN (SELECT id FROM datasets WHERE ${row.join(" AND ")})`);
+  return { sql: clauses.join(" AND "), params };
+}
+
+/** Reads and maintains the search indexes; every statement here is prepared and cached by SQL text. */
+export function searchRepo(db: Database) {
+  const dirtyOne = db.query<{ x: number }, []>("SELECT 1 AS x FROM search_dirty LIMIT 1");
+  const flushStatements = FLUSH.map((sql) => db.query(sql));
+  const flush = db.transaction(() => {
+    for (const st of flushStatements) st.run();
+  });
+
+  /** The candidate query: ids in rank order (bm25 when there are words, newest first otherwise). */
+  function candidates(fts: string | undefined, tri: string | undefined, f: RowFilters): { sql: string; order: string; params: Param[] } {
+    if (fts) {
+      const where = ["search_fts MATCH ?"];
+      const params: Param[] = [fts];
+      if (tri) {
+        where.push("search_fts.rowid IN (SELECT rowid FROM search_tri WHERE search_tri MATCH ?)");
+        params.push(tri);
+      }
+      const r = rowFilterSql("search_fts.rowid", f);
+      if (r.sql) where.push(r.sql);
+      // Title matches weigh most, then tags, then the description.
+      return { sql: `SELECT rowid AS id FROM search_fts WHERE ${where.join(" AND ")}`, order: "ORDER BY bm25(search_fts, 4.0, 1.0, 2.0), rowid", params: [...params, ...r.params] };
+    }
+    if (tri) {
+      const r = rowFilterSql("search_tri.rowid", f);
+      return {
+        sql: `SELECT rowid AS id FROM search_tri WHERE search_tri MATCH ?${r.sql ? ` AND ${r.sql}` : ""}`,
+        order: "ORDER BY rowid DESC",
+        params: [tri, ...r.params],
+      };
+    }
+    const r = rowFilterSql("id", f);
+    return { sql: `SELECT id FROM datasets${r.sql ? ` WHERE ${r.sql}` : ""}`, order: "ORDER BY created_at DESC, id DESC", params: r.params };
+  }
+
+  const docs = db.query<DocRow, [string]>(
+    `SELECT d.id, d.path, d.owner, d.state, d.byte_count, d.created_at, s.title, s.description, s.tags
+       FROM datasets d JOIN search_docs s ON s.dataset_id = d.id
+      WHERE d.id IN (SELECT value FROM json_each(?))`,
+  );
+  const facetPairs = db.query<{ key: string; value: string; n: number }, [string, number]>(
+    `SELECT key, value, count(DISTINCT dataset_id) AS n FROM tags
+      WHERE dataset_id IN (SELECT value FROM json_each(?))
+      GROUP BY key, value ORDER BY n DESC, key, value LIMIT ?`,
+  );
+  const facetKeys = db.query<{ key: string; n: number }, [string, number]>(
+    `SELECT key, count(DISTINCT dataset_id) AS n FROM tags
+      WHERE dataset_id IN (SELECT value FROM json_each(?))
+      GROUP BY key ORDER BY n DESC, key LIMIT ?`,
+  );
+
+  return {
+    /** True when some dataset changed since the indexes were last brought up to date. */
+    isDirty: () => dirtyOne.get() !== null,
+    /** Folds every dirty dataset into the indexes in one write transaction. */
+    flush: () => flush.immediate(),
+
+    /** One window of ranked ids. */
+    ids(fts: string | undefined, tri: string | undefined, f: RowFilters, limit: number, offset: number): number[] {
+      const c = candidates(fts, tri, f);
+      return db
+        .query<{ id: number }, Param[]>(`${c.sql} ${c.order} LIMIT ? OFFSET ?`)
+        .all(...c.params, limit, offset)
+        .map((r) => r.id);
+    },
+
+    /** How many match, counting no further than `cap` (an exact count of a common word costs more than the page). */
+    countUpTo(fts: string | undefined, tri: string | undefined, f: RowFilters, cap: number): number {
+      const c = candidates(fts, tri, f);
+      return db.query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM (${c.sql} LIMIT ?)`).get(...c.params, cap)?.n ?? 0;
+    },
+
+    /** The documents of these datasets, in no particular order. */
+    docs: (ids: number[]) => docs.all(JSON.stringify(ids)),
+
+    /** The most common key=value pairs and keys among these datasets. */
+    facets(ids: number[], limit: number) {
+      const json = JSON.stringify(ids);
+      return { pairs: facetPairs.all(json, limit), keys: facetKeys.all(json, limit) };
+    },
+  };
+}
+
+/** The search repository's shape, for services that take it as a dependency. */
+export type SearchRepo = ReturnType<typeof searchRepo>;

@@ -1,0 +1,125 @@
+import type { AppContext } from "../context.ts";
+import { searchRepo, type DocRow, type RowFilters } from "./search.repo.ts";
+import { ftsExpression, parseQuery, trigramExpression, type ParsedQuery } from "./search.query.ts";
+import { matchField, segments, snippet, type Segment } from "./search.match.ts";
+import type { TagFilter } from "./tag-filter.ts";
+
+/** The first results are ordered by exact match counts; deeper pages keep the index's ranking (ordered within the page). */
+const MATCH_WINDOW = 200;
+/** Facets summarise this many top results, which bounds their cost whatever the query. */
+const FACET_WINDOW = 500;
+/** Counting stops here: an exact total of a very common word is not worth its cost. */
+const COUNT_CAP = 10_000;
+
+/** What a search was asked for, after the route validated it. */
+export interface SearchInput {
+  q: string;
+  filters: Omit<RowFilters, "tags"> & { tags?: TagFilter[] };
+  limit: number;
+  offset: number;
+  facets?: boolean;
+}
+
+/** One result with its match count and the highlighted places it matched. */
+export interface SearchHit {
+  id: number;
+  title: string;
+  path: string;
+  owner: string | null;
+  state: "present" | "missing";
+  bytes: number;
+  createdAt: number;
+  matches: number;
+  highlight: { title: Segment[]; description: Segment[]; tags: Segment[][] };
+}
+
+/** A facet entry: a key (value undefined) or a key=value pair, with how many of the top results carry it. */
+export interface Facet {
+  key: string;
+  value?: string;
+  count: number;
+}
+
+/** A page of results, the total (a lower bound when capped), and facets over the top results when asked. */
+export interface SearchResult {
+  query: ParsedQuery;
+  items: SearchHit[];
+  total: number;
+  totalCapped: boolean;
+  limit: number;
+  offset: number;
+  facets?: { keys: Facet[]; pairs: Facet[]; window: number };
+}
+
+/** Brings the text indexes up to date with every dataset and tag write the triggers recorded; cheap when nothing changed. */
+export function refreshSearchIndex(ctx: AppContext): void {
+  const repo = searchRepo(ctx.db);
+  if (repo.isDirty()) repo.flush();
+}
+
+/** Runs a search: parse, refresh the indexes, rank, count matches for the page only, highlight. */
+export function search(ctx: AppContext, input: SearchInput): SearchResult {
+  const query = parseQuery(input.q);
+  const filters: RowFilters = { ...input.filters, tags: [...query.tags, ...(input.filters.tags ?? [])] };
+  const empty: SearchResult = { query, items: [], total: 0, totalCapped: false, limit: input.limit, offset: input.offset };
+  const hasRowFilter = filters.tags.length > 0 || [filters.owner, filters.from, filters.to, filters.minBytes, filters.maxBytes].some((v) => v !== undefined);
+  if (query.terms.length === 0 && !hasRowFilter) return empty;
+
+  const repo = searchRepo(ctx.db);
+  if (repo.isDirty()) repo.flush();
+  const fts = ftsExpression(query.terms);
+  const tri = trigramExpression(query.terms);
+
+  const top = repo.ids(fts, tri, filters, Math.max(FACET_WINDOW, MATCH_WINDOW), 0);
+  const inWindow = input.offset + input.limit <= MATCH_WINDOW;
+  const pageIds = inWindow ? top.slice(0, MATCH_WINDOW) : repo.ids(fts, tri, filters, input.limit, input.offset);
+  const byId = new Map(repo.docs(pageIds).map((d) => [d.id, d]));
+  const hits = pageIds.flatMap((id, rank) => {
+    const d = byId.get(id);
+    return d ? [{ hit: toHit(d, query), rank }] : [];
+  });
+  // Most matches first; the index's ranking breaks ties.
+  hits.sort((a, b) => b.hit.matches - a.hit.matches || a.rank - b.rank);
+  const items = (inWindow ? hits.slice(input.offset, input.offset + input.limit) : hits).map((h) => h.hit);
+
+  const total = top.length < Math.max(FACET_WINDOW, MATCH_WINDOW) ? top.length : repo.countUpTo(fts, tri, filters, COUNT_CAP + 1);
+  const result: SearchResult = { ...empty, items, total: Math.min(total, COUNT_CAP), totalCapped: total > COUNT_CAP };
+  if (input.facets) {
+    const window = top.slice(0, FACET_WINDOW);
+    const f = repo.facets(window, 12);
+    result.facets = {
+      window: window.length,
+      keys: f.keys.map((k) => ({ key: k.key, count: k.n })),
+      pairs: f.pairs.map((p) => ({ key: p.key, value: p.value, count: p.n })),
+    };
+  }
+  return result;
+}
+
+function toHit(d: DocRow, q: ParsedQuery): SearchHit {
+  const title = matchField(d.title, q.terms);
+  const description = matchField(d.description, q.terms);
+  const tagLines = d.tags ? d.tags.split("\n") : [];
+  let tagCount = 0;
+  const tags: Segment[][] = [];
+  for (const line of tagLines) {
+    const m = matchField(line, q.terms);
+    tagCount += m.count;
+    if (m.count > 0 && tags.length < 6) tags.push(segments(line, m.ranges));
+  }
+  return {
+    id: d.id,
+    title: d.title,
+    path: d.path,
+    owner: d.owner,
+    state: d.state,
+    bytes: d.byte_count,
+    createdAt: d.created_at,
+    matches: title.count + description.count + tagCount,
+    highlight: {
+      title: segments(d.title, title.ranges),
+      description: snippet(d.description, description),
+      tags,
+    },
+  };
+}
