@@ -2,7 +2,7 @@
 // Everything read from it is untrusted: a file that does not validate is treated as absent.
 import { lstatSync, mkdirSync } from "node:fs";
 import type { TagNode } from "../tags/tag.types.ts";
-import { childPath, readSmallFile, removeStaleTemps, writeFileAtomic, type FsPath } from "./fs.ts";
+import { childPath, lstatOrNull, readSmallFile, removeStaleTemps, writeFileAtomic, type FsPath } from "./fs.ts";
 import { SIDECAR_DIR, type FileEntry } from "./walk.ts";
 
 /** The identity a dataset folder carries with it through renames, moves and copies. */
@@ -43,6 +43,13 @@ function sidecarDir(datasetAbs: FsPath): FsPath {
   return childPath(datasetAbs, SIDECAR_DIR);
 }
 
+/** Reads a sidecar file only from a real `.mata` folder: a symlinked one could point at another dataset's. */
+function readSidecarFile(datasetAbs: FsPath, name: string, maxBytes: number): string | undefined {
+  const dir = sidecarDir(datasetAbs);
+  if (!lstatOrNull(dir)?.isDirectory()) return undefined;
+  return readSmallFile(childPath(dir, name), maxBytes);
+}
+
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
@@ -58,7 +65,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 /** Reads and validates `.mata/identity.json`; undefined when absent, corrupt or malformed. */
 export function readIdentity(datasetAbs: FsPath): Identity | undefined {
-  const v = parseJson(readSmallFile(childPath(sidecarDir(datasetAbs), "identity.json"), MAX_IDENTITY_BYTES));
+  const v = parseJson(readSidecarFile(datasetAbs, "identity.json", MAX_IDENTITY_BYTES));
   if (!isRecord(v) || !isUid(v.uid)) return undefined;
   if (typeof v.createdAt !== "number" || !Number.isFinite(v.createdAt) || v.createdAt < 0) return undefined;
   if (v.copiedFrom !== undefined && (!isUid(v.copiedFrom) || v.copiedFrom === v.uid)) return undefined;
@@ -83,7 +90,7 @@ export function writeManifest(datasetAbs: FsPath, uid: string, files: FileEntry[
 
 /** Reads and validates `.mata/manifest.json`; undefined when absent or malformed. */
 export function readManifest(datasetAbs: FsPath): { uid: string; files: FileEntry[] } | undefined {
-  const v = parseJson(readSmallFile(childPath(sidecarDir(datasetAbs), "manifest.json"), 512 * 1024 * 1024));
+  const v = parseJson(readSidecarFile(datasetAbs, "manifest.json", 512 * 1024 * 1024));
   if (!isRecord(v) || !isUid(v.uid) || !Array.isArray(v.files)) return undefined;
   const files: FileEntry[] = [];
   for (const f of v.files) {
@@ -105,7 +112,7 @@ export function writeMetadataMirror(datasetAbsPath: FsPath, mirror: MetadataMirr
 
 /** Reads and validates `.mata/metadata.json`; undefined when absent or malformed. */
 export function readMetadataMirror(datasetAbs: FsPath): MetadataMirror | undefined {
-  return validateMirror(parseJson(readSmallFile(childPath(sidecarDir(datasetAbs), "metadata.json"), MAX_MIRROR_BYTES)));
+  return validateMirror(parseJson(readSidecarFile(datasetAbs, "metadata.json", MAX_MIRROR_BYTES)));
 }
 
 function validateMirror(v: unknown): MetadataMirror | undefined {
