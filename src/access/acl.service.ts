@@ -72,7 +72,8 @@ export function expectedAcls(plan: AclPlan, isDir: boolean, inSidecar: boolean, 
   }
   if (isDir) {
     return {
-      access: { user: 7, group: 0, other: R | X, users: plan.users, groups: plan.groups },
+      // The owning group is "everyone else" too: g::--- would lock its members out of listing.
+      access: { user: 7, group: R | X, other: R | X, users: plan.users, groups: plan.groups },
       default: { user: 7, group: 0, other: 0, users: plan.users, groups: plan.groups },
       uid: plan.ownerUid,
     };
