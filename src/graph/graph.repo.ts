@@ -50,10 +50,10 @@ export function graphRepo(db: Database) {
        LIMIT ?2
      ) SELECT id FROM rel`,
   );
-  const edges = db.query<{ child_id: number; parent_id: number }, [string]>(
-    `SELECT child_id, parent_id FROM relations
-      WHERE child_id IN (SELECT value FROM json_each(?1)) AND parent_id IN (SELECT value FROM json_each(?1))
-      ORDER BY child_id, position, parent_id`,
+  // CROSS JOIN fixes the loop order: one primary-key seek per dataset (two IN lists made SQLite scan, 13 s at 10,000).
+  const parentLinks = db.query<{ child_id: number; parent_id: number }, [string]>(
+    `SELECT r.child_id, r.parent_id FROM json_each(?) j CROSS JOIN relations r ON r.child_id = j.value
+      ORDER BY r.child_id, r.position, r.parent_id`,
   );
   const datasets = db.query<GraphDatasetRow, [string]>(
     "SELECT id, title, path, state FROM datasets WHERE id IN (SELECT value FROM json_each(?))",
@@ -72,7 +72,10 @@ export function graphRepo(db: Database) {
     /** The seeds, then every dataset linked to them in either direction, breadth-first, at most `limit`. */
     related: (seeds: number[], limit: number) => related.all(JSON.stringify(seeds), limit).map((r) => r.id),
     /** Every relation between two of these datasets. */
-    edges: (ids: number[]) => edges.all(JSON.stringify(ids)),
+    edges(ids: number[]) {
+      const set = new Set(ids);
+      return parentLinks.all(JSON.stringify(ids)).filter((e) => set.has(e.parent_id));
+    },
     datasets: (ids: number[]) => datasets.all(JSON.stringify(ids)),
     /** Tag rows of these datasets, at most `limit` of them. */
     tags: (ids: number[], limit: number) => tags.all(JSON.stringify(ids), limit),
