@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Principal } from "../context.ts";
 import type { AccountBackend, VerifyResult } from "./backend.ts";
 import { PAM_CODES, type PamOutcome } from "./pam.ts";
@@ -93,7 +94,8 @@ export function pamBackend(opts: PamOptions): AccountBackend {
   return {
     kind: "pam",
     async verify(name, password, rhost): Promise<VerifyResult> {
-      const outcome = await pool.check({ service: opts.service, user: name, password, rhost, confdir: opts.confdir });
+      // Only an IP literal goes to PAM_RHOST: a name there makes modules resolve it (a 5 s DNS stall per sign-in).
+      const outcome = await pool.check({ service: opts.service, user: name, password, rhost: rhost && isIP(rhost) ? rhost : undefined, confdir: opts.confdir });
       if (outcome.ok) {
         groupCache.delete(name);
         const p = principal(name);

@@ -1,0 +1,142 @@
+// PAM sign-in with real unix users (made and removed by the test) and the test's own PAM service file.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app.ts";
+import { configureAuth, closeAuth } from "../../src/auth/auth.runtime.ts";
+import { setSharePassword } from "../../src/auth/share-password.ts";
+import { testContext } from "../support/env.ts";
+import { createUnixGroup, createUnixUser, writePamService, writePassdbConf, type UnixUser } from "../support/unix-users.ts";
+import path from "node:path";
+
+const FLOOR = 300;
+let ctx: ReturnType<typeof testContext>;
+let app: ReturnType<typeof createApp>;
+let smbConf: string;
+const removers: (() => void)[] = [];
+let admins: { name: string };
+let lab: { name: string };
+let alice: UnixUser;
+let boss: UnixUser;
+let expired: UnixUser;
+
+beforeAll(() => {
+  admins = createUnixGroup("adm");
+  lab = createUnixGroup("lab");
+  removers.push(admins.remove, lab.remove);
+  alice = createUnixUser("al", { groups: [lab.name] });
+  boss = createUnixUser("bo", { groups: [admins.name] });
+  expired = createUnixUser("ex", { expired: true });
+  removers.unshift(alice.remove, boss.remove, expired.remove);
+  ctx = testContext({ auth: "pam", adminGroup: admins.name });
+  const pam = writePamService(ctx.dir);
+  smbConf = writePassdbConf(path.join(ctx.dir, "samba"));
+  configureAuth(ctx, { pamService: pam.service, pamConfdir: pam.confdir, failureFloorMs: FLOOR, smbConf });
+  app = createApp(ctx);
+});
+
+afterAll(() => {
+  closeAuth(ctx);
+  ctx.cleanup();
+  for (const r of removers) r();
+});
+
+const login = (name: string, password: string) =>
+  app.request("/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ name, password, next: "/account" }).toString(),
+  });
+const cookieOf = (res: Response) => res.headers.getSetCookie().find((s) => s.startsWith("mata_session="))?.split(";")[0];
+const basic = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
+const ntHash = (pw: string) => new Bun.CryptoHasher("md4" as never).update(Buffer.from(pw, "utf16le")).digest("hex").toUpperCase();
+
+describe("PAM backend", () => {
+  test("right password signs in with the user's unix groups; the admin group makes an admin", async () => {
+    const res = await login(alice.name, alice.password);
+    expect(res.status).toBe(303);
+    const page = await (await app.request("/account", { headers: { Cookie: cookieOf(res)! } })).text();
+    expect(page).toContain(`Account ${alice.name}`);
+    expect(page).toContain(lab.name);
+    expect(page).not.toContain("Administrator.");
+    const b = await login(boss.name, boss.password);
+    const bossPage = await (await app.request("/account", { headers: { Cookie: cookieOf(b)! } })).text();
+    expect(bossPage).toContain("Administrator.");
+  });
+
+  test("wrong password and unknown user are refused alike, after the failure floor and not pam_unix's 2 s", async () => {
+    const times: Record<string, number[]> = { wrong: [], unknown: [] };
+    for (let i = 0; i < 3; i++) {
+      for (const [kind, name] of [["wrong", alice.name], ["unknown", `mt_nobody_${i}`]] as const) {
+        const t0 = performance.now();
+        const res = await login(name, "not-the-password");
+        times[kind]!.push(performance.now() - t0);
+        expect(res.status).toBe(401);
+        expect(await res.text()).toContain("Wrong account name or password");
+      }
+      ctx.db.exec("DELETE FROM login_failures");
+    }
+    const med = (a: number[]) => [...a].sort((x, y) => x - y)[1]!;
+    for (const t of [...times.wrong!, ...times.unknown!]) {
+      expect(t).toBeGreaterThanOrEqual(FLOOR - 1);
+      expect(t).toBeLessThan(1500);
+    }
+    expect(Math.abs(med(times.wrong!) - med(times.unknown!))).toBeLessThan(80);
+  });
+
+  test("an expired account is refused even with the right password, and says so", async () => {
+    const res = await login(expired.name, expired.password);
+    expect(res.status).toBe(401);
+    expect(await res.text()).toContain("This account has expired");
+    expect(cookieOf(res)).toBeUndefined();
+  });
+
+  test("HTTP Basic checks the password through PAM", async () => {
+    expect((await app.request("/account", { headers: basic(alice.name, alice.password) })).status).toBe(200);
+    const bad = await app.request("/api/v1/datasets", { headers: basic(alice.name, "wrong") });
+    expect(bad.status).toBe(401);
+  });
+
+  test("changing the password on the web sets the unix password and the Samba NT hash together", async () => {
+    const res = await login(alice.name, alice.password);
+    const cookie = cookieOf(res)!;
+    const page = await (await app.request("/account", { headers: { Cookie: cookie } })).text();
+    const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(page)![1]!;
+    const next = "New-pass-" + Math.random().toString(36).slice(2);
+    const changed = await app.request("/account/password", {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: cookie },
+      body: new URLSearchParams({ _csrf: csrf, current: alice.password, password: next, confirm: next }).toString(),
+    });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toContain("Password changed");
+    expect((await login(alice.name, alice.password)).status).toBe(401);
+    expect((await login(alice.name, next)).status).toBe(303);
+    const pdb = Bun.spawnSync(["pdbedit", "-s", smbConf, "-L", "-w", "-u", alice.name], { stdout: "pipe", stderr: "pipe" });
+    expect(pdb.exitCode).toBe(0);
+    expect(pdb.stdout.toString().split(":")[3]).toBe(ntHash(next));
+    alice.password = next;
+  });
+
+  test("setSharePassword refuses bad names and passwords before touching the system", async () => {
+    await expect(setSharePassword("-rf", "Long-enough-1", smbConf)).rejects.toThrow(/not a valid unix user name/);
+    await expect(setSharePassword(alice.name, "short", smbConf)).rejects.toThrow(/at least 8 characters/);
+    await expect(setSharePassword(alice.name, "line\nbreak-pw", smbConf)).rejects.toThrow(/line breaks/);
+    await expect(setSharePassword("mt_no_such_user", "Long-enough-1", smbConf)).rejects.toThrow(/Changing the unix password of mt_no_such_user failed/);
+  });
+
+  test("fifty parallel sign-ins do not stall the event loop", async () => {
+    let maxGap = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      maxGap = Math.max(maxGap, now - last);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    const results = await Promise.all(Array.from({ length: 50 }, () => login(boss.name, boss.password)));
+    const took = performance.now() - t0;
+    clearInterval(timer);
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(303));
+    // The checks ran on the worker threads: the main thread kept ticking all along.
+    expect(maxGap).toBeLessThan(Math.min(150, took / 4));
+  }, 60_000);
+});
