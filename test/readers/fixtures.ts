@@ -367,3 +367,130 @@ export function writeNifti(
 export function writeBytes(file: string, data: Uint8Array | string): string {
   return write(file, data);
 }
+
+// ---------- NRRD, DICOM, Nikon XT, VGStudio ----------
+
+const NRRD_TYPES: Record<DType, string> = { uint8: "uchar", int8: "signed char", uint16: "ushort", int16: "short", uint32: "uint", int32: "int", float32: "float", float64: "double" };
+
+/** A NRRD: attached (.nrrd) or detached (.nhdr + data file), raw or gzip, either endian. */
+export function writeNrrd(
+  dir: string,
+  name: string,
+  o: { dtype: DType; w: number; h: number; d: number; littleEndian?: boolean; gzip?: boolean; detached?: boolean; directions?: boolean; sizesOverride?: string },
+): string {
+  const le = o.littleEndian ?? true;
+  let data = volumeBytes(o.dtype, o.w, o.h, o.d, le);
+  if (o.gzip) data = new Uint8Array(gzipSync(data));
+  const dataName = `${name}.raw${o.gzip ? ".gz" : ""}`;
+  const lines = [
+    "NRRD0004",
+    "# written by the Mata reader tests",
+    `type: ${NRRD_TYPES[o.dtype]}`,
+    "dimension: 3",
+    `sizes: ${o.sizesOverride ?? `${o.w} ${o.h} ${o.d}`}`,
+    o.directions ? "space: left-posterior-superior" : "spacings: 0.5 0.25 2",
+    ...(o.directions ? ["space directions: (0.5,0,0) (0,0.25,0) (0,0,2)", 'space units: "mm" "mm" "mm"'] : []),
+    `encoding: ${o.gzip ? "gzip" : "raw"}`,
+    `endian: ${le ? "little" : "big"}`,
+    ...(o.detached ? [`data file: ${dataName}`] : []),
+  ];
+  const header = new TextEncoder().encode(lines.join("\n") + "\n\n");
+  const file = path.join(dir, `${name}.${o.detached ? "nhdr" : "nrrd"}`);
+  if (o.detached) {
+    write(file, header);
+    write(path.join(dir, dataName), data);
+  } else write(file, concat([header, data]));
+  return file;
+}
+
+/** One DICOM Part 10 slice (uncompressed), explicit or implicit VR little endian, with the geometry tags readers use. */
+export function writeDicom(
+  file: string,
+  o: { w: number; h: number; z: number; series: string; instance: number; position: number; implicit?: boolean; signed?: boolean; slope?: number; intercept?: number; pixelBytesOverride?: number },
+): string {
+  const dtype: DType = o.signed ? "int16" : "uint16";
+  const enc = new TextEncoder();
+  const pad = (s: string, ch: string) => (s.length % 2 ? s + ch : s);
+  const elements: Uint8Array[] = [];
+  const element = (group: number, el: number, vr: string, value: Uint8Array, explicit: boolean) => {
+    const long = ["OB", "OW", "SQ", "UN", "UT"].includes(vr);
+    const head = new Uint8Array(explicit ? (long ? 12 : 8) : 8);
+    const v = new DataView(head.buffer);
+    v.setUint16(0, group, true);
+    v.setUint16(2, el, true);
+    if (!explicit) v.setUint32(4, value.length, true);
+    else {
+      head.set(enc.encode(vr), 4);
+      if (long) v.setUint32(8, value.length, true);
+      else v.setUint16(6, value.length, true);
+    }
+    return concat([head, value]);
+  };
+  const str = (s: string, ch = " ") => enc.encode(pad(s, ch));
+  const us = (n: number) => new Uint8Array(new Uint16Array([n]).buffer);
+  const syntax = o.implicit ? "1.2.840.10008.1.2" : "1.2.840.10008.1.2.1";
+  const meta = [element(0x0002, 0x0010, "UI", str(syntax, "\0"), true)];
+  const ex = !o.implicit;
+  const pixels = sliceBytes(dtype, o.w, o.h, o.z, true);
+  elements.push(
+    element(0x0018, 0x0050, "DS", str("1.5"), ex),
+    element(0x0020, 0x000e, "UI", str(o.series, "\0"), ex),
+    element(0x0020, 0x0013, "IS", str(String(o.instance)), ex),
+    element(0x0020, 0x0032, "DS", str(`-10\\-20\\${o.position}`), ex),
+    element(0x0020, 0x0037, "DS", str("1\\0\\0\\0\\1\\0"), ex),
+    element(0x0028, 0x0002, "US", us(1), ex),
+    element(0x0028, 0x0010, "US", us(o.h), ex),
+    element(0x0028, 0x0011, "US", us(o.w), ex),
+    element(0x0028, 0x0030, "DS", str("0.25\\0.5"), ex),
+    element(0x0028, 0x0100, "US", us(16), ex),
+    element(0x0028, 0x0101, "US", us(16), ex),
+    element(0x0028, 0x0103, "US", us(o.signed ? 1 : 0), ex),
+    element(0x0028, 0x1052, "DS", str(String(o.intercept ?? 0)), ex),
+    element(0x0028, 0x1053, "DS", str(String(o.slope ?? 1)), ex),
+    element(0x7fe0, 0x0010, "OW", pixels.subarray(0, o.pixelBytesOverride ?? pixels.length), ex),
+  );
+  const preamble = new Uint8Array(132);
+  preamble.set(enc.encode("DICM"), 128);
+  return write(file, concat([preamble, ...meta, ...elements]));
+}
+
+/** A Nikon XT .xtekct INI with its float32 (or other) .vol. */
+export function writeXtek(dir: string, name: string, o: { dtype: DType; w: number; h: number; d: number; voxelsZOverride?: number }): string {
+  write(
+    path.join(dir, `${name}.xtekct`),
+    ["[XTekCT]", `Name=${name}`, `VoxelsX=${o.w}`, `VoxelsY=${o.h}`, `VoxelsZ=${o.voxelsZOverride ?? o.d}`, "VoxelSizeX=0.012", "VoxelSizeY=0.012", "VoxelSizeZ=0.013", "Units=mm", ""].join("\r\n"),
+  );
+  write(path.join(dir, `${name}.vol`), volumeBytes(o.dtype, o.w, o.h, o.d, true));
+  return path.join(dir, `${name}.xtekct`);
+}
+
+/** A VGStudio .vgi header with its raw volume (and a skipped header of `skip` bytes). */
+export function writeVgi(dir: string, name: string, o: { dtype: "uint16" | "float32" | "uint8"; w: number; h: number; d: number; skip?: number }): string {
+  const type = o.dtype === "float32" ? "float" : "unsigned integer";
+  const bits = o.dtype === "float32" ? 32 : o.dtype === "uint16" ? 16 : 8;
+  write(
+    path.join(dir, `${name}.vgi`),
+    [
+      "{volume1}",
+      "[representation]",
+      `size = ${o.w} ${o.h} ${o.d}`,
+      `datatype = ${type}`,
+      "datarange = 100 3000",
+      `bitsperelement = ${bits}`,
+      "[file1]",
+      `SkipHeader = ${o.skip ?? 0}`,
+      "FileFormat = raw",
+      `Size = ${o.w} ${o.h} ${o.d}`,
+      `Name = ${name}.vol`,
+      `Datatype = ${type}`,
+      `BitsPerElement = ${bits}`,
+      "{scene}",
+      "[geometry]",
+      "resolution = 0.05 0.05 0.06",
+      "unit = mm",
+      "",
+    ].join("\n"),
+  );
+  write(path.join(dir, `${name}.vol`), concat([new Uint8Array(o.skip ?? 0).fill(9), volumeBytes(o.dtype, o.w, o.h, o.d, true)]));
+  return path.join(dir, `${name}.vgi`);
+}

@@ -4,6 +4,11 @@ import { VolumeReadError } from "./reader.types.ts";
 import { groupNumbered } from "./stack.ts";
 import { openMetaImage } from "./metaimage.ts";
 import { openNifti } from "./nifti.ts";
+import { openNrrd } from "./nrrd.ts";
+import { openXtek } from "./xtek.ts";
+import { openVgi } from "./vgi.ts";
+import { groupSeries, hasDicomMagic, openDicomSeries, readDicomSlice, type DicomSlice } from "./dicom.ts";
+import { readHead } from "./file-io.ts";
 import { openMultiPageTiff, openTiffStack, readTiffInfo, type TiffInfo } from "./tiff.ts";
 import { openPictures, readPictureInfo, type PictureInfo } from "./image2d.ts";
 import { openBmps, readBmpInfo, type BmpInfo } from "./bmp.ts";
@@ -23,12 +28,17 @@ interface HeaderFormat {
 const HEADER_FORMATS: HeaderFormat[] = [
   { test: /\.(mhd|mha)$/i, open: openMetaImage },
   { test: /\.nii(\.gz)?$/i, open: openNifti },
+  { test: /\.(nrrd|nhdr)$/i, open: openNrrd },
+  { test: /\.(xtekct|xtekvolume)$/i, open: openXtek },
+  { test: /\.vgi$/i, open: openVgi },
 ];
 
 const TIFF = /\.tiff?$/i;
 const PNG = /\.png$/i;
 const JPEG = /\.jpe?g$/i;
 const BMP = /\.bmp$/i;
+const DICOM = /\.(dcm|dicom|ima)$/i;
+const NO_EXTENSION = /(^|\/)[^./]+$/;
 
 /** Finds every volume and 2D image among a dataset's files; broken ones are reported, never thrown past here. */
 export async function scanVolumes(root: string, files: string[]): Promise<VolumeScan> {
@@ -72,6 +82,7 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
       openStackOrSingles(root, group.files, (a, r) => readBmpInfo(a, r), sameSize, (rels, info) => openBmps(root, rels, info)),
     );
   }
+  await scanDicom(root, candidates.filter((f) => !claimed.has(f) && (DICOM.test(f) || NO_EXTENSION.test(f))), sources, failures);
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { sources, failures };
 }
@@ -117,4 +128,21 @@ async function openTiffGroup(root: string, rels: string[]): Promise<VolumeSource
     out.push(await single(rel, rel === rels[0] ? first : undefined));
   }
   return out;
+}
+
+/** Reads the header of every DICOM candidate, then opens one source per series; extension-less files need the DICM marker. */
+async function scanDicom(root: string, files: string[], sources: VolumeSource[], failures: VolumeReadError[]): Promise<void> {
+  const slices: DicomSlice[] = [];
+  for (const file of files) {
+    if (!DICOM.test(file)) {
+      const head = await readHead(path.join(root, file), 132).catch(() => new Uint8Array());
+      if (!hasDicomMagic(head)) continue;
+    }
+    try {
+      slices.push(await readDicomSlice(root, file));
+    } catch (e) {
+      failures.push(e instanceof VolumeReadError ? e : new VolumeReadError(`${file}: ${(e as Error).message}`, file));
+    }
+  }
+  for (const series of groupSeries(slices)) sources.push(openDicomSeries(root, series));
 }
