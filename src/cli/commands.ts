@@ -4,6 +4,7 @@ import { scanCommand } from "./scan.ts";
 import { rebuildCommand } from "./rebuild.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { userCommand } from "./user.ts";
+import { applianceCommand } from "./appliance.ts";
 
 /** Every subcommand, in the order `mata --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -13,4 +14,5 @@ export const COMMANDS: Command[] = [
   backupCommand,
   restoreCommand,
   userCommand,
+  applianceCommand,
 ];
