@@ -4,7 +4,8 @@ import { detectVolumes, displayWindow, percentileWindow, scanVolumes } from "../
 import { groupNumbered } from "../../src/preview/readers/stack.ts";
 import type { SliceData, VolumeSource } from "../../src/preview/readers/reader.types.ts";
 import { tempDir } from "../support/env.ts";
-import { writeMetaImage, writeNifti, writeTiff } from "./fixtures.ts";
+import { writeBmp, writeMetaImage, writeNifti, writeTiff } from "./fixtures.ts";
+import { expectPhantomSlice } from "./helpers.ts";
 
 const tmp = tempDir("mata-readers-detect-");
 afterAll(() => tmp.cleanup());
@@ -142,5 +143,33 @@ describe("display window", () => {
     expect(src.reads).toEqual([]);
     const plain = fakeSource("uint16", [new Uint16Array([1, 2, 3])]);
     expect((await displayWindow(plain)).from).toBe("percentiles");
+  });
+});
+
+describe("companions", () => {
+  test("NIfTI .hdr/.img pair; a non-NIfTI .hdr is ignored", async () => {
+    const dir = path.join(tmp.dir, "pair");
+    const bytes = await Bun.file(writeNifti(path.join(dir, "tmp.nii"), { dtype: "int16", w: 4, h: 3, d: 2, magic: "ni1\0" })).bytes();
+    const hdr = bytes.slice(0, 348);
+    new DataView(hdr.buffer).setFloat32(108, 0, true);
+    await Bun.write(path.join(dir, "brain.hdr"), hdr);
+    await Bun.write(path.join(dir, "brain.img"), bytes.subarray(352));
+    await Bun.write(path.join(dir, "envi.hdr"), "ENVI\nsamples = 3\n");
+    const [src, ...rest] = await detectVolumes(dir, ["brain.hdr", "brain.img", "envi.hdr"]);
+    expect(rest).toEqual([]);
+    expect(src).toMatchObject({ format: "nifti", files: ["brain.hdr", "brain.img"], depth: 2 });
+    await expectPhantomSlice(src!, 1);
+  });
+
+  test("a SkyScan *_rec.log gives the voxel size of the reconstruction stack beside it", async () => {
+    const dir = path.join(tmp.dir, "skyscan");
+    const files: string[] = [];
+    for (let z = 0; z < 3; z++) {
+      writeBmp(path.join(dir, "rec", `bone_rec${String(z).padStart(8, "0")}.bmp`), 5, 4, z, 8);
+      files.push(`rec/bone_rec${String(z).padStart(8, "0")}.bmp`);
+    }
+    await Bun.write(path.join(dir, "rec", "bone_rec.log"), "[System]\r\nScanner=Skyscan1172\r\n[Reconstruction]\r\nPixel Size (um)=4.87\r\n");
+    const [src] = await detectVolumes(dir, [...files, "rec/bone_rec.log"]);
+    expect(src).toMatchObject({ format: "bmp-stack", depth: 3, spacing: [4.87, 4.87, 4.87], unit: "µm" });
   });
 });

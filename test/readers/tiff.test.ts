@@ -3,7 +3,7 @@ import path from "node:path";
 import { copyFileSync } from "node:fs";
 import { detectVolumes, scanVolumes } from "../../src/preview/readers/index.ts";
 import { tempDir } from "../support/env.ts";
-import { writeLzwTiff, writeTiff } from "./fixtures.ts";
+import { phantom, writeLzwTiff, writeTiff } from "./fixtures.ts";
 import { expectPhantomSlice, loadNpyU8, readError } from "./helpers.ts";
 import type { DType } from "../../src/preview/readers/reader.types.ts";
 
@@ -80,7 +80,6 @@ describe("generated TIFF", () => {
     expect(src!.files).toEqual(names);
     const slice = await src!.readSlice(3);
     // Slice 3 of the stack is the file numbered 9.
-    const { phantom } = await import("./fixtures.ts");
     expect(slice[5 * 40 + 7]).toBe(phantom("uint16", 7, 5, 9));
   });
 
@@ -111,7 +110,6 @@ describe("generated TIFF", () => {
     expect(src!.notes).toContain("first of 2 channels shown");
     // z=1 is page 2 (channel 0 of the second slice).
     const s = await src!.readSlice(1);
-    const { phantom } = await import("./fixtures.ts");
     expect(s[3]).toBe(phantom("uint16", 3, 0, 2));
   });
 

@@ -8,7 +8,7 @@ import { openNrrd } from "./nrrd.ts";
 import { openXtek } from "./xtek.ts";
 import { openVgi } from "./vgi.ts";
 import { groupSeries, hasDicomMagic, openDicomSeries, readDicomSlice, type DicomSlice } from "./dicom.ts";
-import { readHead } from "./file-io.ts";
+import { readHead, readWhole } from "./file-io.ts";
 import { openMultiPageTiff, openTiffStack, readTiffInfo, type TiffInfo } from "./tiff.ts";
 import { openPictures, readPictureInfo, type PictureInfo } from "./image2d.ts";
 import { openBmps, readBmpInfo, type BmpInfo } from "./bmp.ts";
@@ -23,6 +23,15 @@ export interface VolumeScan {
 interface HeaderFormat {
   test: RegExp;
   open: (root: string, rel: string) => Promise<VolumeSource>;
+  /** For ambiguous extensions: only files whose first bytes pass are treated as this format. */
+  sniff?: (head: Uint8Array) => boolean;
+}
+
+/** NIfTI-1 pair headers (.hdr) share the extension with other formats: sizeof_hdr 348 in either byte order. */
+function isNiftiHeader(head: Uint8Array): boolean {
+  if (head.length < 4) return false;
+  const v = new DataView(head.buffer, head.byteOffset, 4);
+  return v.getInt32(0, true) === 348 || v.getInt32(0, false) === 348;
 }
 
 const HEADER_FORMATS: HeaderFormat[] = [
@@ -31,6 +40,7 @@ const HEADER_FORMATS: HeaderFormat[] = [
   { test: /\.(nrrd|nhdr)$/i, open: openNrrd },
   { test: /\.(xtekct|xtekvolume)$/i, open: openXtek },
   { test: /\.vgi$/i, open: openVgi },
+  { test: /\.hdr$/i, open: openNifti, sniff: isNiftiHeader },
 ];
 
 const TIFF = /\.tiff?$/i;
@@ -60,7 +70,9 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
 
   for (const file of candidates) {
     const format = HEADER_FORMATS.find((f) => f.test.test(file));
-    if (format) await attempt(file, () => format.open(root, file));
+    if (!format) continue;
+    if (format.sniff && !format.sniff(await readHead(path.join(root, file), 16).catch(() => new Uint8Array()))) continue;
+    await attempt(file, () => format.open(root, file));
   }
   const free = (re: RegExp) => candidates.filter((f) => re.test(f) && !claimed.has(f));
 
@@ -83,6 +95,7 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
     );
   }
   await scanDicom(root, candidates.filter((f) => !claimed.has(f) && (DICOM.test(f) || NO_EXTENSION.test(f))), sources, failures);
+  await applySkyScanLogs(root, candidates, sources);
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { sources, failures };
 }
@@ -145,4 +158,21 @@ async function scanDicom(root: string, files: string[], sources: VolumeSource[],
     }
   }
   for (const series of groupSeries(slices)) sources.push(openDicomSeries(root, series));
+}
+
+/** Bruker SkyScan writes reconstructions as plain image stacks and the voxel size only in "*_rec.log" beside them. */
+async function applySkyScanLogs(root: string, files: string[], sources: VolumeSource[]): Promise<void> {
+  const sizes = new Map<string, number>();
+  for (const log of files.filter((f) => /_rec\.log$/i.test(f))) {
+    const text = new TextDecoder("latin1").decode(await readWhole(path.join(root, log), log).catch(() => new Uint8Array()));
+    const m = text.match(/^Pixel Size \(um\)\s*=\s*([0-9.eE+-]+)/m);
+    const size = m ? Number(m[1]) : NaN;
+    if (Number.isFinite(size) && size > 0) sizes.set(path.posix.dirname(log), size);
+  }
+  for (const s of sources) {
+    const size = sizes.get(path.posix.dirname(s.file));
+    if (size === undefined || s.unit !== "px" || !/-stack$/.test(s.format)) continue;
+    s.spacing = [size, size, size];
+    s.unit = "µm";
+  }
 }
