@@ -5,6 +5,7 @@ import { rebuildCommand } from "./rebuild.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { userCommand } from "./user.ts";
 import { applianceCommand } from "./appliance.ts";
+import { doctorCommand } from "./doctor.ts";
 
 /** Every subcommand, in the order `mata --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -15,4 +16,5 @@ export const COMMANDS: Command[] = [
   restoreCommand,
   userCommand,
   applianceCommand,
+  doctorCommand,
 ];
