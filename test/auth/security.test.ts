@@ -59,13 +59,14 @@ describe("every route", () => {
     const ctx = testContext();
     cleanups.push(ctx.cleanup);
     const app = createApp(ctx);
-    for (const headers of [
+    const kinds: Record<string, string>[] = [
       { Authorization: "Bearer mata_forged" },
       { Authorization: "Bearer " },
       { Authorization: "Negotiate abc" },
       { Authorization: "Digest x" },
       { Cookie: "mata_session=forged" },
-    ]) {
+    ];
+    for (const headers of kinds) {
       expect((await app.request("/api/v1/datasets", { headers })).status).toBe(401);
     }
   });
@@ -78,7 +79,8 @@ describe("every route", () => {
     const unsafe = allRoutes(app).filter((r) => r.method !== "GET");
     expect(unsafe.length).toBeGreaterThan(2);
     for (const { method, url } of unsafe) {
-      for (const headers of [{ Cookie: admin.cookie }, { Cookie: admin.cookie, "X-CSRF-Token": "wrong" }]) {
+      const variants: Record<string, string>[] = [{ Cookie: admin.cookie }, { Cookie: admin.cookie, "X-CSRF-Token": "wrong" }];
+      for (const headers of variants) {
         const res = await app.request(url, { method, headers: { ...headers, "Content-Type": "application/x-www-form-urlencoded" }, body: "a=b" });
         expect([`${method} ${url}`, res.status]).toEqual([`${method} ${url}`, 403]);
       }
