@@ -42,6 +42,7 @@
 
     function load() {
       root.setAttribute("data-state", "loading");
+      root.removeAttribute("data-stable");
       status.textContent = "Loading…";
       var url = "/api/v1/datasets/" + encodeURIComponent(id) + "/graph?limit=" + limit + "&tags=" + (tagsBox.checked ? "1" : "0");
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -65,7 +66,7 @@
       var options = {
         layout: { randomSeed: 7, improvedLayout: !big },
         physics: { solver: "forceAtlas2Based", forceAtlas2Based: { gravitationalConstant: -60, springLength: 90 },
-          stabilization: { enabled: true, iterations: big ? 80 : 250, fit: true } },
+          minVelocity: 1.5, stabilization: { enabled: true, iterations: big ? 80 : 250, fit: true } },
         interaction: { hover: true, tooltipDelay: 150 },
         nodes: { margin: 8 },
         edges: { smooth: big ? false : { type: "continuous" } },
@@ -78,6 +79,7 @@
         if (big) network.setOptions({ physics: false });
       });
       network.once("afterDrawing", function () { root.setAttribute("data-state", "drawn"); });
+      network.on("stabilized", function () { root.setAttribute("data-stable", "1"); });
       network.on("click", function (p) {
         if (!p.nodes.length) return;
         var n = data.nodes.find(function (x) { return x.id === p.nodes[0]; });

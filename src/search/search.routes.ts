@@ -46,8 +46,9 @@ export const searchRoutes = new Hono<AppEnv>()
     const q = c.req.query("q") ?? "";
     if (!q.trim()) return c.html(SearchSuggest({ q, items: [] }));
     try {
-      const r = search(c.var.ctx, { q: asYouType(q), filters: {}, limit: 8, offset: 0 });
-      return c.html(SearchSuggest({ q, items: r.items }));
+      const full = asYouType(q);
+      const r = search(c.var.ctx, { q: full, filters: {}, limit: 8, offset: 0 });
+      return c.html(SearchSuggest({ q, items: r.items, full }));
     } catch (err) {
       // Half-typed input ("*a") is not worth an error while typing; the full search explains it.
       if (err instanceof AppError && err.status === 400) return c.html(SearchSuggest({ q, items: [] }));

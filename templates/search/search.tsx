@@ -187,7 +187,7 @@ export function SearchPage(p: { result: SearchResult; params: SearchParams; erro
 }
 
 /** The drop-down under the header's search box while typing. */
-export function SearchSuggest(p: { q: string; items: SearchHit[] }) {
+export function SearchSuggest(p: { q: string; items: SearchHit[]; full?: string }) {
   if (!p.q.trim()) return <div id="search-suggest" class="search-suggest"></div>;
   return (
     <div id="search-suggest" class="search-suggest">
@@ -202,7 +202,7 @@ export function SearchSuggest(p: { q: string; items: SearchHit[] }) {
           ))}
         </ul>
       )}
-      <a class="search-suggest-all" href={`/search?q=${encodeURIComponent(p.q)}`}>
+      <a class="search-suggest-all" href={`/search?q=${encodeURIComponent(p.full ?? p.q)}`}>
         All results for “{p.q}”
       </a>
     </div>

@@ -10,7 +10,7 @@ import { parseQuery, ftsExpression } from "../../src/search/search.query.ts";
 let ctx: ReturnType<typeof testContext>;
 let app: ReturnType<typeof createApp>;
 let admin: TestUser;
-const ids: Record<string, number> = {};
+const ids = { lung: 0, heart: 0, sample: 0, plain: 0 };
 
 beforeEach(() => {
   ctx = testContext();
@@ -149,6 +149,7 @@ describe("beyond the paper", () => {
     const html = await res.text();
     expect(html).toContain(`href="/datasets/${ids.plain}"`);
     expect(html).toContain("<mark>Zebrafish</mark>");
+    expect(html).toContain('href="/search?q=zebr*"');
     const layout = await (await app.request("/search", { headers: admin.headers })).text();
     expect(layout).toContain('hx-get="/search/suggest"');
   });
