@@ -72,7 +72,8 @@ describe("MetaImage", () => {
     writeBytes(path.join(dir, "gone.mhd"), "NDims = 3\nDimSize = 2 2 2\nElementType = MET_UCHAR\nElementDataFile = gone.raw\n");
     writeBytes(path.join(dir, "type.mhd"), "NDims = 3\nDimSize = 2 2 2\nElementType = MET_COMPLEX\nElementDataFile = x.raw\n");
     writeBytes(path.join(dir, "junk.mha"), "\u0000\u0001garbage without equals\n");
-    const { sources, failures } = await scanVolumes(dir, ["big.mhd", "big.raw", "gone.mhd", "type.mhd", "junk.mha"]);
+    writeBytes(path.join(dir, "huge.mhd"), "NDims = 3\nDimSize = 100000 100000 2\nElementType = MET_DOUBLE\nElementDataFile = huge.raw\n");
+    const { sources, failures } = await scanVolumes(dir, ["big.mhd", "big.raw", "gone.mhd", "type.mhd", "junk.mha", "huge.mhd"]);
     expect(sources).toEqual([]);
     const byFile = Object.fromEntries(failures.map((f) => [f.file, f.message]));
     expect(byFile["big.mhd"]).toContain("700x500x400");
@@ -80,6 +81,7 @@ describe("MetaImage", () => {
     expect(byFile["gone.raw"] ?? byFile["gone.mhd"]).toContain("missing");
     expect(byFile["type.mhd"]).toContain("MET_COMPLEX");
     expect(byFile["junk.mha"]).toContain("junk.mha");
+    expect(byFile["huge.mhd"]).toContain("too large");
   });
 
   test("a data file truncated after detection fails the slice read, not the process", async () => {

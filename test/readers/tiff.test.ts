@@ -113,6 +113,20 @@ describe("generated TIFF", () => {
     expect(s[3]).toBe(phantom("uint16", 3, 0, 2));
   });
 
+  test("ImageJ file with one IFD and images=N is read as contiguous slices after the first strip", async () => {
+    const dir = dataset();
+    const file = writeTiff(path.join(dir, "big.tif"), { dtype: "uint16", width: 6, height: 4, pages: [0, 1, 2, 3], littleEndian: false, description: "ImageJ=1.54f\nimages=4\nslices=4\n" });
+    // Cut the IFD chain after the first page, as ImageJ does for stacks over 4 GB.
+    const bytes = await Bun.file(file).bytes();
+    const v = new DataView(bytes.buffer);
+    const ifd0 = v.getUint32(4, false);
+    v.setUint32(ifd0 + 2 + v.getUint16(ifd0, false) * 12, 0, false);
+    await Bun.write(file, bytes);
+    const [src] = await detectVolumes(dir, ["big.tif"]);
+    expect(src).toMatchObject({ format: "tiff-imagej", depth: 4, dtype: "uint16" });
+    for (const z of [3, 0, 2]) await expectPhantomSlice(src!, z);
+  });
+
   test("resolution tags in centimetres become millimetres", async () => {
     const dir = dataset();
     writeTiff(path.join(dir, "r.tif"), { dtype: "uint8", width: 4, height: 4, pages: [0], resolution: { x: 200, y: 100, unit: 3 } });

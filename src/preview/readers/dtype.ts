@@ -98,3 +98,12 @@ export function checkDim(value: number, field: string): number {
 export function positiveOr1(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) && value > 0 ? value : 1;
 }
+
+/** Largest slice a reader will allocate (a typed array's practical limit); a bigger one means a lying header. */
+export const MAX_SLICE_BYTES = 2 ** 31 - 1;
+
+/** Rejects slice sizes no typed array can hold, before any allocation, naming the dimensions. */
+export function checkSliceSize(width: number, height: number, bytesPerSample: number, what: string): void {
+  const bytes = width * height * bytesPerSample;
+  if (bytes > MAX_SLICE_BYTES) throw new Error(`${what}: a ${width}x${height} slice of ${bytesPerSample}-byte samples (${(bytes / 2 ** 30).toFixed(1)} GiB) is too large to read`);
+}

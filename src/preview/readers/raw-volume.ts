@@ -1,6 +1,6 @@
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
-import { DTYPE_BYTES, toSlice, kindFor } from "./dtype.ts";
+import { DTYPE_BYTES, checkSliceSize, toSlice, kindFor } from "./dtype.ts";
 import { PositionedFile, fileSize, throwIfAborted } from "./file-io.ts";
 import { InflateCursor, type StreamCompression } from "./inflate-cursor.ts";
 
@@ -29,6 +29,11 @@ export async function rawVolumeSource(info: SourceInfo, layout: RawLayout): Prom
   const sliceSamples = info.width * info.height;
   const sliceBytes = sliceSamples * bytes * channels;
   const total = sliceBytes * info.depth;
+  try {
+    checkSliceSize(info.width, info.height, bytes * channels, info.file);
+  } catch (e) {
+    throw new VolumeReadError((e as Error).message, info.file);
+  }
   let offset = layout.offset;
   if (layout.compression === "none") {
     const size = await fileSize(layout.dataPath, layout.dataName);

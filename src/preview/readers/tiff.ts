@@ -2,7 +2,7 @@ import path from "node:path";
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from "geotiff";
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
-import { allocSlice, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
+import { DTYPE_BYTES, allocSlice, checkSliceSize, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { guard, throwIfAborted } from "./file-io.ts";
 import { checkZ, rawVolumeSource } from "./raw-volume.ts";
 
@@ -40,6 +40,7 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
   const height = first.getHeight();
   const samples = first.getSamplesPerPixel();
   const dtype = pageDType(first, rel);
+  checkSliceSize(width, height, DTYPE_BYTES[dtype] * Math.max(1, Math.min(samples, 3)), "first page");
   const fd = first.getFileDirectory();
   const description = String((await fd.loadValue("ImageDescription")) ?? "");
   const ij = parseImageJ(description);
