@@ -6,6 +6,8 @@ import { loadConfig, ConfigError } from "../src/config.ts";
 import { openDatabase, migrate } from "../src/db/database.ts";
 import { main } from "../src/main.ts";
 import { testContext, tempDir } from "./support/env.ts";
+import { withUser } from "./support/auth.ts";
+import { signedIn } from "./support/client.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
@@ -66,7 +68,7 @@ describe("http", () => {
   test("unknown API routes answer JSON errors", async () => {
     const ctx = testContext();
     cleanups.push(ctx.cleanup);
-    const res = await createApp(ctx).request("/api/v1/nothing-here");
+    const res = await signedIn(createApp(ctx), withUser(ctx, "reader")).request("/api/v1/nothing-here");
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "Nothing at /api/v1/nothing-here" } });
   });
@@ -76,7 +78,7 @@ describe("http", () => {
     const ctx = testContext();
     cleanups.push(ctx.cleanup);
     const app = createApp(ctx);
-    const doc = (await (await app.request("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { summary: string }>> };
+    const doc = (await (await signedIn(app, withUser(ctx, "reader")).request("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { summary: string }>> };
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.paths["/api/v1/health"]?.get?.summary).toContain("version");
     expect(doc.paths["/api/v1/datasets/{id}/files/{path}"]?.get?.summary).toContain("Range");

@@ -4,6 +4,8 @@ import path from "node:path";
 import { createApp } from "../../src/app.ts";
 import { testContext } from "../support/env.ts";
 import { putDataset } from "../support/fixtures.ts";
+import { withUser } from "../support/auth.ts";
+import { signedIn } from "../support/client.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
@@ -11,7 +13,7 @@ afterEach(() => cleanups.splice(0).forEach((f) => f()));
 function setup() {
   const ctx = testContext();
   cleanups.push(ctx.cleanup);
-  return { ctx, app: createApp(ctx) };
+  return { ctx, app: signedIn(createApp(ctx), withUser(ctx, "admin", { admin: true })) };
 }
 
 describe("GET /api/v1/datasets", () => {
