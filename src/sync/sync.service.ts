@@ -46,6 +46,8 @@ export async function createSyncService(ctx: AppContext): Promise<SyncService> {
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
 
+  // The earliest moment a file left out in the current run could be stable: when to look again.
+  let recheckAt = Infinity;
   const isStable = (datasetPath: string, f: FileEntry): boolean => {
     const now = ctx.clock.now();
     const key = `${datasetPath}/${f.path}`;
@@ -60,9 +62,9 @@ export async function createSyncService(ctx: AppContext): Promise<SyncService> {
         seenWriting.delete(key);
         return true;
       }
-      return false;
-    }
-    seenWriting.set(key, { size: f.size, mtimeMs: f.mtimeMs, at: now });
+    } else seenWriting.set(key, { size: f.size, mtimeMs: f.mtimeMs, at: now });
+    const at = seenWriting.get(key)!.at;
+    recheckAt = Math.min(recheckAt, Math.max(now + 10, Math.min(f.mtimeMs, at) + stableMs + 5));
     return false;
   };
 
@@ -106,10 +108,14 @@ export async function createSyncService(ctx: AppContext): Promise<SyncService> {
       for (const s of scopes) pending.delete(s);
       if (scopes.length === 0) return;
     }
+    // Files that vanished while being written would otherwise stay in the map for ever.
+    if (seenWriting.size > 10_000) for (const [k, v] of seenWriting) if (v.at < ctx.clock.now() - 10 * stableMs - 60_000) seenWriting.delete(k);
     try {
+      recheckAt = Infinity;
       const summary = await reconcileScopes(ctx, scopes, { isStable });
+      const due = Number.isFinite(recheckAt) ? recheckAt - ctx.clock.now() + Date.now() : Date.now() + stableMs;
       for (const p of summary.retry) {
-        if (!pending.has(p)) pending.set(p, { first: Date.now(), due: Date.now() + stableMs });
+        if (!pending.has(p)) pending.set(p, { first: Date.now(), due });
       }
       log.debug("reconciled", { scopes: full ? "all" : scopes.length, ms: summary.ms, datasets: summary.datasets, files: summary.files });
       onRun.forEach((f) => f(summary));

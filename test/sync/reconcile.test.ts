@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, linkSync } from "node:fs";
+import { chownSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, linkSync } from "node:fs";
 import path from "node:path";
 import { reconcileAll, reconcileScopes } from "../../src/sync/reconcile.ts";
 import { readIdentity, readManifest, readMetadataMirror } from "../../src/sync/sidecar.ts";
@@ -168,6 +168,26 @@ describe("folder level", () => {
     expect(s.datasets).toMatchObject({ renamed: 1, present: 1 });
     expect(at(ctx, "uno").id).toBe(one.id);
     expect(at(ctx, "two").file_count).toBe(1);
+  });
+});
+
+describe("owner", () => {
+  test("the owner is the unix owner of the dataset folder, unless an admin fixed it", async () => {
+    const ctx = ctxWith();
+    const root = ctx.config.root;
+    put(root, "mine/a", "1");
+    put(root, "theirs/b", "2");
+    chownSync(path.join(root, "theirs"), 65534, 65534);
+    await reconcileAll(ctx);
+    expect(at(ctx, "mine").owner).toBe("root");
+    expect(at(ctx, "theirs").owner).toBe("nobody");
+    ctx.db.query("UPDATE datasets SET owner = 'alice', owner_fixed = 1 WHERE path = 'theirs'").run();
+    chownSync(path.join(root, "mine"), 65534, 65534);
+    chownSync(path.join(root, "theirs"), 0, 0);
+    renameSync(path.join(root, "theirs"), path.join(root, "theirs2"));
+    await reconcileAll(ctx);
+    expect(at(ctx, "mine").owner).toBe("nobody");
+    expect(at(ctx, "theirs2").owner).toBe("alice");
   });
 });
 
