@@ -1,5 +1,4 @@
 import type { Database } from "bun:sqlite";
-import type { TagNode } from "../tags/tag.types.ts";
 
 /** A dataset row as the API reads it. */
 export interface DatasetRow {
@@ -53,9 +52,6 @@ export function datasetsRepo(db: Database) {
   const byId = db.query<DatasetRow, [number]>("SELECT * FROM datasets WHERE id = ?");
   const parents = db.query<{ id: number }, [number]>("SELECT parent_id AS id FROM relations WHERE child_id = ? ORDER BY position, parent_id");
   const children = db.query<{ id: number }, [number]>("SELECT child_id AS id FROM relations WHERE parent_id = ? ORDER BY child_id");
-  const tagRows = db.query<{ id: number; parent_id: number | null; key: string; value: string }, [number]>(
-    "SELECT id, parent_id, key, value FROM tags WHERE dataset_id = ? ORDER BY parent_id NULLS FIRST, position",
-  );
   const files = db.query<FileRow, [number, number, number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path LIMIT ? OFFSET ?");
   const fileByPath = db.query<FileRow, [number, string]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? AND path = ?");
 
@@ -86,19 +82,6 @@ export function datasetsRepo(db: Database) {
     get: (id: number) => byId.get(id),
     parentIds: (id: number) => parents.all(id).map((r) => r.id),
     childIds: (id: number) => children.all(id).map((r) => r.id),
-
-    /** The tag tree of a dataset, in the order the user chose. */
-    tagTree(id: number): TagNode[] {
-      const nodes = new Map<number, TagNode>();
-      const roots: TagNode[] = [];
-      for (const r of tagRows.all(id)) {
-        const node: TagNode = { key: r.key, value: r.value, children: [] };
-        nodes.set(r.id, node);
-        if (r.parent_id === null) roots.push(node);
-        else nodes.get(r.parent_id)?.children.push(node);
-      }
-      return roots;
-    },
 
     /** One page of datasets plus the total that match, sorted by an indexed-friendly key. */
     list(f: ListFilter, sort: SortKey, desc: boolean, limit: number, offset: number): { items: DatasetRow[]; total: number } {

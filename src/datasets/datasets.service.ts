@@ -2,6 +2,7 @@ import { realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
+import { getTagTree } from "../tags/tags.service.ts";
 import { datasetsRepo, type DatasetRow, type ListFilter, type SortKey } from "./datasets.repo.ts";
 
 /** The dataset as `/api/v1/datasets` lists it. */
@@ -50,7 +51,7 @@ export function datasetDetail(ctx: AppContext, id: number) {
     missingSince: d.missing_since ? new Date(d.missing_since).toISOString() : null,
     parents: repo.parentIds(id),
     children: repo.childIds(id),
-    tags: repo.tagTree(id),
+    tags: getTagTree(ctx.db, id),
   };
 }
 
