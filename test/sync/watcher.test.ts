@@ -39,9 +39,14 @@ describe("watcher", () => {
     put(root, "scan1/sub/b.tif", "bb");
     await until(() => datasets(ctx).length === 1 && at(ctx, "scan1").file_count === 2, 5000, "scan1 with 2 files");
     expect(runs.length).toBeLessThanOrEqual(4);
+    put(root, "scan2/c.tif", "c");
+    await until(() => presentPaths(ctx).includes("scan2"), 5000, "scan2");
+    const before = runs.length;
     rmSync(path.join(root, "scan1/a.tif"));
     await until(() => at(ctx, "scan1").file_count === 1, 5000, "the removal");
     expect(files(ctx, at(ctx, "scan1").id)).toEqual(["sub/b.tif"]);
+    // Incremental: the change reconciled its dataset only, not the tree.
+    expect(runs.slice(before).map((r) => r.datasets.present)).toEqual([1]);
   });
 
   test("a file still being written is not processed until it stops changing", async () => {
