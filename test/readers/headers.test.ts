@@ -93,7 +93,13 @@ describe("DICOM", () => {
     order.forEach((z, i) => writeDicom(path.join(dir, `IM${i}`), { w: 7, h: 5, z, series: "1.2.3.4", instance: 10 - i, position: 100 + 2.5 * z, implicit: i % 2 === 1 }));
     writeDicom(path.join(dir, "other.dcm"), { w: 7, h: 5, z: 0, series: "9.9.9", instance: 1, position: 0, signed: true, slope: 2, intercept: -50 });
     writeBytes(path.join(dir, "README"), "not dicom, no extension");
-    const srcs = await detectVolumes(dir, ["IM0", "IM1", "IM2", "IM3", "IM4", "README", "other.dcm"]);
+    // A DICOMDIR: DICOM, but no image in it; it must not fail the dataset.
+    const dicomdir = new Uint8Array(132 + 30);
+    dicomdir.set(new TextEncoder().encode("DICM"), 128);
+    dicomdir.set([0x02, 0x00, 0x10, 0x00, 0x55, 0x49, 0x12, 0x00], 132);
+    dicomdir.set(new TextEncoder().encode("1.2.840.10008.1.2.1\0".slice(0, 18)), 140);
+    writeBytes(path.join(dir, "DICOMDIR"), dicomdir);
+    const srcs = await detectVolumes(dir, ["DICOMDIR", "IM0", "IM1", "IM2", "IM3", "IM4", "README", "other.dcm"]);
     expect(srcs.map((s) => [s.file, s.depth])).toEqual([
       ["IM1", 5],
       ["other.dcm", 1],

@@ -152,7 +152,8 @@ async function scanDicom(root: string, files: string[], sources: VolumeSource[],
       if (!hasDicomMagic(head)) continue;
     }
     try {
-      slices.push(await readDicomSlice(root, file));
+      const slice = await readDicomSlice(root, file);
+      if (slice) slices.push(slice);
     } catch (e) {
       failures.push(e instanceof VolumeReadError ? e : new VolumeReadError(`${file}: ${(e as Error).message}`, file));
     }

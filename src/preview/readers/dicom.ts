@@ -42,8 +42,11 @@ export function hasDicomMagic(head: Uint8Array): boolean {
   return head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
 }
 
-/** Reads a DICOM file's header (not its pixels) and checks it is an uncompressed, single-sample image. */
-export async function readDicomSlice(root: string, rel: string): Promise<DicomSlice> {
+/**
+ * Reads a DICOM file's header (not its pixels) and checks it is an uncompressed, single-sample image;
+ * undefined for DICOM objects that hold no image at all (DICOMDIR, reports, presentation states).
+ */
+export async function readDicomSlice(root: string, rel: string): Promise<DicomSlice | undefined> {
   const abs = path.join(root, rel);
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
   let bytes = await readHead(abs, 16 * 1024);
@@ -67,6 +70,10 @@ export async function readDicomSlice(root: string, rel: string): Promise<DicomSl
     }
   }
   if (!ds) throw fail("not a readable DICOM file");
+  if (!ds.elements["x7fe00010"] && !ds.elements["x00280010"]) {
+    if (!magic) throw fail("not a DICOM file (no DICM marker and no image tags)");
+    return undefined;
+  }
   const syntax = (ds.string("x00020010") ?? IMPLICIT_LE).replace(/\0/g, "").trim();
   if (!UNCOMPRESSED.has(syntax)) throw fail(`compressed DICOM (transfer syntax ${syntax}) is not supported`);
   const rows = ds.uint16("x00280010") ?? 0;
