@@ -32,9 +32,10 @@ export async function startSync(ctx: AppContext): Promise<() => Promise<void>> {
   return () => service.stop();
 }
 
-/** Builds and starts the sync engine; the initial full reconcile runs in the background. */
-export async function createSyncService(ctx: AppContext): Promise<SyncService> {
+/** Builds and starts the sync engine; the initial full reconcile runs in the background. `periodMs` overrides reconcile_minutes (tests). */
+export async function createSyncService(ctx: AppContext, opts: { periodMs?: number } = {}): Promise<SyncService> {
   const { debounceMs, stableMs, reconcileMinutes, depth, root } = ctx.config;
+  const periodMs = opts.periodMs ?? reconcileMinutes * 60_000;
   const maxDelay = Math.max(2000, debounceMs * 10);
   const pending = new Map<string, { first: number; due: number }>();
   const seenWriting = new Map<string, { size: number; mtimeMs: number; at: number }>();
@@ -135,10 +136,10 @@ export async function createSyncService(ctx: AppContext): Promise<SyncService> {
   };
 
   const closeWatcher = await watchTree(root, depth, onHint);
-  const interval = reconcileMinutes > 0 ? setInterval(() => {
+  const interval = periodMs > 0 ? setInterval(() => {
     fullRequested = true;
     schedule();
-  }, reconcileMinutes * 60_000) : undefined;
+  }, periodMs) : undefined;
   // The first full reconcile starts on the next turn, so listeners attached right after startSync see its changes.
   setImmediate(schedule);
 

@@ -4,6 +4,7 @@ import { appendFileSync, cpSync, mkdirSync, renameSync, rmSync, writeFileSync } 
 import path from "node:path";
 import { createSyncService, scopeOf, type SyncService } from "../../src/sync/sync.service.ts";
 import type { SyncSummary } from "../../src/sync/summary.ts";
+import { readIdentity } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { at, datasets, fileRows, files, parents, put, until } from "./helpers.ts";
 
@@ -12,10 +13,10 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-async function running(overrides = {}) {
+async function running(overrides = {}, periodMs?: number) {
   const ctx = testContext({ debounceMs: 100, stableMs: 400, reconcileMinutes: 0, ...overrides });
   cleanups.push(ctx.cleanup);
-  const service: SyncService = await createSyncService(ctx);
+  const service: SyncService = await createSyncService(ctx, { periodMs });
   cleanups.push(() => service.stop());
   const runs: SyncSummary[] = [];
   service.onRun.push((s) => runs.push(s));
@@ -131,6 +132,18 @@ describe("watcher", () => {
     expect(parents(ctx, c1.id)).toEqual([s1.id]);
     expect(parents(ctx, at(ctx, "lab-b/s1-copy-copy").id)).toEqual([c1.id]);
     expect(datasets(ctx).filter((d) => d.state === "missing")).toEqual([]);
+  });
+
+  test("the periodic full reconcile repairs what the watcher cannot see", async () => {
+    const { ctx, root, runs } = await running({}, 700);
+    put(root, "d/a.tif", "a");
+    await until(() => presentPaths(ctx).includes("d"), 5000, "d");
+    const { uid } = at(ctx, "d");
+    // Sidecar changes are ignored by the watcher (and inotify never sees another NFS/SMB host's changes).
+    rmSync(path.join(root, "d/.mata"), { recursive: true });
+    const before = runs.length;
+    await until(() => readIdentity(path.join(root, "d"))?.uid === uid, 5000, "the identity rewritten by a periodic run");
+    expect(runs.slice(before).some((r) => r.datasets.present === 1 && r.ms >= 0)).toBe(true);
   });
 
   test("delete then restore through the watcher: missing, then the same id again", async () => {
