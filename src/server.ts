@@ -9,6 +9,7 @@ import { log } from "./log.ts";
 import { startAccess } from "./access/access.service.ts";
 import { closeAuth } from "./auth/auth.runtime.ts";
 import { startSync } from "./sync/sync.service.ts";
+import { startSearchIndexer } from "./search/search.indexer.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
@@ -27,6 +28,7 @@ export function openContext(config: Config): AppContext {
 export async function startServer(ctx: AppContext): Promise<{ url: string; stop: Stop }> {
   const stops: Stop[] = [];
   stops.push(startAccess(ctx));
+  stops.push(startSearchIndexer(ctx));
   const app = createApp(ctx);
   const server = Bun.serve({
     hostname: ctx.config.host,

@@ -29,24 +29,25 @@ export interface DocRow {
 
 type Param = string | number;
 
-/** The index statements run, in order, to fold every dirty dataset into the text indexes. */
+/** The index statements run, in order, to fold one batch of dirty datasets (copied to temp.search_batch) into the indexes. */
 const FLUSH = [
   `INSERT INTO search_fts (search_fts, rowid, title, description, tags)
-     SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN search_dirty x USING (dataset_id)`,
+     SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN temp.search_batch x USING (dataset_id)`,
   `INSERT INTO search_tri (search_tri, rowid, title, description, tags)
-     SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN search_dirty x USING (dataset_id)`,
-  `DELETE FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM search_dirty)`,
+     SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN temp.search_batch x USING (dataset_id)`,
+  `DELETE FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM temp.search_batch)`,
   `INSERT INTO search_docs (dataset_id, title, description, tags)
      SELECT d.id, d.title, d.description,
        coalesce((SELECT group_concat(CASE WHEN t.value = '' THEN t.key ELSE t.key || ' = ' || t.value END, char(10)
                    ORDER BY t.parent_id NULLS FIRST, t.position)
                  FROM tags t WHERE t.dataset_id = d.id), '')
-     FROM datasets d JOIN search_dirty x ON x.dataset_id = d.id`,
+     FROM datasets d JOIN temp.search_batch x ON x.dataset_id = d.id`,
   `INSERT INTO search_fts (rowid, title, description, tags)
-     SELECT dataset_id, title, description, tags FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM search_dirty)`,
+     SELECT dataset_id, title, description, tags FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM temp.search_batch)`,
   `INSERT INTO search_tri (rowid, title, description, tags)
-     SELECT dataset_id, title, description, tags FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM search_dirty)`,
-  `DELETE FROM search_dirty`,
+     SELECT dataset_id, title, description, tags FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM temp.search_batch)`,
+  `DELETE FROM search_dirty WHERE dataset_id IN (SELECT dataset_id FROM temp.search_batch)`,
+  `DELETE FROM temp.search_batch`,
 ];
 
 /** Row-filter SQL on a dataset id column, joined with AND; empty when there is nothing to filter. */
@@ -86,9 +87,14 @@ function rowFilterSql(idCol: string, f: RowFilters): { sql: string; params: Para
 /** Reads and maintains the search indexes; every statement here is prepared and cached by SQL text. */
 export function searchRepo(db: Database) {
   const dirtyOne = db.query<{ x: number }, []>("SELECT 1 AS x FROM search_dirty LIMIT 1");
+  // Per connection: the batch being folded in, so a big backlog can be folded in slices between requests.
+  db.exec("CREATE TEMP TABLE IF NOT EXISTS search_batch (dataset_id INTEGER PRIMARY KEY)");
+  const takeBatch = db.query<never, [number]>("INSERT INTO temp.search_batch (dataset_id) SELECT dataset_id FROM search_dirty ORDER BY dataset_id LIMIT ?");
   const flushStatements = FLUSH.map((sql) => db.query(sql));
-  const flush = db.transaction(() => {
+  const flushBatch = db.transaction((max: number): number => {
+    const n = takeBatch.run(max).changes;
     for (const st of flushStatements) st.run();
+    return n;
   });
 
   /** The candidate query: ids in rank order (bm25 when there are words, newest first otherwise). */
@@ -136,8 +142,8 @@ export function searchRepo(db: Database) {
   return {
     /** True when some dataset changed since the indexes were last brought up to date. */
     isDirty: () => dirtyOne.get() !== null,
-    /** Folds every dirty dataset into the indexes in one write transaction. */
-    flush: () => flush.immediate(),
+    /** Folds at most `max` dirty datasets into the indexes in one write transaction; returns how many. */
+    flush: (max: number): number => flushBatch.immediate(max),
 
     /** One window of ranked ids. */
     ids(fts: string | undefined, tri: string | undefined, f: RowFilters, limit: number, offset: number): number[] {

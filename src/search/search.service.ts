@@ -51,10 +51,18 @@ export interface SearchResult {
   facets?: { keys: Facet[]; pairs: Facet[]; window: number };
 }
 
-/** Brings the text indexes up to date with every dataset and tag write the triggers recorded; cheap when nothing changed. */
-export function refreshSearchIndex(ctx: AppContext): void {
+/** How many dirty datasets one index transaction folds in. */
+const FLUSH_BATCH = 5_000;
+
+/**
+ * Brings the text indexes up to date with every dataset and tag write the triggers recorded (all of them, or at
+ * most `max`); cheap when nothing changed. Returns how many datasets were re-indexed.
+ */
+export function refreshSearchIndex(ctx: AppContext, max = Number.POSITIVE_INFINITY): number {
   const repo = searchRepo(ctx.db);
-  if (repo.isDirty()) repo.flush();
+  let done = 0;
+  while (done < max && repo.isDirty()) done += repo.flush(Math.min(FLUSH_BATCH, max - done));
+  return done;
 }
 
 /** Runs a search: parse, refresh the indexes, rank, count matches for the page only, highlight. */
@@ -65,8 +73,8 @@ export function search(ctx: AppContext, input: SearchInput): SearchResult {
   const hasRowFilter = filters.tags.length > 0 || [filters.owner, filters.from, filters.to, filters.minBytes, filters.maxBytes].some((v) => v !== undefined);
   if (query.terms.length === 0 && !hasRowFilter) return empty;
 
+  refreshSearchIndex(ctx);
   const repo = searchRepo(ctx.db);
-  if (repo.isDirty()) repo.flush();
   const fts = ftsExpression(query.terms);
   const tri = trigramExpression(query.terms);
 

@@ -234,3 +234,41 @@ describe("bad input never breaks search", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe("background indexer", () => {
+  test("folds changed datasets in slices between requests, so a bulk change does not land on one search", async () => {
+    const { startSearchIndexer } = await import("../../src/search/search.indexer.ts");
+    const count = () => ctx.db.query<{ n: number }, []>("SELECT count(*) AS n FROM search_dirty").get()!.n;
+    const ticks: (() => void)[] = [];
+    const stop = startSearchIndexer(ctx, { batch: 10, ticker: { every: (_ms, fn) => (ticks.push(fn), () => ticks.splice(0)) } });
+    for (let i = 0; i < 25; i++) addDataset(ctx.db, { title: `bulk ${i}` });
+    expect(count()).toBe(29); // the four of beforeEach were never searched yet
+    ticks[0]!();
+    expect(count()).toBe(19);
+    ticks[0]!();
+    ticks[0]!();
+    expect(count()).toBe(0);
+    expect(idsOf((await api("bulk")).body).length).toBe(25);
+    stop();
+    expect(ticks.length).toBe(0);
+  });
+
+  test("markup in titles and tags is shown as text, never as HTML", async () => {
+    const id = addDataset(ctx.db, { title: "<script>alert(1)</script> lung", description: "<img src=x onerror=alert(2)>" });
+    setTags(ctx.db, id, [t("<b>key</b>", "<i>lung</i>")]);
+    const html = await (await app.request("/search?q=lung", { headers: admin.headers })).text();
+    expect(html).not.toContain("<script>alert(1)");
+    expect(html).not.toContain("<i>lung</i>");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; <mark>lung</mark>");
+    expect(html).toContain("&lt;i&gt;<mark>lung</mark>&lt;/i&gt;");
+  });
+
+  test("a signed-in account that is not an admin may search", async () => {
+    const bob = withUser(ctx, "bob");
+    const res = await app.request("/api/v1/search?q=lung", { headers: bob.headers });
+    expect(res.status).toBe(200);
+    expect((await res.json()).items.length).toBe(3);
+    expect((await app.request("/tags", { headers: bob.headers })).status).toBe(200);
+    expect((await app.request(`/api/v1/datasets/${ids.lung}/graph`, { headers: bob.headers })).status).toBe(200);
+  });
+});
