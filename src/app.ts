@@ -14,6 +14,10 @@ import { openApiDocument } from "./web/openapi.ts";
 import { searchRoutes } from "./search/search.routes.ts";
 import { cloudRoutes } from "./search/cloud.routes.ts";
 import { graphRoutes } from "./graph/graph.routes.ts";
+import { tagsRoutes } from "./tags/tags.routes.ts";
+import { relationsRoutes } from "./relations/relations.routes.ts";
+import { describeRoutes } from "./pages/describe.routes.ts";
+import { pagesRoutes } from "./pages/pages.routes.tsx";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -39,6 +43,10 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   app.route("/", searchRoutes);
   app.route("/", cloudRoutes);
   app.route("/", graphRoutes);
+  app.route("/", tagsRoutes);
+  app.route("/", relationsRoutes);
+  app.route("/", describeRoutes);
+  app.route("/", pagesRoutes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }

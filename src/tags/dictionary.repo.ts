@@ -16,7 +16,7 @@ export function dictionaryRepo(db: Database) {
     "SELECT key AS term, datasets FROM tag_key_counts WHERE fold >= ? AND fold < ? ORDER BY datasets DESC, key LIMIT ?",
   );
   const keysByPrefixes = db.query<Term, [string, string, number]>(
-    `SELECT DISTINCT c.key AS term, c.datasets FROM json_each(?) v JOIN tag_key_counts c ON c.fold >= v.value AND c.fold < v.value || ?
+    `SELECT DISTINCT c.key AS term, c.datasets FROM json_each(?) v CROSS JOIN tag_key_counts c ON c.fold >= v.value AND c.fold < v.value || ?
      ORDER BY c.datasets DESC, c.key LIMIT ?`,
   );
   const topValues = db.query<Term, [string, number]>(
@@ -28,7 +28,7 @@ export function dictionaryRepo(db: Database) {
   );
   const valuesByPrefixes = db.query<Term, [string, string, string, number]>(
     `SELECT c.value AS term, sum(c.datasets) AS datasets FROM json_each(?) v
-       JOIN tag_value_counts c ON c.key_fold = ? AND c.fold >= v.value AND c.fold < v.value || ?
+       CROSS JOIN tag_value_counts c ON c.key_fold = ? AND c.fold >= v.value AND c.fold < v.value || ?
      GROUP BY c.value ORDER BY 2 DESC, c.value LIMIT ?`,
   );
   const keyCount = db.query<{ datasets: number }, [string]>("SELECT datasets FROM tag_key_counts WHERE key = ?");

@@ -119,3 +119,24 @@ export function flatten(tags: TagNode[], prefix: number[] = []): { path: number[
 export function countTags(tags: TagNode[]): number {
   return tags.reduce((n, t) => n + 1 + countTags(t.children), 0);
 }
+
+/** Where the node an operation acted on sits afterwards, so the editor can put the keyboard focus back on it. */
+export function pathAfter(before: TagNode[], op: TagOp): number[] | null {
+  if (op.op === "delete") return null;
+  // Follow the node by giving it a key no real tag can have (keys never hold control characters).
+  const mark = "\u0000moved";
+  let tree = before;
+  let marked: TagOp = op;
+  if (op.op === "add" || op.op === "edit") marked = { ...op, key: mark };
+  else {
+    tree = clone(before);
+    const node = nodeAt(tree, op.path);
+    if (!node) return null;
+    node.key = mark;
+  }
+  try {
+    return flatten(applyOp(tree, marked)).find((x) => x.node.key === mark)?.path ?? null;
+  } catch {
+    return null;
+  }
+}

@@ -69,12 +69,12 @@ export function replaceTags(ctx: AppContext, actor: string, datasetId: number, t
   return { tags: t, tagsVersion };
 }
 
-/** Applies one editor operation (add, edit, delete subtree, reorder, nest, move) at the version the editor showed. */
-export function applyTagOp(ctx: AppContext, actor: string, datasetId: number, op: TagOp, expectedVersion: number): VersionedTags {
+/** Applies editor operations (add, edit, delete subtree, reorder, nest, move) as one change, at the version the editor showed. */
+export function applyTagOps(ctx: AppContext, actor: string, datasetId: number, ops: TagOp[], expectedVersion: number): VersionedTags {
   const { tags, tagsVersion } = changeTags(ctx, actor, datasetId, expectedVersion, (current) => ({
-    tags: applyOp(current, op),
+    tags: ops.reduce(applyOp, current),
     event: "tags.edited",
-    detail: { op: op.op, ...("key" in op ? { key: op.key } : {}) },
+    detail: { ops: ops.map((o) => o.op), keys: ops.flatMap((o) => ("key" in o ? [o.key] : [])) },
     result: null,
   }));
   return { tags, tagsVersion };

@@ -27,9 +27,14 @@ import bufferGeometryUtils from "../../node_modules/three/examples/jsm/utils/Buf
 import skeletonUtils from "../../node_modules/three/examples/jsm/utils/SkeletonUtils.js" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path
 import meshoptDecoder from "../../node_modules/three/examples/jsm/libs/meshopt_decoder.module.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path (metadata)
+import tagsJs from "../../static/tags.js" with { type: "file" };
+import datasetsCss from "../../static/datasets.css" with { type: "file" };
 
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
 export const ASSETS: Record<string, string> = {
+  "tags.js": tagsJs,
+  "datasets.css": datasetsCss,
   "graph.js": graphJs,
   "graph.css": graphCss,
   "search.css": searchCss,

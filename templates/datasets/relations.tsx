@@ -1,0 +1,72 @@
+import type { RelativeRow } from "../../src/relations/relations.repo.ts";
+import type { Relatives } from "../../src/relations/relations.service.ts";
+import { displayTitle } from "./format.ts";
+
+function RelList(p: { rows: RelativeRow[]; empty: string; removable?: { datasetId: number } }) {
+  if (!p.rows.length) return <p class="muted">{p.empty}</p>;
+  return (
+    <ul class="relatives">
+      {p.rows.map((r) => (
+        <li>
+          <a href={`/datasets/${r.id}`}>{displayTitle(r)}</a> <span class="muted path">{r.path}</span>
+          {r.state === "missing" ? <span class="state-missing"> (missing)</span> : null}
+          {p.removable ? (
+            <>
+              {" "}
+              <button
+                type="button"
+                class="tag-op"
+                hx-post={`/datasets/${p.removable.datasetId}/parents/remove`}
+                hx-vals={JSON.stringify({ parent: String(r.id) })}
+                hx-target="#relations-panel"
+                hx-swap="outerHTML"
+                aria-label={`Remove parent ${displayTitle(r)}`}
+              >
+                Remove
+              </button>
+            </>
+          ) : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/** Parents (editable with a search-as-you-type picker), children and siblings of a dataset. */
+export function RelationsPanel(p: { datasetId: number; relatives: Relatives; error?: string; notice?: string; focus?: boolean }) {
+  const r = p.relatives;
+  return (
+    <section id="relations-panel" class="panel relations-panel" aria-labelledby="relations-heading">
+      <h2 id="relations-heading">Relatives</h2>
+      {p.error ? (
+        <div class="error" role="alert">
+          {p.error}
+        </div>
+      ) : null}
+      {p.notice ? <p class="notice" role="status">{p.notice}</p> : null}
+      <h3>Derived from (parents)</h3>
+      <RelList rows={r.parents} empty="No parents: an original scan." removable={{ datasetId: p.datasetId }} />
+      <form class="parent-picker" hx-post={`/datasets/${p.datasetId}/parents/add`} hx-target="#relations-panel" hx-swap="outerHTML">
+        <label class="suggest">
+          <span>Add a parent</span>
+          <input
+            id="parent-search"
+            name="q"
+            autocomplete="off"
+            placeholder="Type a title or path"
+            data-suggest="datasets"
+            data-exclude={String(p.datasetId)}
+            data-pick-into="parent-id"
+            autofocus={p.focus}
+          />
+        </label>
+        <input type="hidden" name="parent" id="parent-id" value="" />
+        <button type="submit">Add parent</button>
+      </form>
+      <h3>Derived from this (children)</h3>
+      <RelList rows={r.children} empty="No datasets derived from this one." />
+      <h3>Siblings (same parent)</h3>
+      <RelList rows={r.siblings} empty="No siblings." />
+    </section>
+  );
+}
