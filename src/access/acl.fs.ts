@@ -3,7 +3,6 @@
 // user cannot redirect a write to a file outside the share.
 import { dlopen, FFIType, read, type Pointer } from "bun:ffi";
 import { lchownSync } from "node:fs";
-import { aclFromMode, decodeAcl, encodeAcl, type Acl } from "./acl.codec.ts";
 
 const ACCESS = Buffer.from("system.posix_acl_access\0");
 const DEFAULT = Buffer.from("system.posix_acl_default\0");
@@ -41,7 +40,8 @@ export class AclFsError extends Error {
   }
 }
 
-const cpath = (p: string) => Buffer.from(p + "\0");
+/** A NUL-terminated path for libc; make it once per entry and pass it to the *Raw calls. */
+export const cpath = (p: string) => Buffer.from(p + "\0");
 const scratch = new Uint8Array(4 + 8 * 512);
 
 function getRaw(path: Buffer, name: Buffer, display: string): Uint8Array | null {
@@ -58,32 +58,19 @@ function getRaw(path: Buffer, name: Buffer, display: string): Uint8Array | null 
   throw new AclFsError("getxattr", display, e);
 }
 
-/** The access ACL of a file or folder (from its mode bits when it has no ACL xattr). */
-export function readAccessAcl(path: string, mode: number): Acl {
-  const raw = getRaw(cpath(path), ACCESS, path);
-  return raw ? decodeAcl(raw) : aclFromMode(mode);
+/** The raw access (or default) ACL xattr of an entry, or null when it has none. */
+export function readAclRaw(path: Buffer, which: "access" | "default", display: string): Uint8Array | null {
+  return getRaw(path, which === "access" ? ACCESS : DEFAULT, display);
 }
 
-/** The default ACL of a folder, or null when it has none. */
-export function readDefaultAcl(path: string): Acl | null {
-  const raw = getRaw(cpath(path), DEFAULT, path);
-  return raw ? decodeAcl(raw) : null;
+/** Writes an already encoded access (or default) ACL. */
+export function writeAclRaw(path: Buffer, which: "access" | "default", value: Uint8Array, display: string): void {
+  if (lib().lsetxattr(path, which === "access" ? ACCESS : DEFAULT, value, value.length, 0) !== 0) throw new AclFsError("setxattr", display, errno());
 }
 
-/** Replaces the access ACL (the mode bits follow, as with `setfacl --set`). */
-export function writeAccessAcl(path: string, acl: Acl): void {
-  const value = encodeAcl(acl);
-  if (lib().lsetxattr(cpath(path), ACCESS, value, value.length, 0) !== 0) throw new AclFsError("setxattr", path, errno());
-}
-
-/** Replaces a folder's default ACL, or removes it when `acl` is null. */
-export function writeDefaultAcl(path: string, acl: Acl | null): void {
-  if (acl === null) {
-    if (lib().lremovexattr(cpath(path), DEFAULT) !== 0 && errno() !== ENODATA) throw new AclFsError("removexattr", path, errno());
-    return;
-  }
-  const value = encodeAcl(acl);
-  if (lib().lsetxattr(cpath(path), DEFAULT, value, value.length, 0) !== 0) throw new AclFsError("setxattr", path, errno());
+/** Removes a folder's default ACL (no error when it has none). */
+export function removeDefaultAclRaw(path: Buffer, display: string): void {
+  if (lib().lremovexattr(path, DEFAULT) !== 0 && errno() !== ENODATA) throw new AclFsError("removexattr", display, errno());
 }
 
 /** Changes the owning user of a file or folder itself, never of a symlink's target. */

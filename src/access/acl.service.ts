@@ -7,8 +7,8 @@ import { lstatSync, readdirSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
-import { sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
-import { chownEntry, readAccessAcl, readDefaultAcl, writeAccessAcl, writeDefaultAcl } from "./acl.fs.ts";
+import { aclFromMode, decodeAcl, encodeAcl, sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
+import { AclFsError, chownEntry, cpath, readAclRaw, removeDefaultAclRaw, writeAclRaw } from "./acl.fs.ts";
 import { datasetAccess, type DatasetAccess } from "./access.cache.ts";
 import { accessRepo } from "./access.repo.ts";
 import { groupIds, userIds } from "./unix.ts";
@@ -84,24 +84,66 @@ export function expectedAcls(plan: AclPlan, isDir: boolean, inSidecar: boolean, 
   return { access: { user: R | W | x, group: 0, other: 0, users: fileOf(plan.users), groups: fileOf(plan.groups) }, default: null, uid: plan.ownerUid };
 }
 
+interface Wanted {
+  access: Acl;
+  accessBytes: Uint8Array;
+  default: Acl | null;
+  defaultBytes: Uint8Array | null;
+  uid: number | null;
+}
+
+const wantedCache = new WeakMap<AclPlan, Map<string, Wanted>>();
+
+/** The expected ACLs of an entry kind, encoded once per plan (a big tree has only a handful of kinds). */
+function wanted(plan: AclPlan, isDir: boolean, inSidecar: boolean, mode: number): Wanted {
+  let m = wantedCache.get(plan);
+  if (!m) wantedCache.set(plan, (m = new Map()));
+  const key = `${isDir ? "d" : "f"}${inSidecar ? "s" : ""}${!isDir && mode & 0o100 ? "x" : ""}`;
+  let w = m.get(key);
+  if (!w) {
+    const e = expectedAcls(plan, isDir, inSidecar, mode);
+    w = { access: e.access, accessBytes: encodeAcl(e.access), default: e.default, defaultBytes: e.default ? encodeAcl(e.default) : null, uid: e.uid };
+    m.set(key, w);
+  }
+  return w;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether an entry's current ACL (raw xattr, or its mode when it has none) means what is wanted. */
+function holds(raw: Uint8Array | null, mode: number, want: Acl, wantBytes: Uint8Array): boolean {
+  if (raw !== null && sameBytes(raw, wantBytes)) return true;
+  return sameAcl(raw === null ? aclFromMode(mode) : decodeAcl(raw), want);
+}
+
 /** Brings one entry to its expected owner and ACLs, writing only what differs; true when it wrote. */
 export function fixEntry(plan: AclPlan, abs: string, st: Stats, inSidecar: boolean): boolean {
   const isDir = st.isDirectory();
   if (!isDir && !st.isFile()) return false; // symlinks, sockets, devices: never touched
-  const want = expectedAcls(plan, isDir, inSidecar, st.mode);
+  const want = wanted(plan, isDir, inSidecar, st.mode);
+  const p = cpath(abs);
   let changed = false;
   if (want.uid !== null && st.uid !== want.uid) {
     chownEntry(abs, want.uid, -1);
     changed = true;
   }
-  if (!sameAcl(readAccessAcl(abs, st.mode), want.access)) {
-    writeAccessAcl(abs, want.access);
+  if (!holds(readAclRaw(p, "access", abs), st.mode, want.access, want.accessBytes)) {
+    writeAclRaw(p, "access", want.accessBytes, abs);
     changed = true;
   }
   if (isDir) {
-    const cur = readDefaultAcl(abs);
-    if (want.default === null ? cur !== null : cur === null || !sameAcl(cur, want.default)) {
-      writeDefaultAcl(abs, want.default);
+    const cur = readAclRaw(p, "default", abs);
+    if (want.default === null || want.defaultBytes === null) {
+      if (cur !== null) {
+        removeDefaultAclRaw(p, abs);
+        changed = true;
+      }
+    } else if (cur === null || (!sameBytes(cur, want.defaultBytes) && !sameAcl(decodeAcl(cur), want.default))) {
+      writeAclRaw(p, "default", want.defaultBytes, abs);
       changed = true;
     }
   }
@@ -117,9 +159,14 @@ export async function walkTree(plan: AclPlan, root: string, select: (st: Stats) 
   const visit = (abs: string, st: Stats, inSidecar: boolean) => {
     result.entries++;
     let ctime = st.ctimeMs;
-    if (select(st) && fixEntry(plan, abs, st, inSidecar)) {
-      result.changed++;
-      ctime = lstatSync(abs).ctimeMs;
+    try {
+      if (select(st) && fixEntry(plan, abs, st, inSidecar)) {
+        result.changed++;
+        ctime = lstatSync(abs).ctimeMs;
+      }
+    } catch (e) {
+      // Removed (or swapped for a symlink) while we walked: nothing left to protect at this name.
+      if (!isGone(e)) throw e;
     }
     if (ctime > result.maxCtimeMs) result.maxCtimeMs = ctime;
   };
@@ -147,10 +194,24 @@ export async function walkTree(plan: AclPlan, root: string, select: (st: Stats) 
       const sidecar = inSidecar || (dir === root && name === SIDECAR);
       visit(abs, st, sidecar);
       if (st.isDirectory()) stack.push({ dir: abs, inSidecar: sidecar });
-      if (result.entries % 512 === 0) await Bun.sleep(0);
+      if (result.entries % 512 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
   return result;
+}
+
+function isGone(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  const errno = (e as { errno?: number }).errno;
+  return code === "ENOENT" || code === "ELOOP" || (e instanceof AclFsError && (errno === 2 || errno === 40 || (errno === 1 && isSymlink((e as AclFsError).path))));
+}
+
+function isSymlink(p: string): boolean {
+  try {
+    return lstatSync(p).isSymbolicLink();
+  } catch {
+    return true;
+  }
 }
 
 const queues = new WeakMap<AppContext, Map<number, Promise<unknown>>>();
