@@ -141,3 +141,28 @@ test("the relation network is drawn, the current dataset highlighted, and a clic
   expect(errors).toEqual([]);
   await page.close();
 }, 40_000);
+
+test("a network of 10,000 related datasets opens bounded, and show more grows it step by step", async () => {
+  const db = ctx.db;
+  const chain: number[] = [];
+  db.transaction(() => {
+    for (let i = 0; i < 10_000; i++) {
+      const id = addDataset(db, { title: `slice ${i}` });
+      chain.push(id);
+      if (i > 0) relate(db, id, chain[i - 1]!);
+      if (i >= 50) relate(db, id, chain[i - 50]!);
+    }
+  })();
+  const { page, errors } = await signedInPage();
+  await page.goto(`${server.url}/datasets/${chain[5000]}/graph`);
+  await page.waitForSelector(".relation-graph[data-state=drawn]", { timeout: 20_000 });
+  expect(Number(await page.locator(".relation-graph").getAttribute("data-nodes"))).toBeLessThan(400);
+  expect(await page.locator(".graph-status").textContent()).toBe("150 datasets, more are related");
+  await page.locator(".graph-tags").uncheck();
+  await page.waitForSelector(".relation-graph[data-state=drawn][data-nodes='150']", { timeout: 20_000 });
+  await page.locator(".graph-more").click();
+  await page.waitForSelector(".relation-graph[data-state=drawn][data-nodes='300']", { timeout: 20_000 });
+  await screenshot(page, "relation-network-big");
+  expect(errors).toEqual([]);
+  await page.close();
+}, 60_000);
