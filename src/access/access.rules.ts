@@ -43,6 +43,8 @@ export const ROUTE_RULES: Record<string, Rule> = {
   "GET /tags": "signed-in",
   "GET /graph": "signed-in",
   [`GET ${PAGE}/sharing`]: "signed-in",
+  [`GET ${PAGE}/describe`]: "signed-in",
+  [`GET ${PAGE}/tags/panel`]: "signed-in",
   "GET /api/v1/access/people": "signed-in",
   [`GET ${DATASET}/tags`]: "signed-in",
   [`GET ${DATASET}/relatives`]: "signed-in",
@@ -75,6 +77,14 @@ export const ROUTE_RULES: Record<string, Rule> = {
   [`POST ${PAGE}`]: "edit",
   [`POST ${PAGE}/tags`]: "edit",
   [`POST ${PAGE}/parents`]: "edit",
+  [`GET ${PAGE}/describe/edit`]: "edit",
+  [`PATCH ${PAGE}/describe`]: "edit",
+  [`POST ${PAGE}/tags/op`]: "edit",
+  [`POST ${PAGE}/tags/add`]: "edit",
+  [`POST ${PAGE}/tags/edit`]: "edit",
+  [`POST ${PAGE}/tags/import`]: "edit",
+  [`POST ${PAGE}/parents/add`]: "edit",
+  [`POST ${PAGE}/parents/remove`]: "edit",
 
   // Grants: owner and admins.
   [`PUT ${DATASET}/access`]: "manage",
