@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { tempDir } from "../support/env.ts";
 import type { DoctorReport } from "../../src/doctor/doctor.service.ts";
+import { DEMO_METADATA } from "../../src/demo/demo.ts";
 
 const PROJECT = path.resolve(import.meta.dir, "../..");
 const tmp = tempDir("mata-build-");
@@ -19,8 +20,8 @@ const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: tmp.dir, MATA_CACHE_DI
 let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
 let baseUrl = "";
 
-async function run(args: string[], stdin?: string): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([exe, ...args], { cwd: alone, env, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+async function run(args: string[], stdin?: string, cwd = alone): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([exe, ...args], { cwd, env, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out, err };
 }
@@ -133,3 +134,28 @@ test("mata doctor --json from the executable: sharp makes real images in a worke
   expect(badReport.ok).toBe(false);
   expect(badReport.checks.find((c) => c.name === "root")).toMatchObject({ status: "fail", detail: expect.stringContaining("no-such-root") });
 }, 30_000);
+
+test("with no root the executable seeds the demo under ./mata-data and lists its datasets", async () => {
+  const cwd = path.join(tmp.dir, "demo-cwd");
+  mkdirSync(cwd);
+  const demo = Bun.spawn([exe, "serve", "--listen", "127.0.0.1:0"], { cwd, env, stdout: "pipe", stderr: "pipe" });
+  try {
+    const url = await waitForUrl(demo, 30_000);
+    expect(readdirSync(path.join(cwd, "mata-data", "root")).sort()).toEqual(Object.keys(DEMO_METADATA).sort());
+    const add = await run(["user", "add", "demo1", "--admin"], "demo password 1\n", cwd);
+    expect(add.code, add.err).toBe(0);
+    const auth = { Authorization: `Basic ${btoa("demo1:demo password 1")}` };
+    let paths: string[] = [];
+    for (let i = 0; i < 50 && paths.length < 5; i++) {
+      const res = await fetch(`${url}/api/v1/datasets?limit=50`, { headers: auth });
+      expect(res.status).toBe(200);
+      paths = ((await res.json()) as { items: { path: string }[] }).items.map((d) => d.path);
+      if (paths.length < 5) await Bun.sleep(200);
+    }
+    expect(paths.sort()).toEqual(Object.keys(DEMO_METADATA).sort());
+    process.kill(demo.pid, "SIGTERM");
+    expect(await demo.exited).toBe(0);
+  } finally {
+    if (demo.exitCode === null) process.kill(demo.pid, "SIGKILL");
+  }
+}, 45_000);
