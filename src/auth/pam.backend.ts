@@ -21,12 +21,18 @@ export interface PamOptions {
 
 const GROUP_CACHE_MS = 60_000;
 
+/** A PAM outcome and, after a right password, the user's unix groups (read on the worker thread). */
+interface PamAnswer {
+  outcome: PamOutcome;
+  groups: string[] | null;
+}
+
 /** A small pool of workers running PAM, so a slow hash check never holds up other requests. */
 class PamPool {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
-  private queue: { req: Omit<PamRequest, "id">; resolve: (o: PamOutcome) => void; reject: (e: Error) => void }[] = [];
-  private pending = new Map<number, { worker: Worker; resolve: (o: PamOutcome) => void; reject: (e: Error) => void }>();
+  private queue: { req: Omit<PamRequest, "id">; resolve: (a: PamAnswer) => void; reject: (e: Error) => void }[] = [];
+  private pending = new Map<number, { worker: Worker; resolve: (a: PamAnswer) => void; reject: (e: Error) => void }>();
   private nextId = 1;
 
   constructor(size: number) {
@@ -34,11 +40,11 @@ class PamPool {
       const w = new Worker(new URL("./pam.worker.ts", import.meta.url));
       // Bun workers can be unref'd: an idle PAM pool never keeps the process alive.
       (w as unknown as { unref(): void }).unref();
-      w.onmessage = (e: MessageEvent<{ id: number; outcome?: PamOutcome; error?: string }>) => {
+      w.onmessage = (e: MessageEvent<{ id: number; outcome?: PamOutcome; groups?: string[] | null; error?: string }>) => {
         const p = this.pending.get(e.data.id);
         if (!p) return;
         this.pending.delete(e.data.id);
-        if (e.data.outcome) p.resolve(e.data.outcome);
+        if (e.data.outcome) p.resolve({ outcome: e.data.outcome, groups: e.data.groups ?? null });
         else p.reject(new Error(`PAM worker: ${e.data.error}`));
         this.idle.push(w);
         this.pump();
@@ -48,7 +54,7 @@ class PamPool {
     }
   }
 
-  check(req: Omit<PamRequest, "id">): Promise<PamOutcome> {
+  check(req: Omit<PamRequest, "id">): Promise<PamAnswer> {
     return new Promise((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
       this.pump();
@@ -95,11 +101,11 @@ export function pamBackend(opts: PamOptions): AccountBackend {
     kind: "pam",
     async verify(name, password, rhost): Promise<VerifyResult> {
       // Only an IP literal goes to PAM_RHOST: a name there makes modules resolve it (a 5 s DNS stall per sign-in).
-      const outcome = await pool.check({ service: opts.service, user: name, password, rhost: rhost && isIP(rhost) ? rhost : undefined, confdir: opts.confdir });
+      const { outcome, groups } = await pool.check({ service: opts.service, user: name, password, rhost: rhost && isIP(rhost) ? rhost : undefined, confdir: opts.confdir });
       if (outcome.ok) {
-        groupCache.delete(name);
-        const p = principal(name);
-        return p ? { ok: true, principal: p } : { ok: false, reason: "bad_credentials" };
+        // Groups are read afresh at every sign-in, on the worker thread.
+        groupCache.set(name, { at: performance.now(), groups });
+        return groups ? { ok: true, principal: { name, isAdmin: groups.includes(opts.adminGroup), groups } } : { ok: false, reason: "bad_credentials" };
       }
       // The account step runs only after the right password, so saying why is no oracle.
       if (outcome.step === "pam_acct_mgmt" && outcome.code === PAM_CODES.acctExpired) return { ok: false, reason: "account_expired" };

@@ -43,6 +43,23 @@ function openLibs() {
 const cstr = (s: string) => Buffer.from(s + "\0", "utf8");
 
 /**
+ * Gives the calling thread the lowest CPU priority (nice 19). The PAM worker threads call it, so a burst
+ * of password hashing takes only idle CPU and never slows the thread serving files and tiles.
+ */
+export function lowerThreadPriority(): boolean {
+  const libc = dlopen("libc.so.6", {
+    gettid: { args: [], returns: FFIType.i32 },
+    setpriority: { args: [FFIType.i32, FFIType.u32, FFIType.i32], returns: FFIType.i32 },
+  });
+  try {
+    // PRIO_PROCESS with a thread id changes only that thread on Linux.
+    return libc.symbols.setpriority(0, libc.symbols.gettid(), 19) === 0;
+  } finally {
+    libc.close();
+  }
+}
+
+/**
  * Checks a password and the account (expiry, lock) with PAM service `service`, read from `confdir`
  * when given (tests bring their own service file) or /etc/pam.d. pam_unix's own ~2 s sleep on failure
  * is replaced by an empty PAM_FAIL_DELAY callback: the caller delays every failure itself, known user or not.

@@ -8,6 +8,9 @@ export const SESSION_MAX_MS = 12 * 60 * 60_000;
 export const SESSION_IDLE_MS = 2 * 60 * 60_000;
 /** seen_at is written at most this often, so reads stay reads. */
 const TOUCH_EVERY_MS = 60_000;
+/** Expired sessions are swept at most this often (at sign-in). */
+const SWEEP_EVERY_MS = 60_000;
+const lastSweep = new WeakMap<AppContext["db"], number>();
 
 /** A session as the middleware uses it. */
 export interface Session {
@@ -35,7 +38,10 @@ function toSession(row: SessionRow): Session {
 export function createSession(ctx: AppContext, principal: Principal, method: string): NewSession {
   const repo = sessionsRepo(ctx.db);
   const now = ctx.clock.now();
-  repo.removeExpired(now);
+  if (now - (lastSweep.get(ctx.db) ?? 0) > SWEEP_EVERY_MS) {
+    repo.removeExpired(now);
+    lastSweep.set(ctx.db, now);
+  }
   const cookieValue = randomSecret();
   const row: SessionRow = {
     id_hash: sha256Hex(cookieValue),

@@ -1,5 +1,5 @@
 // `mata user` as a user runs it: a child process with the password on stdin.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import path from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
 import { accountsRepo } from "../../src/auth/auth.repo.ts";
@@ -7,6 +7,9 @@ import { verifyPassword } from "../../src/auth/password.ts";
 import { pamCheck } from "../../src/auth/pam.ts";
 import { tempDir } from "../support/env.ts";
 import { createUnixUser, writePamService, writePassdbConf } from "../support/unix-users.ts";
+
+// Real password hashing and real services: slow on a shared 2-core machine.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));

@@ -1,11 +1,14 @@
 // Kerberos SPNEGO on the web with a throwaway MIT KDC: `curl --negotiate` signs in, no ticket falls back to the form.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import path from "node:path";
 import { createApp } from "../../src/app.ts";
 import { accountsRepo } from "../../src/auth/auth.repo.ts";
 import { closeAuth, configureAuth } from "../../src/auth/auth.runtime.ts";
 import { testContext } from "../support/env.ts";
 import { startKdc, type TestKdc } from "../support/kdc.ts";
+
+// Real password hashing and real services: slow on a shared 2-core machine.
+setDefaultTimeout(60_000);
 
 let ctx: ReturnType<typeof testContext>;
 let kdc: TestKdc;

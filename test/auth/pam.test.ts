@@ -1,11 +1,14 @@
 // PAM sign-in with real unix users (made and removed by the test) and the test's own PAM service file.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { createApp } from "../../src/app.ts";
 import { configureAuth, closeAuth } from "../../src/auth/auth.runtime.ts";
 import { setSharePassword } from "../../src/auth/share-password.ts";
 import { testContext } from "../support/env.ts";
 import { createUnixGroup, createUnixUser, writePamService, writePassdbConf, type UnixUser } from "../support/unix-users.ts";
 import path from "node:path";
+
+// Real password hashing and real services: slow on a shared 2-core machine.
+setDefaultTimeout(60_000);
 
 const FLOOR = 300;
 let ctx: ReturnType<typeof testContext>;

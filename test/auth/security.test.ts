@@ -1,5 +1,5 @@
 // Walks every route the app has (whoever added it): no account means 401 or the login page; no CSRF token means 403.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createApp } from "../../src/app.ts";
@@ -8,6 +8,9 @@ import { hashPassword } from "../../src/auth/password.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { tempDir, testContext } from "../support/env.ts";
 import { withUser } from "../support/auth.ts";
+
+// Real password hashing and real services: slow on a shared 2-core machine.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {

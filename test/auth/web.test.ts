@@ -1,5 +1,5 @@
 // Sign-in, sessions, CSRF, API tokens and throttling over the local backend, through createApp().request().
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { createApp } from "../../src/app.ts";
 import { configureAuth } from "../../src/auth/auth.runtime.ts";
 import { accountsRepo } from "../../src/auth/auth.repo.ts";
@@ -7,6 +7,9 @@ import { hashPassword } from "../../src/auth/password.ts";
 import type { Clock } from "../../src/clock.ts";
 import { testContext } from "../support/env.ts";
 import { withUser } from "../support/auth.ts";
+
+// Real password hashing and real services: slow on a shared 2-core machine.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
