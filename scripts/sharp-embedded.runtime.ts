@@ -30,22 +30,26 @@ export function embeddedAddonInfo(): EmbeddedAddonInfo | undefined {
  * dir from MATA_STATE, XDG, ~/.cache, then a per-user folder in /var/tmp. Flags are not parsed yet when
  * sharp loads, so only the environment can choose.
  */
-export function cacheDirCandidates(env: Record<string, string | undefined> = process.env): { dir: string; explicit: boolean }[] {
-  const out: { dir: string; explicit: boolean }[] = [];
-  if (env.MATA_CACHE_DIR) return [{ dir: path.resolve(env.MATA_CACHE_DIR), explicit: true }];
+export function cacheDirCandidates(env: Record<string, string | undefined> = process.env): string[] {
+  // An explicit choice is the only candidate: falling back elsewhere would hide the admin's mistake.
+  if (env.MATA_CACHE_DIR) return [path.resolve(env.MATA_CACHE_DIR)];
+  const out: string[] = [];
   const systemd = env.CACHE_DIRECTORY?.split(":")[0];
-  if (systemd) out.push({ dir: systemd, explicit: false });
-  if (env.MATA_STATE) out.push({ dir: path.join(path.resolve(env.MATA_STATE), ".cache"), explicit: false });
-  if (env.XDG_CACHE_HOME) out.push({ dir: path.join(env.XDG_CACHE_HOME, "mata"), explicit: false });
-  let home = "";
-  try {
-    home = os.homedir();
-  } catch {
-    home = "";
-  }
-  if (home) out.push({ dir: path.join(home, ".cache", "mata"), explicit: false });
-  out.push({ dir: path.join("/var/tmp", `mata-cache-${process.getuid?.() ?? "user"}`), explicit: false });
+  if (systemd) out.push(systemd);
+  if (env.MATA_STATE) out.push(path.join(path.resolve(env.MATA_STATE), ".cache"));
+  if (env.XDG_CACHE_HOME) out.push(path.join(env.XDG_CACHE_HOME, "mata"));
+  const home = env.HOME || safeHomedir();
+  if (home) out.push(path.join(home, ".cache", "mata"));
+  out.push(path.join("/var/tmp", `mata-cache-${process.getuid?.() ?? "user"}`));
   return out;
+}
+
+function safeHomedir(): string {
+  try {
+    return os.homedir();
+  } catch {
+    return "";
+  }
 }
 
 /** True when the folder (or its nearest existing ancestor) lives on a mount with `noexec`, where dlopen fails. */
@@ -74,9 +78,9 @@ function readMountinfo(): string | undefined {
   }
 }
 
-function usable(dir: string): string | undefined {
+function usable(dir: string, mountinfo: string | undefined): string | undefined {
   try {
-    if (isNoexecMount(dir)) return `${dir} is on a noexec mount`;
+    if (isNoexecMount(dir, mountinfo)) return `${dir} is on a noexec mount`;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = statSync(dir);
     if (process.getuid && st.uid !== process.getuid() && dir.startsWith("/var/tmp/")) return `${dir} belongs to another user`;
@@ -87,11 +91,11 @@ function usable(dir: string): string | undefined {
 }
 
 /** Picks the first usable cache folder, or throws naming every one tried and why it was refused. */
-export function chooseCacheDir(env: Record<string, string | undefined> = process.env): string {
+export function chooseCacheDir(env: Record<string, string | undefined> = process.env, mountinfo = readMountinfo()): string {
   const problems: string[] = [];
-  for (const c of cacheDirCandidates(env)) {
-    const problem = usable(c.dir);
-    if (!problem) return c.dir;
+  for (const dir of cacheDirCandidates(env)) {
+    const problem = usable(dir, mountinfo);
+    if (!problem) return dir;
     problems.push(problem);
   }
   throw new Error(`mata: no folder to unpack the image library into (${problems.join("; ")}); set MATA_CACHE_DIR to a writable folder on a mount without noexec`);

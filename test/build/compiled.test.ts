@@ -20,8 +20,8 @@ const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: tmp.dir, MATA_CACHE_DI
 let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
 let baseUrl = "";
 
-async function run(args: string[], stdin?: string, cwd = alone): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([exe, ...args], { cwd, env, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+async function run(args: string[], stdin?: string, cwd = alone, extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const p = Bun.spawn([exe, ...args], { cwd, env: { ...env, ...extraEnv }, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out, err };
 }
@@ -159,3 +159,18 @@ test("with no root the executable seeds the demo under ./mata-data and lists its
     if (demo.exitCode === null) process.kill(demo.pid, "SIGKILL");
   }
 }, 45_000);
+
+test("first starts racing each other unpack sharp once, whole: three doctors at once on an empty cache", async () => {
+  const fresh = path.join(tmp.dir, "cache-race");
+  const runs = await Promise.all([1, 2, 3].map(() => run(["doctor", "--json", "--root", root, "--state", state], undefined, alone, { MATA_CACHE_DIR: fresh })));
+  const dirs = new Set<string>();
+  for (const r of runs) {
+    const sharp = (JSON.parse(r.out) as DoctorReport).checks.find((c) => c.name === "sharp")!;
+    expect(sharp.status, sharp.detail).toBe("ok");
+    dirs.add((sharp.data as { nativeDir: string }).nativeDir);
+  }
+  expect(dirs.size).toBe(1);
+  const files = readdirSync(fresh, { recursive: true }) as string[];
+  expect(files.filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  expect(files.filter((f) => f.endsWith(".node") || /libvips-cpp\.so/.test(f))).toHaveLength(2);
+}, 30_000);
