@@ -41,14 +41,23 @@ export function paramFrom(honoPath: string, path: string, name: string): string 
  * The route that answers: the first handler Hono matched (middleware excluded), since handlers run in
  * registration order and the first one responds (handlers never fall through with next()).
  */
-function answeringRoute(c: Context<AppEnv>): { key: string; path: string; rule: Rule | undefined } | undefined {
+function answeringRoute(c: Context<AppEnv>): RouteRule | undefined {
   for (const r of matchedRoutes(c)) {
     if (r.method === "ALL") continue;
-    const key = `${r.method} ${r.path}`;
-    return { key, path: r.path, rule: ROUTE_RULES[key] };
+    let found = byRoute.get(r);
+    if (!found) {
+      const key = `${r.method} ${r.path}`;
+      found = { key, path: r.path, rule: ROUTE_RULES[key] };
+      byRoute.set(r, found);
+    }
+    return found;
   }
   return undefined;
 }
+
+type RouteRule = { key: string; path: string; rule: Rule | undefined };
+/** Hono's route objects live as long as the app: their rule is looked up once. */
+const byRoute = new WeakMap<object, RouteRule>();
 
 function datasetIdOf(c: Context<AppEnv>, routePath: string, rule: Rule): number | undefined {
   const param = typeof rule === "object" && rule.datasetParam ? rule.datasetParam : "id";
