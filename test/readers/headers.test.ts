@@ -94,10 +94,13 @@ describe("DICOM", () => {
     writeDicom(path.join(dir, "other.dcm"), { w: 7, h: 5, z: 0, series: "9.9.9", instance: 1, position: 0, signed: true, slope: 2, intercept: -50 });
     writeBytes(path.join(dir, "README"), "not dicom, no extension");
     // A DICOMDIR: DICOM, but no image in it; it must not fail the dataset.
-    const dicomdir = new Uint8Array(132 + 30);
+    const syntax = new TextEncoder().encode("1.2.840.10008.1.2.1\0");
+    const dicomdir = new Uint8Array(132 + 8 + syntax.length + 12);
     dicomdir.set(new TextEncoder().encode("DICM"), 128);
-    dicomdir.set([0x02, 0x00, 0x10, 0x00, 0x55, 0x49, 0x12, 0x00], 132);
-    dicomdir.set(new TextEncoder().encode("1.2.840.10008.1.2.1\0".slice(0, 18)), 140);
+    dicomdir.set([0x02, 0x00, 0x10, 0x00, 0x55, 0x49, syntax.length, 0x00], 132);
+    dicomdir.set(syntax, 140);
+    // (0004,1200) UL offset of the first directory record = 0
+    dicomdir.set([0x04, 0x00, 0x00, 0x12, 0x55, 0x4c, 0x04, 0x00, 0, 0, 0, 0], 140 + syntax.length);
     writeBytes(path.join(dir, "DICOMDIR"), dicomdir);
     const srcs = await detectVolumes(dir, ["DICOMDIR", "IM0", "IM1", "IM2", "IM3", "IM4", "README", "other.dcm"]);
     expect(srcs.map((s) => [s.file, s.depth])).toEqual([

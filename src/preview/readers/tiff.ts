@@ -3,7 +3,7 @@ import { fromFile, type GeoTIFF, type GeoTIFFImage } from "geotiff";
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { DTYPE_BYTES, allocSlice, checkSliceSize, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { guard, throwIfAborted } from "./file-io.ts";
+import { fileSize, guard, throwIfAborted } from "./file-io.ts";
 import { checkZ, rawVolumeSource } from "./raw-volume.ts";
 
 /** What the first page (and the page chain) of a TIFF file says about the picture. */
@@ -171,6 +171,7 @@ export async function readTiffPage(
   index: number,
   expect: { width: number; height: number; dtype: DType },
   rel: string,
+  fileBytes: number,
   signal?: AbortSignal,
 ): Promise<SliceData> {
   const img = await tiff.getImage(index);
@@ -182,6 +183,7 @@ export async function readTiffPage(
   }
   const dtype = pageDType(img, rel);
   if (dtype !== expect.dtype) throw new VolumeReadError(`${rel}: page ${index} is ${dtype}, the volume is ${expect.dtype}`, rel);
+  await checkBlocks(img, fileBytes, index, rel);
   const samples = img.getSamplesPerPixel();
   if (samples >= 3) {
     const [r, g, b] = (await img.readRasters({ samples: [0, 1, 2], interleave: false, signal })) as unknown as ArrayLike<number>[];
@@ -189,6 +191,55 @@ export async function readTiffPage(
   }
   const rasters = (await img.readRasters({ samples: [0], interleave: false, signal })) as unknown as SliceData[];
   return rasters[0]!;
+}
+
+/**
+ * Checks every strip or tile of a page lies inside the file before decoding: a corrupt count or offset
+ * would otherwise make the decoder read and inflate garbage for seconds.
+ */
+async function checkBlocks(img: GeoTIFFImage, fileBytes: number, index: number, rel: string): Promise<void> {
+  const fd = img.getFileDirectory();
+  const tiled = fd.hasTag("TileOffsets");
+  const offsets = (await fd.loadValue(tiled ? "TileOffsets" : "StripOffsets")) as ArrayLike<number> | undefined;
+  const counts = (await fd.loadValue(tiled ? "TileByteCounts" : "StripByteCounts")) as ArrayLike<number> | undefined;
+  const bad = (why: string) => new VolumeReadError(`${rel}: page ${index}: ${why}`, rel);
+  const scalar = async (tag: "TileWidth" | "TileLength" | "RowsPerStrip", fallback?: number): Promise<number> => {
+    const v = await fd.loadValue(tag);
+    const n = v === undefined ? fallback : typeof v === "number" ? v : (v as ArrayLike<number>).length === 1 ? Number((v as ArrayLike<number>)[0]) : NaN;
+    if (n === undefined || !Number.isInteger(n) || n < 1) throw bad(`invalid ${tag}`);
+    return n;
+  };
+  for (const tag of ["Compression", "PhotometricInterpretation", "SamplesPerPixel", "PlanarConfiguration", "Predictor"] as const) {
+    const v = await fd.loadValue(tag);
+    if (v !== undefined && typeof v !== "number" && (v as ArrayLike<number>).length !== 1) throw bad(`invalid ${tag}`);
+  }
+  for (const tag of ["BitsPerSample", "SampleFormat"] as const) {
+    const v = await fd.loadValue(tag);
+    if (v !== undefined && typeof v !== "number" && (v as ArrayLike<number>).length > img.getSamplesPerPixel()) throw bad(`invalid ${tag}`);
+  }
+  const width = img.getWidth();
+  const height = img.getHeight();
+  const planes = Number((await fd.loadValue("PlanarConfiguration")) ?? 1) === 2 ? img.getSamplesPerPixel() : 1;
+  let expected: number;
+  if (tiled) {
+    const tw = await scalar("TileWidth");
+    const th = await scalar("TileLength");
+    expected = Math.ceil(width / tw) * Math.ceil(height / th) * planes;
+  } else {
+    const rps = Math.min(await scalar("RowsPerStrip", height), height);
+    expected = Math.ceil(height / rps) * planes;
+  }
+  if (!offsets || !counts || offsets.length !== expected || counts.length !== expected) {
+    throw bad(`the ${tiled ? "tile" : "strip"} table has ${offsets?.length ?? 0} offsets and ${counts?.length ?? 0} byte counts, the layout needs ${expected}`);
+  }
+  for (let i = 0; i < offsets.length; i++) {
+    if (Number(offsets[i]) + Number(counts[i]) > fileBytes) {
+      throw new VolumeReadError(
+        `${rel}: ${tiled ? "tile" : "strip"} ${i} of page ${index} ends at byte ${Number(offsets[i]) + Number(counts[i])}, past the end of the file (${fileBytes} bytes): truncated or corrupt`,
+        rel,
+      );
+    }
+  }
 }
 
 /** Rec. 709 luma of three planes, kept in the source sample type (the viewer shows grayscale tiles). */
@@ -233,7 +284,7 @@ export async function openMultiPageTiff(root: string, rel: string, info: TiffInf
       throwIfAborted(signal);
       return guard(rel, async () => {
         opened ??= fromFile(abs);
-        return readTiffPage(await opened, info.pages[z]!, info, rel, signal);
+        return readTiffPage(await opened, info.pages[z]!, info, rel, await fileSize(abs, rel), signal);
       });
     },
     async close() {
@@ -264,9 +315,10 @@ export function openTiffStack(root: string, rels: string[], info: TiffInfo): Vol
       throwIfAborted(signal);
       const rel = rels[z]!;
       return guard(rel, async () => {
-        const tiff = await fromFile(path.join(root, rel));
+        const abs = path.join(root, rel);
+        const tiff = await fromFile(abs);
         try {
-          return await readTiffPage(tiff, 0, info, rel, signal);
+          return await readTiffPage(tiff, 0, info, rel, await fileSize(abs, rel), signal);
         } finally {
           await tiff.close();
         }
