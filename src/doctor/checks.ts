@@ -16,6 +16,17 @@ export interface CheckResult {
   data?: Record<string, unknown>;
 }
 
+/** Removes the doctor's probe files; a path that could never be created (a file in the way) is no error. */
+function removeQuietly(...files: string[]): void {
+  for (const f of files) {
+    try {
+      rmSync(f, { force: true });
+    } catch {
+      // Nothing was written there.
+    }
+  }
+}
+
 const errText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** sharp makes, resizes and encodes a real image inside a worker thread, as the preview jobs do. */
@@ -51,8 +62,7 @@ export function checkStateDir(state: string): CheckResult {
   } catch (e) {
     return { name: "state", status: "fail", detail: `${state} is not writable: ${errText(e)}`, data: { path: state } };
   } finally {
-    rmSync(`${probe}.tmp`, { force: true });
-    rmSync(probe, { force: true });
+    removeQuietly(`${probe}.tmp`, probe);
   }
 }
 
@@ -89,7 +99,7 @@ export function checkSqlite(state: string): CheckResult {
   } catch (e) {
     return { name: "sqlite", status: "fail", detail: `SQLite in ${state}: ${errText(e)}`, data };
   } finally {
-    for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
+    removeQuietly(file, `${file}-wal`, `${file}-shm`);
   }
 }
 
