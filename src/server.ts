@@ -7,9 +7,10 @@ import { newHooks, type AppContext } from "./context.ts";
 import { openDatabase } from "./db/database.ts";
 import { log } from "./log.ts";
 import { startAccess } from "./access/access.service.ts";
-import { closeAuth } from "./auth/auth.runtime.ts";
+import { authRuntime, closeAuth } from "./auth/auth.runtime.ts";
 import { startSync } from "./sync/sync.service.ts";
 import { startSearchIndexer } from "./search/search.indexer.ts";
+import { startJobs } from "./jobs/index.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
@@ -29,6 +30,9 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
   const stops: Stop[] = [];
   stops.push(startAccess(ctx));
   stops.push(startSearchIndexer(ctx));
+  stops.push(await startJobs(ctx));
+  // Accounts first: a bad Kerberos keytab or PAM setup stops the start, not the first sign-in.
+  authRuntime(ctx);
   const app = createApp(ctx);
   const server = Bun.serve({
     hostname: ctx.config.host,
