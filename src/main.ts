@@ -4,6 +4,7 @@ import { parseCommandArgs, UsageError } from "./cli/command.ts";
 import { ConfigError } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { VERSION } from "./version.ts";
+import { runTilerChild, TILER_CHILD_ENV } from "./preview/tiler.child.ts";
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -54,5 +55,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // A preview build re-runs this executable as a child process, so a cancel can SIGKILL it mid-libvips.
+  if (process.env[TILER_CHILD_ENV] === "1") process.exit(await runTilerChild());
   process.exit(await main(process.argv.slice(2)));
 }

@@ -10,6 +10,7 @@ import { startAccess } from "./access/access.service.ts";
 import { authRuntime, closeAuth } from "./auth/auth.runtime.ts";
 import { startSync } from "./sync/sync.service.ts";
 import { startSearchIndexer } from "./search/search.indexer.ts";
+import { startJobs } from "./jobs/index.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
@@ -29,6 +30,7 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
   const stops: Stop[] = [];
   stops.push(startAccess(ctx));
   stops.push(startSearchIndexer(ctx));
+  stops.push(await startJobs(ctx));
   // Accounts first: a bad Kerberos keytab or PAM setup stops the start, not the first sign-in.
   authRuntime(ctx);
   const app = createApp(ctx);

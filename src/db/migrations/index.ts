@@ -1,15 +1,19 @@
 // Every migration is embedded in the executable; the runner applies those not yet applied, by name order.
 import m001 from "./001_core.sql" with { type: "text" };
+import m002 from "./002_sync.sql" with { type: "text" };
 import m003 from "./003_auth.sql" with { type: "text" };
 import m004 from "./004_search.sql" with { type: "text" };
-import m002 from "./002_sync.sql" with { type: "text" };
 import m005 from "./005_access.sql" with { type: "text" };
+import m006 from "./006_previews.sql" with { type: "text" };
+import m007 from "./007_metadata.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "001_core", sql: m001 },
+  { name: "002_sync", sql: m002 },
   { name: "003_auth", sql: m003 },
   { name: "004_search", sql: m004 },
-  { name: "002_sync", sql: m002 },
   { name: "005_access", sql: m005 },
+  { name: "006_previews", sql: m006 },
+  { name: "007_metadata", sql: m007 },
 ];

@@ -1,0 +1,71 @@
+import path from "node:path";
+import { eventsRepo } from "../events/events.repo.ts";
+import type { JobHandler } from "./job.types.ts";
+
+/** The job kind that runs a rule's external command. */
+export const COMMAND_JOB = "command";
+
+/** What a command job carries: the rule's argv and timeout and the changed files it was queued for. */
+export interface CommandPayload {
+  rule: number;
+  command: string[];
+  timeoutSeconds: number;
+  files: string[];
+}
+
+/** Reads the dataset folder a command runs in; kept apart so the handler has no SQL of its own. */
+export type DatasetLocator = (datasetId: number) => { path: string; present: boolean } | null;
+
+/**
+ * Runs a file-type rule's command in the dataset folder with MATA_DATASET_PATH set and the changed files as
+ * arguments; a non-zero exit, a timeout or a missing program fails the job and is logged on the dataset,
+ * never taking the server down.
+ */
+export function commandHandler(locate: DatasetLocator): JobHandler {
+  return async (job, run) => {
+    const p = job.payload as CommandPayload;
+    if (!Array.isArray(p?.command) || p.command.length === 0) throw new Error("the rule's command is empty");
+    if (job.datasetId === null) throw new Error("a rule command needs a dataset");
+    const ds = locate(job.datasetId);
+    if (!ds || !ds.present) return;
+    const cwd = path.join(run.ctx.config.root, ds.path);
+    const started = run.ctx.clock.now();
+    const fail = (message: string): never => {
+      eventsRepo(run.ctx.db).record(run.ctx.clock.now(), "rule.failed", job.datasetId, { rule: p.rule, command: p.command, message });
+      throw new Error(message);
+    };
+    let proc: ReturnType<typeof Bun.spawn>;
+    try {
+      proc = Bun.spawn([...p.command, ...p.files], {
+        cwd,
+        stdin: "ignore",
+        stdout: "ignore",
+        stderr: "pipe",
+        env: { ...process.env, MATA_DATASET_PATH: cwd, MATA_DATASET_ID: String(job.datasetId) },
+      });
+    } catch (e) {
+      return fail(`rule command ${p.command[0]} could not start: ${(e as Error).message}`);
+    }
+    const stderrText = new Response(proc.stderr as ReadableStream).text();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.kill("SIGKILL");
+    }, p.timeoutSeconds * 1000);
+    const kill = () => proc.kill("SIGKILL");
+    run.signal.addEventListener("abort", kill, { once: true });
+    try {
+      const code = await proc.exited;
+      run.signal.throwIfAborted();
+      if (timedOut) fail(`rule command ${p.command[0]} timed out after ${p.timeoutSeconds} s`);
+      if (code !== 0) {
+        const tail = (await stderrText).trim().split("\n").slice(-3).join(" | ").slice(0, 500);
+        fail(`rule command ${p.command[0]} exited with ${proc.signalCode ?? `code ${code}`}${tail ? `: ${tail}` : ""}`);
+      }
+      eventsRepo(run.ctx.db).record(run.ctx.clock.now(), "rule.done", job.datasetId, { rule: p.rule, command: p.command, files: p.files.length, ms: run.ctx.clock.now() - started });
+    } finally {
+      clearTimeout(timer);
+      run.signal.removeEventListener("abort", kill);
+    }
+  };
+}

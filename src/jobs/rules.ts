@@ -1,0 +1,75 @@
+import type { FileRule } from "../config.ts";
+import type { ContentChange } from "../context.ts";
+import { COMMAND_JOB, type CommandPayload } from "./command.job.ts";
+import type { JobQueue } from "./jobs.service.ts";
+
+/** The job kind of the built-in "preview" action (kept here so the rules need not import the tiler). */
+const PREVIEW_ACTION = "preview";
+
+/** A rule with its glob compiled once. */
+interface CompiledRule {
+  index: number;
+  rule: FileRule;
+  glob: Bun.Glob;
+}
+
+/** Matches a path case-insensitively as well, since scanners write .TIF as often as .tif. */
+function matches(glob: Bun.Glob, file: string): boolean {
+  return glob.match(file) || glob.match(file.toLowerCase());
+}
+
+/**
+ * Turns content changes into jobs: the dataset's older jobs are revoked at once (running ones killed) and queued
+ * again for the new generation, and every rule whose glob matches a changed file queues its action; all of it
+ * waits `settleMs` after the last change, so a copy of 2,000 slices ends in one build.
+ */
+export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: number): (change: ContentChange) => void {
+  const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, glob: new Bun.Glob(rule.glob) }));
+  return (change) => {
+    const { datasetId, generation } = change;
+    const revoked = queue.revokeStale(datasetId, generation);
+    const wanted = new Map<string, { kind: string; payload: unknown }>();
+    const want = (kind: string, key: string, payload: unknown) => {
+      const prev = wanted.get(key);
+      wanted.set(key, { kind, payload: prev ? mergePayload(prev.payload, payload) : payload });
+    };
+    for (const job of revoked) {
+      const payload = safeJson(job.payload);
+      want(job.kind, dedupeKey(job.kind, datasetId, payload), payload);
+    }
+    for (const { index, rule, glob } of compiled) {
+      const changed = change.changed.filter((f) => matches(glob, f));
+      const removed = change.removed.filter((f) => matches(glob, f));
+      if (rule.action === PREVIEW_ACTION && (changed.length > 0 || removed.length > 0)) want(PREVIEW_ACTION, dedupeKey(PREVIEW_ACTION, datasetId, {}), {});
+      if (rule.command && changed.length > 0) {
+        const payload: CommandPayload = { rule: index, command: rule.command, timeoutSeconds: rule.timeoutSeconds, files: changed };
+        want(COMMAND_JOB, dedupeKey(COMMAND_JOB, datasetId, payload), payload);
+      }
+    }
+    for (const [key, { kind, payload }] of wanted) {
+      queue.enqueue(kind, { datasetId, generation, payload, delayMs: settleMs, dedupeKey: key, merge: (queued) => mergePayload(queued, payload) });
+    }
+  };
+}
+
+/** One queued job per dataset and kind (and rule, for commands): later changes fold into it. */
+function dedupeKey(kind: string, datasetId: number, payload: unknown): string {
+  const rule = (payload as Partial<CommandPayload>)?.rule;
+  return rule === undefined ? `${kind}:${datasetId}` : `${kind}:${datasetId}:${rule}`;
+}
+
+/** Unites the changed-file lists of two command payloads; other payloads are replaced by the newer one. */
+function mergePayload(older: unknown, newer: unknown): unknown {
+  const a = older as Partial<CommandPayload>;
+  const b = newer as Partial<CommandPayload>;
+  if (Array.isArray(a?.files) && Array.isArray(b?.files)) return { ...b, files: [...new Set([...a.files, ...b.files])].sort() };
+  return newer;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,95 @@
+import type { Database } from "bun:sqlite";
+
+/** A previews row: one volume or image of a dataset and where its tiles are. */
+export interface PreviewRow {
+  id: number;
+  dataset_id: number;
+  n: number;
+  file: string;
+  kind: "volume" | "image";
+  format: string;
+  state: "queued" | "running" | "ready" | "failed";
+  progress: number;
+  error: string | null;
+  window_min: number | null;
+  window_max: number | null;
+  width: number;
+  height: number;
+  depth: number;
+  dtype: string;
+  spacing: string;
+  unit: string;
+  levels: number;
+  generation: number;
+  content_key: string;
+  notes: string;
+  updated_at: number;
+}
+
+/** What the preview job knows about a volume before building it. */
+export interface PreviewPlan {
+  n: number;
+  file: string;
+  kind: "volume" | "image";
+  format: string;
+  width: number;
+  height: number;
+  depth: number;
+  dtype: string;
+  spacing: [number, number, number];
+  unit: string;
+  contentKey: string;
+  notes: string[];
+}
+
+/** Every SQL statement of previews, prepared once; also the few dataset/file reads the preview job needs. */
+export function previewRepo(db: Database) {
+  const dataset = db.query<{ id: number; path: string; generation: number; state: string; content_hash: string }, [number]>(
+    "SELECT id, path, generation, state, content_hash FROM datasets WHERE id = ?",
+  );
+  const files = db.query<{ path: string; size: number; mtime_ms: number }, [number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path");
+  const byDataset = db.query<PreviewRow, [number]>("SELECT * FROM previews WHERE dataset_id = ? ORDER BY n");
+  const byN = db.query<PreviewRow, [number, number]>("SELECT * FROM previews WHERE dataset_id = ? AND n = ?");
+  const deleteOfDataset = db.query<unknown, [number]>("DELETE FROM previews WHERE dataset_id = ?");
+  const insert = db.query<unknown, [number, number, string, string, string, string, number, number, number, string, string, string, number, string, string, number, number | null, number | null, string | null, number]>(
+    `INSERT INTO previews (dataset_id, n, file, kind, format, state, width, height, depth, dtype, spacing, unit, generation, content_key, notes, updated_at, window_min, window_max, error, levels)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const readyByKey = db.query<PreviewRow, [string]>("SELECT * FROM previews WHERE content_key = ? AND state = 'ready' LIMIT 1");
+  const setState = db.query<unknown, [string, string | null, number, number]>("UPDATE previews SET state = ?, error = ?, updated_at = ? WHERE id = ?");
+  const setProgress = db.query<unknown, [number, number]>("UPDATE previews SET progress = ? WHERE id = ?");
+  const setReady = db.query<unknown, [number, number, number, number, number]>(
+    "UPDATE previews SET state = 'ready', error = NULL, progress = 1, window_min = ?, window_max = ?, levels = ?, updated_at = ? WHERE id = ?",
+  );
+  const resetRunning = db.query<unknown, [number]>("UPDATE previews SET state = 'queued', progress = 0 WHERE dataset_id = ? AND state = 'running'");
+  const keys = db.query<{ content_key: string }, []>("SELECT DISTINCT content_key FROM previews");
+
+  return {
+    dataset: (id: number) => dataset.get(id),
+    files: (datasetId: number) => files.all(datasetId),
+    list: (datasetId: number) => byDataset.all(datasetId),
+    get: (datasetId: number, n: number) => byN.get(datasetId, n),
+    /** The ready build of equal content anywhere (a copied dataset), to reuse its window and levels. */
+    readyWithKey: (key: string) => readyByKey.get(key),
+    /** Replaces a dataset's preview rows with a new plan, in one transaction; the tiles are shared by content key. */
+    replace(datasetId: number, generation: number, plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string })[], now: number): PreviewRow[] {
+      return db.transaction(() => {
+        deleteOfDataset.run(datasetId);
+        for (const p of plans) {
+          insert.run(datasetId, p.n, p.file, p.kind, p.format, p.state, p.width, p.height, p.depth, p.dtype, JSON.stringify(p.spacing), p.unit, generation, p.contentKey, JSON.stringify(p.notes), now, p.window?.[0] ?? null, p.window?.[1] ?? null, p.error ?? null, p.levels ?? 0);
+        }
+        return byDataset.all(datasetId);
+      }).immediate();
+    },
+    setState: (id: number, state: PreviewRow["state"], error: string | null, now: number) => setState.run(state, error, now, id),
+    setProgress: (id: number, fraction: number) => setProgress.run(fraction, id),
+    setReady: (id: number, window: [number, number], levels: number, now: number) => setReady.run(window[0], window[1], levels, now, id),
+    /** Builds a stopped job left half-way go back to queued; the next job starts them again. */
+    resetRunning: (datasetId: number) => resetRunning.run(datasetId),
+    /** Content keys any dataset still refers to; tile folders of other keys can be removed. */
+    referencedKeys: () => new Set(keys.all().map((r) => r.content_key)),
+  };
+}
+
+/** The preview statements bound to one database. */
+export type PreviewRepo = ReturnType<typeof previewRepo>;

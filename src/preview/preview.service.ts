@@ -1,0 +1,244 @@
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import type { Database } from "bun:sqlite";
+import type { AppContext } from "../context.ts";
+import type { FileRule } from "../config.ts";
+import type { JobHandler } from "../jobs/job.types.ts";
+import { estimateEta } from "../jobs/jobs.service.ts";
+import { jobsRepo } from "../jobs/jobs.repo.ts";
+import { scanVolumes, VolumeReadError } from "./readers/index.ts";
+import { previewRepo, type PreviewPlan, type PreviewRow } from "./preview.repo.ts";
+import type { BuildMeta } from "./tiler.child.ts";
+import { buildInChild } from "./tiler.process.ts";
+
+/** Bumped when the tile layout changes, so every preview is built again in the new layout. */
+export const PREVIEW_FORMAT = 1;
+/** The job kind that builds a dataset's previews. */
+export const PREVIEW_JOB = "preview";
+
+/** Where the tiles of all previews live, one folder per content key. */
+export function previewsDir(ctx: AppContext): string {
+  return path.join(ctx.config.state, "previews");
+}
+
+/** The folder of one content key's tiles. */
+export function previewDir(ctx: AppContext, contentKey: string): string {
+  return path.join(previewsDir(ctx), contentKey);
+}
+
+/** Temp builds go here; a crash leaves them behind and the next start removes them. */
+export function previewTmpDir(ctx: AppContext): string {
+  return path.join(previewsDir(ctx), ".tmp");
+}
+
+/**
+ * Keys a preview by what it shows, not where it is: the volume's files (relative path, size, mtime), so a
+ * renamed or moved dataset keeps its tiles and a copy with equal content reuses them.
+ */
+export function contentKey(file: string, files: { path: string; size: number; mtime_ms: number }[]): string {
+  const h = createHash("sha256");
+  h.update(`mata-preview v${PREVIEW_FORMAT}\n${file}\n`);
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(`${f.path}\0${f.size}\0${Math.floor(f.mtime_ms)}\n`);
+  return h.digest("hex").slice(0, 40);
+}
+
+/** True when a file is one the preview rules cover (case-insensitive: scanners write .TIF as often as .tif). */
+export function matchesAny(globs: Bun.Glob[], file: string): boolean {
+  const lower = file.toLowerCase();
+  return globs.some((g) => g.match(file) || g.match(lower));
+}
+
+/** The globs of the rules whose built-in action is "preview". */
+export function previewGlobs(rules: FileRule[]): Bun.Glob[] {
+  return rules.filter((r) => r.action === PREVIEW_JOB).map((r) => new Bun.Glob(r.glob));
+}
+
+function readMeta(dir: string): BuildMeta | null {
+  try {
+    const meta = JSON.parse(readFileSync(path.join(dir, "mata.json"), "utf8")) as BuildMeta;
+    return existsSync(path.join(dir, "info")) ? meta : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The preview job: finds the dataset's volumes, reuses tiles of equal content, builds the rest one by one in
+ * a child process, and fails with the reasons when any volume could not be read.
+ */
+export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = {}): JobHandler {
+  return async (job, run) => {
+    const { ctx, signal } = run;
+    const repo = previewRepo(ctx.db);
+    if (job.datasetId === null) throw new Error("a preview job needs a dataset");
+    const ds = repo.dataset(job.datasetId);
+    if (!ds || ds.state !== "present") return;
+    const abs = path.join(ctx.config.root, ds.path);
+    const globs = previewGlobs(ctx.config.rules);
+    const fileRows = repo.files(ds.id).filter((f) => matchesAny(globs, f.path));
+    const byPath = new Map(fileRows.map((f) => [f.path, f]));
+    const now = () => ctx.clock.now();
+
+    // Good volumes still get previews when another file of the dataset is broken; the broken one is listed as failed.
+    const { sources, failures: unreadable } = fileRows.length > 0 ? await scanVolumes(abs, fileRows.map((f) => f.path)) : { sources: [], failures: [] };
+    signal.throwIfAborted();
+    const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
+    const ordered = [...sources.map((s) => ({ s, file: s.file })), ...broken.map((b) => ({ s: null, file: b.file }))].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const plans: (PreviewPlan & { error?: string })[] = ordered.map(({ s, file }, n) =>
+      s === null
+        ? { n, file, kind: "volume", format: "", width: 0, height: 0, depth: 0, dtype: "", spacing: [1, 1, 1], unit: "px", notes: [], contentKey: contentKey(file, []), error: broken.find((b) => b.file === file)!.message }
+        : {
+        n,
+        file: s.file,
+        kind: s.kind,
+        format: s.format,
+        width: s.width,
+        height: s.height,
+        depth: s.depth,
+        dtype: s.dtype,
+        spacing: s.spacing,
+        unit: s.unit,
+        notes: s.notes ?? [],
+        contentKey: contentKey(s.file, s.files.map((f) => byPath.get(f) ?? { path: f, size: -1, mtime_ms: 0 })),
+          },
+    );
+    const filesOf = new Map(sources.map((s) => [s.file, s.files]));
+    await Promise.all(sources.map((s) => s.close()));
+
+    const rows = repo.replace(
+      ds.id,
+      ds.generation,
+      plans.map((p) => {
+        if (p.error !== undefined) return { ...p, state: "failed" as const, error: p.error };
+        const meta = readMeta(previewDir(ctx, p.contentKey));
+        return { ...p, state: meta ? ("ready" as const) : ("queued" as const), window: meta?.window ?? null, levels: meta?.levels ?? 0 };
+      }),
+      now(),
+    );
+    const failures: string[] = broken.map((b) => b.message);
+    const todo = rows.filter((r) => r.state !== "failed" && (r.state !== "ready" || !readMeta(previewDir(ctx, r.content_key))));
+    for (const [i, row] of todo.entries()) {
+      signal.throwIfAborted();
+      repo.setState(row.id, "running", null, now());
+      try {
+        const done = await buildInChild(
+          {
+            datasetPath: abs,
+            files: filesOf.get(row.file) ?? [row.file],
+            file: row.file,
+            tmpDir: path.join(previewTmpDir(ctx), `${row.content_key}.${process.pid}.${job.id}`),
+            outDir: previewDir(ctx, row.content_key),
+            orientations: "xyz",
+            encoding: opts.encoding ?? "jpeg",
+            quality: opts.quality ?? 85,
+          },
+          signal,
+          (fraction) => {
+            repo.setProgress(row.id, fraction);
+            run.progress((i + fraction) / todo.length);
+          },
+        );
+        repo.setReady(row.id, done.window, done.levels, now());
+      } catch (e) {
+        if (signal.aborted) {
+          repo.resetRunning(ds.id);
+          throw e;
+        }
+        const message = e instanceof Error ? e.message : String(e);
+        repo.setState(row.id, "failed", message, now());
+        failures.push(message);
+      }
+    }
+    removeUnreferenced(ctx);
+    if (failures.length > 0) throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
+  };
+}
+
+function fileOf(e: Error, i: number): string {
+  if (e instanceof VolumeReadError && e.file) return e.file;
+  return `unreadable file ${i + 1}`;
+}
+
+/** Deletes tile folders no dataset refers to any more (deleted datasets, changed content). */
+export function removeUnreferenced(ctx: AppContext): void {
+  const dir = previewsDir(ctx);
+  if (!existsSync(dir)) return;
+  const keep = previewRepo(ctx.db).referencedKeys();
+  for (const name of readdirSync(dir)) {
+    if (name.startsWith(".") || keep.has(name)) continue;
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) rmSync(full, { recursive: true, force: true });
+  }
+}
+
+/** The dataset page's one-line preview status, as the dataset detail JSON reports it. */
+export interface PreviewSummary {
+  state: "none" | "queued" | "running" | "ready" | "failed";
+  progress: number;
+  etaSeconds?: number | null;
+  error?: string;
+}
+
+/** Sums up a dataset's previews and its preview job for the dataset detail JSON and page. */
+export function previewSummary(db: Database, datasetId: number, now = Date.now()): PreviewSummary {
+  const rows = previewRepo(db).list(datasetId);
+  const jobs = jobsRepo(db);
+  const active = jobs.active(datasetId, PREVIEW_JOB);
+  const running = active.find((j) => j.state === "running");
+  if (running) return { state: "running", progress: running.progress, etaSeconds: estimateEta(running, now) };
+  if (active.length > 0) return { state: "queued", progress: 0 };
+  const failed = rows.find((r) => r.state === "failed");
+  if (failed) return { state: "failed", progress: 0, error: `${failed.file}: ${failed.error ?? "failed"}` };
+  const last = jobs.last(datasetId, PREVIEW_JOB);
+  if (rows.length > 0 && rows.every((r) => r.state === "ready")) return { state: "ready", progress: 1 };
+  if (last && (last.state === "failed" || last.state === "cancelled")) return { state: "failed", progress: 0, error: last.error ?? last.state };
+  return { state: "none", progress: 0 };
+}
+
+/** One preview as the API lists it. */
+export interface PreviewView {
+  n: number;
+  file: string;
+  kind: PreviewRow["kind"];
+  format: string;
+  state: PreviewRow["state"];
+  progress: number;
+  error?: string;
+  size: [number, number, number];
+  dtype: string;
+  spacing: [number, number, number];
+  unit: string;
+  window: [number, number] | null;
+  levels: number;
+  notes: string[];
+  tiles?: string;
+  thumbnail?: string;
+}
+
+/** The previews of a dataset for the detail JSON and the viewer, with their tile URLs when ready. */
+export function listPreviews(db: Database, datasetId: number): PreviewView[] {
+  return previewRepo(db).list(datasetId).map((r) => previewView(r));
+}
+
+/** Turns a row into the API view. */
+export function previewView(r: PreviewRow): PreviewView {
+  const base = `/api/v1/datasets/${r.dataset_id}/previews/${r.n}`;
+  return {
+    n: r.n,
+    file: r.file,
+    kind: r.kind,
+    format: r.format,
+    state: r.state,
+    progress: r.progress,
+    ...(r.error ? { error: r.error } : {}),
+    size: [r.width, r.height, r.depth],
+    dtype: r.dtype,
+    spacing: JSON.parse(r.spacing),
+    unit: r.unit,
+    window: r.window_min === null || r.window_max === null ? null : [r.window_min, r.window_max],
+    levels: r.levels,
+    notes: JSON.parse(r.notes),
+    ...(r.state === "ready" ? { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail` } : {}),
+  };
+}
