@@ -45,8 +45,9 @@ async function waitForPort(port: number, proc: { exitCode: number | null }, logF
 /**
  * Starts smbd with a self-contained smb.conf in `dir` whose [global] keeps everything inside `dir`
  * and on 127.0.0.1, then `include`s the given share file. `dir` must be reachable by the share's users.
+ * `opts.env` reaches smbd's environment (e.g. KRB5_CONFIG for a rendered include with a realm).
  */
-export async function startSmbd(dir: string, include: string): Promise<Smbd> {
+export async function startSmbd(dir: string, include: string, opts: { env?: Record<string, string> } = {}): Promise<Smbd> {
   if (!existsSync("/usr/sbin/smbd")) throw new Error("smbd is not installed (apt-get install -y samba smbclient)");
   const d = path.resolve(dir);
   for (const sub of ["private", "lock", "state", "cache", "run", "log", "ncalrpc"]) mkdirSync(path.join(d, sub), { recursive: true });
@@ -86,7 +87,7 @@ include = ${path.resolve(include)}
   const logFile = path.join(d, "log", "smbd.out");
   const out = Bun.file(logFile);
   // Never --no-process-group: smbd would then signal its whole group, the test runner included.
-  const proc = Bun.spawn(["/usr/sbin/smbd", "--foreground", "--debug-stdout", "-s", conf], { stdin: "ignore", stdout: out, stderr: out });
+  const proc = Bun.spawn(["/usr/sbin/smbd", "--foreground", "--debug-stdout", "-s", conf], { stdin: "ignore", stdout: out, stderr: out, env: { ...process.env, ...opts.env } });
   const stop = async () => {
     if (proc.exitCode === null) {
       proc.kill("SIGTERM");
