@@ -258,10 +258,11 @@ export async function writePng(file: string, dtype: "uint8" | "uint16", w: numbe
 }
 
 /** An RGB picture whose three channels are equal except one known pixel, written by sharp. */
-export async function writeRgb(file: string, format: "png" | "jpeg", w: number, h: number, gray: number): Promise<string> {
+export async function writeRgb(file: string, format: "png" | "jpeg" | "tiff", w: number, h: number, gray: number): Promise<string> {
   const px = new Uint8Array(w * h * 3).fill(gray);
   const s = sharp(px, { raw: { width: w, height: h, channels: 3 } });
-  return write(file, new Uint8Array(await (format === "png" ? s.png() : s.jpeg({ quality: 95 })).toBuffer()));
+  const encoded = format === "png" ? s.png() : format === "jpeg" ? s.jpeg({ quality: 95 }) : s.tiff({ compression: "lzw" });
+  return write(file, new Uint8Array(await encoded.toBuffer()));
 }
 
 /** A BMP: 8-bit with a gray palette, or 24-bit BGR; bottom-up unless topDown. */

@@ -3,7 +3,7 @@ import path from "node:path";
 import { copyFileSync } from "node:fs";
 import { detectVolumes, scanVolumes } from "../../src/preview/readers/index.ts";
 import { tempDir } from "../support/env.ts";
-import { phantom, writeLzwTiff, writeTiff } from "./fixtures.ts";
+import { phantom, writeLzwTiff, writeRgb, writeTiff } from "./fixtures.ts";
 import { expectPhantomSlice, loadNpyU8, readError } from "./helpers.ts";
 import type { DType } from "../../src/preview/readers/reader.types.ts";
 
@@ -125,6 +125,14 @@ describe("generated TIFF", () => {
     const [src] = await detectVolumes(dir, ["big.tif"]);
     expect(src).toMatchObject({ format: "tiff-imagej", depth: 4, dtype: "uint16" });
     for (const z of [3, 0, 2]) await expectPhantomSlice(src!, z);
+  });
+
+  test("an RGB TIFF (libtiff via sharp) is one image shown as luminance", async () => {
+    const dir = dataset();
+    await writeRgb(path.join(dir, "colour.tif"), "tiff", 10, 6, 77);
+    const [src] = await detectVolumes(dir, ["colour.tif"]);
+    expect(src).toMatchObject({ format: "tiff", kind: "image", width: 10, height: 6, dtype: "uint8", notes: ["RGB converted to luminance"] });
+    expect(new Set(await src!.readSlice(0))).toEqual(new Set([77]));
   });
 
   test("resolution tags in centimetres become millimetres", async () => {

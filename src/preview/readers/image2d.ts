@@ -1,10 +1,14 @@
 import path from "node:path";
-import sharp from "sharp";
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { kindFor } from "./dtype.ts";
 import { guard, throwIfAborted } from "./file-io.ts";
 import { checkZ } from "./raw-volume.ts";
+
+/** sharp (libvips) is loaded on first use, so processes that only read raw volumes never load the native addon. */
+async function loadSharp(): Promise<typeof import("sharp").default> {
+  return (await import("sharp")).default;
+}
 
 /** What sharp reports about a PNG/JPEG before decoding it. */
 export interface PictureInfo {
@@ -17,6 +21,7 @@ export interface PictureInfo {
 /** Reads a PNG or JPEG header through sharp (libvips); only 8- and 16-bit pictures exist in these formats. */
 export async function readPictureInfo(abs: string, rel: string): Promise<PictureInfo> {
   return guard(rel, async () => {
+    const sharp = await loadSharp();
     const meta = await sharp(abs).metadata();
     if (!meta.width || !meta.height) throw new VolumeReadError(`${rel}: picture has no size`, rel);
     const dtype: DType | undefined = meta.depth === "uchar" ? "uint8" : meta.depth === "ushort" ? "uint16" : undefined;
@@ -29,6 +34,7 @@ export async function readPictureInfo(abs: string, rel: string): Promise<Picture
 /** Decodes a whole PNG/JPEG as one grayscale slice; gray values come through exactly, colour becomes libvips luminance. */
 export async function decodePicture(abs: string, rel: string, expect: PictureInfo): Promise<SliceData> {
   return guard(rel, async () => {
+    const sharp = await loadSharp();
     const meta = await sharp(abs).metadata();
     if (meta.width !== expect.width || meta.height !== expect.height) {
       throw new VolumeReadError(`${rel}: picture is ${meta.width}x${meta.height}, the stack is ${expect.width}x${expect.height}`, rel);
