@@ -107,6 +107,9 @@ export interface TiffOptions {
   description?: string;
   /** Pixels per unit and the TIFF ResolutionUnit (1 none, 2 inch, 3 cm). */
   resolution?: { x: number; y: number; unit: 1 | 2 | 3 };
+  /** PhotometricInterpretation (default 1, BlackIsZero) and, for 3, the ColorMap (3 x 2^bits 16-bit values). */
+  photometric?: 0 | 1 | 3;
+  colorMap?: number[];
 }
 
 /** PackBits with real repeat runs, so the reader's decoder is exercised both ways. */
@@ -183,7 +186,8 @@ export function writeTiff(file: string, o: TiffOptions): string {
   for (let p = 0; p < blobs.length; p++) {
     const b = blobs[p]!;
     const entries: [number, number, number[] | string][] = [];
-    entries.push([256, 4, [o.width]], [257, 4, [o.height]], [258, 3, [bps]], [259, 3, [compressionCode]], [262, 3, [1]]);
+    entries.push([256, 4, [o.width]], [257, 4, [o.height]], [258, 3, [bps]], [259, 3, [compressionCode]], [262, 3, [o.photometric ?? 1]]);
+    if (o.colorMap) entries.push([320, 3, o.colorMap]);
     if (o.description !== undefined && p === 0) entries.push([270, 2, o.description]);
     if (o.tile) {
       entries.push([322, 4, [o.tile]], [323, 4, [o.tile]], [324, 4, b.offsets], [325, 4, b.counts]);

@@ -135,6 +135,25 @@ describe("generated TIFF", () => {
     expect(new Set(await src!.readSlice(0))).toEqual(new Set([77]));
   });
 
+  test("palette TIFF shows each colour's luminance; WhiteIsZero is inverted", async () => {
+    const dir = dataset();
+    // Palette: index i is gray (255 - i), stored as 16-bit ColorMap values (x257).
+    const ramp = Array.from({ length: 256 }, (_, i) => (255 - i) * 257);
+    writeTiff(path.join(dir, "pal.tif"), { dtype: "uint8", width: 7, height: 3, pages: [0], photometric: 3, colorMap: [...ramp, ...ramp, ...ramp] });
+    writeTiff(path.join(dir, "wiz.tif"), { dtype: "uint16", width: 7, height: 3, pages: [0], photometric: 0, littleEndian: false });
+    const [pal, wiz] = await detectVolumes(dir, ["pal.tif", "wiz.tif"]);
+    expect(pal!.notes).toEqual(["palette colours converted to luminance"]);
+    expect(wiz!.notes).toEqual(["WhiteIsZero inverted"]);
+    const p = await pal!.readSlice(0);
+    const w = await wiz!.readSlice(0);
+    for (let y = 0; y < 3; y++) {
+      for (let x = 0; x < 7; x++) {
+        expect(p[y * 7 + x]).toBe(255 - phantom("uint8", x, y, 0));
+        expect(w[y * 7 + x]).toBe(65535 - phantom("uint16", x, y, 0));
+      }
+    }
+  });
+
   test("resolution tags in centimetres become millimetres", async () => {
     const dir = dataset();
     writeTiff(path.join(dir, "r.tif"), { dtype: "uint8", width: 4, height: 4, pages: [0], resolution: { x: 200, y: 100, unit: 3 } });

@@ -46,6 +46,9 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
   const ij = parseImageJ(description);
   const notes: string[] = [];
   if (samples >= 3) notes.push("RGB converted to luminance");
+  const photometric = Number((await fd.loadValue("PhotometricInterpretation")) ?? 1);
+  if (photometric === 3) notes.push("palette colours converted to luminance");
+  if (photometric === 0) notes.push("WhiteIsZero inverted");
 
   const count = await tiff.getImageCount();
   let pages: number[] = [];
@@ -190,7 +193,34 @@ export async function readTiffPage(
     return luminance(r!, g!, b!, dtype);
   }
   const rasters = (await img.readRasters({ samples: [0], interleave: false, signal })) as unknown as SliceData[];
-  return rasters[0]!;
+  const plane = rasters[0]!;
+  const photometric = Number((await img.getFileDirectory().loadValue("PhotometricInterpretation")) ?? 1);
+  if (photometric === 3) return applyPalette(plane, (await img.getFileDirectory().loadValue("ColorMap")) as ArrayLike<number> | undefined, dtype, rel);
+  if (photometric === 0 && (dtype === "uint8" || dtype === "uint16")) {
+    // WhiteIsZero: flip so that bright is high, as every other source is.
+    const max = dtype === "uint8" ? 255 : 65535;
+    for (let i = 0; i < plane.length; i++) plane[i] = max - (plane[i] as number);
+  }
+  return plane;
+}
+
+/** Palette pages show the luminance of each index's colour (a gray ramp palette gives the gray values back). */
+function applyPalette(indices: SliceData, colorMap: ArrayLike<number> | undefined, dtype: DType, rel: string): SliceData {
+  const entries = colorMap ? Math.floor(colorMap.length / 3) : 0;
+  if (!colorMap || entries === 0) throw new VolumeReadError(`${rel}: palette TIFF without a ColorMap`, rel);
+  const lut = new Float64Array(entries);
+  const scale = dtype === "uint8" ? 1 / 257 : 1;
+  for (let i = 0; i < entries; i++) {
+    const r = Number(colorMap[i]), g = Number(colorMap[entries + i]), b = Number(colorMap[2 * entries + i]);
+    lut[i] = Math.round((0.2126 * r + 0.7152 * g + 0.0722 * b) * scale);
+  }
+  const out = allocSlice(dtype, indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    const k = indices[i] as number;
+    if (k >= entries) throw new VolumeReadError(`${rel}: palette index ${k} beyond the ColorMap's ${entries} entries`, rel);
+    out[i] = lut[k]!;
+  }
+  return out;
 }
 
 /**
