@@ -1,10 +1,12 @@
 #!/usr/bin/env bun
 // `npm run build`: compiles src/main.ts, every src/**/*.worker.ts and sharp's native files into one executable.
-import { mkdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { resolveSharpNativeFiles, sharpEmbedPlugin } from "./sharp-embed.plugin.ts";
 import { findWorkerEntrypoints, workerEntryPlugin } from "./worker-entry.plugin.ts";
+import { VERSION } from "../src/version.ts";
 
 const PROJECT = path.resolve(import.meta.dir, "..");
 const SRC = path.join(PROJECT, "src");
@@ -38,11 +40,25 @@ export async function buildExecutable(outfile: string): Promise<BuildResult> {
       plugins: [sharpEmbedPlugin(sharp, path.join(import.meta.dir, "sharp-embedded.runtime.ts")), workerEntryPlugin(SRC, workers)],
     });
     if (!result.success) throw new AggregateError(result.logs, `build failed:\n${result.logs.map(String).join("\n")}`);
+    smokeTest(tmp);
     renameSync(tmp, out);
   } finally {
     rmSync(tmp, { force: true });
   }
   return { outfile: out, bytes: statSync(out).size, workers: workers.map((w) => path.relative(PROJECT, w)), sharpKey: sharp.key, ms: Math.round(performance.now() - t0) };
+}
+
+/** Starts the new executable once (every module loads, sharp included) so a broken build never replaces a good one. */
+function smokeTest(exe: string): void {
+  const cache = mkdtempSync(path.join(tmpdir(), "mata-build-smoke-"));
+  try {
+    const r = Bun.spawnSync([exe, "--version"], { env: { ...process.env, MATA_CACHE_DIR: cache }, stdout: "pipe", stderr: "pipe", timeout: 60_000 });
+    if (r.exitCode !== 0 || r.stdout.toString().trim() !== VERSION) {
+      throw new Error(`the built executable does not start (exit ${r.exitCode}): ${r.stderr.toString().trim() || r.stdout.toString().trim()}`);
+    }
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 }
 
 if (import.meta.main) {
