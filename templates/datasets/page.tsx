@@ -1,3 +1,4 @@
+import { html } from "hono/html";
 import { Layout } from "../layout.tsx";
 import type { Principal } from "../../src/context.ts";
 import type { Relatives } from "../../src/relations/relations.service.ts";
@@ -74,15 +75,11 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
             </tr>
           </thead>
           <tbody>
-            {p.files.map((f) => (
-              <tr>
-                <td class="path">{f.path}</td>
-                <td class="num" title={`${formatCount(f.size)} bytes`}>{formatBytes(f.size)}</td>
-                <td>
-                  <time datetime={new Date(f.mtime_ms).toISOString()}>{formatTime(f.mtime_ms)}</time>
-                </td>
-              </tr>
-            ))}
+            {/* Rows by hono's escaping `html` template: much faster than JSX components for long listings. */}
+            {p.files.map(
+              (f) =>
+                html`<tr><td class="path">${f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
+            )}
           </tbody>
         </table>
       )}
