@@ -14,6 +14,8 @@ export interface Smbd {
   addUser(name: string, password: string): void;
   /** Runs smbclient commands (`-c`) on a share as a user; ok is false when any command failed. */
   client(share: string, user: string, password: string, commands: string): { ok: boolean; out: string };
+  /** Runs smbclient with a Kerberos ticket only (`--use-kerberos=required`), e.g. env from a test KDC's kinit. */
+  kerberosClient(share: string, host: string, env: Record<string, string>, commands: string): { ok: boolean; out: string };
   stop(): Promise<void>;
 }
 
@@ -124,6 +126,15 @@ include = ${path.resolve(include)}
       // The password goes through the environment, never argv.
       const r = Bun.spawnSync(["smbclient", `//127.0.0.1/${share}`, "-p", String(port), "-s", conf, "-U", user, "-c", commands], {
         env: { ...process.env, PASSWD: password },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const text = r.stdout.toString() + r.stderr.toString();
+      return { ok: r.exitCode === 0 && !/NT_STATUS_/.test(text), out: text };
+    },
+    kerberosClient(share, host, env, commands) {
+      const r = Bun.spawnSync(["smbclient", `//${host}/${share}`, "-I", "127.0.0.1", "-p", String(port), "-s", conf, "--use-kerberos=required", "-N", "-c", commands], {
+        env: { ...process.env, ...env },
         stdout: "pipe",
         stderr: "pipe",
       });
