@@ -1,7 +1,7 @@
 // `mata doctor`: an admin's self-check of an installation, also the build test's proof that sharp works.
 import type { Config } from "../config.ts";
 import { VERSION } from "../version.ts";
-import { checkPam, checkRoot, checkSetfacl, checkSharp, checkSmbd, checkSqlite, checkStateDir, type CheckResult } from "./checks.ts";
+import { checkInotify, checkPam, checkRoot, checkSetfacl, checkSharp, checkSmbd, checkSqlite, checkStateDir, type CheckResult } from "./checks.ts";
 
 /** The whole report; `ok` is false when any check failed (warnings do not count). */
 export interface DoctorReport {
@@ -20,6 +20,7 @@ export async function runDoctor(config: Config, opts: { sharpTimeoutMs?: number 
   checks.push(state);
   checks.push(state.status === "ok" ? checkSqlite(config.state) : { name: "sqlite", status: "fail", detail: "not tried: the state dir is not writable" });
   checks.push(checkRoot(config.root));
+  checks.push(checkInotify());
   checks.push(checkSetfacl(config.acls));
   checks.push(checkSmbd());
   checks.push(await checkPam(config.auth === "pam"));

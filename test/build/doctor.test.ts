@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { formatReport, runDoctor } from "../../src/doctor/doctor.service.ts";
+import { checkInotify } from "../../src/doctor/checks.ts";
 import { main } from "../../src/main.ts";
 import { tempDir } from "../support/env.ts";
 
@@ -24,6 +25,7 @@ test("a working installation: sharp in a worker, writable state with SQLite in W
   expect(by.sqlite?.status).toBe("ok");
   expect(by.root).toMatchObject({ status: "ok", data: { entries: 1 } });
   expect(["ok", "warn", "fail"]).toContain(by.smbd!.status);
+  expect(by.inotify?.data?.maxUserWatches).toBeGreaterThan(0);
   expect(readdirSync(state)).toEqual([]);
   expect(formatReport(report)).toMatch(/^ok {4}sharp +libvips \d+\.\d+\.\d+ in a worker/);
   expect(formatReport(report)).toContain("all essential checks passed");
@@ -50,4 +52,14 @@ test("a root that is a file is not a root", async () => {
   writeFileSync(file, "x");
   const report = await runDoctor(loadConfig({ root: file, state }, {}));
   expect(report.checks.find((c) => c.name === "root")).toMatchObject({ status: "fail", detail: `${file} is not a folder` });
+});
+
+test("a low inotify watch limit is a warning with the sysctl that fixes it, not a failure", () => {
+  const proc = path.join(tmp.dir, "proc-inotify");
+  mkdirSync(proc);
+  writeFileSync(path.join(proc, "max_user_watches"), "8192\n");
+  writeFileSync(path.join(proc, "max_user_instances"), "128\n");
+  expect(checkInotify(proc)).toMatchObject({ status: "warn", detail: expect.stringContaining("fs.inotify.max_user_watches"), data: { maxUserWatches: 8192 } });
+  writeFileSync(path.join(proc, "max_user_watches"), "1048576\n");
+  expect(checkInotify(proc).status).toBe("ok");
 });
