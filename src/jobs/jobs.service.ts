@@ -160,12 +160,16 @@ export class JobQueue {
   }
 
   /**
-   * Revokes every queued or running job of a dataset made for an older generation; running ones are aborted
-   * at once. Returns the revoked rows so the caller can queue their replacements.
+   * Revokes the dataset's jobs made for an older generation: running ones are aborted at once (their children
+   * killed) and marked cancelled; queued ones with a dedupe key stay queued for the caller to refresh, others are
+   * cancelled. Returns every revoked row so the caller can queue its replacement for the new generation.
    */
   revokeStale(datasetId: number, generation: number): JobRow[] {
     const stale = this.repo.stale(datasetId, generation);
-    for (const row of stale) this.stopJob(row, `superseded: the dataset changed (generation ${generation})`);
+    for (const row of stale) {
+      if (row.state === "queued" && row.dedupe_key) continue;
+      this.stopJob(row, `superseded: the dataset changed (generation ${generation})`);
+    }
     return stale;
   }
 

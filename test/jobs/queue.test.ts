@@ -1,0 +1,201 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import sharp from "sharp";
+import { queueFor, startJobs } from "../../src/jobs/index.ts";
+import { JobQueue } from "../../src/jobs/jobs.service.ts";
+import { previewDir, previewSummary, listPreviews } from "../../src/preview/preview.service.ts";
+import { previewRepo } from "../../src/preview/preview.repo.ts";
+import { activeTilerChildren } from "../../src/preview/tiler.process.ts";
+import { testContext } from "../support/env.ts";
+import { addDataset, commitChange, waitFor, writeMetaImage } from "./fixture.ts";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function setup(overrides: Parameters<typeof testContext>[0] = {}) {
+  const ctx = testContext(overrides);
+  cleanups.push(() => ctx.cleanup());
+  return ctx;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.startsWith("Z");
+  } catch {
+    return false;
+  }
+};
+/** Tiler children of a process, found through /proc (their environment carries the marker). */
+const childrenOf = (ppid: number) =>
+  readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const ppidOf = Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[1]);
+        return ppidOf === ppid && readFileSync(`/proc/${pid}/environ`, "utf8").includes("MATA_TILER_CHILD=1");
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+const jobs = (ctx: ReturnType<typeof setup>, kind = "preview") =>
+  ctx.db.query<{ id: number; state: string; started_at: number | null; attempts: number; error: string | null; generation: number }, [string]>("SELECT * FROM jobs WHERE kind = ? ORDER BY id").all(kind);
+const ramp = (x: number, y: number, z: number) => (x * 3 + y * 5 + z * 7) % 4000;
+
+describe("job queue", () => {
+  test("higher priority first, bounded concurrency, cancel and retry", async () => {
+    const ctx = setup({ jobConcurrency: 1 });
+    const q = new JobQueue(ctx, 1);
+    const order: string[] = [];
+    let concurrent = 0;
+    let peak = 0;
+    const gate = Promise.withResolvers<void>();
+    const handler = (name: string) => async (_job: unknown, run: { signal: AbortSignal; progress(f: number): void }) => {
+      concurrent++;
+      peak = Math.max(peak, concurrent);
+      order.push(name);
+      run.progress(0.5);
+      try {
+        if (name === "slow") await Promise.race([gate.promise, new Promise((_, rej) => run.signal.addEventListener("abort", () => rej(new Error("aborted"))))]);
+      } finally {
+        concurrent--;
+      }
+      if (name === "flaky" && order.filter((o) => o === "flaky").length === 1) throw new Error("flaky failed once");
+    };
+    q.register({ name: "low", priority: 1, handler: handler("low") });
+    q.register({ name: "high", priority: 50, handler: handler("high") });
+    q.register({ name: "slow", priority: 100, handler: handler("slow") });
+    q.register({ name: "flaky", priority: 0, handler: handler("flaky") });
+    const low = q.enqueue("low");
+    q.enqueue("high");
+    const slow = q.enqueue("slow");
+    const flaky = q.enqueue("flaky");
+    q.start();
+    await waitFor("slow running", () => q.isRunning(slow));
+    expect(q.repo.get(slow)!.progress).toBe(0.5);
+    q.cancel(slow);
+    await waitFor("drained", () => q.repo.get(flaky)!.state === "failed");
+    expect(order).toEqual(["slow", "high", "low", "flaky"]);
+    expect(peak).toBe(1);
+    expect(q.repo.get(slow)!.state).toBe("cancelled");
+    expect(q.repo.get(low)!.state).toBe("done");
+    expect(q.repo.get(flaky)!.error).toBe("flaky failed once");
+    expect(() => q.cancel(low)).toThrow(/done/);
+    q.retry(flaky);
+    await waitFor("retried", () => q.repo.get(flaky)!.state === "done");
+    expect(q.repo.get(flaky)!.attempts).toBe(2);
+    await q.stop();
+  });
+
+  test("2,000 slices arriving one by one end in one preview build", async () => {
+    const ctx = setup();
+    const id = addDataset(ctx, "stack");
+    const stop = await startJobs(ctx, { settleMs: 400, encoding: "raw" });
+    cleanups.push(stop);
+    const dir = path.join(ctx.config.root, "stack");
+    const slice = (z: number) => Buffer.from(Array.from({ length: 24 * 20 }, (_, i) => (i + z) & 255));
+    for (let z = 0; z < 2000; z++) {
+      const name = `slice_${String(z).padStart(4, "0")}.png`;
+      await sharp(slice(z), { raw: { width: 24, height: 20, channels: 1 } }).png().toFile(path.join(dir, name));
+      commitChange(ctx, id, [name]);
+      if (z === 5) expect(previewSummary(ctx.db, id).state).toBe("queued");
+    }
+    await waitFor("stack preview", () => previewSummary(ctx.db, id).state === "ready", 120_000);
+    const started = jobs(ctx).filter((j) => j.started_at !== null);
+    expect(started.length).toBe(1);
+    expect(jobs(ctx).length).toBe(1);
+    const [p] = listPreviews(ctx.db, id);
+    expect(p).toMatchObject({ file: "slice_0000.png", size: [24, 20, 2000], state: "ready" });
+    const key = previewRepo(ctx.db).get(id, 0)!.content_key;
+    const tile = readFileSync(path.join(previewDir(ctx, key), "0", "0-24_0-20_1234-1235"));
+    const [lo, hi] = p!.window!;
+    const shown = (v: number) => Math.max(0, Math.min(255, Math.floor(((v - lo) * 255) / (hi - lo) + 0.5)));
+    expect([...tile.subarray(0, 3)]).toEqual([shown(1234 & 255), shown(1235 & 255), shown(1236 & 255)]);
+  }, 180_000);
+
+  test("a new generation stops the running build at once: the tiler child is killed, then one build completes", async () => {
+    const ctx = setup();
+    const id = addDataset(ctx, "big");
+    writeMetaImage(path.join(ctx.config.root, "big"), "vol", [512, 512, 160], ramp);
+    const stop = await startJobs(ctx, { settleMs: 30 });
+    cleanups.push(stop);
+    commitChange(ctx, id);
+    const child = await waitFor("a tiler child", () => activeTilerChildren()[0], 30_000);
+    await waitFor("build progress", () => previewRepo(ctx.db).get(id, 0)?.progress ?? 0 > 0.05, 30_000);
+    expect(alive(child)).toBe(true);
+    const t0 = performance.now();
+    commitChange(ctx, id, ["vol.raw"]);
+    await waitFor("child gone", () => !alive(child), 2_000, 2);
+    const stoppedMs = performance.now() - t0;
+    expect(stoppedMs).toBeLessThan(1000);
+    expect(jobs(ctx)[0]).toMatchObject({ state: "cancelled" });
+    expect(jobs(ctx)[0]!.error).toContain("superseded");
+    await waitFor("rebuilt", () => previewSummary(ctx.db, id).state === "ready", 120_000);
+    expect(jobs(ctx).map((j) => j.state)).toEqual(["cancelled", "done"]);
+    expect(readdirSync(path.join(ctx.config.state, "previews", ".tmp"))).toEqual([]);
+  }, 180_000);
+
+  test("kill -9 of the server mid-build: the restart re-queues the job and the preview completes correctly", async () => {
+    const ctx = setup();
+    const id = addDataset(ctx, "crash");
+    writeMetaImage(path.join(ctx.config.root, "crash"), "vol", [512, 512, 120], ramp);
+    const generation = commitChange(ctx, id);
+    const server = Bun.spawn([process.execPath, path.join(import.meta.dir, "run-jobs.ts"), ctx.config.root, ctx.config.state, String(id), String(generation)], { stdout: "pipe", stderr: "ignore" });
+    cleanups.push(() => {
+      server.kill("SIGKILL");
+    });
+    await waitFor("build under way", () => (previewRepo(ctx.db).get(id, 0)?.progress ?? 0) > 0.1, 60_000);
+    const tmp = path.join(ctx.config.state, "previews", ".tmp");
+    expect(readdirSync(tmp).length).toBe(1);
+    const orphans = childrenOf(server.pid);
+    expect(orphans.length).toBe(1);
+    server.kill("SIGKILL");
+    await server.exited;
+    expect(jobs(ctx)[0]!.state).toBe("running");
+    // The orphaned tiler notices its parent is gone (stdin closed) and stops by itself.
+    await waitFor("orphan tiler gone", () => orphans.every((pid) => !alive(pid)), 10_000);
+    const stop = await startJobs(ctx, { settleMs: 0, encoding: "raw" });
+    cleanups.push(stop);
+    await waitFor("preview after restart", () => previewSummary(ctx.db, id).state === "ready", 120_000);
+    const [job] = jobs(ctx);
+    expect(job).toMatchObject({ state: "done", attempts: 2 });
+    const key = previewRepo(ctx.db).get(id, 0)!.content_key;
+    const dir = previewDir(ctx, key);
+    const info = JSON.parse(readFileSync(path.join(dir, "info"), "utf8"));
+    expect(info.scales.map((s: { size: number[] }) => s.size)).toEqual([[512, 512, 120], [256, 256, 60]]);
+    expect(readdirSync(path.join(dir, "0")).length).toBe(120 * 4 + 512 * 2 + 512 * 2);
+    expect(readdirSync(tmp)).toEqual([]);
+  }, 180_000);
+
+  test("a rule's command runs with the dataset path and changed files; a failure is recorded, never fatal", async () => {
+    const ctx = setup({
+      rules: [
+        { glob: "**/*.csv", command: ["sh", "-c", 'echo "$MATA_DATASET_PATH" "$@" > "$MATA_DATASET_PATH/../out.txt"', "rule"], timeoutSeconds: 10 },
+        { glob: "**/*.bad", command: ["sh", "-c", "echo broken input >&2; exit 3"], timeoutSeconds: 10 },
+        { glob: "**/*.slow", command: ["sh", "-c", "sleep 30"], timeoutSeconds: 1 },
+      ],
+    });
+    const id = addDataset(ctx, "tables");
+    const dsDir = path.join(ctx.config.root, "tables");
+    for (const f of ["a.csv", "b.csv", "x.bad", "y.slow", "notes.txt"]) await Bun.write(path.join(dsDir, f), "1");
+    const stop = await startJobs(ctx, { settleMs: 30 });
+    cleanups.push(stop);
+    commitChange(ctx, id, ["a.csv", "notes.txt"]);
+    commitChange(ctx, id, ["b.csv", "x.bad", "y.slow"]);
+    await waitFor("commands finished", () => jobs(ctx, "command").filter((j) => j.state === "done" || j.state === "failed").length === 3, 30_000);
+    expect(readFileSync(path.join(ctx.config.root, "out.txt"), "utf8").trim()).toBe(`${dsDir} a.csv b.csv`);
+    const final = jobs(ctx, "command").filter((j) => j.state !== "cancelled");
+    expect(final.map((j) => j.state).sort()).toEqual(["done", "failed", "failed"]);
+    const errors = final.map((j) => j.error).filter(Boolean).join("\n");
+    expect(errors).toContain("exited with code 3: broken input");
+    expect(errors).toContain("timed out after 1 s");
+    const events = ctx.db.query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id").all(id).map((e) => e.kind);
+    expect(events.filter((k) => k === "rule.failed").length).toBe(2);
+    expect(queueFor(ctx).repo.list({ datasetId: id, limit: 10 }).length).toBeGreaterThanOrEqual(3);
+    expect(existsSync(path.join(ctx.config.state, "previews", ".tmp"))).toBe(false);
+  }, 60_000);
+});
