@@ -10,6 +10,7 @@ import { testContext } from "../support/env.ts";
 import { putDataset } from "../support/fixtures.ts";
 import { withUser } from "../support/auth.ts";
 import { startSmbd, type Smbd } from "../support/smbd.ts";
+import { setSharePassword } from "../../src/auth/share-password.ts";
 import { unixUsers } from "./users.ts";
 
 const people = unixUsers(["own", "ed", "vw", "ot"]);
@@ -102,5 +103,13 @@ describe("a grant changed on the web", () => {
     expect(smb("ot", "get scan\\a.txt /dev/null").ok).toBe(false);
     expect(smb("vw", "get scan\\a.txt /dev/null").ok).toBe(false);
     expect(smb("vw", "ls scan\\*").out).toContain("a.txt");
+  });
+});
+
+describe("one password for both doors", () => {
+  test("a password changed through Mata opens the share at once; the old one no longer does", async () => {
+    await setSharePassword(U.vw!, "Changed-pw-77", smbd.conf);
+    expect(smbd.client("data", U.vw!, "Changed-pw-77", "ls scan\\*").ok).toBe(true);
+    expect(smbd.client("data", U.vw!, PW(U.vw!), "ls scan\\*").ok).toBe(false);
   });
 });
