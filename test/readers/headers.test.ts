@@ -3,7 +3,7 @@ import path from "node:path";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { detectVolumes, scanVolumes } from "../../src/preview/readers/index.ts";
 import { tempDir } from "../support/env.ts";
-import { phantom, writeBytes, writeDicom, writeNrrd, writeVgi, writeXtek } from "./fixtures.ts";
+import { phantom, sliceBytes, writeBytes, writeDicom, writeNrrd, writeVgi, writeXtek } from "./fixtures.ts";
 import { expectPhantomSlice, readError } from "./helpers.ts";
 import type { DType } from "../../src/preview/readers/reader.types.ts";
 
@@ -169,5 +169,31 @@ describe("Nikon XT and VGStudio", () => {
     }
     writeBytes(path.join(dir, "v16.vol"), new Uint8Array(100));
     expect(await readError(detectVolumes(dir, ["v16.vgi", "v16.vol"]))).toContain("v16.vol");
+  });
+});
+
+describe("one raw file per slice", () => {
+  test("MetaImage LIST and %d pattern, NRRD LIST and pattern: exact voxels, every file claimed", async () => {
+    const dir = dataset();
+    const names: string[] = [];
+    for (let z = 0; z < 4; z++) {
+      const name = `sl${String(z + 1).padStart(3, "0")}.raw`;
+      writeBytes(path.join(dir, name), sliceBytes("int16", 6, 5, z, false));
+      names.push(name);
+    }
+    writeBytes(path.join(dir, "list.mhd"), `NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nElementByteOrderMSB = True\nElementSpacing = 1 1 3\nElementDataFile = LIST\n${names.join("\n")}\n`);
+    writeBytes(path.join(dir, "pat.mhd"), "NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nBinaryDataByteOrderMSB = True\nElementDataFile = sl%03d.raw 1 4 1\n");
+    writeBytes(path.join(dir, "list.nhdr"), `NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: raw\nendian: big\ndata file: LIST\n${names.join("\n")}\n`);
+    writeBytes(path.join(dir, "pat.nhdr"), "NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: raw\nendian: big\ndata file: sl%03d.raw 1 4 1 2\n");
+    const srcs = await detectVolumes(dir, ["list.mhd", "pat.mhd", "list.nhdr", "pat.nhdr", ...names]);
+    expect(srcs.map((s) => s.file)).toEqual(["list.mhd", "list.nhdr", "pat.mhd", "pat.nhdr"]);
+    for (const s of srcs) {
+      expect(s.files.slice(1)).toEqual(names);
+      expect(s).toMatchObject({ width: 6, height: 5, depth: 4, dtype: "int16" });
+      for (const z of [3, 0, 1]) await expectPhantomSlice(s, z);
+    }
+    // A short slice file fails that slice's read, naming it.
+    writeBytes(path.join(dir, names[2]!), new Uint8Array(10));
+    expect(await readError(srcs[0]!.readSlice(2))).toContain("sl003.raw");
   });
 });

@@ -3,7 +3,7 @@ import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, positiveOr1 } from "./dtype.ts";
 import { readHead } from "./file-io.ts";
-import { rawVolumeSource } from "./raw-volume.ts";
+import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const MET_TYPES: Record<string, DType> = {
   MET_UCHAR: "uint8",
@@ -84,7 +84,29 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
     offset = compressed ? 0 : headerBytes;
     streamStart = headerBytes;
   } else if (/^LIST\b/i.test(dataField) || dataField.includes("%")) {
-    throw new VolumeReadError(`${rel}: ElementDataFile "${dataField}" (one file per slice) is not supported`, rel);
+    if (compressed) throw new VolumeReadError(`${rel}: compressed slice files are not supported`, rel);
+    const names = /^LIST\b/i.test(dataField)
+      ? new TextDecoder("latin1").decode(head.subarray(headerBytes)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+      : expandPattern(dataField);
+    if (!names || names.length === 0) throw new VolumeReadError(`${rel}: ElementDataFile "${dataField}" names no slice files`, rel);
+    const dir = path.posix.dirname(rel);
+    const sliceRels = names.map((n) => path.posix.join(dir, n));
+    return rawSliceFilesSource(
+      {
+        format: "metaimage",
+        file: rel,
+        files: [rel, ...sliceRels],
+        width,
+        height,
+        depth,
+        dtype,
+        spacing: [positiveOr1(sp[0]), positiveOr1(sp[1]), positiveOr1(sp[2])],
+        unit: sp.length >= 2 ? "mm" : "px",
+        ...(channels > 1 ? { notes: [`first of ${channels} channels shown`] } : {}),
+      },
+      sliceRels.map((r) => ({ path: path.join(root, r), name: r })),
+      { offset: headerSize, littleEndian: !msb, channels },
+    );
   } else {
     dataRel = path.posix.join(path.posix.dirname(rel), dataField);
     offset = compressed ? 0 : headerSize;

@@ -3,7 +3,7 @@ import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { readHead } from "./file-io.ts";
-import { rawVolumeSource } from "./raw-volume.ts";
+import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const TYPES: [RegExp, DType][] = [
   [/^(signed char|int8|int8_t)$/, "int8"],
@@ -36,7 +36,15 @@ export function parseNrrdHeader(bytes: Uint8Array, name: string): NrrdHeader {
     if (line.startsWith("#") || line.includes(":=")) continue;
     const colon = line.indexOf(": ");
     if (colon < 0) throw new VolumeReadError(`${name}: malformed NRRD header line "${line.slice(0, 40)}"`, name);
-    fields.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 2).trim());
+    const key = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 2).trim();
+    fields.set(key, value);
+    if ((key === "data file" || key === "datafile") && /^LIST\b/.test(value)) {
+      // The slice file names follow, one per line, to the end of the header file.
+      const rest = text.slice(pos).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+      fields.set("data file list", rest.join("\n"));
+      return { fields, headerBytes: bytes.length };
+    }
     if (end < 0) break;
   }
   // A detached header may end at end of file without a blank line.
@@ -81,8 +89,30 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
   let dataRel = rel;
   let offset = 0;
   let streamStart = 0;
+  if (dataField && (/^LIST\b/.test(dataField) || /%/.test(dataField))) {
+    if (compression !== "none") throw fail("gzip-compressed slice files are not supported");
+    const names = /^LIST\b/.test(dataField) ? (fields.get("data file list") ?? "").split("\n").filter(Boolean) : expandPattern(dataField);
+    if (!names || names.length === 0) throw fail(`data file "${dataField}" names no slice files`);
+    const sliceRels = names.map((n) => path.posix.join(path.posix.dirname(rel), n));
+    const byteSkip = Number(fields.get("byte skip") ?? 0);
+    return rawSliceFilesSource(
+      {
+        format: "nrrd",
+        file: rel,
+        files: [rel, ...sliceRels],
+        width,
+        height,
+        depth,
+        dtype,
+        spacing: unit === "px" ? [1, 1, 1] : [positiveOr1(spacing[0]), positiveOr1(spacing[1]), positiveOr1(spacing[2])],
+        unit,
+        ...(channels > 1 ? { notes: [`first of ${channels} channels shown`] } : {}),
+      },
+      sliceRels.map((r) => ({ path: path.join(root, r), name: r })),
+      { offset: byteSkip === -1 ? -1 : Math.max(0, byteSkip), littleEndian: endian !== "big", channels },
+    );
+  }
   if (dataField) {
-    if (/^LIST/.test(dataField) || /%/.test(dataField)) throw fail(`data file "${dataField}" (several files) is not supported`);
     dataRel = path.posix.join(path.posix.dirname(rel), dataField);
   } else {
     streamStart = headerBytes;

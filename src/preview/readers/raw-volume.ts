@@ -78,6 +78,65 @@ export async function rawVolumeSource(info: SourceInfo, layout: RawLayout): Prom
   };
 }
 
+/**
+ * A raw volume stored one slice per file (MetaImage "LIST" or "%d" patterns, NRRD data file lists):
+ * slice z is one positioned read in file z; the first file is checked up front, the others when read.
+ */
+export async function rawSliceFilesSource(
+  info: SourceInfo,
+  slices: { path: string; name: string }[],
+  layout: { offset: number; littleEndian: boolean; channels?: number },
+): Promise<VolumeSource> {
+  const channels = layout.channels ?? 1;
+  const bytes = DTYPE_BYTES[info.dtype];
+  const sliceSamples = info.width * info.height;
+  const sliceBytes = sliceSamples * bytes * channels;
+  if (slices.length !== info.depth) {
+    throw new VolumeReadError(`${info.file}: the header lists ${slices.length} slice files for a depth of ${info.depth}`, info.file);
+  }
+  try {
+    checkSliceSize(info.width, info.height, bytes * channels, info.file);
+  } catch (e) {
+    throw new VolumeReadError((e as Error).message, info.file);
+  }
+  const where = async (z: number): Promise<number> => {
+    const s = slices[z]!;
+    const size = await fileSize(s.path, s.name);
+    const at = layout.offset < 0 ? size - sliceBytes : layout.offset;
+    if (at < 0 || at + sliceBytes > size) {
+      throw new VolumeReadError(`${s.name}: one ${info.width}x${info.height} ${info.dtype} slice needs ${sliceBytes} bytes, the file has ${size}`, info.file);
+    }
+    return at;
+  };
+  await where(0);
+  return {
+    ...info,
+    kind: info.kind ?? kindFor(info.depth),
+    async readSlice(z, signal) {
+      checkZ(z, info.depth, info.file);
+      throwIfAborted(signal);
+      const s = slices[z]!;
+      const buffer = await new PositionedFile(s.path, s.name).readExact(await where(z), sliceBytes);
+      return toSlice(info.dtype, channels > 1 ? firstChannel(buffer, bytes, channels, sliceSamples) : buffer, layout.littleEndian);
+    },
+    async close() {},
+  };
+}
+
+/** Expands a printf-style slice file pattern ("slice%03d.raw 1 100 1": format, first, last, step). */
+export function expandPattern(spec: string): string[] | undefined {
+  const m = spec.trim().match(/^(\S*%0?\d*d\S*)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)(?:\s+\d+)?$/);
+  if (!m) return undefined;
+  const [, format, a, b, c] = m;
+  const first = Number(a), last = Number(b), step = Number(c);
+  if (step === 0 || Math.abs((last - first) / step) > 1_000_000) return undefined;
+  const out: string[] = [];
+  for (let i = first; step > 0 ? i <= last : i >= last; i += step) {
+    out.push(format!.replace(/%(0?)(\d*)d/, (_x, zero: string, width: string) => String(i).padStart(Number(width || 0), zero ? "0" : " ")));
+  }
+  return out;
+}
+
 /** Rejects a slice index outside the volume with a message a caller can act on. */
 export function checkZ(z: number, depth: number, file: string): void {
   if (!Number.isInteger(z) || z < 0 || z >= depth) throw new RangeError(`${file}: slice ${z} is outside 0..${depth - 1}`);
