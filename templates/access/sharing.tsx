@@ -51,7 +51,7 @@ export function SharingPanel(props: { view: AccessView; people?: { users: string
         </table>
       )}
       {view.canManage ? (
-        <form class="grant-add" hx-post={url}>
+        <form class="grant-add" hx-post={url} style="margin-top: 0.75rem; display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap">
           <input type="hidden" name="op" value="add" />
           <label>
             Share with <input name="name" list="sharing-people" required autocomplete="off" placeholder="user or @group" />
