@@ -1,6 +1,6 @@
 // Runs inside the compiled executable (and in each of its workers): extracts sharp's embedded addon and
 // libvips into a cache folder the dynamic loader can use, then loads the addon.
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -108,7 +108,16 @@ function extract(embedded: string, dest: string): boolean {
   mkdirSync(path.dirname(dest), { recursive: true, mode: 0o755 });
   const tmp = `${dest}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    writeFileSync(tmp, readFileSync(embedded), { mode: 0o755 });
+    const bytes = readFileSync(embedded);
+    const fd = openSync(tmp, "w", 0o755);
+    try {
+      let off = 0;
+      while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+      // Durable before it gets its final name: after a power cut the name never points at missing data.
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     chmodSync(tmp, 0o755);
     renameSync(tmp, dest);
   } finally {
