@@ -3,7 +3,7 @@ import type { AppContext } from "../context.ts";
 import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import { contentHash, diffChangesContent, diffFiles } from "./file-diff.ts";
-import type { FsPath } from "./fs.ts";
+import { lstatOrNull, type FsPath } from "./fs.ts";
 import { writeManifest } from "./sidecar.ts";
 import type { SyncRepo } from "./sync.repo.ts";
 import type { SyncSummary } from "./summary.ts";
@@ -31,8 +31,16 @@ export function reconcileDatasetFiles(
   const row = repo.byId(datasetId);
   if (!row) return false;
   const errors = [...extraErrors];
-  let disk = walkDataset(abs, errors);
+  const unreadable: string[] = [];
+  let disk = walkDataset(abs, errors, unreadable);
+  // The folder vanished since it was listed: the next run marks it missing; its rows stay as they are.
+  if (!lstatOrNull(abs)?.isDirectory()) return false;
   const rows = repo.filesOf(datasetId);
+  if (unreadable.length > 0) {
+    // Files below a folder that cannot be read now are kept as last seen, not dropped: a permission glitch loses nothing.
+    const inside = (p: string) => unreadable.some((u) => u === "" || p.startsWith(`${u}/`));
+    for (const r of rows) if (inside(r.path)) disk.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
+  }
   let unstable = false;
   if (isStable) {
     const known = new Map(rows.map((r) => [r.path, r]));

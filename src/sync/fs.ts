@@ -1,5 +1,5 @@
 // The file-system seam of the sync engine: every read and write of the share goes through here.
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, type Dirent, type Stats } from "node:fs";
+import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, type Dirent, type Stats } from "node:fs";
 import { readFileSync as readText } from "node:fs";
 import { bytesToName } from "./names.ts";
 
@@ -76,7 +76,6 @@ export function readSmallFile(p: FsPath, maxBytes: number): string | undefined {
  * temp name in the same folder, write, fsync, rename over, fsync the folder.
  */
 export function writeFileAtomic(dir: FsPath, name: string, content: string): void {
-  mkdirSync(dir, { recursive: true });
   const tmpName = `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   const tmp = childPath(dir, tmpName);
   const fd = openSync(tmp, "w", 0o644);

@@ -5,7 +5,7 @@ import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import type { TagNode } from "../tags/tag.types.ts";
 import { reconcileDatasetFiles, type StableCheck } from "./dataset-files.ts";
-import { ownerName } from "./fs.ts";
+import { lstatOrNull, ownerName } from "./fs.ts";
 import { fsPath } from "./names.ts";
 import { resolve, type Action, type Observed } from "./resolve.ts";
 import { newUid, readIdentity, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
@@ -44,17 +44,22 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
   const summary = emptySummary();
   const norm = normalizeScopes(scopes, depth);
 
+  // An unmounted or vanished root must not turn every dataset into a missing one.
+  if (!lstatOrNull(root)?.isDirectory()) throw new Error(`root ${root} is not a folder (not mounted?): nothing reconciled`);
   const folders: Observed[] = [];
   const rowsById = new Map<number, SyncDatasetRow>();
   const seen = new Set<string>();
+  const unreadable: string[] = [];
   for (const scope of norm) {
-    for (const f of listDatasetFolders(root, depth, scope, summary.errors)) {
+    for (const f of listDatasetFolders(root, depth, scope, summary.errors, unreadable)) {
       if (seen.has(f.path)) continue;
       seen.add(f.path);
       folders.push({ ...f, identity: readIdentity(f.abs) });
     }
     for (const r of repo.presentInScope(scope)) rowsById.set(r.id, r);
   }
+  // Datasets below a folder that cannot be read now are left as they were, not marked missing.
+  for (const [id, r] of rowsById) if (unreadable.some((u) => u === "" || r.path.startsWith(`${u}/`))) rowsById.delete(id);
   const holdsOutside = (row: SyncDatasetRow) => !inScope(norm, row.path) && readIdentity(fsPath(root, row.path))?.uid === row.uid;
   const plan = resolve(repo, folders, [...rowsById.values()], newUid, holdsOutside);
 

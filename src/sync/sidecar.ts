@@ -140,8 +140,13 @@ function validateTags(v: unknown, depth: number): TagNode[] | undefined {
   return out;
 }
 
+/** Creates `.mata` (never its dataset folder: one that vanished meanwhile must stay gone) and clears stale temps. */
 function ensureSidecarDir(dir: FsPath): void {
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  }
   if (!lstatSync(dir).isDirectory()) throw new Error(`${String(dir)} is not a folder`);
   removeStaleTemps(dir);
 }

@@ -31,10 +31,11 @@ function errCode(e: unknown): string {
 
 /**
  * Lists every file below a dataset folder (never following symlinks, skipping fifos, sockets and devices,
- * and the top-level sidecar). Unreadable subfolders are reported in `errors`; vanished entries are skipped.
+ * and the top-level sidecar). Unreadable subfolders are reported in `errors` (and their paths in `unreadable`,
+ * "" for the dataset folder itself); vanished entries are skipped.
  * Entries are in no particular order.
  */
-export function walkDataset(abs: FsPath, errors: WalkErrors): FileEntry[] {
+export function walkDataset(abs: FsPath, errors: WalkErrors, unreadable: string[] = []): FileEntry[] {
   const files: FileEntry[] = [];
   const stack: { abs: FsPath; rel: string }[] = [{ abs, rel: "" }];
   while (stack.length > 0) {
@@ -44,7 +45,10 @@ export function walkDataset(abs: FsPath, errors: WalkErrors): FileEntry[] {
       entries = listDir(dir.abs);
     } catch (e) {
       const code = errCode(e);
-      if (code !== "ENOENT" && code !== "ENOTDIR") errors.push(`cannot read folder "${dir.rel || "."}": ${code}`);
+      if (code !== "ENOENT" && code !== "ENOTDIR") {
+        errors.push(`cannot read folder "${dir.rel || "."}": ${code}`);
+        unreadable.push(dir.rel);
+      }
       continue;
     }
     for (const ent of entries) {
@@ -68,8 +72,9 @@ export function walkDataset(abs: FsPath, errors: WalkErrors): FileEntry[] {
 /**
  * The dataset folders below `prefix` (a folder path relative to the root with fewer than `depth` parts, or
  * exactly `depth` parts for one dataset). Hidden folders (names starting with ".") and symlinks are never datasets.
+ * Folders above the dataset level that cannot be read are reported in `errors` and `unreadable`.
  */
-export function listDatasetFolders(root: string, depth: number, prefix: string, errors: WalkErrors): FolderEntry[] {
+export function listDatasetFolders(root: string, depth: number, prefix: string, errors: WalkErrors, unreadable: string[] = []): FolderEntry[] {
   const out: FolderEntry[] = [];
   const parts = prefix === "" ? 0 : prefix.split("/").length;
   const startAbs = fsPath(root, prefix);
@@ -84,7 +89,10 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
       entries = listDir(abs);
     } catch (e) {
       const code = errCode(e);
-      if (code !== "ENOENT" && code !== "ENOTDIR") errors.push(`cannot read folder "${rel || "."}": ${code}`);
+      if (code !== "ENOENT" && code !== "ENOTDIR") {
+        errors.push(`cannot read folder "${rel || "."}": ${code}`);
+        unreadable.push(rel);
+      }
       return;
     }
     for (const ent of entries) {

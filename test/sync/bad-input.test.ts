@@ -1,13 +1,16 @@
 // Bad input on real trees: odd names, symlinks, fifos, sockets, unreadable folders, vanishing files, forged sidecars.
-import { afterEach, describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { bytesToName, fsPath, nameToBytes } from "../../src/sync/names.ts";
 import { reconcileAll } from "../../src/sync/reconcile.ts";
-import { readIdentity } from "../../src/sync/sidecar.ts";
+import { readIdentity, writeManifest } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { at, datasets, fileRows, files, parents, put } from "./helpers.ts";
+
+// Real trees, processes and watchers on a shared machine: generous bounds, the waits inside are specific.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -85,28 +88,75 @@ describe("special files", () => {
 });
 
 describe("unreadable and vanishing", () => {
-  test("a subfolder the service cannot read is reported on the dataset and the scan continues", () => {
+  test("a subfolder the service cannot read is reported on the dataset, its known files are kept, and the scan continues", () => {
     const ctx = ctxWith();
     const root = ctx.config.root;
     put(root, "a/ok.tif", "1");
-    put(root, "a/locked/hidden.tif", "2");
+    put(root, "a/locked/known.tif", "2");
     put(root, "b/fine.tif", "3");
-    // Run the real CLI as an unprivileged user (root reads everything), owning the tree but not the locked folder's mode.
-    for (const p of [root, ctx.config.state, ...["a", "a/ok.tif", "a/locked", "a/locked/hidden.tif", "b", "b/fine.tif"].map((x) => path.join(root, x))]) chownSync(p, 65534, 65534);
-    for (const f of readdirSync(ctx.config.state)) chownSync(path.join(ctx.config.state, f), 65534, 65534);
+    // Run the real CLI as an unprivileged user (root reads everything), owning the tree.
+    Bun.spawnSync(["chown", "-R", "65534:65534", root, ctx.config.state]);
+    const scanAsNobody = () => {
+      const r = Bun.spawnSync(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "src/main.ts", "scan", "--json", "--root", root, "--state", ctx.config.state],
+        { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
+      );
+      expect(r.stderr.toString()).toBe("");
+      expect(r.exitCode).toBe(0);
+      return JSON.parse(r.stdout.toString());
+    };
+    expect(scanAsNobody().files.present).toBe(3);
+    put(root, "a/locked/new.tif", "4");
     chmodSync(path.join(root, "a/locked"), 0o000);
-    const r = Bun.spawnSync(
-      ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "src/main.ts", "scan", "--json", "--root", root, "--state", ctx.config.state],
-      { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
-    );
-    chmodSync(path.join(root, "a/locked"), 0o755);
-    expect(r.stderr.toString()).toBe("");
-    expect(r.exitCode).toBe(0);
-    const summary = JSON.parse(r.stdout.toString());
-    expect(summary.datasets.present).toBe(2);
-    expect(summary.errors).toEqual(['a: cannot read folder "locked": EACCES']);
-    expect(at(ctx, "a")).toMatchObject({ file_count: 1, scan_error: 'cannot read folder "locked": EACCES' });
-    expect(at(ctx, "b")).toMatchObject({ file_count: 1, scan_error: null });
+    try {
+      const summary = scanAsNobody();
+      expect(summary.datasets.present).toBe(2);
+      expect(summary.errors).toEqual(['a: cannot read folder "locked": EACCES']);
+      expect(at(ctx, "a")).toMatchObject({ file_count: 2, scan_error: 'cannot read folder "locked": EACCES' });
+      expect(files(ctx, at(ctx, "a").id)).toEqual(["locked/known.tif", "ok.tif"]);
+      expect(at(ctx, "b")).toMatchObject({ file_count: 1, scan_error: null });
+    } finally {
+      chmodSync(path.join(root, "a/locked"), 0o755);
+    }
+    expect(scanAsNobody().errors).toEqual([]);
+    expect(at(ctx, "a")).toMatchObject({ file_count: 3, scan_error: null });
+  }, 60_000);
+
+  test("depth 2: datasets below a parent folder that cannot be read stay as they were; a vanished root changes nothing", async () => {
+    const ctx = ctxWith({ depth: 2 });
+    const root = ctx.config.root;
+    put(root, "lab-a/s1/a.tif", "1");
+    put(root, "lab-b/s2/b.tif", "2");
+    Bun.spawnSync(["chown", "-R", "65534:65534", root, ctx.config.state]);
+    const scanAsNobody = () => {
+      const r = Bun.spawnSync(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "src/main.ts", "scan", "--json", "--depth", "2", "--root", root, "--state", ctx.config.state],
+        { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
+      );
+      expect(r.exitCode).toBe(0);
+      return JSON.parse(r.stdout.toString());
+    };
+    expect(scanAsNobody().datasets.added).toBe(2);
+    chmodSync(path.join(root, "lab-a"), 0o000);
+    try {
+      const s = scanAsNobody();
+      expect(s.errors).toEqual(['cannot read folder "lab-a": EACCES']);
+      expect(s.datasets).toMatchObject({ removed: 0, present: 1 });
+      expect(at(ctx, "lab-a/s1").file_count).toBe(1);
+    } finally {
+      chmodSync(path.join(root, "lab-a"), 0o755);
+    }
+    renameSync(root, `${root}-unmounted`);
+    await expect(reconcileAll(ctx)).rejects.toThrow(/not a folder/);
+    renameSync(`${root}-unmounted`, root);
+    expect(datasets(ctx).map((d) => d.state)).toEqual(["present", "present"]);
+  }, 60_000);
+
+  test("a sidecar is never written into a dataset folder that vanished (it is not re-created)", () => {
+    const ctx = ctxWith();
+    const gone = path.join(ctx.config.root, "gone");
+    expect(() => writeManifest(gone, "00000000-0000-4000-8000-000000000000", [])).toThrow(/ENOENT/);
+    expect(existsSync(gone)).toBe(false);
   });
 
   test("files vanishing while the scan runs are tolerated; the next scan is exact", async () => {
@@ -124,7 +174,7 @@ describe("unreadable and vanishing", () => {
     expect(s.errors).toEqual([]);
     await reconcileAll(ctx);
     for (let d = 0; d < 20; d++) expect(at(ctx, `ds${d}`).file_count).toBe(900);
-  });
+  }, 60_000);
 });
 
 describe("sidecars are untrusted", () => {
@@ -217,5 +267,5 @@ describe("size", () => {
     expect(s2.files).toMatchObject({ renamed: 1, added: 0, removed: 0 });
     expect(fileRows(ctx, d.id).get("part9/slice7-moved.dcm")!.id).toBe(before);
     expect(existsSync(path.join(root, "huge/.mata/manifest.json"))).toBe(true);
-  });
+  }, 60_000);
 });

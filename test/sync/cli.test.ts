@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { cpSync, existsSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
 import { writeMetadataMirror, readIdentity } from "../../src/sync/sidecar.ts";
 import { tempDir } from "../support/env.ts";
 import { put } from "./helpers.ts";
+
+// Real trees, processes and watchers on a shared machine: generous bounds, the waits inside are specific.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));

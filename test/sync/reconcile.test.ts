@@ -1,10 +1,13 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chownSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, linkSync } from "node:fs";
 import path from "node:path";
 import { reconcileAll, reconcileScopes } from "../../src/sync/reconcile.ts";
 import { readIdentity, readManifest, readMetadataMirror } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { addTags, at, datasets, eventKinds, fileRows, files, parents, put, tagTreeOf } from "./helpers.ts";
+
+// Real trees, processes and watchers on a shared machine: generous bounds, the waits inside are specific.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));

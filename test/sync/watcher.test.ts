@@ -1,5 +1,5 @@
 // The running sync engine with real chokidar on real temp trees.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { appendFileSync, cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createSyncService, scopeOf, type SyncService } from "../../src/sync/sync.service.ts";
@@ -7,6 +7,9 @@ import type { SyncSummary } from "../../src/sync/summary.ts";
 import { readIdentity } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { at, datasets, fileRows, files, parents, put, until } from "./helpers.ts";
+
+// Real trees, processes and watchers on a shared machine: generous bounds, the waits inside are specific.
+setDefaultTimeout(60_000);
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -20,7 +23,7 @@ async function running(overrides = {}, periodMs?: number) {
   cleanups.push(() => service.stop());
   const runs: SyncSummary[] = [];
   service.onRun.push((s) => runs.push(s));
-  await until(() => runs.length > 0, 5000, "the start reconcile");
+  await until(() => runs.length > 0, 15000, "the start reconcile");
   return { ctx, service, runs, root: ctx.config.root };
 }
 
@@ -35,25 +38,28 @@ describe("watcher", () => {
   });
 
   test("a start reconcile, then a new dataset and its files appear within seconds, in few debounced runs", async () => {
-    const { ctx, runs, root } = await running();
+    const { ctx, runs, root, service } = await running();
     put(root, "scan1/a.tif", "aaa");
     put(root, "scan1/sub/b.tif", "bb");
-    await until(() => datasets(ctx).length === 1 && at(ctx, "scan1").file_count === 2, 5000, "scan1 with 2 files");
+    await until(() => datasets(ctx).length === 1 && at(ctx, "scan1").file_count === 2, 15000, "scan1 with 2 files");
     expect(runs.length).toBeLessThanOrEqual(4);
     put(root, "scan2/c.tif", "c");
-    await until(() => presentPaths(ctx).includes("scan2"), 5000, "scan2");
+    await until(() => presentPaths(ctx).includes("scan2") && at(ctx, "scan2").file_count === 1, 15000, "scan2");
+    await service.idle();
     const before = runs.length;
     rmSync(path.join(root, "scan1/a.tif"));
-    await until(() => at(ctx, "scan1").file_count === 1, 5000, "the removal");
+    await until(() => at(ctx, "scan1").file_count === 1, 15000, "the removal");
     expect(files(ctx, at(ctx, "scan1").id)).toEqual(["sub/b.tif"]);
     // Incremental: the change reconciled its dataset only, not the tree.
-    expect(runs.slice(before).map((r) => r.datasets.present)).toEqual([1]);
+    await service.idle();
+    expect(runs.length).toBeGreaterThan(before);
+    expect(runs.slice(before).every((r) => r.datasets.present === 1)).toBe(true);
   });
 
   test("a file still being written is not processed until it stops changing", async () => {
     const { ctx, root } = await running({ stableMs: 600 });
     put(root, "big/done.txt", "x");
-    await until(() => presentPaths(ctx).includes("big"), 5000, "the dataset");
+    await until(() => presentPaths(ctx).includes("big"), 15000, "the dataset");
     const { id } = at(ctx, "big");
     const file = path.join(root, "big/growing.raw");
     writeFileSync(file, "");
@@ -66,7 +72,7 @@ describe("watcher", () => {
     }
     // While it grew, the database never listed a partial size.
     expect(seenSizes).toEqual([]);
-    await until(() => fileRows(ctx, id).get("growing.raw")?.size === 12000, 5000, "the final size");
+    await until(() => fileRows(ctx, id).get("growing.raw")?.size === 12000, 15000, "the final size");
   });
 
   test("2,000 files arriving one by one are all listed, aggregated into few runs", async () => {
@@ -85,7 +91,7 @@ describe("watcher", () => {
   test("a dataset renamed while its files change keeps its id and ends with the right files", async () => {
     const { ctx, root } = await running();
     for (let i = 0; i < 20; i++) put(root, `orig/f${i}.dat`, `v${i}`);
-    await until(() => presentPaths(ctx).includes("orig") && at(ctx, "orig").file_count === 20, 5000, "orig");
+    await until(() => presentPaths(ctx).includes("orig") && at(ctx, "orig").file_count === 20, 15000, "orig");
     const { id } = at(ctx, "orig");
     ctx.db.query("UPDATE datasets SET title = 'keep me' WHERE id = ?").run(id);
     const writer = (async () => {
@@ -105,7 +111,7 @@ describe("watcher", () => {
     renameSync(path.join(root, "orig"), path.join(root, "renamed"));
     await writer;
     rmSync(path.join(root, "renamed/f0.dat"));
-    await until(() => presentPaths(ctx).join() === "renamed" && at(ctx, "renamed").file_count === 39, 8000, "the renamed dataset with 39 files");
+    await until(() => presentPaths(ctx).join() === "renamed" && at(ctx, "renamed").file_count === 39, 15000, "the renamed dataset with 39 files");
     expect(at(ctx, "renamed")).toMatchObject({ id, title: "keep me" });
     expect(datasets(ctx)).toHaveLength(1);
   });
@@ -114,21 +120,21 @@ describe("watcher", () => {
     const { ctx, root } = await running({ depth: 2 });
     put(root, "lab-a/s1/a.tif", "aaa");
     put(root, "lab-a/s2/b.tif", "b");
-    await until(() => presentPaths(ctx).length === 2, 5000, "two datasets");
+    await until(() => presentPaths(ctx).length === 2, 15000, "two datasets");
     const s1 = at(ctx, "lab-a/s1");
     const s2 = at(ctx, "lab-a/s2");
     mkdirSync(path.join(root, "lab-b"));
     renameSync(path.join(root, "lab-a/s1"), path.join(root, "lab-b/s1"));
-    await until(() => presentPaths(ctx).includes("lab-b/s1"), 5000, "the move");
+    await until(() => presentPaths(ctx).includes("lab-b/s1"), 15000, "the move");
     expect(at(ctx, "lab-b/s1").id).toBe(s1.id);
     renameSync(path.join(root, "lab-a"), path.join(root, "lab-z"));
-    await until(() => presentPaths(ctx).includes("lab-z/s2"), 5000, "the parent rename");
+    await until(() => presentPaths(ctx).includes("lab-z/s2"), 15000, "the parent rename");
     expect(at(ctx, "lab-z/s2").id).toBe(s2.id);
     cpSync(path.join(root, "lab-b/s1"), path.join(root, "lab-z/s1-copy"), { recursive: true });
-    await until(() => presentPaths(ctx).includes("lab-z/s1-copy"), 5000, "the copy");
+    await until(() => presentPaths(ctx).includes("lab-z/s1-copy"), 15000, "the copy");
     const c1 = at(ctx, "lab-z/s1-copy");
     cpSync(path.join(root, "lab-z/s1-copy"), path.join(root, "lab-b/s1-copy-copy"), { recursive: true });
-    await until(() => presentPaths(ctx).includes("lab-b/s1-copy-copy"), 5000, "the copy of the copy");
+    await until(() => presentPaths(ctx).includes("lab-b/s1-copy-copy"), 15000, "the copy of the copy");
     expect(parents(ctx, c1.id)).toEqual([s1.id]);
     expect(parents(ctx, at(ctx, "lab-b/s1-copy-copy").id)).toEqual([c1.id]);
     expect(datasets(ctx).filter((d) => d.state === "missing")).toEqual([]);
@@ -137,25 +143,25 @@ describe("watcher", () => {
   test("the periodic full reconcile repairs what the watcher cannot see", async () => {
     const { ctx, root, runs } = await running({}, 700);
     put(root, "d/a.tif", "a");
-    await until(() => presentPaths(ctx).includes("d"), 5000, "d");
+    await until(() => presentPaths(ctx).includes("d"), 15000, "d");
     const { uid } = at(ctx, "d");
     // Sidecar changes are ignored by the watcher (and inotify never sees another NFS/SMB host's changes).
     rmSync(path.join(root, "d/.mata"), { recursive: true });
     const before = runs.length;
-    await until(() => readIdentity(path.join(root, "d"))?.uid === uid, 5000, "the identity rewritten by a periodic run");
+    await until(() => readIdentity(path.join(root, "d"))?.uid === uid, 15000, "the identity rewritten by a periodic run");
     expect(runs.slice(before).some((r) => r.datasets.present === 1 && r.ms >= 0)).toBe(true);
   });
 
   test("delete then restore through the watcher: missing, then the same id again", async () => {
     const { ctx, root } = await running();
     put(root, "keep/a.tif", "aaa");
-    await until(() => presentPaths(ctx).includes("keep"), 5000, "keep");
+    await until(() => presentPaths(ctx).includes("keep"), 15000, "keep");
     const { id } = at(ctx, "keep");
     const aside = path.join(ctx.dir, "aside");
     renameSync(path.join(root, "keep"), aside);
-    await until(() => datasets(ctx).find((d) => d.id === id)?.state === "missing", 5000, "missing");
+    await until(() => datasets(ctx).find((d) => d.id === id)?.state === "missing", 15000, "missing");
     renameSync(aside, path.join(root, "keep"));
-    await until(() => datasets(ctx).find((d) => d.id === id)?.state === "present", 5000, "restored");
+    await until(() => datasets(ctx).find((d) => d.id === id)?.state === "present", 15000, "restored");
     expect(datasets(ctx)).toHaveLength(1);
   });
 });
