@@ -43,7 +43,7 @@ export function paramFrom(honoPath: string, path: string, name: string): string 
  */
 function answeringRoute(c: Context<AppEnv>): RouteRule | undefined {
   for (const r of matchedRoutes(c)) {
-    if (r.method === "ALL") continue;
+    if (!isHandler(r)) continue;
     let found = byRoute.get(r);
     if (!found) {
       const key = `${r.method} ${r.path}`;
@@ -53,6 +53,14 @@ function answeringRoute(c: Context<AppEnv>): RouteRule | undefined {
     return found;
   }
   return undefined;
+}
+
+/**
+ * Whether a matched route answers requests rather than passing them on: every method-specific route,
+ * and an `app.all()` route whose function takes no `next` (middleware is `(c, next)`).
+ */
+export function isHandler(r: { method: string; handler: (...args: never[]) => unknown }): boolean {
+  return r.method !== "ALL" || r.handler.length < 2;
 }
 
 type RouteRule = { key: string; path: string; rule: Rule | undefined };

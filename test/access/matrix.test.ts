@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
 import type { AppEnv } from "../../src/context.ts";
-import { enforceAccess } from "../../src/access/access.middleware.ts";
+import { enforceAccess, isHandler } from "../../src/access/access.middleware.ts";
 import { DATASET_LEVELS, levelOf, ROUTE_RULES, type Level } from "../../src/access/access.rules.ts";
 import { testContext } from "../support/env.ts";
 import { putDataset } from "../support/fixtures.ts";
@@ -30,7 +30,7 @@ afterAll(() => ctx.cleanup());
 /** The app's own routes (middleware excluded), as `METHOD path`. */
 function appRoutes(): { method: string; path: string }[] {
   const seen = new Set<string>();
-  return app.routes.filter((r) => r.method !== "ALL" && !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`));
+  return app.routes.filter((r) => isHandler(r) && !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`));
 }
 
 function concrete(path: string): string {
@@ -139,8 +139,11 @@ describe("enforcement details", () => {
     });
     probe.use("*", enforceAccess);
     probe.get("/api/v1/not-in-the-table", (c) => c.json({ ok: true }));
+    probe.all("/api/v1/any-method", (c) => c.json({ ok: true }));
     expect((await probe.request("/api/v1/not-in-the-table", { headers: { "X-Who": "bob" } })).status).toBe(403);
     expect((await probe.request("/api/v1/not-in-the-table", { headers: { "X-Who": "root" } })).status).toBe(200);
     expect((await probe.request("/api/v1/nothing-here", { headers: { "X-Who": "bob" } })).status).toBe(404);
+    // An app.all() handler is a route too, not middleware to step over.
+    expect((await probe.request("/api/v1/any-method", { method: "DELETE", headers: { "X-Who": "bob" } })).status).toBe(403);
   });
 });
