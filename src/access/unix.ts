@@ -16,23 +16,37 @@ async function getent(db: "passwd" | "group", keys: string[]): Promise<string[][
     .map((l) => l.split(":"));
 }
 
-/** Uids of the given user names; names the system does not know are left out. */
-export async function userIds(names: string[]): Promise<Map<string, number>> {
-  const safe = [...new Set(names)].filter((n) => UNIX_NAME.test(n));
+const TTL_MS = 60_000;
+const known = { passwd: new Map<string, { id: number; at: number }>(), group: new Map<string, { id: number; at: number }>() };
+
+/**
+ * Ids of names through NSS; names found are remembered for a minute (a reconcile asks for the same
+ * owners and grantees over and over), names not found are asked again every time.
+ */
+async function idsOf(db: "passwd" | "group", names: string[]): Promise<Map<string, number>> {
+  const now = Date.now();
   const ids = new Map<string, number>();
-  if (safe.length === 0) return ids;
-  for (const f of await getent("passwd", safe)) if (f[0] && /^\d+$/.test(f[2] ?? "")) ids.set(f[0], Number(f[2]));
+  const ask: string[] = [];
+  for (const n of new Set(names)) {
+    if (!UNIX_NAME.test(n)) continue;
+    const hit = known[db].get(n);
+    if (hit && now - hit.at < TTL_MS) ids.set(n, hit.id);
+    else ask.push(n);
+  }
+  if (ask.length === 0) return ids;
+  for (const f of await getent(db, ask)) {
+    if (!f[0] || !/^\d+$/.test(f[2] ?? "")) continue;
+    ids.set(f[0], Number(f[2]));
+    known[db].set(f[0], { id: Number(f[2]), at: now });
+  }
   return ids;
 }
 
+/** Uids of the given user names; names the system does not know are left out. */
+export const userIds = (names: string[]) => idsOf("passwd", names);
+
 /** Gids of the given group names; names the system does not know are left out. */
-export async function groupIds(names: string[]): Promise<Map<string, number>> {
-  const safe = [...new Set(names)].filter((n) => UNIX_NAME.test(n));
-  const ids = new Map<string, number>();
-  if (safe.length === 0) return ids;
-  for (const f of await getent("group", safe)) if (f[0] && /^\d+$/.test(f[2] ?? "")) ids.set(f[0], Number(f[2]));
-  return ids;
-}
+export const groupIds = (names: string[]) => idsOf("group", names);
 
 /** Ordinary (non-system) unix users and groups, for the sharing panel's picker. */
 export async function listPeople(): Promise<{ users: string[]; groups: string[] }> {
