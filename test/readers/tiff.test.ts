@@ -83,6 +83,22 @@ describe("generated TIFF", () => {
     expect(slice[5 * 40 + 7]).toBe(phantom("uint16", 7, 5, 9));
   });
 
+  test("large LZW strips (many table resets, 12-bit codes) decode exactly, striped and tiled", async () => {
+    const dir = dataset();
+    await writeLzwTiff(path.join(dir, "big_1.tif"), "uint16", 700, 300, 4);
+    await writeLzwTiff(path.join(dir, "big_2.tif"), "uint16", 700, 300, 5, 256);
+    const [src] = await detectVolumes(dir, ["big_1.tif", "big_2.tif"]);
+    expect(src!.depth).toBe(2);
+    const a = await src!.readSlice(0);
+    const b = await src!.readSlice(1);
+    for (let y = 0; y < 300; y += 7) {
+      for (let x = 0; x < 700; x += 3) {
+        expect(a[y * 700 + x]).toBe(phantom("uint16", x, y, 4));
+        expect(b[y * 700 + x]).toBe(phantom("uint16", x, y, 5));
+      }
+    }
+  });
+
   test("stack of float32 big-endian single pages, natural order beyond 9", async () => {
     const dir = dataset();
     const files: string[] = [];

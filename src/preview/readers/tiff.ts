@@ -5,6 +5,9 @@ import { VolumeReadError } from "./reader.types.ts";
 import { DTYPE_BYTES, allocSlice, checkSliceSize, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { fileSize, guard, throwIfAborted } from "./file-io.ts";
 import { checkZ, rawVolumeSource } from "./raw-volume.ts";
+import { registerTiffCodecs } from "./tiff-codecs.ts";
+
+registerTiffCodecs();
 
 /** What the first page (and the page chain) of a TIFF file says about the picture. */
 export interface TiffInfo {
