@@ -18,6 +18,8 @@ import { tagsRoutes } from "./tags/tags.routes.ts";
 import { relationsRoutes } from "./relations/relations.routes.ts";
 import { describeRoutes } from "./pages/describe.routes.ts";
 import { pagesRoutes } from "./pages/pages.routes.tsx";
+import { previewRoutes } from "./preview/preview.routes.tsx";
+import { jobsRoutes } from "./jobs/jobs.routes.tsx";
 
 /** Builds the whole HTTP app over a context; tests call `createApp(ctx).request(...)` with no socket. */
 export function createApp(ctx: AppContext): Hono<AppEnv> {
@@ -47,6 +49,8 @@ export function createApp(ctx: AppContext): Hono<AppEnv> {
   app.route("/", relationsRoutes);
   app.route("/", describeRoutes);
   app.route("/", pagesRoutes);
+  app.route("/", previewRoutes);
+  app.route("/", jobsRoutes);
   app.get("/api/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }

@@ -44,8 +44,8 @@ export interface PreviewPlan {
 
 /** Every SQL statement of previews, prepared once; also the few dataset/file reads the preview job needs. */
 export function previewRepo(db: Database) {
-  const dataset = db.query<{ id: number; path: string; generation: number; state: string; content_hash: string }, [number]>(
-    "SELECT id, path, generation, state, content_hash FROM datasets WHERE id = ?",
+  const dataset = db.query<{ id: number; path: string; title: string; generation: number; state: string; content_hash: string }, [number]>(
+    "SELECT id, path, title, generation, state, content_hash FROM datasets WHERE id = ?",
   );
   const files = db.query<{ path: string; size: number; mtime_ms: number }, [number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path");
   const byDataset = db.query<PreviewRow, [number]>("SELECT * FROM previews WHERE dataset_id = ? ORDER BY n");

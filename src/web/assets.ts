@@ -10,6 +10,9 @@ import visNetwork from "../../node_modules/vis-network/standalone/umd/vis-networ
 import threeModule from "../../node_modules/three/build/three.module.js" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path
 import threeCore from "../../node_modules/three/build/three.core.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import viewerJs from "../../static/viewer.js" with { type: "file" };
+import viewerCss from "../../static/viewer.css" with { type: "file" };
 // @ts-ignore: graph.js is a JavaScript file embedded as a path
 import graphJs from "../../static/graph.js" with { type: "file" };
 import graphCss from "../../static/graph.css" with { type: "file" };
@@ -34,6 +37,8 @@ import datasetsCss from "../../static/datasets.css" with { type: "file" };
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
 export const ASSETS: Record<string, string> = {
   "tags.js": tagsJs,
+  "viewer.js": viewerJs,
+  "viewer.css": viewerCss,
   "datasets.css": datasetsCss,
   "graph.js": graphJs,
   "graph.css": graphCss,

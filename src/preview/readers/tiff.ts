@@ -6,6 +6,7 @@ import { DTYPE_BYTES, allocSlice, checkSliceSize, kindFor, normaliseUnit, positi
 import { fileSize, guard, throwIfAborted } from "./file-io.ts";
 import { checkZ, rawVolumeSource } from "./raw-volume.ts";
 import { registerTiffCodecs } from "./tiff-codecs.ts";
+import { omePlaneIndex, parseOme } from "./ome.ts";
 
 registerTiffCodecs();
 
@@ -55,7 +56,13 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
 
   const count = await tiff.getImageCount();
   let pages: number[] = [];
-  if (ij && (ij.channels > 1 || ij.frames > 1)) {
+  const ome = ij ? undefined : parseOme(description);
+  if (ome && ome.sizeC * ome.sizeZ * ome.sizeT <= count) {
+    // OME-TIFF: planes in the declared dimension order; show channel 0 of the first time point.
+    for (let z = 0; z < ome.sizeZ; z++) pages.push(omePlaneIndex(ome, 0, z, 0));
+    if (ome.sizeC > 1) notes.push(`first of ${ome.sizeC} channels shown`);
+    if (ome.sizeT > 1) notes.push(`first of ${ome.sizeT} time points shown`);
+  } else if (ij && (ij.channels > 1 || ij.frames > 1)) {
     // ImageJ hyperstacks store pages channel-fastest, then z, then time: take channel 0 of the first time point.
     const slices = ij.slices || Math.floor(count / (ij.channels * ij.frames));
     for (let z = 0; z < slices && z * ij.channels < count; z++) pages.push(z * ij.channels);
@@ -79,7 +86,14 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
     unit = "px";
     sx = sy = 1;
   }
-  const sz = ij?.spacing !== undefined ? positiveOr1(ij.spacing) : sx;
+  let sz = ij?.spacing !== undefined ? positiveOr1(ij.spacing) : sx;
+  if (ome && ome.physical[0] !== undefined) {
+    // OME sizes win over resolution tags; a Z size in another unit is converted only between metric units.
+    unit = ome.units[0];
+    sx = ome.physical[0];
+    sy = ome.physical[1] ?? sx;
+    sz = ome.physical[2] !== undefined ? convertLength(ome.physical[2], ome.units[2], unit) : sx;
+  }
   const info: TiffInfo = { width, height, dtype, samples, pages, spacing: [sx, sy, unit === "px" ? 1 : sz], unit, notes };
   if (ij?.min !== undefined && ij.max !== undefined && ij.max > ij.min) info.dataRange = [ij.min, ij.max];
 
@@ -94,6 +108,15 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
     }
   }
   return info;
+}
+
+const METRES: Record<string, number> = { m: 1, cm: 1e-2, mm: 1e-3, "µm": 1e-6, nm: 1e-9 };
+
+/** Converts a length between metric units; unknown units are returned unchanged. */
+function convertLength(value: number, from: string, to: string): number {
+  const a = METRES[from];
+  const b = METRES[to];
+  return a !== undefined && b !== undefined ? (value * a) / b : value;
 }
 
 function pageDType(img: GeoTIFFImage, rel: string): DType {

@@ -1,0 +1,66 @@
+import type { PreviewSummary, PreviewView } from "../../src/preview/preview.service.ts";
+
+function eta(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return "";
+  if (seconds < 60) return `, about ${seconds} s left`;
+  return `, about ${Math.round(seconds / 60)} min left`;
+}
+
+/**
+ * The dataset page's preview slot: progress (refreshed by htmx until done), the failure reason, or the slice
+ * viewer over the ready previews (a chooser when the dataset has several volumes or images).
+ */
+export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; previews: PreviewView[] }) {
+  const ready = p.previews.filter((v) => v.state === "ready" && v.tiles);
+  const busy = p.summary.state === "queued" || p.summary.state === "running";
+  const first = ready[0];
+  const hostId = `viewer-host-${p.datasetId}`;
+  return (
+    <section
+      id="preview"
+      class="panel preview-panel"
+      data-preview-state={p.summary.state}
+      aria-labelledby="preview-heading"
+      {...(busy ? { "hx-get": `/datasets/${p.datasetId}/previews/panel`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
+    >
+      <link rel="stylesheet" href="/static/viewer.css" />
+      <h2 id="preview-heading">Preview</h2>
+      {busy ? (
+        <p class="muted">
+          {p.summary.state === "queued" ? "Waiting for the copy to settle, then the preview is made. " : "Making the preview: "}
+          <progress class="progress" max="1" value={String(p.summary.progress)}></progress> {Math.round(p.summary.progress * 100)}%{eta(p.summary.etaSeconds)}
+        </p>
+      ) : null}
+      {p.summary.state === "failed" ? <p class="error">Preview failed: {p.summary.error}</p> : null}
+      {p.summary.state === "none" && ready.length === 0 ? <p class="muted">No preview: no volume or image this version can show.</p> : null}
+      {ready.length > 1 ? (
+        <label>
+          Show{" "}
+          <select class="viewer-choose" data-target={hostId}>
+            {ready.map((v) => (
+              <option value={`/api/v1/datasets/${p.datasetId}/previews/${v.n}`} data-unit={v.unit}>
+                {v.file} ({v.size.join(" × ")})
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
+      {first ? (
+        <div id={hostId}>
+          <div
+            class="mata-viewer"
+            data-base={`/api/v1/datasets/${p.datasetId}/previews/${first.n}`}
+            data-unit={first.unit}
+            data-flat={first.size[2] === 1 ? "1" : "0"}
+            aria-label={`Slice viewer of ${first.file}: arrow keys move through slices, + and - zoom, f for fullscreen`}
+          >
+            <div class="viewer-toolbar"></div>
+            <div class="viewer-panes"></div>
+          </div>
+          {first.notes.length > 0 ? <p class="muted">{first.notes.join("; ")}</p> : null}
+        </div>
+      ) : null}
+      <script src="/static/viewer.js" defer></script>
+    </section>
+  );
+}
