@@ -41,6 +41,7 @@ export function accessRepo(db: Database) {
        applied_at = excluded.applied_at, entries = excluded.entries, error = excluded.error`,
   );
   const setAclError = db.query("UPDATE acl_state SET error = ? WHERE dataset_id = ?");
+  const jobDataset = db.query<{ dataset_id: number | null }, [number]>("SELECT dataset_id FROM jobs WHERE id = ?");
   const presentIds = db.query<{ id: number }, []>("SELECT id FROM datasets WHERE state = 'present' ORDER BY id");
 
   return {
@@ -63,5 +64,7 @@ export function accessRepo(db: Database) {
     saveAclState: (s: AclStateRow) => putAclState.run(s.dataset_id, s.spec_hash, s.max_ctime_ms, s.applied_at, s.entries, s.error),
     setAclError: (id: number, error: string | null) => setAclError.run(error, id),
     presentDatasetIds: () => presentIds.all().map((r) => r.id),
+    /** The dataset a background job works for (none for jobs of the whole share). */
+    jobDatasetId: (jobId: number) => jobDataset.get(jobId)?.dataset_id ?? undefined,
   };
 }

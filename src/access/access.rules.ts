@@ -1,6 +1,7 @@
 // The one declarative table of what every route needs. The enforcement point reads nothing else, and
 // the route-matrix test fails for any route the app has that is missing here.
 import type { AppContext } from "../context.ts";
+import { accessRepo } from "./access.repo.ts";
 
 /**
  * What a request needs, weakest first: `public` (no account: health, login, static), `signed-in`
@@ -13,6 +14,8 @@ export type Level = "public" | "signed-in" | "read" | "edit" | "manage" | "admin
 export type Rule = Level | { level: Level; datasetParam?: string; resolve?: (ctx: AppContext, value: string) => number | undefined };
 
 const DATASET = "/api/v1/datasets/:id";
+/** A job is cancelled or retried by those who may edit the dataset it works for (admins for share-wide jobs). */
+const JOB: Rule = { level: "edit", resolve: (ctx, v) => (/^\d{1,15}$/.test(v) ? accessRepo(ctx.db).jobDatasetId(Number(v)) : undefined) };
 const PAGE = "/datasets/:id";
 
 /** Keyed by `METHOD path` exactly as the route was registered with Hono. */
@@ -55,6 +58,9 @@ export const ROUTE_RULES: Record<string, Rule> = {
   "GET /tags/:hash{[0-9a-f]{64}}": "signed-in",
 
   // One's own account (the handlers act on the signed-in account only).
+  "GET /api/v1/jobs": "signed-in",
+  "GET /jobs": "signed-in",
+  "GET /jobs/table": "signed-in",
   "GET /account": "signed-in",
   "POST /account/tokens": "signed-in",
   "POST /account/tokens/:id/revoke": "signed-in",
@@ -85,6 +91,11 @@ export const ROUTE_RULES: Record<string, Rule> = {
   [`POST ${PAGE}/tags/import`]: "edit",
   [`POST ${PAGE}/parents/add`]: "edit",
   [`POST ${PAGE}/parents/remove`]: "edit",
+
+  "POST /api/v1/jobs/:id/cancel": JOB,
+  "POST /api/v1/jobs/:id/retry": JOB,
+  "POST /jobs/:id/cancel": JOB,
+  "POST /jobs/:id/retry": JOB,
 
   // Grants: owner and admins.
   [`PUT ${DATASET}/access`]: "manage",

@@ -264,8 +264,8 @@ export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkRe
 }
 
 /**
- * The reconcile's drift check: entries whose inode changed since the last apply (ctime newer, or a
- * foreign owner) are compared with what they should carry and fixed; a changed grant spec means a
+ * The reconcile's drift check: entries whose inode changed since the last apply (ctime not older than
+ * the newest seen then: timestamps are coarse, so equal counts as changed; or a foreign owner) are compared with what they should carry and fixed; a changed grant spec means a
  * full rewrite. Returns the number of entries repaired.
  */
 export function repairDrift(ctx: AppContext, id: number): Promise<number> {
@@ -277,7 +277,7 @@ export function repairDrift(ctx: AppContext, id: number): Promise<number> {
     const state = repo.aclState(id);
     const full = !state || state.spec_hash !== plan.hash;
     const since = full ? -1 : state.max_ctime_ms;
-    const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs > since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
+    const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs >= since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
     repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
     if (r.changed > 0 && !full) log.warn("acl drift repaired", { dataset: id, path: access.path, entries: r.changed });
     return r.changed;

@@ -19,9 +19,11 @@ const NAMES: Record<Exclude<Who, "anonymous">, string> = { other: "ma_other", vi
 const ctx = testContext();
 const app = createApp(ctx);
 let id = 0;
+let jobId = 0;
 
 beforeAll(() => {
   id = putDataset(ctx, "ds-matrix", { "a.txt": "secret content", "sub/b.txt": "more" }, { owner: NAMES.owner, title: "Matrix" });
+  jobId = Number(ctx.db.query("INSERT INTO jobs (kind, dataset_id, state, created_at) VALUES ('preview', ?, 'failed', ?)").run(id, Date.now()).lastInsertRowid);
   for (const n of Object.values(NAMES)) withUser(ctx, n, { admin: n === NAMES.admin });
   ctx.db.query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, ?, 'viewer'), (?, ?, 'editor')").run(id, `user:${NAMES.viewer}`, id, `user:${NAMES.editor}`);
 });
@@ -39,7 +41,7 @@ function concrete(path: string): string {
     .map((seg) => {
       if (seg === "*") return "a.txt";
       if (!seg.startsWith(":")) return seg;
-      if (seg.startsWith(":id")) return String(id);
+      if (seg.startsWith(":id")) return String(path.includes("/jobs/") ? jobId : id);
       const constraint = /\{(.+)\}$/.exec(seg)?.[1];
       return ["1", "a".repeat(64), "x"].find((v) => !constraint || new RegExp(`^(?:${constraint})$`).test(v)) ?? "1";
     })
