@@ -102,7 +102,7 @@ function pct(xs: number[], p: number): number {
 }
 function report(name: string, ours: number[], ref?: number[]): void {
   const o = `p50 ${pct(ours, 50).toFixed(2)} ms  p95 ${pct(ours, 95).toFixed(2)} ms`;
-  const r = ref ? `   reference p50 ${pct(ref, 50).toFixed(1)} ms  p95 ${pct(ref, 95).toFixed(1)} ms   ratio (ref/ours, p95) ${(pct(ref, 95) / pct(ours, 95)).toFixed(0)}x` : "";
+  const r = ref ? `   reference p50 ${pct(ref, 50).toFixed(1)} ms  p95 ${pct(ref, 95).toFixed(1)} ms   ratio (ref/ours, p95) ${(pct(ref, 95) / pct(ours, 95)).toFixed(pct(ref, 95) / pct(ours, 95) < 10 ? 1 : 0)}x` : "";
   console.log(`${name.padEnd(44)} ${o}${r}`);
 }
 function time(fn: () => unknown): number {
