@@ -243,12 +243,12 @@ export function writeTiff(file: string, o: TiffOptions): string {
 }
 
 /** An LZW-compressed (optionally tiled) 8/16-bit TIFF written by libtiff through sharp, an encoder independent of ours. */
-export async function writeLzwTiff(file: string, dtype: "uint8" | "uint16", w: number, h: number, z: number, tile?: number): Promise<string> {
+export async function writeLzwTiff(file: string, dtype: "uint8" | "uint16", w: number, h: number, z: number, tile?: number, bigtiff = false): Promise<string> {
   const bytes = sliceBytes(dtype, w, h, z, true);
   const input = dtype === "uint16" ? new Uint16Array(bytes.buffer) : bytes;
   let s = sharp(input, { raw: { width: w, height: h, channels: 1 } });
   if (dtype === "uint16") s = s.toColourspace("grey16");
-  const buf = await s.tiff({ compression: "lzw", ...(tile ? { tile: true, tileWidth: tile, tileHeight: tile } : {}) }).toBuffer();
+  const buf = await s.tiff({ compression: "lzw", bigtiff, ...(tile ? { tile: true, tileWidth: tile, tileHeight: tile } : {}) }).toBuffer();
   return write(file, new Uint8Array(buf));
 }
 

@@ -99,6 +99,17 @@ describe("generated TIFF", () => {
     }
   });
 
+  test("BigTIFF (64-bit offsets, written by libtiff) reads like classic TIFF", async () => {
+    const dir = dataset();
+    await writeLzwTiff(path.join(dir, "big.tif"), "uint16", 50, 20, 3, undefined, true);
+    const bytes = await Bun.file(path.join(dir, "big.tif")).bytes();
+    expect(new DataView(bytes.buffer).getUint16(2, true)).toBe(43);
+    const [src] = await detectVolumes(dir, ["big.tif"]);
+    expect(src).toMatchObject({ width: 50, height: 20, dtype: "uint16" });
+    const s = await src!.readSlice(0);
+    for (let i = 0; i < s.length; i += 13) expect(s[i]).toBe(phantom("uint16", i % 50, Math.floor(i / 50), 3));
+  });
+
   test("stack of float32 big-endian single pages, natural order beyond 9", async () => {
     const dir = dataset();
     const files: string[] = [];
@@ -168,6 +179,23 @@ describe("generated TIFF", () => {
         expect(w[y * 7 + x]).toBe(65535 - phantom("uint16", x, y, 0));
       }
     }
+  });
+
+  test("OME-TIFF: planes follow DimensionOrder (channel 0, first time point) and PhysicalSize gives the voxel size", async () => {
+    const dir = dataset();
+    const ome = (order: string) =>
+      `<?xml version="1.0" encoding="UTF-8"?><OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image ID="Image:0"><Pixels ID="Pixels:0" DimensionOrder="${order}" Type="uint16" SizeX="8" SizeY="6" SizeC="2" SizeZ="3" SizeT="1" PhysicalSizeX="0.2" PhysicalSizeY="0.2" PhysicalSizeZ="1500" PhysicalSizeZUnit="nm"><Channel ID="Channel:0:0"/></Pixels></Image></OME>`;
+    writeTiff(path.join(dir, "czt.ome.tif"), { dtype: "uint16", width: 8, height: 6, pages: [0, 1, 2, 3, 4, 5], description: ome("XYCZT") });
+    writeTiff(path.join(dir, "zct.ome.tif"), { dtype: "uint16", width: 8, height: 6, pages: [0, 1, 2, 3, 4, 5], description: ome("XYZCT") });
+    const [czt, zct] = await detectVolumes(dir, ["czt.ome.tif", "zct.ome.tif"]);
+    for (const src of [czt!, zct!]) {
+      expect(src).toMatchObject({ depth: 3, unit: "µm", notes: ["first of 2 channels shown"] });
+      expect(src.spacing[0]).toBeCloseTo(0.2, 9);
+      expect(src.spacing[2]).toBeCloseTo(1.5, 9);
+    }
+    // XYCZT: z=2 is page 4; XYZCT: z=2 is page 2 (each page holds phantom slice = its index).
+    expect((await czt!.readSlice(2))[9]).toBe(phantom("uint16", 1, 1, 4));
+    expect((await zct!.readSlice(2))[9]).toBe(phantom("uint16", 1, 1, 2));
   });
 
   test("resolution tags in centimetres become millimetres", async () => {
