@@ -1,11 +1,11 @@
 // Reconciling the files of one dataset folder with its rows, in one transaction.
-import type { AppContext } from "../context.ts";
+import type { AppContext, ContentChange } from "../context.ts";
 import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import { contentHash, diffChangesContent, diffFiles } from "./file-diff.ts";
 import { lstatOrNull, type FsPath } from "./fs.ts";
 import { writeManifest } from "./sidecar.ts";
-import type { SyncRepo } from "./sync.repo.ts";
+import type { SyncFileRow, SyncRepo } from "./sync.repo.ts";
 import type { SyncSummary } from "./summary.ts";
 import { walkDataset, type FileEntry } from "./walk.ts";
 
@@ -28,60 +28,61 @@ export function reconcileDatasetFiles(
   summary: SyncSummary,
   isStable?: StableCheck,
 ): boolean {
-  const row = repo.byId(datasetId);
-  if (!row) return false;
+  const first = repo.byId(datasetId);
+  if (!first) return false;
   const errors = [...extraErrors];
   const unreadable: string[] = [];
-  let disk = walkDataset(abs, errors, unreadable);
+  const walked = walkDataset(abs, errors, unreadable);
   // The folder vanished since it was listed: the next run marks it missing; its rows stay as they are.
   if (!lstatOrNull(abs)?.isDirectory()) return false;
-  const rows = repo.filesOf(datasetId);
-  if (unreadable.length > 0) {
-    // Files below a folder that cannot be read now are kept as last seen, not dropped: a permission glitch loses nothing.
-    const inside = (p: string) => unreadable.some((u) => u === "" || p.startsWith(`${u}/`));
-    for (const r of rows) if (inside(r.path)) disk.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
-  }
-  let unstable = false;
-  if (isStable) {
-    const known = new Map(rows.map((r) => [r.path, r]));
-    const kept: FileEntry[] = [];
-    for (const f of disk) {
-      if (isStable(row.path, f)) kept.push(f);
-      else {
-        unstable = true;
-        const r = known.get(f.path);
-        if (r) kept.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
-      }
-    }
-    disk = kept;
-  }
-  const diff = diffFiles(disk, rows);
-  const content = diffChangesContent(diff);
   let scanError = errors.length ? errors.join("; ").slice(0, 2000) : null;
-  summary.files.present += disk.length;
-  if (scanError && scanError === row.scan_error) summary.errors.push(`${row.path}: ${scanError}`);
-  if (!content && diff.relinked.length === 0 && scanError === row.scan_error) return unstable;
+  const unstablePaths = new Set<string>();
+  const stableFiles = isStable ? walked.filter((f) => isStable(first.path, f) || (unstablePaths.add(f.path), false)) : walked;
+  const inside = (p: string) => unreadable.some((u) => u === "" || p.startsWith(`${u}/`));
+  // What the dataset holds now: stable files as seen, plus, as last recorded, files still being written and files
+  // below a folder that cannot be read at the moment (a permission glitch loses nothing).
+  const current = (rows: SyncFileRow[]): FileEntry[] => {
+    const disk = [...stableFiles];
+    for (const r of rows) if (unstablePaths.has(r.path) || (unreadable.length > 0 && inside(r.path))) disk.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
+    return disk;
+  };
 
-  const now = ctx.clock.now();
-  if (content) {
+  let rows = repo.filesOf(datasetId);
+  let disk = current(rows);
+  let diff = diffFiles(disk, rows);
+  summary.files.present += disk.length;
+  if (scanError && scanError === first.scan_error) summary.errors.push(`${first.path}: ${scanError}`);
+  if (!diffChangesContent(diff) && diff.relinked.length === 0 && scanError === first.scan_error) return unstablePaths.size > 0;
+
+  if (diffChangesContent(diff)) {
     try {
-      writeManifest(abs, row.uid, disk);
+      writeManifest(abs, first.uid, disk);
     } catch (e) {
       scanError = [scanError, `cannot write the sidecar manifest: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`].filter(Boolean).join("; ");
     }
   }
-  const hash = content ? contentHash(disk) : row.content_hash;
-  let bytes = 0;
-  for (const f of disk) bytes += f.size;
   const events = eventsRepo(ctx.db);
-  let generation = row.generation;
+  const now = ctx.clock.now();
+  let change: ContentChange | undefined;
+  let applied = false;
   ctx.db.transaction(() => {
+    // Another process (`mata scan` beside `mata serve`) may have committed since the first look: diff again under the lock.
+    const row = repo.byId(datasetId);
+    if (!row) return;
+    rows = repo.filesOf(datasetId);
+    disk = current(rows);
+    diff = diffFiles(disk, rows);
+    const content = diffChangesContent(diff);
+    if (!content && diff.relinked.length === 0 && scanError === row.scan_error) return;
+    applied = true;
     for (const r of diff.removed) repo.deleteFile(r.id);
     for (const { row: r } of diff.renamed) repo.setFileTempPath(r.id);
     for (const { row: r, file } of [...diff.renamed, ...diff.modified, ...diff.relinked]) repo.updateFile(r.id, file.path, file.size, file.mtimeMs, file.inode);
     for (const f of diff.added) repo.insertFile(datasetId, f.path, f.size, f.mtimeMs, f.inode, now);
     for (const { file } of diff.copied) repo.insertFile(datasetId, file.path, file.size, file.mtimeMs, file.inode, now);
-    generation = repo.setContent(datasetId, disk.length, bytes, hash, content ? 1 : 0, scanError, now);
+    let bytes = 0;
+    for (const f of disk) bytes += f.size;
+    const generation = repo.setContent(datasetId, disk.length, bytes, content ? contentHash(disk) : row.content_hash, content ? 1 : 0, scanError, now);
     if (content) {
       events.record(now, "files.changed", datasetId, {
         path: row.path,
@@ -93,24 +94,28 @@ export function reconcileDatasetFiles(
         renamed: cap(diff.renamed.map((m) => [m.row.path, m.file.path])),
         copied: cap(diff.copied.map((c) => [c.from, c.file.path])),
       });
+      change = {
+        datasetId,
+        path: row.path,
+        generation,
+        changed: [...diff.added.map((f) => f.path), ...diff.copied.map((c) => c.file.path), ...diff.modified.map((m) => m.file.path), ...diff.renamed.map((m) => m.file.path)],
+        removed: [...diff.removed.map((r) => r.path), ...diff.renamed.map((m) => m.row.path)],
+      };
     }
-    if (scanError !== row.scan_error) events.record(now, "dataset.scan_error", datasetId, { path: row.path, error: scanError });
+    if (scanError !== row.scan_error) {
+      events.record(now, "dataset.scan_error", datasetId, { path: row.path, error: scanError });
+      if (scanError) summary.errors.push(`${row.path}: ${scanError}`);
+    }
   }).immediate();
 
-  summary.files.added += diff.added.length;
-  summary.files.removed += diff.removed.length;
-  summary.files.modified += diff.modified.length;
-  summary.files.renamed += diff.renamed.length;
-  summary.files.copied += diff.copied.length;
-  if (scanError && scanError !== row.scan_error) summary.errors.push(`${row.path}: ${scanError}`);
-  if (content) {
-    const change = {
-      datasetId,
-      path: row.path,
-      generation,
-      changed: [...diff.added.map((f) => f.path), ...diff.copied.map((c) => c.file.path), ...diff.modified.map((m) => m.file.path), ...diff.renamed.map((m) => m.file.path)],
-      removed: [...diff.removed.map((r) => r.path), ...diff.renamed.map((m) => m.row.path)],
-    };
+  if (applied) {
+    summary.files.added += diff.added.length;
+    summary.files.removed += diff.removed.length;
+    summary.files.modified += diff.modified.length;
+    summary.files.renamed += diff.renamed.length;
+    summary.files.copied += diff.copied.length;
+  }
+  if (change) {
     for (const listener of ctx.hooks.contentChanged) {
       try {
         listener(change);
@@ -119,5 +124,5 @@ export function reconcileDatasetFiles(
       }
     }
   }
-  return unstable;
+  return unstablePaths.size > 0;
 }

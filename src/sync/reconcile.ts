@@ -37,7 +37,7 @@ export function reconcileAll(ctx: AppContext, opts: ReconcileOptions = {}): Prom
 }
 
 /** Reconciles the dataset folders in `scopes` (see normalizeScopes), yielding to the event loop between datasets. */
-export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: ReconcileOptions = {}): Promise<SyncSummary> {
+export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: ReconcileOptions = {}, attempt = 1): Promise<SyncSummary> {
   const started = performance.now();
   const { root, depth } = ctx.config;
   const repo = syncRepo(ctx.db);
@@ -65,7 +65,17 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
 
   const sidecarErrors = new Map<string, string>();
   writeSidecarsFirst(ctx, repo, plan.actions, sidecarErrors);
-  const ids = applyStructure(ctx, repo, plan.actions, plan.missing, summary);
+  let ids: Map<string, number>;
+  try {
+    ids = applyStructure(ctx, repo, plan.actions, plan.missing, summary);
+  } catch (e) {
+    // Another process (`mata scan` beside `mata serve`) committed a dataset at one of these paths meanwhile: look again.
+    if (attempt < 3 && String((e as { code?: string }).code ?? "").startsWith("SQLITE_CONSTRAINT")) {
+      log.warn("reconcile raced another writer; looking again", { error: String(e) });
+      return reconcileScopes(ctx, scopes, opts, attempt + 1);
+    }
+    throw e;
+  }
 
   let lastYield = performance.now();
   for (const a of plan.actions) {
@@ -93,7 +103,8 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
 /** Identities (and a copy's metadata mirror) are written before the database commits, so a crash in between is re-detected. */
 function writeSidecarsFirst(ctx: AppContext, repo: SyncRepo, actions: Action[], errors: Map<string, string>): void {
   const now = ctx.clock.now();
-  const uidAt = new Map(actions.filter((a) => a.kind === "new").map((a) => [a.folder.path, (a as { uid: string }).uid]));
+  const uidAt = new Map<string, string>();
+  for (const a of actions) if (a.kind === "new" || a.kind === "adopt") uidAt.set(a.folder.path, a.kind === "new" ? a.uid : a.row.uid);
   for (const a of actions) {
     try {
       if (a.kind === "adopt") writeIdentity(a.folder.abs, { uid: a.row.uid, createdAt: a.row.created_at });

@@ -58,6 +58,7 @@ export function resolve(
     else groups.set(f.identity.uid, [f]);
   }
 
+  const claimed = new Set(groups.keys());
   for (const [uid, claimants] of groups) {
     const row = repo.byUid(uid);
     let rest = claimants;
@@ -85,15 +86,22 @@ export function resolve(
         } else actions.push({ kind: "new", folder: f, uid: newUid(), writeIdentity: true, copyOf: { row } });
       }
     } else {
-      // A uid the database does not know (a rebuilt database, a crash before commit, another installation).
+      // A uid the database does not know (a rebuilt database, a crash before commit, another installation,
+      // or two processes giving the same new folder an identity at once).
       const [first, ...others] = claimants as [Observed, ...Observed[]];
-      const parent = first.identity!.copiedFrom ? repo.byUid(first.identity!.copiedFrom) : undefined;
-      actions.push({ kind: "new", folder: first, uid, writeIdentity: false, copyOf: parent ? { row: parent } : undefined });
+      const occupant = repo.presentByPath(first.path);
+      if (occupant && !claimed.has(occupant.uid) && !taken.has(occupant.id) && !first.identity!.copiedFrom) {
+        // The dataset already at this path, whose own uid is nowhere else: it stays that dataset.
+        actions.push({ kind: "adopt", folder: first, row: occupant });
+        taken.add(occupant.id);
+      } else {
+        const parent = first.identity!.copiedFrom ? repo.byUid(first.identity!.copiedFrom) : undefined;
+        actions.push({ kind: "new", folder: first, uid, writeIdentity: false, copyOf: parent ? { row: parent } : undefined });
+      }
       for (const f of others) actions.push({ kind: "new", folder: f, uid: newUid(), writeIdentity: true, copyOf: { path: first.path } });
     }
   }
 
-  const claimed = new Set(groups.keys());
   for (const f of anonymous) {
     const row = repo.presentByPath(f.path);
     if (row && !taken.has(row.id) && !claimed.has(row.uid)) {

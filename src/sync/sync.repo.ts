@@ -62,7 +62,6 @@ export function syncRepo(db: Database) {
   const setContent = db.query<{ generation: number }, [number, number, string, number, string | null, number, number]>(
     "UPDATE datasets SET file_count = ?, byte_count = ?, content_hash = ?, generation = generation + ?, scan_error = ?, updated_at = ? WHERE id = ? RETURNING generation",
   );
-  const setScanError = db.query<null, [string | null, number, number]>("UPDATE datasets SET scan_error = ?, updated_at = ? WHERE id = ?");
   const filesOf = db.query<SyncFileRow, [number]>("SELECT id, path, size, mtime_ms, inode FROM files WHERE dataset_id = ?");
   const sampleFiles = db.query<SyncFileRow, [number, number]>("SELECT id, path, size, mtime_ms, inode FROM files WHERE dataset_id = ? ORDER BY id LIMIT ?");
   const insertFile = db.query<null, [number, string, number, number, number, number]>(
@@ -81,9 +80,6 @@ export function syncRepo(db: Database) {
   const parentIds = db.query<{ parent_id: number }, [number]>("SELECT parent_id FROM relations WHERE child_id = ? ORDER BY position");
   const isChildOf = db.query<{ one: number }, [number, number]>("SELECT 1 AS one FROM relations WHERE child_id = ? AND parent_id = ?");
   const setText = db.query<null, [string, string, number, number]>("UPDATE datasets SET title = ?, description = ?, updated_at = ? WHERE id = ?");
-  const counts = db.query<{ datasets: number; files: number }, []>(
-    "SELECT (SELECT count(*) FROM datasets WHERE state = 'present') AS datasets, (SELECT count(*) FROM files f JOIN datasets d ON d.id = f.dataset_id WHERE d.state = 'present') AS files",
-  );
 
   return {
     byUid: (uid: string) => byUid.get(uid) ?? undefined,
@@ -103,7 +99,6 @@ export function syncRepo(db: Database) {
     /** Stores the new totals; `bump` 1 increments the generation. Returns the generation after. */
     setContent: (id: number, fileCount: number, byteCount: number, hash: string, bump: 0 | 1, scanError: string | null, now: number) =>
       setContent.get(fileCount, byteCount, hash, bump, scanError, now, id)!.generation,
-    setScanError: (id: number, err: string | null, now: number) => setScanError.run(err, now, id),
     filesOf: (datasetId: number) => filesOf.all(datasetId),
     sampleFiles: (datasetId: number, limit: number) => sampleFiles.all(datasetId, limit),
     insertFile: (datasetId: number, path: string, size: number, mtimeMs: number, inode: number, now: number) => insertFile.run(datasetId, path, size, mtimeMs, inode, now),
@@ -119,7 +114,6 @@ export function syncRepo(db: Database) {
     parentIds: (childId: number) => parentIds.all(childId).map((r) => r.parent_id),
     isChildOf: (childId: number, parentId: number) => isChildOf.get(childId, parentId) !== null,
     setText: (id: number, title: string, description: string, now: number) => setText.run(title, description, now, id),
-    counts: () => counts.get()!,
   };
 }
 

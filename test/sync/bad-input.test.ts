@@ -234,6 +234,19 @@ describe("sidecars are untrusted", () => {
     expect(at(ctx, "victim2")).toMatchObject({ id: victim2.id, title: "Victim" });
   });
 
+  test("an unknown uid written over a known dataset's identity (another process, a forger) keeps the dataset", async () => {
+    const ctx = ctxWith();
+    const root = ctx.config.root;
+    put(root, "d/a", "1");
+    await reconcileAll(ctx);
+    const d = at(ctx, "d");
+    writeFileSync(path.join(root, "d/.mata/identity.json"), JSON.stringify({ uid: "11111111-2222-4333-8444-555555555555", createdAt: 5 }));
+    const s = await reconcileAll(ctx);
+    expect(s.datasets).toMatchObject({ added: 0, removed: 0, copied: 0 });
+    expect(at(ctx, "d").id).toBe(d.id);
+    expect(readIdentity(path.join(root, "d"))?.uid).toBe(d.uid);
+  });
+
   test("a genuine move across file systems (new folder inode, same files) is still a move", async () => {
     const ctx = ctxWith();
     const root = ctx.config.root;

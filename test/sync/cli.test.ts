@@ -3,6 +3,8 @@ import { cpSync, existsSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
 import { writeMetadataMirror, readIdentity } from "../../src/sync/sidecar.ts";
+import { createSyncService } from "../../src/sync/sync.service.ts";
+import { testContext } from "../support/env.ts";
 import { tempDir } from "../support/env.ts";
 import { put } from "./helpers.ts";
 
@@ -47,6 +49,32 @@ describe("mata scan", () => {
     expect(second.files).toMatchObject({ added: 1, removed: 1 });
     const text = mata(args.filter((a) => a !== "--json"));
     expect(text.out).toContain("datasets: 3 present, 0 added");
+  });
+});
+
+describe("concurrent writers", () => {
+  test("mata scan runs beside a running sync engine: no error, no duplicate or lost dataset", async () => {
+    const ctx = testContext({ debounceMs: 50, stableMs: 0, reconcileMinutes: 0 });
+    cleanups.push(ctx.cleanup);
+    const service = await createSyncService(ctx);
+    const root = ctx.config.root;
+    for (let i = 0; i < 150; i++) put(root, `new${i}/f.dat`, `${i}`);
+    const flags = ["--root", root, "--state", ctx.config.state, "--json"];
+    const runs = await Promise.all(
+      [0, 1].map(async () => {
+        const p = Bun.spawn([process.execPath, "src/main.ts", "scan", ...flags], { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, MATA_LOG: "error" } });
+        return { code: await p.exited, err: await new Response(p.stderr).text() };
+      }),
+    );
+    await service.scanAll();
+    await service.idle();
+    await service.stop();
+    expect(runs).toEqual([{ code: 0, err: "" }, { code: 0, err: "" }]);
+    const rows = ctx.db.query<{ uid: string; path: string; state: string }, []>("SELECT uid, path, state FROM datasets").all();
+    expect(rows.filter((r) => r.state === "present")).toHaveLength(150);
+    for (const r of rows.filter((x) => x.state === "present")) expect(readIdentity(path.join(root, r.path))?.uid).toBe(r.uid);
+    expect(new Set(rows.map((r) => r.uid)).size).toBe(rows.length);
+    expect(rows.filter((r) => r.state === "missing")).toEqual([]);
   });
 });
 
