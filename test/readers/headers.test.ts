@@ -197,3 +197,17 @@ describe("one raw file per slice", () => {
     expect(await readError(srcs[0]!.readSlice(2))).toContain("sl003.raw");
   });
 });
+
+test("headers naming data outside the dataset folder are refused (no reading other files through previews)", async () => {
+  const root = dataset();
+  const dir = path.join(root, "ds");
+  writeBytes(path.join(root, "secret.raw"), new Uint8Array(8).fill(42));
+  writeBytes(path.join(dir, "up.mhd"), "NDims = 3\nDimSize = 2 2 2\nElementType = MET_UCHAR\nElementDataFile = ../secret.raw\n");
+  writeBytes(path.join(dir, "abs.nhdr"), "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: /etc/hostname\n");
+  writeBytes(path.join(dir, "list.nhdr"), "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 2 2 2\nencoding: raw\ndata file: LIST\nok.raw\n../../secret.raw\n");
+  writeBytes(path.join(dir, "ok.raw"), new Uint8Array(4));
+  const { sources, failures } = await scanVolumes(dir, ["up.mhd", "abs.nhdr", "list.nhdr", "ok.raw"]);
+  expect(sources).toEqual([]);
+  expect(failures.map((f) => f.file).sort()).toEqual(["abs.nhdr", "list.nhdr", "up.mhd"]);
+  for (const f of failures) expect(f.message).toContain("outside the dataset folder");
+});

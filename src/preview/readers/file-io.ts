@@ -1,3 +1,4 @@
+import path from "node:path";
 import { open, stat, readFile, type FileHandle } from "node:fs/promises";
 import { VolumeReadError } from "./reader.types.ts";
 
@@ -97,4 +98,16 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
     err.name = "AbortError";
     throw err;
   }
+}
+
+/**
+ * The dataset-relative path of a file a header names (data file, slice list entry), refusing any name
+ * that leaves the dataset folder: a crafted header must not turn previews into a way to read other files.
+ */
+export function companion(headerRel: string, name: string): string {
+  const rel = path.posix.normalize(path.posix.join(path.posix.dirname(headerRel), name.replace(/\\/g, "/")));
+  if (path.posix.isAbsolute(name) || rel === ".." || rel.startsWith("../") || rel.startsWith("/")) {
+    throw new VolumeReadError(`${headerRel}: the data file "${name}" lies outside the dataset folder`, headerRel);
+  }
+  return rel;
 }

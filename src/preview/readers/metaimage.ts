@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, positiveOr1 } from "./dtype.ts";
-import { readHead } from "./file-io.ts";
+import { companion, readHead } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const MET_TYPES: Record<string, DType> = {
@@ -89,8 +89,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
       ? new TextDecoder("latin1").decode(head.subarray(headerBytes)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
       : expandPattern(dataField);
     if (!names || names.length === 0) throw new VolumeReadError(`${rel}: ElementDataFile "${dataField}" names no slice files`, rel);
-    const dir = path.posix.dirname(rel);
-    const sliceRels = names.map((n) => path.posix.join(dir, n));
+    const sliceRels = names.map((n) => companion(rel, n));
     return rawSliceFilesSource(
       {
         format: "metaimage",
@@ -108,7 +107,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
       { offset: headerSize, littleEndian: !msb, channels },
     );
   } else {
-    dataRel = path.posix.join(path.posix.dirname(rel), dataField);
+    dataRel = companion(rel, dataField);
     offset = compressed ? 0 : headerSize;
   }
   const notes: string[] = [];

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { fileSize, readWhole } from "./file-io.ts";
+import { companion, fileSize, readWhole } from "./file-io.ts";
 import { iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
@@ -31,7 +31,7 @@ export async function openXtek(root: string, rel: string): Promise<VolumeSource>
   let dataRel: string | undefined;
   let size = 0;
   for (const c of candidates) {
-    const r = path.posix.join(dir, c);
+    const r = companion(rel, c);
     try {
       size = await fileSize(path.join(root, r), r);
       dataRel = r;
