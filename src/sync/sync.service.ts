@@ -39,7 +39,7 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
   const maxDelay = Math.max(2000, debounceMs * 10);
   const pending = new Map<string, { first: number; due: number }>();
   const seenWriting = new Map<string, { size: number; mtimeMs: number; at: number }>();
-  const waiters: ((s: SyncSummary) => void)[] = [];
+  const waiters: { resolve: (s: SyncSummary) => void; reject: (e: unknown) => void }[] = [];
   const onRun: ((s: SyncSummary) => void)[] = [];
   let fullRequested = true;
   let running: Promise<void> | undefined;
@@ -120,9 +120,10 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
       }
       log.debug("reconciled", { scopes: full ? "all" : scopes.length, ms: summary.ms, datasets: summary.datasets, files: summary.files });
       onRun.forEach((f) => f(summary));
-      if (full) waiters.splice(0).forEach((w) => w(summary));
+      if (full) waiters.splice(0).forEach((w) => w.resolve(summary));
     } catch (e) {
       log.error("reconcile failed", { error: String((e as Error)?.stack ?? e) });
+      if (full) waiters.splice(0).forEach((w) => w.reject(e));
     }
   };
 
@@ -153,8 +154,8 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
       if (running) await running;
     },
     scanAll() {
-      return new Promise<SyncSummary>((resolve) => {
-        waiters.push(resolve);
+      return new Promise<SyncSummary>((resolve, reject) => {
+        waiters.push({ resolve, reject });
         fullRequested = true;
         schedule();
       });
