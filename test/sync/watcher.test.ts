@@ -88,6 +88,18 @@ describe("watcher", () => {
     expect(runs.length).toBeLessThan(60);
   }, 40000);
 
+  test("a 10,000-file dataset copied into the share arrives whole", async () => {
+    const { ctx, root } = await running({ debounceMs: 200, stableMs: 300 });
+    const src = path.join(ctx.dir, "staging", "ct-scan");
+    for (let d = 0; d < 10; d++) {
+      mkdirSync(path.join(src, `stack${d}`), { recursive: true });
+      for (let i = 0; i < 1000; i++) writeFileSync(path.join(src, `stack${d}`, `z${i}.dcm`), `${d}/${i}`);
+    }
+    expect(Bun.spawnSync(["cp", "-r", src, path.join(root, "ct-scan")]).exitCode).toBe(0);
+    await until(() => presentPaths(ctx).includes("ct-scan") && at(ctx, "ct-scan").file_count === 10000, 45000, "10,000 files");
+    expect(files(ctx, at(ctx, "ct-scan").id)).toHaveLength(10000);
+  });
+
   test("a dataset renamed while its files change keeps its id and ends with the right files", async () => {
     const { ctx, root } = await running();
     for (let i = 0; i < 20; i++) put(root, `orig/f${i}.dat`, `v${i}`);
