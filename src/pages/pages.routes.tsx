@@ -2,6 +2,8 @@ import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context.ts";
 import { AppError, badRequest } from "../errors.ts";
 import { pageProps } from "../auth/page-props.ts";
+import { atLeast } from "../access/access.cache.ts";
+import { datasetRole } from "../access/access.middleware.ts";
 import { requireDataset } from "../datasets/datasets.service.ts";
 import { getRelatives, setParents } from "../relations/relations.service.ts";
 import { didYouMean } from "../tags/dictionary.service.ts";
@@ -85,6 +87,11 @@ function keyPrompt(c: Context<AppEnv>, key: string, f: Record<string, string>): 
 
 const OPS = ["up", "down", "indent", "outdent", "delete"] as const;
 
+/** Whether to show editing controls; the access enforcement point is what actually refuses a change. */
+function canEdit(c: Context<AppEnv>, id: number): boolean {
+  return atLeast(datasetRole(c, id), "editor");
+}
+
 /** The HTML pages: dataset list and dataset page, and the htmx fragments of its editors. */
 export const pagesRoutes = new Hono<AppEnv>()
   .get("/", listHandler)
@@ -92,13 +99,13 @@ export const pagesRoutes = new Hono<AppEnv>()
   .get("/datasets/:id", (c) => {
     const id = idParam(c.req.param("id"));
     const offset = intParam(c.req.query("files"), "files", 0, 0, 1_000_000_000);
-    return c.html(<DatasetPage {...datasetPage(c.var.ctx, id, offset, FILES_PER_PAGE)} {...pageProps(c)} />);
+    return c.html(<DatasetPage {...datasetPage(c.var.ctx, id, offset, FILES_PER_PAGE)} canEdit={canEdit(c, id)} {...pageProps(c)} />);
   })
 
   // Title and description.
   .get("/datasets/:id/describe", (c) => {
     const d = requireDataset(c.var.ctx, idParam(c.req.param("id")));
-    return c.html(<DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} focus />);
+    return c.html(<DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} focus canEdit={canEdit(c, d.id)} />);
   })
   .get("/datasets/:id/describe/edit", (c) => {
     const d = requireDataset(c.var.ctx, idParam(c.req.param("id")));
@@ -127,7 +134,7 @@ export const pagesRoutes = new Hono<AppEnv>()
     const add = c.req.query("add");
     if (edit !== undefined) parsePath(edit, "edit");
     if (add !== undefined) parsePath(add, "add");
-    return panel(c, id, { editing: edit, addUnder: add, focus: add !== undefined ? "add-key" : undefined });
+    return panel(c, id, { editing: edit, addUnder: add, focus: add !== undefined ? "add-key" : undefined, canEdit: canEdit(c, id) });
   })
   .post("/datasets/:id/tags/op", async (c) => {
     const id = idParam(c.req.param("id"));

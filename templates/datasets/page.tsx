@@ -31,6 +31,8 @@ export interface DatasetPageProps {
   filesOffset: number;
   filesLimit: number;
   preview: PreviewJobs;
+  /** Whether the viewer may change this dataset's metadata (owner, editor, admin); otherwise no editing controls. */
+  canEdit: boolean;
   user: Principal | null;
   csrf?: string;
 }
@@ -106,7 +108,7 @@ export function DatasetPage(p: DatasetPageProps) {
       <div id="flash" role="alert" class="flash" hidden></div>
       <div class="dataset-page" data-dataset-id={String(d.id)}>
         <div class="dataset-main">
-          <DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} />
+          <DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} canEdit={p.canEdit} />
           <dl class="facts">
             <dt>Owner</dt>
             <dd>{d.owner ?? "unknown"}</dd>
@@ -129,8 +131,8 @@ export function DatasetPage(p: DatasetPageProps) {
           <FilesTable id={d.id} files={p.files} total={d.fileCount} offset={p.filesOffset} limit={p.filesLimit} />
         </div>
         <div class="dataset-side">
-          <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} />
-          <RelationsPanel datasetId={d.id} relatives={p.relatives} />
+          <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} canEdit={p.canEdit} />
+          <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} />
         </div>
       </div>
     </Layout>

@@ -33,7 +33,7 @@ function RelList(p: { rows: RelativeRow[]; empty: string; removable?: { datasetI
 }
 
 /** Parents (editable with a search-as-you-type picker), children and siblings of a dataset. */
-export function RelationsPanel(p: { datasetId: number; relatives: Relatives; error?: string; notice?: string; focus?: boolean }) {
+export function RelationsPanel(p: { datasetId: number; relatives: Relatives; error?: string; notice?: string; focus?: boolean; canEdit?: boolean }) {
   const r = p.relatives;
   return (
     <section id="relations-panel" class="panel relations-panel" aria-labelledby="relations-heading">
@@ -45,7 +45,8 @@ export function RelationsPanel(p: { datasetId: number; relatives: Relatives; err
       ) : null}
       {p.notice ? <p class="notice" role="status">{p.notice}</p> : null}
       <h3>Derived from (parents)</h3>
-      <RelList rows={r.parents} empty="No parents: an original scan." removable={{ datasetId: p.datasetId }} />
+      <RelList rows={r.parents} empty="No parents: an original scan." removable={p.canEdit === false ? undefined : { datasetId: p.datasetId }} />
+      {p.canEdit === false ? null : (
       <form class="parent-picker" hx-post={`/datasets/${p.datasetId}/parents/add`} hx-target="#relations-panel" hx-swap="outerHTML">
         <label class="suggest">
           <span>Add a parent</span>
@@ -63,6 +64,7 @@ export function RelationsPanel(p: { datasetId: number; relatives: Relatives; err
         <input type="hidden" name="parent" id="parent-id" value="" />
         <button type="submit">Add parent</button>
       </form>
+      )}
       <h3>Derived from this (children)</h3>
       <RelList rows={r.children} empty="No datasets derived from this one." />
       <h3>Siblings (same parent)</h3>

@@ -34,6 +34,8 @@ export interface TagsPanelProps {
   /** Which control gets the focus after the swap: "op:PATH:OP", "add-key", "edit-key", "import". */
   focus?: string;
   hasParents: boolean;
+  /** False for people who may look but not change (neither owner, editor nor admin): no editing controls. */
+  canEdit?: boolean;
 }
 
 function label(n: TagNode): string {
@@ -130,17 +132,17 @@ function node(props: TagsPanelProps, n: TagNode, at: number[], siblings: number)
   const url = `/datasets/${props.datasetId}/tags/op`;
   const under = below ? ` and the ${below} tag${below === 1 ? "" : "s"} under it` : "";
   const row =
-    props.editing === path
+    props.editing === path && props.canEdit !== false
       ? html`${<EditForm props={props} path={path} node={n} />}`
       : html`<div class="tag-row"><span class="tag-text"><span class="tag-key">${n.key}</span>${
           n.value ? html` <span class="tag-eq" aria-hidden="true">=</span> <span class="tag-value">${n.value}</span>` : ""
-        }</span><span class="tag-tools"><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}" aria-label="Edit ${name}"${attr(focusOp === "edit", "autofocus")}>Edit</button><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">+ Child</button>${[
+        }</span>${props.canEdit === false ? "" : html`<span class="tag-tools"><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}" aria-label="Edit ${name}"${attr(focusOp === "edit", "autofocus")}>Edit</button><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">+ Child</button>${[
           opButton(url, "up", "↑", `Move ${name} up`, disabled.up!, focusOp === "up"),
           opButton(url, "down", "↓", `Move ${name} down`, disabled.down!, focusOp === "down"),
           opButton(url, "indent", "→", `Nest ${name} under the tag above`, disabled.indent!, focusOp === "indent"),
           opButton(url, "outdent", "←", `Move ${name} one level out`, disabled.outdent!, focusOp === "outdent"),
           opButton(url, "delete", "Delete", `Delete ${name}${under}`, false, focusOp === "delete", `Delete “${name}”${under}?`),
-        ]}</span></div>`;
+        ]}</span>`}</div>`;
   const kids = n.children.length ? html`<ol class="tag-tree">${n.children.map((c, i) => node(props, c, [...at, i], n.children.length))}</ol>` : "";
   return html`<li class="tag" data-path="${path}" data-key="${n.key}" hx-vals='{"path":"${path}"}'>${row}${kids}</li>`;
 }
@@ -240,8 +242,9 @@ export function TagsPanel(props: TagsPanelProps) {
       ) : (
         <p class="muted empty">No tags yet. Add the first one below{props.hasParents ? ", or import the parents' tags" : ""}.</p>
       )}
-      {props.editing === undefined ? <AddForm props={props} /> : null}
-      <div class="tag-actions">
+      {props.canEdit === false ? <p class="muted">Only the owner, editors and admins can change these tags.</p> : null}
+      {props.editing === undefined && props.canEdit !== false ? <AddForm props={props} /> : null}
+      <div class="tag-actions" hidden={props.canEdit === false}>
         <button
           type="button"
           hx-post={`/datasets/${props.datasetId}/tags/import`}

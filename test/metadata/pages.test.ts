@@ -160,6 +160,25 @@ describe("dataset page", () => {
     expect(r.html).toContain("Current title</dt><dd>Second</dd>");
   });
 
+  test("someone who may not edit sees the metadata without editing controls, and a change is refused", async () => {
+    const { ctx } = setup();
+    const id = addDataset(ctx, { path: "d", title: "Alice's scan", owner: "alice" });
+    replaceTags(ctx, "alice", id, [t("Species", "sheep")]);
+    const app = createApp(ctx);
+    const { headers } = signIn(ctx, "mallory", false);
+    const page = await (await app.request(`/datasets/${id}`, { headers })).text();
+    expect(page).toContain("Alice&#39;s scan");
+    expect(page).toContain('data-key="Species"');
+    expect(page).not.toContain("Edit title and description");
+    expect(page).not.toContain('name="op"');
+    expect(page).not.toContain("Add tag");
+    expect(page).not.toContain("parent-search");
+    expect(page).toContain("Only the owner, editors and admins can change these tags.");
+    const res = await app.request(`/datasets/${id}/tags/op`, { method: "POST", headers: { ...headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }, body: "op=delete&path=0&version=2" });
+    expect(res.status).toBe(403);
+    expect(getTagTree(ctx.db, id)).toEqual([t("Species", "sheep")]);
+  });
+
   test("static assets of the pages are embedded", async () => {
     const { get } = setup();
     expect((await get("/static/tags.js")).html).toContain("responseHandling");

@@ -20,8 +20,8 @@ export function addFile(ctx: AppContext, datasetId: number, rel: string, size: n
   ctx.db.query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(datasetId, rel, size, mtime, Math.floor(Math.random() * 1e9), Date.now());
 }
 
-/** A signed-in admin session: cookie and CSRF headers for `app.request`, and the raw cookie for a browser. */
-export function signIn(ctx: AppContext, name = "alice"): { headers: Record<string, string>; cookie: string; csrf: string } {
-  const s = createSession(ctx, { name, isAdmin: true, groups: [] }, "test");
+/** A signed-in session (an admin unless told otherwise): cookie and CSRF headers for `app.request`, and the raw cookie for a browser. */
+export function signIn(ctx: AppContext, name = "alice", isAdmin = true): { headers: Record<string, string>; cookie: string; csrf: string } {
+  const s = createSession(ctx, { name, isAdmin, groups: [] }, "test");
   return { headers: { Cookie: `mata_session=${s.cookieValue}`, "X-CSRF-Token": s.csrf }, cookie: s.cookieValue, csrf: s.csrf };
 }
