@@ -168,6 +168,19 @@ report("values of a key by prefix", oursValues, refV);
 const typoKeys = keyQueries.filter((q, i) => i % 3 === 0).map((q) => typo(q.length >= 3 ? q : q + "ab"));
 report("keys, every query with a typo", typoKeys.map((q) => time(() => suggest(db, q, undefined, 10))));
 
+// --- The same through HTTP (session auth, JSON, and the "did you mean" check the key route adds) ----------------------
+{
+  const app = createApp(ctx);
+  const s = createSession(ctx, { name: "bench", isAdmin: true, groups: [] }, "bench");
+  const h = { Cookie: `mata_session=${s.cookieValue}` };
+  const httpKeys: number[] = [];
+  for (const q of keyQueries.slice(0, 500)) httpKeys.push(await timeAsync(async () => (await app.request(`/api/v1/tags/suggest?prefix=${encodeURIComponent(q)}`, { headers: h })).text()));
+  const httpValues: number[] = [];
+  for (const q of valueQueries.slice(0, 500)) httpValues.push(await timeAsync(async () => (await app.request(`/api/v1/tags/suggest?key=${encodeURIComponent(q.key)}&prefix=${encodeURIComponent(q.prefix)}`, { headers: h })).text()));
+  report("GET /api/v1/tags/suggest keys (+did you mean)", httpKeys);
+  report("GET /api/v1/tags/suggest values", httpValues);
+}
+
 // --- Dataset page with 200 tags --------------------------------------------------------------------------------------
 const app = createApp(ctx);
 const session = createSession(ctx, { name: "bench", isAdmin: true, groups: [] }, "bench");

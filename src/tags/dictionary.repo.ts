@@ -32,8 +32,8 @@ export function dictionaryRepo(db: Database) {
      GROUP BY c.value ORDER BY 2 DESC, c.value LIMIT ?`,
   );
   const keyCount = db.query<{ datasets: number }, [string]>("SELECT datasets FROM tag_key_counts WHERE key = ?");
-  const commonKeys = db.query<{ term: string; fold: string; datasets: number }, [number, number]>(
-    "SELECT key AS term, fold, datasets FROM tag_key_counts WHERE datasets >= ? ORDER BY datasets DESC, key LIMIT ?",
+  const commonKeys = db.query<{ term: string; fold: string; datasets: number }, [number, number, number, number]>(
+    "SELECT key AS term, fold, datasets FROM tag_key_counts WHERE datasets >= ? AND length(fold) BETWEEN ? AND ? ORDER BY datasets DESC, key LIMIT ?",
   );
 
   return {
@@ -47,6 +47,7 @@ export function dictionaryRepo(db: Database) {
     },
     valuesByAnyPrefix: (keyFold: string, prefixes: string[], limit: number) => valuesByPrefixes.all(JSON.stringify(prefixes), keyFold, TOP, limit),
     keyCount: (key: string) => keyCount.get(key)?.datasets ?? 0,
-    commonKeys: (minDatasets: number, limit: number) => commonKeys.all(minDatasets, limit),
+    /** The most used keys whose length is within `[minLength, maxLength]` (candidates for "did you mean"). */
+    commonKeys: (minDatasets: number, minLength: number, maxLength: number, limit: number) => commonKeys.all(minDatasets, minLength, maxLength, limit),
   };
 }

@@ -100,7 +100,7 @@ export function didYouMean(db: Database, key: string): Term | null {
   const f = fold(k);
   const max = f.length <= 4 ? 1 : 2;
   let best: { term: Term; d: number } | null = null;
-  for (const c of repo.commonKeys(COMMON_KEY_MIN_DATASETS, 5000)) {
+  for (const c of repo.commonKeys(COMMON_KEY_MIN_DATASETS, f.length - max, f.length + max, 5000)) {
     const d = c.fold === f ? 0 : typoDistance(f, c.fold, max);
     if (d <= max && (!best || d < best.d)) best = { term: { term: c.term, datasets: c.datasets }, d };
     if (best?.d === 0) break;
