@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import sharp from "sharp";
 import { tempDir } from "../support/env.ts";
 import type { DoctorReport } from "../../src/doctor/doctor.service.ts";
 import { DEMO_METADATA } from "../../src/demo/demo.ts";
@@ -140,7 +141,7 @@ test("mata doctor --json from the executable: sharp makes real images in a worke
   expect(badReport.checks.find((c) => c.name === "root")).toMatchObject({ status: "fail", detail: expect.stringContaining("no-such-root") });
 }, 30_000);
 
-test("with no root the executable seeds the demo under ./mata-data and lists its datasets", async () => {
+test("with no root the executable seeds the demo under ./mata-data, lists its datasets and builds a CT preview", async () => {
   const cwd = path.join(tmp.dir, "demo-cwd");
   mkdirSync(cwd);
   const demo = Bun.spawn([exe, "serve", "--listen", "127.0.0.1:0"], { cwd, env, stdout: "pipe", stderr: "pipe" });
@@ -158,12 +159,31 @@ test("with no root the executable seeds the demo under ./mata-data and lists its
       if (paths.length < 5) await Bun.sleep(200);
     }
     expect(paths.sort()).toEqual(Object.keys(DEMO_METADATA).sort());
+
+    // The executable's tiler (a child process of itself, sharp inside) turns the demo CT into a preview.
+    const list = (await (await fetch(`${url}/api/v1/datasets?limit=50`, { headers: auth })).json()) as { items: { id: number; path: string }[] };
+    const ct = list.items.find((d) => d.path === "lung-biopsy-CT-001")!;
+    type Status = { preview: { state: string }; previews: { state: string; size: number[]; thumbnail: string }[] };
+    let status: Status | undefined;
+    for (let i = 0; i < 120; i++) {
+      status = (await (await fetch(`${url}/api/v1/datasets/${ct.id}/previews`, { headers: auth })).json()) as Status;
+      if (status.preview.state === "ready" || status.preview.state === "failed") break;
+      await Bun.sleep(250);
+    }
+    expect(status?.preview.state, JSON.stringify(status)).toBe("ready");
+    expect(status!.previews[0]!.size).toEqual([256, 256, 64]);
+    const thumb = await fetch(`${url}${status!.previews[0]!.thumbnail}`, { headers: auth });
+    expect(thumb.status).toBe(200);
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    expect(meta.format).toBe("jpeg");
+    expect(meta.width).toBeGreaterThan(32);
+
     process.kill(demo.pid, "SIGTERM");
     expect(await demo.exited).toBe(0);
   } finally {
     if (demo.exitCode === null) process.kill(demo.pid, "SIGKILL");
   }
-}, 45_000);
+}, 60_000);
 
 test("first starts racing each other unpack sharp once, whole: three doctors at once on an empty cache", async () => {
   const fresh = path.join(tmp.dir, "cache-race");
