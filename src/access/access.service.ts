@@ -5,6 +5,7 @@ import { log } from "../log.ts";
 import { atLeast, datasetAccess, invalidateAccess, roleOf, type DatasetAccess, type Role } from "./access.cache.ts";
 import { accessRepo, type GrantRow } from "./access.repo.ts";
 import { aclIdle, applyDatasetAcls, applyToPaths, repairDrift } from "./acl.service.ts";
+import { canWriteAcls } from "./acl.fs.ts";
 import { groupIds, listPeople, UNIX_NAME, userIds } from "./unix.ts";
 
 /** Who may see and edit a dataset, as the API and the sharing panel show it. */
@@ -153,6 +154,7 @@ export function startAccess(ctx: AppContext): () => Promise<void> {
     invalidateAccess(ctx, s.datasetId);
     if (ctx.config.acls) repairDrift(ctx, s.datasetId).catch(report("ACL drift check failed", s.datasetId));
   };
+  if (ctx.config.acls && !canWriteAcls()) log.warn("acls is on but Mata is not running as root: grants are enforced on the web only", { uid: process.getuid?.() });
   ctx.hooks.contentChanged.push(onChange);
   ctx.hooks.datasetSeen.push(onSeen);
   return async () => {

@@ -73,6 +73,11 @@ export function removeDefaultAclRaw(path: Buffer, display: string): void {
   if (lib().lremovexattr(path, DEFAULT) !== 0 && errno() !== ENODATA) throw new AclFsError("removexattr", display, errno());
 }
 
+/** Whether this process may set owners and ACLs on other people's files (the appliance runs as root). */
+export function canWriteAcls(): boolean {
+  return process.getuid?.() === 0;
+}
+
 /** Changes the owning user of a file or folder itself, never of a symlink's target. */
 export function chownEntry(path: string, uid: number, gid: number): void {
   lchownSync(path, uid, gid);

@@ -8,7 +8,7 @@ import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
 import { aclFromMode, decodeAcl, encodeAcl, sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
-import { AclFsError, chownEntry, cpath, readAclRaw, removeDefaultAclRaw, writeAclRaw } from "./acl.fs.ts";
+import { AclFsError, canWriteAcls, chownEntry, cpath, readAclRaw, removeDefaultAclRaw, writeAclRaw } from "./acl.fs.ts";
 import { datasetAccess, type DatasetAccess } from "./access.cache.ts";
 import { accessRepo } from "./access.repo.ts";
 import { groupIds, userIds } from "./unix.ts";
@@ -236,6 +236,16 @@ export async function aclIdle(ctx: AppContext): Promise<void> {
   while (m && m.size) await Promise.all([...m.values()]);
 }
 
+/** The error recorded instead of writing, when Mata does not run as root (a development setup). */
+export function notRootError(): string {
+  return `Mata runs as uid ${process.getuid?.()}, not root: grants hold on the web only until it runs as root`;
+}
+
+/** Records why nothing was written; a later run as root then rewrites the whole tree (empty spec). */
+function skipNotRoot(ctx: AppContext, id: number): void {
+  accessRepo(ctx.db).saveAclState({ dataset_id: id, spec_hash: "", max_ctime_ms: 0, applied_at: ctx.clock.now(), entries: 0, error: notRootError() });
+}
+
 function datasetRoot(ctx: AppContext, access: DatasetAccess): string {
   return path.join(ctx.config.root, access.path);
 }
@@ -249,6 +259,10 @@ export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkRe
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return null;
+    if (!canWriteAcls()) {
+      skipNotRoot(ctx, id);
+      return null;
+    }
     const plan = await planFor(access);
     const repo = accessRepo(ctx.db);
     try {
@@ -272,6 +286,10 @@ export function repairDrift(ctx: AppContext, id: number): Promise<number> {
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return 0;
+    if (!canWriteAcls()) {
+      skipNotRoot(ctx, id);
+      return 0;
+    }
     const plan = await planFor(access);
     const repo = accessRepo(ctx.db);
     const state = repo.aclState(id);
@@ -293,6 +311,10 @@ export function applyToPaths(ctx: AppContext, id: number, relPaths: string[]): P
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return 0;
+    if (!canWriteAcls()) {
+      skipNotRoot(ctx, id);
+      return 0;
+    }
     const repo = accessRepo(ctx.db);
     const plan = await planFor(access);
     if (repo.aclState(id)?.spec_hash !== plan.hash) {
