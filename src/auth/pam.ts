@@ -43,8 +43,9 @@ function openLibs() {
 const cstr = (s: string) => Buffer.from(s + "\0", "utf8");
 
 /**
- * Gives the calling thread the lowest CPU priority (nice 19). The PAM worker threads call it, so a burst
- * of password hashing takes only idle CPU and never slows the thread serving files and tiles.
+ * Lowers the calling thread's CPU priority to nice 10 (weight 110 against 1024 at nice 0). The PAM worker
+ * threads call it, so a burst of password hashing yields to the thread serving files and tiles; not 19,
+ * so sign-ins still progress while CPU-bound tiling runs at normal priority.
  */
 export function lowerThreadPriority(): boolean {
   const libc = dlopen("libc.so.6", {
@@ -53,7 +54,7 @@ export function lowerThreadPriority(): boolean {
   });
   try {
     // PRIO_PROCESS with a thread id changes only that thread on Linux.
-    return libc.symbols.setpriority(0, libc.symbols.gettid(), 19) === 0;
+    return libc.symbols.setpriority(0, libc.symbols.gettid(), 10) === 0;
   } finally {
     libc.close();
   }

@@ -6,6 +6,7 @@ import { setSharePassword } from "../../src/auth/share-password.ts";
 import { testContext } from "../support/env.ts";
 import { createUnixGroup, createUnixUser, writePamService, writePassdbConf, type UnixUser } from "../support/unix-users.ts";
 import path from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
 
 // Real password hashing and real services: slow on a shared 2-core machine.
 setDefaultTimeout(60_000);
@@ -142,4 +143,45 @@ describe("PAM backend", () => {
     // The checks ran on the worker threads: the main thread kept ticking all along.
     expect(maxGap).toBeLessThan(Math.min(150, took / 4));
   }, 60_000);
+
+  test("the PAM worker threads run at nice 10, so hashing yields to the request thread", async () => {
+    expect((await login(boss.name, boss.password)).status).toBe(303);
+    const nices = readdirSync("/proc/self/task").map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      // Fields after the ")" closing the thread name: state is field 3, nice is field 19.
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+    });
+    expect(nices.filter((n) => n === 10).length).toBeGreaterThanOrEqual(2);
+    expect(nices.filter((n) => n === 0).length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("with no failure floor at all, an unknown user still holds a PAM worker as long as a known user's hash check", async () => {
+    const c2 = testContext({ auth: "pam", adminGroup: admins.name });
+    const pam = writePamService(c2.dir);
+    configureAuth(c2, { pamService: pam.service, pamConfdir: pam.confdir, failureFloorMs: 0, pamWorkers: 1 });
+    const app2 = createApp(c2);
+    try {
+      const attempt = async (name: string) => {
+        c2.db.exec("DELETE FROM login_failures");
+        const t0 = performance.now();
+        const res = await app2.request("/api/v1/datasets", { headers: basic(name, "not-the-password") });
+        expect(res.status).toBe(401);
+        return performance.now() - t0;
+      };
+      await attempt(alice.name); // the worker learns what a known user costs
+      const known: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        known.push(await attempt(alice.name));
+        unknown.push(await attempt(`mt_ghost_${i}`));
+      }
+      const med = (a: number[]) => [...a].sort((x, y) => x - y)[2]!;
+      // Without the equalising wait an unknown user answers in about 1 ms, a known one after a full hash.
+      expect(med(unknown)).toBeGreaterThan(med(known) * 0.6);
+      expect(med(unknown)).toBeLessThan(med(known) * 1.6);
+    } finally {
+      closeAuth(c2);
+      c2.cleanup();
+    }
+  });
 });
