@@ -4,6 +4,8 @@ import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./comman
 import { ConfigError, loadConfig } from "../config.ts";
 import { openContext, startServer } from "../server.ts";
 import { seedDemoRoot } from "../demo/demo.ts";
+import { demoMetadataListener } from "../demo/demo.apply.ts";
+import { ensureDemoAccount } from "../demo/demo.account.ts";
 import { log } from "../log.ts";
 import { serverRunning } from "../backup/backup.ts";
 
@@ -34,9 +36,15 @@ export const serveCommand: Command = {
     }
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
     const ctx = openContext(config);
+    let demoLogin = "";
+    if (config.demo) {
+      ctx.hooks.datasetSeen.push(demoMetadataListener(ctx));
+      const account = await ensureDemoAccount(ctx);
+      demoLogin = account.password ? ` (demo: sign in as ${account.name} / ${account.password})` : ` (demo: sign in as ${account.name})`;
+    }
     const releasePid = claimStateDir(config.state);
     const { url, stop } = await startServer(ctx);
-    console.log(`mata: serving ${config.root} at ${url}`);
+    console.log(`mata: serving ${config.root} at ${url}${demoLogin}`);
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
         log.info("stopping", { signal: sig });

@@ -50,6 +50,7 @@ export interface ListFilter {
 /** Reads datasets and their files; writes belong to the sync engine and the metadata services. */
 export function datasetsRepo(db: Database) {
   const byId = db.query<DatasetRow, [number]>("SELECT * FROM datasets WHERE id = ?");
+  const byPath = db.query<DatasetRow, [string]>("SELECT * FROM datasets WHERE state = 'present' AND path = ?");
   const parents = db.query<{ id: number }, [number]>("SELECT parent_id AS id FROM relations WHERE child_id = ? ORDER BY position, parent_id");
   const children = db.query<{ id: number }, [number]>("SELECT child_id AS id FROM relations WHERE parent_id = ? ORDER BY child_id");
   const files = db.query<FileRow, [number, number, number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path LIMIT ? OFFSET ?");
@@ -80,6 +81,8 @@ export function datasetsRepo(db: Database) {
 
   return {
     get: (id: number) => byId.get(id),
+    /** The present dataset at a path relative to the root. */
+    byPath: (path: string) => byPath.get(path),
     parentIds: (id: number) => parents.all(id).map((r) => r.id),
     childIds: (id: number) => children.all(id).map((r) => r.id),
 

@@ -5,11 +5,11 @@ import path from "node:path";
  * Writes a whole file so a crash at any moment leaves the old content or the new, never a part:
  * temp name in the same folder, write, fsync, rename over, fsync the folder.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
   const dir = path.dirname(file);
   mkdirSync(dir, { recursive: true });
   const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const fd = openSync(tmp, "w", 0o644);
+  const fd = openSync(tmp, "w", mode);
   try {
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     let off = 0;
