@@ -3,6 +3,7 @@ import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { getTagTree } from "../tags/tags.service.ts";
+import { listPreviews, previewSummary } from "../preview/preview.service.ts";
 import { datasetsRepo, type DatasetRow, type ListFilter, type SortKey } from "./datasets.repo.ts";
 
 /** The dataset as `/api/v1/datasets` lists it. */
@@ -35,7 +36,7 @@ export function requireDataset(ctx: AppContext, id: number): DatasetRow {
   return d;
 }
 
-/** Everything the detail JSON shows about one dataset, except previews (added by the route). */
+/** Everything the detail JSON shows about one dataset. */
 export function datasetDetail(ctx: AppContext, id: number) {
   const repo = datasetsRepo(ctx.db);
   const d = requireDataset(ctx, id);
@@ -52,6 +53,8 @@ export function datasetDetail(ctx: AppContext, id: number) {
     parents: repo.parentIds(id),
     children: repo.childIds(id),
     tags: getTagTree(ctx.db, id),
+    preview: previewSummary(ctx.db, id, ctx.clock.now()),
+    previews: listPreviews(ctx.db, id),
   };
 }
 

@@ -86,6 +86,8 @@ describe("GET /api/v1/datasets/{id}", () => {
       children: [],
       tags: [{ key: "Patient", value: "", children: [{ key: "Species", value: "sheep", children: [] }] }],
       files: { count: 1, bytes: 2 },
+      preview: { state: "none", progress: 0 },
+      previews: [],
     });
     expect((await (await app.request(`/api/v1/datasets/${parent}`)).json()) as object).toMatchObject({ children: [id] });
   });
