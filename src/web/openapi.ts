@@ -13,18 +13,30 @@ const DOCS: Record<string, Op> = {
   "PUT /api/v1/datasets/{id}/tags": { summary: "Replace the whole ordered tag tree; 409 when outdated", body: "{ tags: [{ key, value, children }], version? }" },
   "POST /api/v1/datasets/{id}/tags/import-from-parents": { summary: "Copy the parents' tags whose keys this dataset lacks" },
   "PUT /api/v1/datasets/{id}/parents": { summary: "Set the datasets this one was derived from; 409 on a cycle", body: "{ parents: [id] }" },
-  "PUT /api/v1/datasets/{id}/access": { summary: "Set viewers and editors (owner and admins only)", body: "{ viewers: [name], editors: [name] }" },
+  "PUT /api/v1/datasets/{id}/access": { summary: "Set viewers and editors (owner and admins only); a unix group is \"@name\"", body: "{ viewers: [name], editors: [name] }" },
   "GET /api/v1/datasets/{id}/files": { summary: "File listing: paths, sizes, times (every signed-in account)", params: ["limit", "offset"] },
   "GET /api/v1/datasets/{id}/files/{path}": { summary: "File content with HTTP Range (read permission)" },
   "GET /api/v1/datasets/{id}/graph": { summary: "Relation network: { nodes, edges }" },
   "GET /api/v1/search": { summary: "Search titles, descriptions and tags: { items: [{ id, title, matches }] }", params: ["q"] },
   "GET /api/v1/tags/cloud": { summary: "Every distinct tag with counts and weights" },
   "GET /api/v1/tags/suggest": { summary: "Ranked key or value suggestions", params: ["prefix", "key"] },
+  "GET /api/v1/tags/{hash}": { summary: "Every dataset carrying an equal tag subtree (children order ignored)" },
+  "GET /api/v1/datasets/{id}/tags": { summary: "The ordered tag tree and its version" },
+  "GET /api/v1/datasets/{id}/relatives": { summary: "Parents, children and siblings" },
+  "GET /api/v1/relations/candidates": { summary: "Datasets matching a title or path prefix, for the parent picker", params: ["q"] },
+  "GET /api/v1/datasets/{id}/access": { summary: "Owner, viewers and editors (unix groups as \"@name\")" },
+  "PUT /api/v1/datasets/{id}/owner": { summary: "Reassign the owner (admins only)", body: "{ owner }" },
+  "GET /api/v1/access/people": { summary: "Account and group names for the sharing picker", params: ["q"] },
+  "GET /api/v1/datasets/{id}/previews": { summary: "The dataset's previews: kind, state, size, spacing, window, tile and thumbnail URLs" },
+  "GET /api/v1/datasets/{id}/previews/{path}": { summary: "Preview files: precomputed info, XY/XZ/YZ tiles, thumbnail (read permission; cacheable)" },
+  "GET /api/v1/jobs": { summary: "Background jobs with state, progress and ETA (admins)" },
+  "POST /api/v1/jobs/{id}/cancel": { summary: "Cancel a queued or running job (admins)" },
+  "POST /api/v1/jobs/{id}/retry": { summary: "Queue a failed or cancelled job again (admins)" },
 };
 
 /** Turns Hono's `:id` and `*` into OpenAPI's `{id}` and `{path}`. */
 function openApiPath(honoPath: string): string {
-  return honoPath.replace(/:(\w+)/g, "{$1}").replace(/\/\*$/, "/{path}");
+  return honoPath.replace(/:(\w+)(\{[^/]*\})?/g, "{$1}").replace(/\/\*$/, "/{path}");
 }
 
 /** The OpenAPI 3.1 document for every `/api/v1` route the app really has. */
