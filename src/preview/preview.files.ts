@@ -1,8 +1,9 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { notFound } from "../errors.ts";
-import { previewRepo } from "./preview.repo.ts";
+import { previewRepo, previewWrites, type PreviewRow } from "./preview.repo.ts";
+import { TILE, type ScaleInfo } from "./pyramid.ts";
 import { listPreviews, previewDir, previewSummary, previewView, type PreviewSummary, type PreviewView } from "./preview.service.ts";
 
 /** What a tile URL resolves to: a file on disk with its kind, or a JSON body. */
@@ -18,6 +19,21 @@ export function previewStatus(ctx: AppContext, datasetId: number): { title: stri
   const ds = previewRepo(ctx.db).dataset(datasetId);
   if (!ds) throw notFound(`No dataset with id ${datasetId}`);
   return { title: ds.title || ds.path, preview: previewSummary(ctx.db, datasetId, ctx.clock.now()), previews: listPreviews(ctx.db, datasetId) };
+}
+
+// The tile route's hot path: a preview row per (dataset, n), dropped whenever this process writes previews;
+// rows change only through the preview job, which runs in the serving process.
+const rows = new Map<string, { writes: number; row: PreviewRow | null }>();
+
+function cachedRow(ctx: AppContext, datasetId: number, n: number): PreviewRow | null {
+  const key = `${datasetId}/${n}`;
+  const w = previewWrites();
+  const hit = rows.get(key);
+  if (hit && hit.writes === w) return hit.row;
+  if (rows.size > 10_000) rows.clear();
+  const row = previewRepo(ctx.db).get(datasetId, n);
+  rows.set(key, { writes: w, row });
+  return row;
 }
 
 /**
@@ -41,4 +57,52 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   }
   if (!target || !existsSync(target.file)) throw notFound(`No ${rest} in preview ${n} of dataset ${datasetId}`);
   return target;
+}
+
+const grids = new Map<string, ScaleInfo[]>();
+
+function scalesOf(dir: string, key: string): ScaleInfo[] {
+  let scales = grids.get(key);
+  if (!scales) {
+    scales = (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales;
+    if (grids.size > 1000) grids.clear();
+    grids.set(key, scales);
+  }
+  return scales;
+}
+
+/** True when a chunk name is one of the scale's XY, XZ or YZ chunks (so the file exists in a complete build). */
+export function isChunk(scale: ScaleInfo, chunk: string): boolean {
+  const m = CHUNK_PARTS.exec(chunk);
+  if (!m) return false;
+  const [x0, x1, y0, y1, z0, z1] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  const [w, h, d] = scale.size;
+  const grid = (a: number, b: number, size: number) => a % TILE === 0 && a < size && b === Math.min(a + TILE, size);
+  const one = (a: number, b: number, size: number) => a < size && b === a + 1;
+  return scale.chunk_sizes.some(([cx, cy, cz]) =>
+    (cx === 1 ? one(x0, x1, w) : grid(x0, x1, w)) && (cy === 1 ? one(y0, y1, h) : grid(y0, y1, h)) && (cz === 1 ? one(z0, z1, d) : grid(z0, z1, d)),
+  );
+}
+
+const CHUNK_PARTS = /^(\d{1,9})-(\d{1,9})_(\d{1,9})-(\d{1,9})_(\d{1,9})-(\d{1,9})$/;
+
+/**
+ * Answers a tile request with no file-system call but the send itself: the chunk name is checked against the
+ * scale's grid, and the validators come from the content key (tiles of a key never change), so a revalidation
+ * is a 304 straight from memory.
+ */
+export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKey: string, chunk: string, req: Request, cacheControl: string): Response {
+  const row = cachedRow(ctx, datasetId, n);
+  if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
+  if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
+  const dir = previewDir(ctx, row.content_key);
+  const scale = scalesOf(dir, row.content_key)[Number(scaleKey)];
+  if (!scale || scale.key !== scaleKey || !isChunk(scale, chunk)) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
+  const etag = `"${row.content_key}/${scaleKey}/${chunk}"`;
+  const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();
+  const headers = { ETag: etag, "Last-Modified": lastModified, "Cache-Control": cacheControl, "Content-Type": scale.encoding === "jpeg" ? "image/jpeg" : "application/octet-stream", "X-Content-Type-Options": "nosniff" };
+  const inm = req.headers.get("If-None-Match");
+  const ims = req.headers.get("If-Modified-Since");
+  if ((inm !== null && inm === etag) || (inm === null && ims !== null && Date.parse(ims) >= row.updated_at - (row.updated_at % 1000))) return new Response(null, { status: 304, headers });
+  return new Response(Bun.file(path.join(dir, scaleKey, chunk)), { headers });
 }

@@ -42,8 +42,26 @@ export interface PreviewPlan {
   notes: string[];
 }
 
-/** Every SQL statement of previews, prepared once; also the few dataset/file reads the preview job needs. */
+let writes = 0;
+
+/** Bumped by every write to previews in this process, so read caches (the tile route's) know to look again. */
+export function previewWrites(): number {
+  return writes;
+}
+
+const repos = new WeakMap<Database, ReturnType<typeof makeRepo>>();
+
+/** Every SQL statement of previews, prepared once per database; also the few dataset/file reads the preview job needs. */
 export function previewRepo(db: Database) {
+  let r = repos.get(db);
+  if (!r) {
+    r = makeRepo(db);
+    repos.set(db, r);
+  }
+  return r;
+}
+
+function makeRepo(db: Database) {
   const dataset = db.query<{ id: number; path: string; title: string; generation: number; state: string; content_hash: string }, [number]>(
     "SELECT id, path, title, generation, state, content_hash FROM datasets WHERE id = ?",
   );
@@ -73,6 +91,7 @@ export function previewRepo(db: Database) {
     readyWithKey: (key: string) => readyByKey.get(key),
     /** Replaces a dataset's preview rows with a new plan, in one transaction; the tiles are shared by content key. */
     replace(datasetId: number, generation: number, plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string })[], now: number): PreviewRow[] {
+      writes++;
       return db.transaction(() => {
         deleteOfDataset.run(datasetId);
         for (const p of plans) {
@@ -81,11 +100,20 @@ export function previewRepo(db: Database) {
         return byDataset.all(datasetId);
       }).immediate();
     },
-    setState: (id: number, state: PreviewRow["state"], error: string | null, now: number) => setState.run(state, error, now, id),
+    setState: (id: number, state: PreviewRow["state"], error: string | null, now: number) => {
+      writes++;
+      setState.run(state, error, now, id);
+    },
     setProgress: (id: number, fraction: number) => setProgress.run(fraction, id),
-    setReady: (id: number, window: [number, number], levels: number, now: number) => setReady.run(window[0], window[1], levels, now, id),
+    setReady: (id: number, window: [number, number], levels: number, now: number) => {
+      writes++;
+      setReady.run(window[0], window[1], levels, now, id);
+    },
     /** Builds a stopped job left half-way go back to queued; the next job starts them again. */
-    resetRunning: (datasetId: number) => resetRunning.run(datasetId),
+    resetRunning: (datasetId: number) => {
+      writes++;
+      resetRunning.run(datasetId);
+    },
     /** Content keys any dataset still refers to; tile folders of other keys can be removed. */
     referencedKeys: () => new Set(keys.all().map((r) => r.content_key)),
   };

@@ -6,7 +6,9 @@ import { sendFile } from "../web/send-file.ts";
 import { PreviewPanel } from "../../templates/preview/viewer.tsx";
 import { ViewerPage } from "../../templates/preview/page.tsx";
 import { pageProps } from "../auth/page-props.ts";
-import { previewFile, previewStatus } from "./preview.files.ts";
+import { previewFile, previewStatus, serveTile } from "./preview.files.ts";
+
+const TILE_PATH = /^(\d{1,6})\/tiles\/(\d{1,2})\/([\d_-]{11,64})$/;
 
 // Tiles are named by content: a changed volume gets a new content key, so a tile URL's bytes never change
 // while the preview row points at it; browsers may keep them for a year and revalidate with the ETag.
@@ -27,6 +29,8 @@ export const previewRoutes = new Hono<AppEnv>()
   .get("/api/v1/datasets/:id/previews/*", (c) => {
     const id = datasetId(c.req.param("id"));
     const rest = c.req.path.slice(c.req.path.indexOf("/previews/") + "/previews/".length);
+    const tile = TILE_PATH.exec(rest);
+    if (tile) return serveTile(c.var.ctx, id, Number(tile[1]), tile[2]!, tile[3]!, c.req.raw, TILE_CACHE);
     const target = previewFile(c.var.ctx, id, rest);
     if (target.kind === "json") return c.json(target.body);
     const type = target.kind === "info" ? "application/json" : target.kind === "tile" ? target.contentType : "image/jpeg";
