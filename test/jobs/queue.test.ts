@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { queueFor, startJobs } from "../../src/jobs/index.ts";
-import { JobQueue } from "../../src/jobs/jobs.service.ts";
+import { estimateEta, JobQueue } from "../../src/jobs/jobs.service.ts";
 import { previewDir, previewSummary, listPreviews } from "../../src/preview/preview.service.ts";
 import { previewRepo } from "../../src/preview/preview.repo.ts";
 import { activeTilerChildren } from "../../src/preview/tiler.process.ts";
@@ -47,6 +47,12 @@ const jobs = (ctx: ReturnType<typeof setup>, kind = "preview") =>
 const ramp = (x: number, y: number, z: number) => (x * 3 + y * 5 + z * 7) % 4000;
 
 describe("job queue", () => {
+  test("the ETA is linear in progress and only given for running jobs with some progress", () => {
+    expect(estimateEta({ state: "running", progress: 0.25, started_at: 1000 }, 31_000)).toBe(90);
+    expect(estimateEta({ state: "running", progress: 0.005, started_at: 1000 }, 31_000)).toBeNull();
+    expect(estimateEta({ state: "queued", progress: 0.5, started_at: null }, 31_000)).toBeNull();
+  });
+
   test("higher priority first, bounded concurrency, cancel and retry", async () => {
     const ctx = setup({ jobConcurrency: 1 });
     const q = new JobQueue(ctx, 1);

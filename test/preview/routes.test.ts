@@ -51,6 +51,11 @@ describe("preview routes", () => {
     expect((await admin.request(url, { headers: { "If-None-Match": etag } })).status).toBe(304);
     expect((await admin.request(url, { headers: { "If-Modified-Since": tile.headers.get("last-modified")! } })).status).toBe(304);
     expect((await admin.request(`/api/v1/datasets/${id}/previews/0/thumbnail`)).headers.get("content-type")).toBe("image/jpeg");
+    // XZ and YZ chunks of the same scale; names off the grid are 404 without touching the disk.
+    expect((await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/0/0-256_50-51_0-20`)).status).toBe(200);
+    expect((await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/0/100-101_0-100_0-20`)).status).toBe(200);
+    expect((await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/0/1-257_0-100_3-4`)).status).toBe(404);
+    expect((await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/5/0-256_0-100_3-4`)).status).toBe(404);
     expect((await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/0/0-1_0-1_0-999`)).status).toBe(404);
     expect((await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/0/..%2F..%2Fmata.db`)).status).toBe(404);
     expect((await admin.request(`/api/v1/datasets/${id}/previews/7/tiles/info`)).status).toBe(404);
