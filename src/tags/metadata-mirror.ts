@@ -1,3 +1,4 @@
+import { lstatSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
@@ -21,11 +22,25 @@ export function mirrorMetadata(ctx: AppContext, datasetId: number): boolean {
     parents: relationsRepo(ctx.db).parents(datasetId).map((p) => p.uid),
     updatedAt: ctx.clock.now(),
   };
+  const abs = path.join(ctx.config.root, d.path);
+  // Never re-create a folder that vanished since the last scan (writing `.mata/` would): the scan decides what it means.
+  if (!isFolder(abs)) {
+    log.warn("metadata mirror skipped: the dataset folder is not there", { datasetId, path: d.path });
+    return false;
+  }
   try {
-    writeMetadataMirror(path.join(ctx.config.root, d.path), mirror);
+    writeMetadataMirror(abs, mirror);
     return true;
   } catch (err) {
     log.warn("could not write the metadata mirror", { datasetId, path: d.path, error: String(err) });
+    return false;
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return lstatSync(p).isDirectory();
+  } catch {
     return false;
   }
 }

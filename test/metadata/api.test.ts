@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { createApp } from "../../src/app.ts";
 import { subtreeHash } from "../../src/tags/tag-hash.ts";
@@ -117,6 +117,18 @@ describe("tag tree API", () => {
     const again = await call("POST", `/api/v1/datasets/${child}/tags/import-from-parents`);
     expect(again.json.imported).toEqual([]);
     expect(again.json.tagsVersion).toBe(r.json.tagsVersion);
+  });
+});
+
+describe("sidecar mirror", () => {
+  test("a vanished dataset folder is not re-created by an edit; the edit itself is kept", async () => {
+    const { ctx, call } = setup();
+    const id = addDataset(ctx, { path: "gone" });
+    rmSync(path.join(ctx.config.root, "gone"), { recursive: true });
+    const r = await call("PATCH", `/api/v1/datasets/${id}`, { title: "Still saved" });
+    expect(r.status).toBe(200);
+    expect(existsSync(path.join(ctx.config.root, "gone"))).toBe(false);
+    expect((await call("GET", `/api/v1/datasets/${id}`)).json.title).toBe("Still saved");
   });
 });
 
