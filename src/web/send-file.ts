@@ -1,4 +1,5 @@
-import { statSync } from "node:fs";
+import { createReadStream, openSync, statSync } from "node:fs";
+import { Readable } from "node:stream";
 
 /** Parses a single `bytes=` range against a size; null for no/unsupported range, "unsatisfiable" when out of bounds. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null | "unsatisfiable" {
@@ -22,7 +23,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 /** Streams a file with validators and HTTP Range (206/416), never reading it whole into memory. */
-export function sendFile(absPath: string, req: Request, opts: { contentType?: string; cacheControl?: string; downloadName?: string } = {}): Response {
+export function sendFile(absPath: string | Buffer, req: Request, opts: { contentType?: string; cacheControl?: string; downloadName?: string } = {}): Response {
   const st = statSync(absPath);
   const etag = `"${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}-${st.ino.toString(36)}"`;
   const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
@@ -41,7 +42,9 @@ export function sendFile(absPath: string, req: Request, opts: { contentType?: st
 
   const ifRange = req.headers.get("If-Range");
   const range = ifRange && ifRange !== etag && ifRange !== lastModified ? null : parseRange(req.headers.get("Range") ?? undefined, st.size);
-  const file = Bun.file(absPath);
+  // Bun.file sends from the kernel; a path that is not valid UTF-8 (bytes) is streamed instead.
+  const body = (start: number, end: number) =>
+    typeof absPath === "string" ? Bun.file(absPath).slice(start, end + 1) : (Readable.toWeb(createReadStream("", { fd: openSync(absPath, "r"), start, end, autoClose: true })) as ReadableStream);
   if (range === "unsatisfiable") {
     headers.set("Content-Range", `bytes */${st.size}`);
     return new Response(null, { status: 416, headers });
@@ -49,8 +52,8 @@ export function sendFile(absPath: string, req: Request, opts: { contentType?: st
   if (range) {
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${st.size}`);
     headers.set("Content-Length", String(range.end - range.start + 1));
-    return new Response(file.slice(range.start, range.end + 1), { status: 206, headers });
+    return new Response(body(range.start, range.end), { status: 206, headers });
   }
   headers.set("Content-Length", String(st.size));
-  return new Response(file, { status: 200, headers });
+  return new Response(st.size === 0 ? "" : body(0, st.size - 1), { status: 200, headers });
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { reconcileAll } from "../../src/sync/reconcile.ts";
 import path from "node:path";
 import { createApp } from "../../src/app.ts";
 import { testContext } from "../support/env.ts";
@@ -124,6 +125,23 @@ describe("files", () => {
     expect(await (await app.request(url, { headers: { Range: "bytes=-3" } })).text()).toBe("789");
     expect((await app.request(url, { headers: { Range: "bytes=20-" } })).status).toBe(416);
     expect((await app.request(url, { headers: { "If-None-Match": etag } })).status).toBe(304);
+  });
+
+  test("a file whose name is not valid UTF-8 is listed by the scanner and served byte for byte", async () => {
+    const { ctx, app } = setup();
+    const dir = Buffer.from(path.join(ctx.config.root, "scan-1"));
+    mkdirSync(dir);
+    writeFileSync(Buffer.concat([dir, Buffer.from("/slice-\xff\xfe.raw", "latin1")]), "odd bytes");
+    await reconcileAll(ctx);
+    const id = ctx.db.query<{ id: number }, []>("SELECT id FROM datasets WHERE path = 'scan-1'").get()!.id;
+    const listed = (await (await app.request(`/api/v1/datasets/${id}/files`)).json()) as { items: { path: string }[] };
+    const name = listed.items.find((f) => f.path.startsWith("slice-"))!.path;
+    expect(name).toContain("\uFFFD");
+    const res = await app.request(`/api/v1/datasets/${id}/files/${encodeURIComponent(name)}`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("odd bytes");
+    const part = await app.request(`/api/v1/datasets/${id}/files/${encodeURIComponent(name)}`, { headers: { Range: "bytes=4-" } });
+    expect(await part.text()).toBe("bytes");
   });
 
   test("refuses traversal, unlisted files and symlinks out of the dataset", async () => {
