@@ -44,15 +44,37 @@ export function fontSize(weight: number): number {
   return Math.round((MIN_EM + (MAX_EM - MIN_EM) * weight) * 100) / 100;
 }
 
+/** How long the cloud's maximum and size may be reused: they only scale font sizes and label the page. */
+const SUMMARY_TTL_MS = 10_000;
+const summaries = new WeakMap<object, Map<string, { at: number; max: number; total: number }>>();
+
+/** The largest count and the number of entries of a mode (and prefix), remembered briefly: each costs a scan of 200,000+ pairs. */
+function summary(ctx: AppContext, mode: "pairs" | "keys", lo: string, hi: string): { max: number; total: number } {
+  let byKey = summaries.get(ctx.db);
+  if (!byKey) summaries.set(ctx.db, (byKey = new Map()));
+  const k = `${mode}\u0000${lo}`;
+  const now = ctx.clock.now();
+  const hit = byKey.get(k);
+  if (hit && now - hit.at < SUMMARY_TTL_MS) return hit;
+  const repo = cloudRepo(ctx.db);
+  const fresh = {
+    at: now,
+    max: mode === "pairs" ? repo.pairsMax() : repo.keysMax(),
+    total: mode === "pairs" ? repo.pairsTotal(lo, hi) : repo.keysTotal(lo, hi),
+  };
+  if (byKey.size > 100) byKey.clear();
+  byKey.set(k, fresh);
+  return fresh;
+}
+
 /** The tag cloud (alphabetical, case-insensitive), one page of it, narrowed to keys starting with a prefix. */
 export function tagCloud(ctx: AppContext, opts: { mode: "pairs" | "keys"; prefix: string; limit: number; offset: number }): Cloud {
   const repo = cloudRepo(ctx.db);
   const lo = opts.prefix.toLowerCase();
   const hi = `${lo}\u{10FFFF}`;
-  const max = opts.mode === "pairs" ? repo.pairsMax() : repo.keysMax();
+  const { max, total } = summary(ctx, opts.mode, lo, hi);
   const rows: { key: string; value?: string; n: number }[] =
     opts.mode === "pairs" ? repo.pairs(lo, hi, opts.limit, opts.offset) : repo.keys(lo, hi, opts.limit, opts.offset);
-  const total = opts.mode === "pairs" ? repo.pairsTotal(lo, hi) : repo.keysTotal(lo, hi);
   const items = rows.map((r) => {
     const weight = zipfWeight(r.n, max);
     const item: CloudItem = { key: r.key, count: r.n, weight: Math.round(weight * 1000) / 1000, size: fontSize(weight) };

@@ -1,6 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { TagFilter } from "./tag-filter.ts";
-import { tagFilterSql } from "./tag-filter.repo.ts";
+import { tagFilterCounts, tagFilterSql } from "./tag-filter.repo.ts";
 
 /** Conditions on the dataset row besides text and tags. */
 export interface RowFilters {
@@ -50,11 +50,16 @@ const FLUSH = [
   `DELETE FROM temp.search_batch`,
 ];
 
-/** Row-filter SQL on a dataset id column, joined with AND; empty when there is nothing to filter. */
-function rowFilterSql(idCol: string, f: RowFilters): { sql: string; params: Param[] } {
+/**
+ * Row-filter SQL on a dataset id column, joined with AND; empty when there is nothing to filter. On a full-text table
+ * the id is written `+rowid`, so SQLite never feeds a list of ids into the full-text module (which would run the
+ * whole MATCH once per id: minutes for a common tag); the text query runs once and each candidate is checked.
+ */
+function rowFilterSql(idCol: string, f: RowFilters, counts: number[], onDatasets: boolean): { sql: string; params: Param[] } {
   const clauses: string[] = [];
   const params: Param[] = [];
-  const t = tagFilterSql(idCol, f.tags);
+  const id = onDatasets ? idCol : `+${idCol}`;
+  const t = tagFilterSql(id, f.tags, counts);
   if (t.sql) {
     clauses.push(t.sql);
     params.push(...t.params);
@@ -80,7 +85,7 @@ function rowFilterSql(idCol: string, f: RowFilters): { sql: string; params: Para
     row.push("byte_count <= ?");
     params.push(f.maxBytes);
   }
-  if (row.length) clauses.push(`${idCol} IN (SELECT id FROM datasets WHERE ${row.join(" AND ")})`);
+  if (row.length) clauses.push(onDatasets ? row.join(" AND ") : `EXISTS (SELECT 1 FROM datasets WHERE datasets.id = ${id} AND ${row.join(" AND ")})`);
   return { sql: clauses.join(" AND "), params };
 }
 
@@ -99,28 +104,29 @@ export function searchRepo(db: Database) {
 
   /** The candidate query: ids in rank order (bm25 when there are words, newest first otherwise). */
   function candidates(fts: string | undefined, tri: string | undefined, f: RowFilters): { sql: string; order: string; params: Param[] } {
+    const counts = tagFilterCounts(db, f.tags);
     if (fts) {
       const where = ["search_fts MATCH ?"];
       const params: Param[] = [fts];
       if (tri) {
-        where.push("search_fts.rowid IN (SELECT rowid FROM search_tri WHERE search_tri MATCH ?)");
+        where.push("+search_fts.rowid IN (SELECT rowid FROM search_tri WHERE search_tri MATCH ?)");
         params.push(tri);
       }
-      const r = rowFilterSql("search_fts.rowid", f);
+      const r = rowFilterSql("search_fts.rowid", f, counts, false);
       if (r.sql) where.push(r.sql);
       // Title matches weigh most, then tags, then the description.
       return { sql: `SELECT rowid AS id FROM search_fts WHERE ${where.join(" AND ")}`, order: "ORDER BY bm25(search_fts, 4.0, 1.0, 2.0), rowid", params: [...params, ...r.params] };
     }
     if (tri) {
-      const r = rowFilterSql("search_tri.rowid", f);
+      const r = rowFilterSql("search_tri.rowid", f, counts, false);
       return {
         sql: `SELECT rowid AS id FROM search_tri WHERE search_tri MATCH ?${r.sql ? ` AND ${r.sql}` : ""}`,
         order: "ORDER BY rowid DESC",
         params: [tri, ...r.params],
       };
     }
-    const r = rowFilterSql("id", f);
-    return { sql: `SELECT id FROM datasets${r.sql ? ` WHERE ${r.sql}` : ""}`, order: "ORDER BY created_at DESC, id DESC", params: r.params };
+    const r = rowFilterSql("datasets.id", f, counts, true);
+    return { sql: `SELECT id FROM datasets${r.sql ? ` WHERE ${r.sql}` : ""}`, order: "ORDER BY id DESC", params: r.params };
   }
 
   const docs = db.query<DocRow, [string]>(
@@ -145,11 +151,12 @@ export function searchRepo(db: Database) {
     /** Folds at most `max` dirty datasets into the indexes in one write transaction; returns how many. */
     flush: (max: number): number => flushBatch.immediate(max),
 
-    /** One window of ranked ids. */
-    ids(fts: string | undefined, tri: string | undefined, f: RowFilters, limit: number, offset: number): number[] {
+    /** One window of ids, ranked (bm25 for words) or newest first. */
+    ids(fts: string | undefined, tri: string | undefined, f: RowFilters, limit: number, offset: number, ranked = true): number[] {
       const c = candidates(fts, tri, f);
+      // Unranked, the full-text module streams ids newest first and stops at the limit instead of scoring every match.
       return db
-        .query<{ id: number }, Param[]>(`${c.sql} ${c.order} LIMIT ? OFFSET ?`)
+        .query<{ id: number }, Param[]>(`${c.sql} ${ranked ? c.order : "ORDER BY 1 DESC"} LIMIT ? OFFSET ?`)
         .all(...c.params, limit, offset)
         .map((r) => r.id);
     },

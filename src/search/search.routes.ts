@@ -23,6 +23,7 @@ export const searchRoutes = new Hono<AppEnv>()
       items: r.items.map((h) => ({ id: h.id, title: h.title, matches: h.matches, path: h.path, owner: h.owner, state: h.state, bytes: h.bytes, createdAt: h.createdAt })),
       total: r.total,
       totalCapped: r.totalCapped,
+      ranked: r.ranked,
       limit: r.limit,
       offset: r.offset,
       ...(r.facets ? { facets: r.facets } : {}),
@@ -36,7 +37,7 @@ export const searchRoutes = new Hono<AppEnv>()
       result = search(c.var.ctx, { ...input, facets: true });
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 400) throw err;
-      const empty: SearchResult = { query: { terms: [], tags: [] }, items: [], total: 0, totalCapped: false, limit: 20, offset: 0 };
+      const empty: SearchResult = { query: { terms: [], tags: [] }, items: [], total: 0, totalCapped: false, ranked: true, limit: 20, offset: 0 };
       // htmx swaps only successful responses: the message must arrive as one to replace stale results.
       return c.html(SearchPage({ result: empty, params, error: err.message, user: c.var.user }), c.req.header("HX-Request") ? 200 : 400);
     }

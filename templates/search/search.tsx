@@ -100,7 +100,8 @@ export function SearchResults(p: { result: SearchResult; params: SearchParams; e
         <div class="search-body">
           <div>
             <p class="muted search-total">
-              {r.totalCapped ? `More than ${r.total.toLocaleString("en")}` : r.total.toLocaleString("en")} {r.total === 1 ? "dataset" : "datasets"}, most matches first
+              {r.totalCapped ? `More than ${r.total.toLocaleString("en")}` : r.total.toLocaleString("en")} {r.total === 1 ? "dataset" : "datasets"}
+              {r.ranked ? ", most matches first" : "; the newest are shown, most matches first: add words or filters to narrow"}
               {r.offset > 0 ? ` (from ${r.offset + 1})` : ""}
             </p>
             <ol class="search-hits">

@@ -272,3 +272,41 @@ describe("background indexer", () => {
     expect((await app.request(`/api/v1/datasets/${ids.lung}/graph`, { headers: bob.headers })).status).toBe(200);
   });
 });
+
+describe("tag filters at scale", () => {
+  test("a tag most datasets carry is probed per row, a rare one listed; both give the same answers", async () => {
+    {
+      for (let i = 0; i < 30; i++) {
+        const id = addDataset(ctx.db, { title: `bulk lung ${i}` });
+        setTags(ctx.db, id, [t("Common", "yes"), ...(i % 10 === 0 ? [t("Rare", "yes")] : [])]);
+      }
+    }
+    const { tagFilterSql } = await import("../../src/search/tag-filter.repo.ts");
+    const sql = tagFilterSql("datasets.id", [{ key: "Common", value: "yes" }, { key: "Rare" }], [30_000, 3]).sql;
+    expect(sql).toBe("EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = datasets.id AND key = ? AND value = ?) AND datasets.id IN (SELECT dataset_id FROM tags WHERE key = ?)");
+    expect(idsOf((await api("lung Common=yes Rare:")).body).length).toBe(3);
+    expect(filterDatasetIds(ctx.db, [parseTagFilter("Common=yes"), parseTagFilter("Rare:")]).length).toBe(3);
+    expect((await api("Common=yes")).body.total).toBe(30);
+  });
+});
+
+describe("very common words", () => {
+  test("past 10,000 matches the total is capped and the newest are ordered by matches, still fast", async () => {
+    const insert = ctx.db.query("INSERT INTO datasets (uid, path, title, description, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0)");
+    ctx.db.transaction(() => {
+      for (let i = 0; i < 10_050; i++) insert.run(`many-${i}`, `many/${i}`, `common ${i}`, i % 3 === 0 ? "common common" : "");
+    })();
+    await api("warm"); // folds the 10,050 new documents in
+    const t0 = performance.now();
+    const { body } = await api("common", "&limit=20");
+    const ms = performance.now() - t0;
+    expect(body.total).toBe(10_000);
+    expect(body.totalCapped).toBe(true);
+    expect(body.ranked).toBe(false);
+    expect(body.items.length).toBe(20);
+    expect(body.items.every((i: any) => i.matches === 3)).toBe(true);
+    expect(ms).toBeLessThan(500);
+    const page = await (await app.request("/search?q=common", { headers: admin.headers })).text();
+    expect(page).toContain("More than 10,000 datasets; the newest are shown");
+  }, 30_000);
+});
