@@ -41,19 +41,21 @@ export interface DatasetPageProps {
  * The preview slot: states what the preview jobs say, honestly ("No preview yet" when there are none). The
  * tiler's viewer partial replaces the body of this element once wired in by the lead.
  */
-export function PreviewSlot(p: { preview: PreviewJobs; state: "present" | "missing" }) {
+export function PreviewSlot(p: { datasetId: number; preview: PreviewJobs; state: "present" | "missing" }) {
   const j = p.preview;
   let text: string;
   let status: string;
   if (p.state === "missing") [status, text] = ["missing", "The folder is missing from the share, so no preview can be made."];
   else if (j.running || j.queued) [status, text] = ["running", `Preview being made: ${Math.round(j.progress * 100)}% (${j.running} running, ${j.queued} waiting).`];
   else if (j.failed) [status, text] = ["failed", `Preview failed: ${j.error ?? "see the job log"}.`];
-  else if (j.done) [status, text] = ["ready", "Preview made."];
+  else if (j.done) [status, text] = ["ready", "Preview made:"];
   else [status, text] = ["none", "No preview yet."];
   return (
     <section id="preview" class="panel preview-slot" data-preview-state={status} aria-labelledby="preview-heading">
       <h2 id="preview-heading">Preview</h2>
-      <p class={status === "failed" ? "error" : "muted"}>{text}</p>
+      <p class={status === "failed" ? "error" : "muted"}>
+        {text} {status === "ready" ? <a href={`/datasets/${p.datasetId}/viewer`}>open the viewer</a> : null}
+      </p>
     </section>
   );
 }
@@ -68,6 +70,7 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
       {p.files.length === 0 ? (
         <p class="muted">No files.</p>
       ) : (
+        <div class="files-scroll" tabindex={0} role="region" aria-label="Files of this dataset">
         <table class="files">
           <thead>
             <tr>
@@ -84,6 +87,7 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
             )}
           </tbody>
         </table>
+        </div>
       )}
       {total > limit ? (
         <nav class="pager" aria-label="File pages">
@@ -127,7 +131,7 @@ export function DatasetPage(p: DatasetPageProps) {
               </>
             ) : null}
           </dl>
-          <PreviewSlot preview={p.preview} state={d.state} />
+          <PreviewSlot datasetId={d.id} preview={p.preview} state={d.state} />
           <FilesTable id={d.id} files={p.files} total={d.fileCount} offset={p.filesOffset} limit={p.filesLimit} />
         </div>
         <div class="dataset-side">
