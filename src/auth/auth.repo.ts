@@ -112,9 +112,12 @@ export function failuresRepo(db: Database) {
       "ON CONFLICT(key) DO UPDATE SET failures = ?2, last_at = ?3, blocked_until = ?4",
   );
   const clear = db.query("DELETE FROM login_failures WHERE key = ?");
+  const stale = db.query("DELETE FROM login_failures WHERE last_at < ? AND blocked_until < ?");
   return {
     get: (key: string) => get.get(key) ?? null,
     put: (r: FailureRow) => void upsert.run(r.key, r.failures, r.last_at, r.blocked_until),
     clear: (key: string) => void clear.run(key),
+    /** Drops counters older than `before` that block nothing at `now`. */
+    removeStale: (before: number, now: number) => stale.run(before, now).changes,
   };
 }

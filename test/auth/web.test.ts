@@ -233,6 +233,12 @@ describe("throttling and timing", () => {
     expect((await login(app, "root1", "root1-secret-1")).status).toBe(429);
     now += 2000;
     expect((await login(app, "root1", "root1-secret-1")).status).toBe(303);
+    // Counters of guessed names are forgotten after the window, so they cannot pile up.
+    const rows = () => ctx.db.query<{ n: number }, []>("SELECT count(*) AS n FROM login_failures").get()!.n;
+    expect(rows()).toBe(22);
+    now += 16 * 60_000;
+    expect((await login(app, "nobody-late", "x")).status).toBe(401);
+    expect(rows()).toBe(2);
   });
 
   test("every failure takes the failure floor; an unknown user takes as long as a known one", async () => {
