@@ -157,7 +157,8 @@ describe("metadata pages in Chromium, keyboard only", () => {
     await page.waitForSelector(".did-you-mean");
     expect(await page.locator(".did-you-mean").innerText()).toContain("Did you mean “Modality”, used by 2 datasets?");
     await screenshot(page, "metadata-did-you-mean");
-    await page.keyboard.press("Enter"); // "Use “Modality”" has the focus
+    await focusedOn(page, "Use “Modality”");
+    await page.keyboard.press("Enter");
     await page.waitForSelector('li.tag[data-key="Modality"]');
     await focusedOn(page, "add-key");
 
