@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { VolumeSource } from "./readers/reader.types.ts";
 import { windowTo8 } from "./window.ts";
-import { encodeTile, writeThumbnail } from "./tile-encoder.ts";
+import { encodeGrid, encodeTile, writeThumbnail } from "./tile-encoder.ts";
 
 /** Tile edge in pixels; the chunk shapes of every scale are [T,T,1], [T,1,T] and [1,T,T]. */
 export const TILE = 256;
@@ -57,7 +57,8 @@ export function planLevels(w: number, h: number, d: number, downsampleZ: boolean
 class EncodePool {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = null;
-  count = 0;
+  /** Tiles written (a grid task adds its extra tiles itself). */
+  tiles = 0;
   constructor(private readonly limit: number) {}
 
   async add(work: () => Promise<void>): Promise<void> {
@@ -70,7 +71,7 @@ class EncodePool {
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
-    this.count++;
+    this.tiles++;
   }
 
   async drain(): Promise<void> {
@@ -124,7 +125,17 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   const enc = { encoding: opts.encoding, quality: opts.quality };
   const thumbZ = Math.floor(source.depth / 2);
 
+  const jpeg = opts.encoding === "jpeg";
+  const span = (i: number, size: number) => `${i * TILE}-${Math.min((i + 1) * TILE, size)}`;
+
   const emitXY = async (l: Level, z: number, px: Uint8Array) => {
+    // A slice of several tiles is one libvips call (much cheaper than one call per tile).
+    if (jpeg && (l.w > TILE || l.h > TILE)) {
+      const buf = Buffer.from(px.buffer, px.byteOffset, px.byteLength);
+      pool.tiles += Math.ceil(l.w / TILE) * Math.ceil(l.h / TILE) - 1;
+      await pool.add(() => encodeGrid(buf, l.w, l.h, TILE, l.dir, (col, row) => `${span(col, l.w)}_${span(row, l.h)}_${z}-${z + 1}`, opts.quality));
+      return;
+    }
     for (let y0 = 0; y0 < l.h; y0 += TILE) {
       const y1 = Math.min(y0 + TILE, l.h);
       for (let x0 = 0; x0 < l.w; x0 += TILE) {
@@ -214,7 +225,7 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   await pool.drain();
   const info = { "@type": "neuroglancer_multiscale_volume", type: "image", data_type: "uint8", num_channels: 1, scales };
   writeFileSync(path.join(outDir, "info"), JSON.stringify(info));
-  return { scales, tiles: pool.count };
+  return { scales, tiles: pool.tiles };
 }
 
 /** Sums of each 2x2 block (1x2, 2x1 or 1x1 at odd edges) of a w x h slice. */
