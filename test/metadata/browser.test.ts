@@ -3,6 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { createApp } from "../../src/app.ts";
 import type { TagNode } from "../../src/tags/tag.types.ts";
 import { getTagTree, replaceTags } from "../../src/tags/tags.service.ts";
+import { describeDataset } from "../../src/pages/describe.service.ts";
 import { launchBrowser, newPage, screenshot, serveApp } from "../support/browser.ts";
 import { testContext } from "../support/env.ts";
 import { addDataset, addFile, signIn } from "./support.ts";
@@ -190,6 +191,9 @@ describe("metadata pages in Chromium, keyboard only", () => {
   }, 60_000);
 
   test("pick a parent by typing, import its tags, then a cycle is refused with its path", async () => {
+    // The state the previous test leaves, set here too so this test stands on its own.
+    describeDataset(ctx, "alice", ids.seg!, { title: "Femur segmentation <script>alert(1)</script>" });
+    replaceTags(ctx, "alice", ids.seg!, [t("Modality", "segmentation")]);
     const { page, errors } = await open(`/datasets/${ids.seg}`);
     await page.locator("#parent-search").focus();
     await page.keyboard.type("Sheep fe");
