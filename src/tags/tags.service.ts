@@ -98,8 +98,9 @@ function subtreeSize(n: TagNode): number {
  * keys already set are never overwritten and no key is added twice (compared case-insensitively).
  */
 export function importFromParents(ctx: AppContext, actor: string, datasetId: number, expectedVersion?: number): VersionedTags & { report: ImportReport } {
-  const parents = relationsRepo(ctx.db).parents(datasetId);
   const { tags, tagsVersion, result } = changeTags(ctx, actor, datasetId, expectedVersion, (current) => {
+    // Read inside the transaction, so the parents and their tags are those of one moment.
+    const parents = relationsRepo(ctx.db).parents(datasetId);
     const have = new Set(current.map((t) => fold(t.key)));
     const report: ImportReport = { imported: [], skipped: [], parents: parents.length };
     const added: TagNode[] = [];
