@@ -34,7 +34,7 @@ export function configureAuth(ctx: AppContext, options: Partial<AuthOptions> = {
     ctx.config.auth === "pam"
       ? pamBackend({ service: o.pamService, confdir: o.pamConfdir, adminGroup: ctx.config.adminGroup, workers: o.pamWorkers, smbConf: o.smbConf })
       : localBackend(ctx.db);
-  const negotiator = ctx.config.kerberos ? openNegotiator(ctx.config.kerberos.keytab) : null;
+  const negotiator = ctx.config.kerberos ? openNegotiator(ctx.config.kerberos.keytab, ctx.config.kerberos.service) : null;
   const rt = { options: o, backend, negotiator };
   runtimes.set(ctx, rt);
   return rt;

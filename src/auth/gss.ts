@@ -15,6 +15,7 @@ function openLibs() {
   const gss = dlopen("libgssapi_krb5.so.2", {
     krb5_gss_register_acceptor_identity: { args: [cstring], returns: u32 },
     gss_acquire_cred: { args: [P, P, u32, P, i32, P, P, P], returns: u32 },
+    gss_import_name: { args: [P, P, P, P], returns: u32 },
     gss_accept_sec_context: { args: [P, P, P, P, P, P, P, P, P, P, P], returns: u32 },
     gss_display_name: { args: [P, P, P, P], returns: u32 },
     gss_localname: { args: [P, P, P, P], returns: u32 },
@@ -28,6 +29,12 @@ function openLibs() {
 }
 
 const cstr = (s: string) => Buffer.from(s + "\0", "utf8");
+
+/** Holds buffers whose addresses were handed to C until after the call, so the collector cannot free them first. */
+let sink = 0;
+function keepAlive(...bufs: ArrayBufferView[]): void {
+  for (const b of bufs) sink ^= b.byteLength;
+}
 
 /** Copies a GSS output buffer (gss_buffer_desc { size_t length; void *value }) and frees it. */
 function takeBuffer(b: BigUint64Array): Buffer {
@@ -63,21 +70,46 @@ export interface Negotiator {
 
 const acceptors = new Map<string, Negotiator>();
 
+// GSS_C_NT_HOSTBASED_SERVICE, OID 1.2.840.113554.1.2.1.4 (DER body), for a gss_OID_desc { u32 length; void *elements }.
+const HOSTBASED_OID_DER = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x01, 0x04];
+
+/** "HTTP/host" or "HTTP@host" as a GSS host-based service name ("HTTP@host"), or an error for anything else. */
+export function hostBasedName(service: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9_-]*)[/@]([A-Za-z0-9.-]+)$/.exec(service.trim());
+  if (!m) throw new Error(`Kerberos: service must look like HTTP/host.example.org, got ${JSON.stringify(service)}`);
+  return `${m[1]}@${m[2]}`;
+}
+
 /**
- * Opens the acceptor for `keytab`. KRB5_* settings in Bun's process.env never reach the C library's
- * getenv, so they are copied with libc setenv first (KRB5_CONFIG for the realm mapping, KRB5RCACHEDIR...).
+ * Opens the acceptor for `keytab`, for any key in it or only for `service` (e.g. "HTTP/mata.lab.example").
+ * KRB5_* settings in Bun's process.env never reach the C library's getenv, so they are copied with libc
+ * setenv first (KRB5_CONFIG for the realm mapping, KRB5RCACHEDIR...).
  */
-export function openNegotiator(keytab: string, env: Record<string, string | undefined> = process.env): Negotiator {
-  const known = acceptors.get(keytab);
+export function openNegotiator(keytab: string, service?: string, env: Record<string, string | undefined> = process.env): Negotiator {
+  const cacheKey = `${keytab}\0${service ?? ""}`;
+  const known = acceptors.get(cacheKey);
   if (known) return known;
   lib ??= openLibs();
   for (const [k, v] of Object.entries(env)) if (k.startsWith("KRB5") && v !== undefined) lib.libc.setenv(cstr(k), cstr(v), 1);
   const { gss } = lib;
   if (gss.krb5_gss_register_acceptor_identity(cstr(keytab)) !== 0) throw new Error(`Kerberos: cannot use keytab ${keytab}`);
   const minor = new Uint32Array(1);
+  let name: number | null = null;
+  if (service) {
+    const text = new Uint8Array(new TextEncoder().encode(hostBasedName(service)));
+    const nameBuf = new BigUint64Array([BigInt(text.length), BigInt(ptr(text) as number)]);
+    const oidBytes = new Uint8Array(HOSTBASED_OID_DER);
+    const oid = new BigUint64Array([BigInt(oidBytes.length), BigInt(ptr(oidBytes) as number)]);
+    const nameOut = new BigUint64Array(1);
+    const maj = gss.gss_import_name(ptr(minor), ptr(nameBuf), ptr(oid), ptr(nameOut));
+    keepAlive(text, nameBuf, oidBytes, oid);
+    if (maj !== GSS_S_COMPLETE) throw new Error(`Kerberos: bad service name ${service}: ${statusText(maj, minor[0]!)}`);
+    name = Number(nameOut[0]);
+  }
   const credOut = new BigUint64Array(1);
-  const major = gss.gss_acquire_cred(ptr(minor), null, GSS_C_INDEFINITE, null, GSS_C_ACCEPT, ptr(credOut), null, null);
-  if (major !== GSS_S_COMPLETE) throw new Error(`Kerberos: no acceptor credentials in ${keytab}: ${statusText(major, minor[0]!)}`);
+  const major = gss.gss_acquire_cred(ptr(minor), name as never, GSS_C_INDEFINITE, null, GSS_C_ACCEPT, ptr(credOut), null, null);
+  if (name !== null) gss.gss_release_name(ptr(new Uint32Array(1)), ptr(new BigUint64Array([BigInt(name)])));
+  if (major !== GSS_S_COMPLETE) throw new Error(`Kerberos: no acceptor credentials${service ? ` for ${service}` : ""} in ${keytab}: ${statusText(major, minor[0]!)}`);
   const cred = Number(credOut[0]) as never;
 
   const negotiator: Negotiator = {
@@ -91,6 +123,7 @@ export function openNegotiator(keytab: string, env: Record<string, string | unde
       const outBuf = new BigUint64Array(2);
       const m2 = new Uint32Array(1);
       const maj = gss.gss_accept_sec_context(ptr(mn), ptr(ctx), cred, ptr(inBuf), null, ptr(srcName), null, ptr(outBuf), null, null, null);
+      keepAlive(tok, inBuf);
       const out = takeBuffer(outBuf);
       try {
         if (maj === GSS_S_CONTINUE_NEEDED) return { ok: false, error: "multi-step Negotiate (NTLM) is not supported" };
@@ -109,6 +142,6 @@ export function openNegotiator(keytab: string, env: Record<string, string | unde
       }
     },
   };
-  acceptors.set(keytab, negotiator);
+  acceptors.set(cacheKey, negotiator);
   return negotiator;
 }

@@ -14,13 +14,16 @@ let ctx: ReturnType<typeof testContext>;
 let kdc: TestKdc;
 let server: ReturnType<typeof Bun.serve>;
 let base: string;
+let keytabPath: string;
 const saved: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
   ctx = testContext();
   kdc = await startKdc(ctx.dir);
   const keytab = path.join(ctx.dir, "http.keytab");
+  keytabPath = keytab;
   kdc.addService("HTTP/localhost", keytab);
+  kdc.addService("HTTP/other.test", keytab);
   kdc.addUser("kuser", "Kuser-pass-1");
   kdc.addUser("stranger", "Stranger-pass-1");
   accountsRepo(ctx.db).add("kuser", null, false, Date.now());
@@ -101,5 +104,27 @@ describe("Kerberos SPNEGO", () => {
   test("a forged token is refused", async () => {
     const res = await fetch(`${base}/account`, { headers: { Authorization: `Negotiate ${Buffer.from("not a ticket").toString("base64")}` }, redirect: "manual" });
     expect(res.status).toBe(401);
+  });
+
+  test("with kerberos.service set, only tickets for that service are accepted", async () => {
+    const c2 = testContext();
+    c2.config.kerberos = { keytab: keytabPath, service: "HTTP/other.test" };
+    accountsRepo(c2.db).add("kuser", null, false, Date.now());
+    configureAuth(c2, { failureFloorMs: 30 });
+    const s2 = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: createApp(c2).fetch });
+    try {
+      const env = kdc.kinit("kuser", "Kuser-pass-1");
+      // A ticket for HTTP/localhost (another key in the same keytab) is refused here.
+      const wrongService = await curl(["--negotiate", "-u", ":", `http://localhost:${s2.port}/api/v1/nothing-here`], env);
+      expect(wrongService.status).toBe(401);
+      const right = await curl(["--negotiate", "-u", ":", "--connect-to", `other.test:${s2.port}:127.0.0.1:${s2.port}`, `http://other.test:${s2.port}/api/v1/nothing-here`], env);
+      expect(right.status).toBe(404);
+      c2.config.kerberos = { keytab: keytabPath, service: "not a service" };
+      expect(() => configureAuth(c2)).toThrow(/service must look like HTTP\/host/);
+    } finally {
+      s2.stop(true);
+      closeAuth(c2);
+      c2.cleanup();
+    }
   });
 });
