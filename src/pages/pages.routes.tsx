@@ -77,11 +77,17 @@ function errStatus(e: AppError): 400 | 409 | 413 {
   return e.status === 409 || e.status === 413 ? e.status : 400;
 }
 
-/** A key that is new here and close to a common key gets a "did you mean" prompt instead of being saved at once. */
-function keyPrompt(c: Context<AppEnv>, key: string, f: Record<string, string>): { typed: string; suggestion: string; datasets: number } | undefined {
+/**
+ * A key that is new here and close to a common key gets a "did you mean" prompt instead of being saved at once.
+ * The prompt is only offered on the version the person saw, so answering it can never skip a 409.
+ */
+function keyPrompt(c: Context<AppEnv>, id: number, key: string, f: Record<string, string>): { typed: string; suggestion: string; datasets: number } | undefined {
   if (f.confirmKey === "1") return undefined;
   const hit = didYouMean(c.var.ctx.db, key);
   if (!hit || hit.term === key) return undefined;
+  const seen = versionField(f.version);
+  const { tagsVersion } = readTags(c.var.ctx, id);
+  if (seen !== tagsVersion) throw new AppError(409, `Someone else changed these tags since you loaded them (you had version ${seen ?? "none"}, now ${tagsVersion}). Your change was not applied; here are the current tags.`);
   return { typed: key, suggestion: hit.term, datasets: dictionaryRepo(c.var.ctx.db).keyCount(hit.term) };
 }
 
@@ -163,7 +169,7 @@ export const pagesRoutes = new Hono<AppEnv>()
         const parent = parsePath(draft.path, "parent");
         const key = cleanKey(draft.key, "the new tag");
         const value = cleanValue(draft.value, key);
-        const prompt = f.use ? undefined : keyPrompt(c, key, f);
+        const prompt = f.use ? undefined : keyPrompt(c, id, key, f);
         if (prompt) return panel(c, id, { draft, draftFor: "add", didYouMean: prompt });
         const before = readTags(c.var.ctx, id).tags;
         const op: TagOp = { op: "add", parent, key, value };
@@ -185,7 +191,7 @@ export const pagesRoutes = new Hono<AppEnv>()
         const value = cleanValue(draft.value, key);
         const before = readTags(c.var.ctx, id).tags;
         const old = nodeAt(before, path);
-        const prompt = f.use || old?.key === key ? undefined : keyPrompt(c, key, f);
+        const prompt = f.use || old?.key === key ? undefined : keyPrompt(c, id, key, f);
         if (prompt) return panel(c, id, { editing: draft.path, draft, draftFor: "edit", didYouMean: prompt });
         const ops: TagOp[] = [{ op: "edit", path, key, value }];
         if (formatPath(to) !== formatPath(path.slice(0, -1))) ops.push({ op: "move", path, to });

@@ -147,6 +147,25 @@ describe("dataset page", () => {
     expect(kinds).toEqual(["tags.replaced", "tags.edited", "tags.replaced", "tags.edited"]);
   });
 
+  test("did you mean: a near-duplicate key is held for a choice; Use takes the common key, Keep the typed one", async () => {
+    const { ctx, post } = setup();
+    for (const p of ["a", "b"]) replaceTags(ctx, "bob", addDataset(ctx, { path: p }), [t("Species", "sheep")]);
+    const id = addDataset(ctx, { path: "d" });
+    let r = await post(`/datasets/${id}/tags/add`, { parent: "", key: "species ", value: "pig", version: "1" });
+    expect(r.status).toBe(200);
+    expect(r.html).toContain("Did you mean “<strong>Species</strong>”, used by 2 datasets?");
+    expect(getTagTree(ctx.db, id)).toEqual([]);
+    // Answering on an outdated page is refused like any other stale change.
+    replaceTags(ctx, "bob", id, [t("Site", "Bern")]);
+    r = await post(`/datasets/${id}/tags/add`, { parent: "", key: "Specis", value: "pig", version: "1" });
+    expect(r.status).toBe(409);
+    r = await post(`/datasets/${id}/tags/add`, { parent: "", key: "Specis", value: "pig", version: "2", use: "Species" });
+    expect(r.status).toBe(200);
+    r = await post(`/datasets/${id}/tags/add`, { parent: "", key: "Specis", value: "pig", version: "3", confirmKey: "1" });
+    expect(r.status).toBe(200);
+    expect(getTagTree(ctx.db, id)).toEqual([t("Site", "Bern"), t("Species", "pig"), t("Specis", "pig")]);
+  });
+
   test("inline description edit: saved fragment, and a stale one keeps the person's text beside the current values", async () => {
     const { ctx, post } = setup();
     const id = addDataset(ctx, { path: "d", title: "First" });
