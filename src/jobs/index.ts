@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
-import { PREVIEW_JOB, previewHandler, previewTmpDir } from "../preview/preview.service.ts";
+import { datasetsBehind, PREVIEW_JOB, previewHandler, previewTmpDir } from "../preview/preview.service.ts";
 import { COMMAND_JOB, commandHandler } from "./command.job.ts";
 import type { JobKind } from "./job.types.ts";
 import { JobQueue } from "./jobs.service.ts";
@@ -52,6 +52,9 @@ export async function startJobs(ctx: AppContext, opts: JobsOptions = {}): Promis
   const listener = rulesListener(queue, ctx.config.rules, settleMs);
   ctx.hooks.contentChanged.push(listener);
   queue.start();
+  const behind = datasetsBehind(ctx);
+  for (const d of behind) queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
+  if (behind.length > 0) log.info("previews queued for datasets changed while stopped", { datasets: behind.length });
   log.info("jobs started", { concurrency: ctx.config.jobConcurrency, settleMs });
   return async () => {
     const i = ctx.hooks.contentChanged.indexOf(listener);

@@ -81,6 +81,12 @@ function makeRepo(db: Database) {
   );
   const resetRunning = db.query<unknown, [number]>("UPDATE previews SET state = 'queued', progress = 0 WHERE dataset_id = ? AND state = 'running'");
   const keys = db.query<{ content_key: string }, []>("SELECT DISTINCT content_key FROM previews");
+  const behind = db.query<{ id: number; generation: number }, []>(
+    `SELECT d.id, d.generation FROM datasets d
+     WHERE d.state = 'present'
+       AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.dataset_id = d.id AND j.kind = 'preview' AND j.generation >= d.generation)
+       AND NOT EXISTS (SELECT 1 FROM previews p WHERE p.dataset_id = d.id AND p.generation >= d.generation)`,
+  );
 
   return {
     dataset: (id: number) => dataset.get(id),
@@ -114,6 +120,8 @@ function makeRepo(db: Database) {
       writes++;
       resetRunning.run(datasetId);
     },
+    /** Present datasets whose current generation no preview job or preview has seen (changed while no server ran). */
+    behind: () => behind.all(),
     /** Content keys any dataset still refers to; tile folders of other keys can be removed. */
     referencedKeys: () => new Set(keys.all().map((r) => r.content_key)),
   };

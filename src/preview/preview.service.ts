@@ -160,6 +160,17 @@ function fileOf(e: Error, i: number): string {
   return `unreadable file ${i + 1}`;
 }
 
+/**
+ * Datasets changed while no server was running (e.g. by `mata scan`) whose files the preview rules cover: the
+ * queue builds them at start, as if the change had just happened.
+ */
+export function datasetsBehind(ctx: AppContext): { id: number; generation: number }[] {
+  const repo = previewRepo(ctx.db);
+  const globs = previewGlobs(ctx.config.rules);
+  if (globs.length === 0) return [];
+  return repo.behind().filter((d) => repo.files(d.id).some((f) => matchesAny(globs, f.path)));
+}
+
 /** Deletes tile folders no dataset refers to any more (deleted datasets, changed content). */
 export function removeUnreferenced(ctx: AppContext): void {
   const dir = previewsDir(ctx);

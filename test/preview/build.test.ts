@@ -83,6 +83,25 @@ describe("preview builds through the queue", () => {
     expect(started).toBe(3);
   }, 60_000);
 
+  test("a dataset changed while no server ran gets its preview at start, once", async () => {
+    const ctx = setup();
+    const id = addDataset(ctx, "offline");
+    writeMetaImage(path.join(ctx.config.root, "offline"), "vol", [32, 32, 4], ramp);
+    await Bun.write(path.join(ctx.config.root, "offline", "notes.txt"), "x");
+    const other = addDataset(ctx, "text-only");
+    await Bun.write(path.join(ctx.config.root, "text-only", "notes.txt"), "x");
+    commitChange(ctx, id); // no listener: as `mata scan` would leave it
+    commitChange(ctx, other);
+    const stop = await startJobs(ctx, { settleMs: 20 });
+    await waitFor("caught up", () => previewSummary(ctx.db, id).state === "ready");
+    await stop();
+    expect(previewSummary(ctx.db, other).state).toBe("none");
+    const again = await startJobs(ctx, { settleMs: 20 });
+    cleanups.push(again);
+    await Bun.sleep(100);
+    expect(ctx.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM jobs").get()!.n).toBe(1);
+  }, 60_000);
+
   test("a truncated volume fails the job with a reason naming the file; the queue keeps working", async () => {
     const ctx = setup();
     const bad = addDataset(ctx, "bad");
