@@ -115,18 +115,22 @@ export function searchRepo(db: Database) {
       const r = rowFilterSql("search_fts.rowid", f, counts, false);
       if (r.sql) where.push(r.sql);
       // Title matches weigh most, then tags, then the description.
-      return { sql: `SELECT rowid AS id FROM search_fts WHERE ${where.join(" AND ")}`, order: "ORDER BY bm25(search_fts, 4.0, 1.0, 2.0), rowid", params: [...params, ...r.params] };
+      return {
+        sql: `SELECT rowid AS id, bm25(search_fts, 4.0, 1.0, 2.0) AS score FROM search_fts WHERE ${where.join(" AND ")}`,
+        order: "ORDER BY 2, 1",
+        params: [...params, ...r.params],
+      };
     }
     if (tri) {
       const r = rowFilterSql("search_tri.rowid", f, counts, false);
       return {
-        sql: `SELECT rowid AS id FROM search_tri WHERE search_tri MATCH ?${r.sql ? ` AND ${r.sql}` : ""}`,
+        sql: `SELECT rowid AS id, 0 AS score FROM search_tri WHERE search_tri MATCH ?${r.sql ? ` AND ${r.sql}` : ""}`,
         order: "ORDER BY rowid DESC",
         params: [tri, ...r.params],
       };
     }
     const r = rowFilterSql("datasets.id", f, counts, true);
-    return { sql: `SELECT id FROM datasets${r.sql ? ` WHERE ${r.sql}` : ""}`, order: "ORDER BY id DESC", params: r.params };
+    return { sql: `SELECT id, 0 AS score FROM datasets${r.sql ? ` WHERE ${r.sql}` : ""}`, order: "ORDER BY id DESC", params: r.params };
   }
 
   const docs = db.query<DocRow, [string]>(
@@ -151,20 +155,22 @@ export function searchRepo(db: Database) {
     /** Folds at most `max` dirty datasets into the indexes in one write transaction; returns how many. */
     flush: (max: number): number => flushBatch.immediate(max),
 
-    /** One window of ids, ranked (bm25 for words) or newest first. */
+    /** One page of ids, ranked (bm25 for words) or newest first, for pages past the matches `matches` returned. */
     ids(fts: string | undefined, tri: string | undefined, f: RowFilters, limit: number, offset: number, ranked = true): number[] {
       const c = candidates(fts, tri, f);
-      // Unranked, the full-text module streams ids newest first and stops at the limit instead of scoring every match.
       return db
         .query<{ id: number }, Param[]>(`${c.sql} ${ranked ? c.order : "ORDER BY 1 DESC"} LIMIT ? OFFSET ?`)
         .all(...c.params, limit, offset)
         .map((r) => r.id);
     },
 
-    /** How many match, counting no further than `cap` (an exact count of a common word costs more than the page). */
-    countUpTo(fts: string | undefined, tri: string | undefined, f: RowFilters, cap: number): number {
+    /**
+     * Up to `cap` matches, newest first, with their scores (lower is better): one pass over the index serves the
+     * count, the ranking and the pages, and it stops at `cap` however common the words are.
+     */
+    matches(fts: string | undefined, tri: string | undefined, f: RowFilters, cap: number): { id: number; score: number }[] {
       const c = candidates(fts, tri, f);
-      return db.query<{ n: number }, Param[]>(`SELECT count(*) AS n FROM (${c.sql} LIMIT ?)`).get(...c.params, cap)?.n ?? 0;
+      return db.query<{ id: number; score: number }, Param[]>(`${c.sql} ORDER BY 1 DESC LIMIT ?`).all(...c.params, cap);
     },
 
     /** The documents of these datasets, in no particular order. */

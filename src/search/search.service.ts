@@ -80,13 +80,18 @@ export function search(ctx: AppContext, input: SearchInput): SearchResult {
   const fts = ftsExpression(query.terms);
   const tri = trigramExpression(query.terms);
 
-  // Scoring every match of a word most datasets contain costs more than the rest of the request (100 ms at
-  // 100,000 datasets), so past COUNT_CAP matches the newest ones form the window that is ordered by matches.
-  const total = repo.countUpTo(fts, tri, filters, COUNT_CAP + 1);
-  const ranked = total <= COUNT_CAP;
-  const top = repo.ids(fts, tri, filters, input.facets ? Math.max(FACET_WINDOW, MATCH_WINDOW) : MATCH_WINDOW, 0, ranked);
+  // One pass over the index, newest first, stopping after COUNT_CAP + 1 matches: below the cap every match is ranked
+  // by score; past it (a word most datasets contain) scoring them all would cost more than the rest of the request,
+  // so the newest matches form the window, which is then ordered by number of matches like any other.
+  const rows = repo.matches(fts, tri, filters, COUNT_CAP + 1);
+  const ranked = rows.length <= COUNT_CAP;
+  const ordered = ranked ? rows.sort((a, b) => a.score - b.score || b.id - a.id) : rows.slice(0, COUNT_CAP);
   const inWindow = input.offset + input.limit <= MATCH_WINDOW;
-  const pageIds = inWindow ? top.slice(0, MATCH_WINDOW) : repo.ids(fts, tri, filters, input.limit, input.offset, ranked);
+  const pageIds = inWindow
+    ? ordered.slice(0, MATCH_WINDOW).map((r) => r.id)
+    : input.offset + input.limit <= ordered.length
+      ? ordered.slice(input.offset, input.offset + input.limit).map((r) => r.id)
+      : repo.ids(fts, tri, filters, input.limit, input.offset, ranked);
   const byId = new Map(repo.docs(pageIds).map((d) => [d.id, d]));
   const hits = pageIds.flatMap((id, rank) => {
     const d = byId.get(id);
@@ -96,9 +101,9 @@ export function search(ctx: AppContext, input: SearchInput): SearchResult {
   hits.sort((a, b) => b.hit.matches - a.hit.matches || a.rank - b.rank);
   const items = (inWindow ? hits.slice(input.offset, input.offset + input.limit) : hits).map((h) => h.hit);
 
-  const result: SearchResult = { ...empty, items, total: Math.min(total, COUNT_CAP), totalCapped: total > COUNT_CAP, ranked };
+  const result: SearchResult = { ...empty, items, total: Math.min(rows.length, COUNT_CAP), totalCapped: !ranked, ranked };
   if (input.facets) {
-    const window = top.slice(0, FACET_WINDOW);
+    const window = ordered.slice(0, FACET_WINDOW).map((r) => r.id);
     const f = repo.facets(window, 12);
     result.facets = {
       window: window.length,
