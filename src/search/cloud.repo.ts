@@ -56,7 +56,14 @@ export function cloudRepo(db: Database) {
   );
   const carriersTotal = db.query<{ n: number }, [string]>(`SELECT count(DISTINCT dataset_id) AS n FROM tags WHERE subtree_hash = ?`);
 
+  const writes = db.query<{ own: number; others: number }, []>("SELECT total_changes() AS own, (SELECT data_version FROM pragma_data_version) AS others");
+
   return {
+    /** A marker that changes whenever this connection or another one wrote to the store. */
+    writeMarker: () => {
+      const w = writes.get()!;
+      return `${w.own}:${w.others}`;
+    },
     /** key=value pairs whose folded key lies in [lo, hi), alphabetical. */
     pairs: (lo: string, hi: string, limit: number, offset: number) => pairs.all(lo, hi, limit, offset),
     pairsTotal: (lo: string, hi: string) => pairsTotal.get(lo, hi)?.n ?? 0,

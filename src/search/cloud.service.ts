@@ -44,21 +44,23 @@ export function fontSize(weight: number): number {
   return Math.round((MIN_EM + (MAX_EM - MIN_EM) * weight) * 100) / 100;
 }
 
-/** How long the cloud's maximum and size may be reused: they only scale font sizes and label the page. */
-const SUMMARY_TTL_MS = 10_000;
-const summaries = new WeakMap<object, Map<string, { at: number; max: number; total: number }>>();
+/** While the store keeps changing, the cloud's maximum and size may be this old: they only scale fonts and label the page. */
+const SUMMARY_TTL_MS = 2_000;
+const summaries = new WeakMap<object, Map<string, { at: number; marker: string; max: number; total: number }>>();
 
-/** The largest count and the number of entries of a mode (and prefix), remembered briefly: each costs a scan of 200,000+ pairs. */
+/** The largest count and the number of entries of a mode (and prefix), reused while nothing was written: each scans 200,000+ pairs. */
 function summary(ctx: AppContext, mode: "pairs" | "keys", lo: string, hi: string): { max: number; total: number } {
   let byKey = summaries.get(ctx.db);
   if (!byKey) summaries.set(ctx.db, (byKey = new Map()));
+  const repo = cloudRepo(ctx.db);
   const k = `${mode}\u0000${lo}`;
   const now = ctx.clock.now();
+  const marker = repo.writeMarker();
   const hit = byKey.get(k);
-  if (hit && now - hit.at < SUMMARY_TTL_MS) return hit;
-  const repo = cloudRepo(ctx.db);
+  if (hit && (hit.marker === marker || now - hit.at < SUMMARY_TTL_MS)) return hit;
   const fresh = {
     at: now,
+    marker,
     max: mode === "pairs" ? repo.pairsMax() : repo.keysMax(),
     total: mode === "pairs" ? repo.pairsTotal(lo, hi) : repo.keysTotal(lo, hi),
   };

@@ -126,3 +126,21 @@ describe("tag page: equal subtrees", () => {
     expect((await get("/tags/by")).status).toBe(400);
   });
 });
+
+describe("cloud summary", () => {
+  test("the maximum and the number of tags are reused while nothing is written, and at most 2 s stale under writes", async () => {
+    const a = addDataset(ctx.db, { title: "a" });
+    setTags(ctx.db, a, [t("Stain", "HE")]);
+    let now = 0;
+    const { tagCloud } = await import("../../src/search/cloud.service.ts");
+    const view = () => tagCloud({ ...ctx, clock: { now: () => now } }, { mode: "pairs", prefix: "", limit: 10, offset: 0 });
+    expect([view().total, view().max]).toEqual([1, 1]);
+    const b = addDataset(ctx.db, { title: "b" });
+    setTags(ctx.db, b, [t("Stain", "HE"), t("Stain", "PAS")]);
+    now = 1_000;
+    expect([view().total, view().max]).toEqual([1, 1]);
+    expect(view().items.map((i) => i.count)).toEqual([2, 1]); // the tags themselves are always read fresh
+    now = 2_500;
+    expect([view().total, view().max]).toEqual([2, 2]);
+  });
+});
