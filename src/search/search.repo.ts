@@ -37,7 +37,10 @@ const FLUSH = [
      SELECT 'delete', d.dataset_id, d.title, d.description, d.tags FROM search_docs d JOIN temp.search_batch x USING (dataset_id)`,
   `DELETE FROM search_docs WHERE dataset_id IN (SELECT dataset_id FROM temp.search_batch)`,
   `INSERT INTO search_docs (dataset_id, title, description, tags)
-     SELECT d.id, d.title, d.description,
+     SELECT d.id,
+       -- No title: the folder name (the last path segment), as every page shows it.
+       CASE WHEN d.title <> '' THEN d.title ELSE replace(d.path, rtrim(d.path, replace(d.path, '/', '')), '') END,
+       d.description,
        coalesce((SELECT group_concat(CASE WHEN t.value = '' THEN t.key ELSE t.key || ' = ' || t.value END, char(10)
                    ORDER BY t.parent_id NULLS FIRST, t.position)
                  FROM tags t WHERE t.dataset_id = d.id), '')

@@ -310,3 +310,13 @@ describe("very common words", () => {
     expect(page).toContain("More than 10,000 datasets; the newest are shown");
   }, 30_000);
 });
+
+describe("datasets without a title", () => {
+  test("are found and shown by their folder name, and follow renames", async () => {
+    const id = addDataset(ctx.db, { title: "", path: "scans/Sample_CT007" });
+    expect((await api("Sample_CT007")).body.items).toEqual([expect.objectContaining({ id, title: "Sample_CT007", matches: 1 })]);
+    ctx.db.query("UPDATE datasets SET path = 'scans/Sample_CT008' WHERE id = ?").run(id);
+    expect(idsOf((await api("Sample_CT007")).body)).toEqual([]);
+    expect(idsOf((await api("*CT008*")).body)).toEqual([id]);
+  });
+});

@@ -33,8 +33,9 @@ CREATE TRIGGER search_datasets_ai AFTER INSERT ON datasets BEGIN
   INSERT OR IGNORE INTO search_dirty (dataset_id) VALUES (NEW.id);
 END;
 
-CREATE TRIGGER search_datasets_au AFTER UPDATE OF title, description ON datasets
-WHEN OLD.title IS NOT NEW.title OR OLD.description IS NOT NEW.description BEGIN
+-- The path counts too: a dataset without a title is found (and shown) by its folder name.
+CREATE TRIGGER search_datasets_au AFTER UPDATE OF title, description, path ON datasets
+WHEN OLD.title IS NOT NEW.title OR OLD.description IS NOT NEW.description OR OLD.path IS NOT NEW.path BEGIN
   INSERT OR IGNORE INTO search_dirty (dataset_id) VALUES (NEW.id);
 END;
 
