@@ -1,14 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { AppError } from "../errors.ts";
-import { search, type SearchResult } from "./search.service.ts";
+import { search, searchForPage, withPrefixLastWord, type SearchResult } from "./search.service.ts";
 import { searchInput } from "./search.params.ts";
 import { SearchPage, SearchSuggest, type SearchParams } from "../../templates/search/search.tsx";
-
-/** While typing, the last word is still being written: search it as a prefix. */
-function asYouType(q: string): string {
-  return /(^|\s)[^\s"*=:]+$/.test(q) ? `${q}*` : q;
-}
 
 function pageParams(url: string): SearchParams {
   return [...new URL(url).searchParams.entries()].filter(([k]) => k !== "limit");
@@ -31,10 +26,10 @@ export const searchRoutes = new Hono<AppEnv>()
   })
   .get("/search", (c) => {
     const params = pageParams(c.req.url);
-    let result: SearchResult;
+    let result: SearchResult & { expandedTo?: string };
     try {
       const input = searchInput((n) => c.req.query(n), (n) => c.req.queries(n), 20);
-      result = search(c.var.ctx, { ...input, facets: true });
+      result = searchForPage(c.var.ctx, { ...input, facets: true });
     } catch (err) {
       if (!(err instanceof AppError) || err.status !== 400) throw err;
       const empty: SearchResult = { query: { terms: [], tags: [] }, items: [], total: 0, totalCapped: false, ranked: true, limit: 20, offset: 0 };
@@ -47,7 +42,8 @@ export const searchRoutes = new Hono<AppEnv>()
     const q = c.req.query("q") ?? "";
     if (!q.trim()) return c.html(SearchSuggest({ q, items: [] }));
     try {
-      const full = asYouType(q);
+      // While typing, the last word is still being written.
+      const full = withPrefixLastWord(q);
       const r = search(c.var.ctx, { q: full, filters: {}, limit: 8, offset: 0 });
       return c.html(SearchSuggest({ q, items: r.items, full }));
     } catch (err) {

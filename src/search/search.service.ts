@@ -67,6 +67,23 @@ export function refreshSearchIndex(ctx: AppContext, max = Number.POSITIVE_INFINI
   return done;
 }
 
+/** While typing, or when a whole word finds nothing, the last word may be unfinished: search it as a prefix. */
+export function withPrefixLastWord(q: string): string {
+  return /(^|\s)[^\s"*=:]+$/.test(q) ? `${q}*` : q;
+}
+
+/**
+ * A search for a page: when the words as typed find nothing and the last one may be unfinished ("lung bio"),
+ * the same search with it as a prefix; `expandedTo` says so.
+ */
+export function searchForPage(ctx: AppContext, input: SearchInput): SearchResult & { expandedTo?: string } {
+  const first = search(ctx, input);
+  const wider = withPrefixLastWord(input.q);
+  if (first.total > 0 || wider === input.q) return first;
+  const second = search(ctx, { ...input, q: wider });
+  return second.total > 0 ? { ...second, expandedTo: wider } : first;
+}
+
 /** Runs a search: parse, refresh the indexes, rank, count matches for the page only, highlight. */
 export function search(ctx: AppContext, input: SearchInput): SearchResult {
   const query = parseQuery(input.q);

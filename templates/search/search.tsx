@@ -66,7 +66,7 @@ function Hit(p: { hit: SearchHit }) {
 }
 
 /** The results with facets and pager: the part the search form swaps by htmx. */
-export function SearchResults(p: { result: SearchResult; params: SearchParams; error?: string }) {
+export function SearchResults(p: { result: SearchResult & { expandedTo?: string }; params: SearchParams; error?: string }) {
   const r = p.result;
   if (p.error) {
     return (
@@ -99,6 +99,11 @@ export function SearchResults(p: { result: SearchResult; params: SearchParams; e
       ) : (
         <div class="search-body">
           <div>
+            {r.expandedTo ? (
+              <p class="search-expanded">
+                Nothing matched the words as typed; showing results for <code>{r.expandedTo}</code>.
+              </p>
+            ) : null}
             <p class="muted search-total">
               {r.totalCapped ? `More than ${r.total.toLocaleString("en")}` : r.total.toLocaleString("en")} {r.total === 1 ? "dataset" : "datasets"}
               {r.ranked ? ", most matches first" : "; the newest are shown, most matches first: add words or filters to narrow"}
@@ -146,7 +151,7 @@ export function SearchResults(p: { result: SearchResult; params: SearchParams; e
 }
 
 /** The search page: the form with its filters, then the results. */
-export function SearchPage(p: { result: SearchResult; params: SearchParams; error?: string; user?: { name: string; isAdmin: boolean } | null }) {
+export function SearchPage(p: { result: SearchResult & { expandedTo?: string }; params: SearchParams; error?: string; user?: { name: string; isAdmin: boolean } | null }) {
   const get = (k: string) => p.params.find(([n]) => n === k)?.[1] ?? "";
   return (
     <Layout title={get("q") ? `Search: ${get("q")}` : "Search"} user={p.user}>

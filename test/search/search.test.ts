@@ -150,6 +150,11 @@ describe("beyond the paper", () => {
     expect(html).toContain(`href="/datasets/${ids.plain}"`);
     expect(html).toContain("<mark>Zebrafish</mark>");
     expect(html).toContain('href="/search?q=zebr*"');
+    // Enter on a half-typed word: the page falls back to the prefix and says so; the API searches words as given.
+    const page = await (await app.request("/search?q=zebr", { headers: admin.headers })).text();
+    expect(page).toContain("showing results for <code>zebr*</code>");
+    expect(page).toContain(`href="/datasets/${ids.plain}"`);
+    expect((await api("zebr")).body.items).toEqual([]);
     const layout = await (await app.request("/search", { headers: admin.headers })).text();
     expect(layout).toContain('hx-get="/search/suggest"');
   });
