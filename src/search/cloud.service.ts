@@ -5,6 +5,7 @@ import { cloudRepo, type TaggedDataset, type TagRowLite } from "./cloud.repo.ts"
 
 /** Font sizes (em) of the rarest and the most common tag: a narrow band, so rare tags stay readable. */
 export const MIN_EM = 0.85;
+/** The most common tag's size: under 2.3x the rarest, so rare tags and typos stay visible but small. */
 export const MAX_EM = 1.9;
 
 /** One tag of the cloud: a key=value pair, or a key alone in keys mode. */
