@@ -54,6 +54,11 @@ export function cloudRepo(db: Database) {
       WHERE id IN (SELECT dataset_id FROM tags WHERE subtree_hash = ?)
       ORDER BY title COLLATE NOCASE, path, id LIMIT ? OFFSET ?`,
   );
+  const carriersNewest = db.query<TaggedDataset, [string, number, number]>(
+    `SELECT id, title, path, owner, state FROM datasets
+      WHERE id IN (SELECT dataset_id FROM tags WHERE subtree_hash = ?)
+      ORDER BY id DESC LIMIT ? OFFSET ?`,
+  );
   const carriersTotal = db.query<{ n: number }, [string]>(`SELECT count(DISTINCT dataset_id) AS n FROM tags WHERE subtree_hash = ?`);
 
   const writes = db.query<{ own: number; others: number }, []>("SELECT total_changes() AS own, (SELECT data_version FROM pragma_data_version) AS others");
@@ -79,7 +84,9 @@ export function cloudRepo(db: Database) {
       const s = sample.get(hash);
       return s ? subtree.all(s.id, s.dataset_id) : [];
     },
-    carriers: (hash: string, limit: number, offset: number) => carriers.all(hash, limit, offset),
+    /** Datasets carrying the subtree: alphabetical, or newest first (no sort of every carrier) for a very common one. */
+    carriers: (hash: string, limit: number, offset: number, alphabetical: boolean) =>
+      (alphabetical ? carriers : carriersNewest).all(hash, limit, offset),
     carriersTotal: (hash: string) => carriersTotal.get(hash)?.n ?? 0,
   };
 }

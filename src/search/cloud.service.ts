@@ -112,12 +112,21 @@ export function resolveTag(ctx: AppContext, key: string, value: string | undefin
   };
 }
 
+/** Up to this many carriers a tag page lists them by title; beyond, newest first (sorting 50,000 titles costs 150 ms). */
+const ALPHABETICAL_AT_MOST = 5_000;
+
 /** The tag page: the subtree and every dataset carrying an equal one (keys, values, children; order ignored). */
-export function tagPage(ctx: AppContext, hash: string, limit: number, offset: number): { hash: string; tag: TagNode; total: number; items: TaggedDataset[] } {
+export function tagPage(
+  ctx: AppContext,
+  hash: string,
+  limit: number,
+  offset: number,
+): { hash: string; tag: TagNode; total: number; alphabetical: boolean; items: TaggedDataset[] } {
   const repo = cloudRepo(ctx.db);
   const tag = toTree(repo.subtreeRows(hash));
   if (!tag) throw notFound("No dataset carries this tag (it may have been edited since the link was made)");
-  return { hash, tag, total: repo.carriersTotal(hash), items: repo.carriers(hash, limit, offset) };
+  const total = repo.carriersTotal(hash);
+  return { hash, tag, total, alphabetical: total <= ALPHABETICAL_AT_MOST, items: repo.carriers(hash, limit, offset, total <= ALPHABETICAL_AT_MOST) };
 }
 
 function toTree(rows: TagRowLite[]): TagNode | undefined {

@@ -81,7 +81,7 @@ export function TagTree(p: { node: TagNode }) {
 }
 
 /** Every dataset carrying one tag subtree. */
-export function TagPage(p: { hash: string; tag: TagNode; total: number; items: TaggedDataset[]; limit: number; offset: number; user?: User }) {
+export function TagPage(p: { hash: string; tag: TagNode; total: number; alphabetical: boolean; items: TaggedDataset[]; limit: number; offset: number; user?: User }) {
   const label = p.tag.value ? `${p.tag.key} = ${p.tag.value}` : p.tag.key;
   return (
     <Layout title={`Tag ${label}`} user={p.user}>
@@ -92,8 +92,9 @@ export function TagPage(p: { hash: string; tag: TagNode; total: number; items: T
       </p>
       <TagTree node={p.tag} />
       <h2>
-        {p.total} {p.total === 1 ? "dataset" : "datasets"}
+        {p.total.toLocaleString("en")} {p.total === 1 ? "dataset" : "datasets"}
       </h2>
+      {p.alphabetical ? null : <p class="muted">Newest first.</p>}
       <ul class="tag-datasets">
         {p.items.map((d) => (
           <li>

@@ -29,6 +29,10 @@ CREATE VIRTUAL TABLE search_tri USING fts5(
   tokenize = 'trigram'
 );
 
+-- Tag pages and the graph's tag overlay list the datasets carrying a subtree: covering, so a subtree half the
+-- store carries is listed from the index alone (60 ms -> a few ms at 46,000 carriers).
+CREATE INDEX search_tags_hash_dataset ON tags(subtree_hash, dataset_id);
+
 CREATE TRIGGER search_datasets_ai AFTER INSERT ON datasets BEGIN
   INSERT OR IGNORE INTO search_dirty (dataset_id) VALUES (NEW.id);
 END;
