@@ -144,3 +144,27 @@ describe("cloud summary", () => {
     expect([view().total, view().max]).toEqual([2, 2]);
   });
 });
+
+describe("a subtree most datasets carry", () => {
+  test("its tag page lists newest first past 5,000 carriers, alphabetical below", async () => {
+    const { subtreeHash: h } = await import("../../src/tags/tag-hash.ts");
+    const hash = h(t("Lab", "Southampton"));
+    const ds = ctx.db.query<{ id: number }, [string, string, string]>("INSERT INTO datasets (uid, path, title, created_at, updated_at) VALUES (?, ?, ?, 0, 0) RETURNING id");
+    const tag = ctx.db.query("INSERT INTO tags (dataset_id, parent_id, position, key, value, subtree_hash) VALUES (?, NULL, 0, 'Lab', 'Southampton', ?)");
+    let last = 0;
+    ctx.db.transaction(() => {
+      for (let i = 0; i < 5_001; i++) {
+        last = ds.get(`lab-${i}`, `lab/${i}`, `${String.fromCharCode(65 + (i % 26))} scan ${i}`)!.id;
+        tag.run(last, hash);
+      }
+    })();
+    const big = await (await get(`/api/v1/tags/${hash}?limit=3`)).json();
+    expect(big.total).toBe(5_001);
+    expect(big.alphabetical).toBe(false);
+    expect(big.items[0].id).toBe(last);
+    ctx.db.query("DELETE FROM datasets WHERE id = ?").run(last);
+    const small = await (await get(`/api/v1/tags/${hash}?limit=3`)).json();
+    expect(small.alphabetical).toBe(true);
+    expect(small.items.map((d: any) => d.title[0])).toEqual(["A", "A", "A"]);
+  }, 30_000);
+});
