@@ -11,7 +11,7 @@ import { newHooks, type AppContext } from "../src/context.ts";
 import { loadConfig } from "../src/config.ts";
 import { hashParts } from "../src/tags/tag-hash.ts";
 import { refreshSearchIndex, search } from "../src/search/search.service.ts";
-import { tagCloud } from "../src/search/cloud.service.ts";
+import { resolveTag, tagCloud, tagPage } from "../src/search/cloud.service.ts";
 import { relationGraph } from "../src/graph/graph.service.ts";
 
 const args = process.argv.slice(2);
@@ -165,6 +165,11 @@ const cloudTotal = tagCloud(ctx, { mode: "pairs", prefix: "", limit: 1, offset: 
 report(`tag cloud page (5,000 of ${cloudTotal})`, Array.from({ length: 10 }, () => time(() => tagCloud(ctx, { mode: "pairs", prefix: "", limit: 5000, offset: 0 }))), null, 100);
 report(`tag cloud, all ${cloudTotal} pairs`, Array.from({ length: 5 }, () => time(() => tagCloud(ctx, { mode: "pairs", prefix: "", limit: 1_000_000, offset: 0 }))), Array.from({ length: 2 }, () => time(() => refCloud.all())), 100);
 report("tag cloud, keys only", Array.from({ length: 10 }, () => time(() => tagCloud(ctx, { mode: "keys", prefix: "", limit: 5000, offset: 0 }))), null, 100);
+
+const commonPair = db.query<{ key: string; value: string; n: number }, []>("SELECT key, value, datasets AS n FROM tag_value_counts ORDER BY datasets DESC LIMIT 1").get()!;
+const commonHash = db.query<{ h: string }, [string, string]>("SELECT subtree_hash AS h FROM tags WHERE key = ? AND value = ? AND parent_id IS NULL LIMIT 1").get(commonPair.key, commonPair.value)!.h;
+report(`tag page of the most common subtree (${tagPage(ctx, commonHash, 1, 0).total} datasets)`, Array.from({ length: 10 }, () => time(() => tagPage(ctx, commonHash, 100, 0))), null, 100);
+report(`cloud link to the most common pair (${commonPair.n} datasets)`, Array.from({ length: 5 }, () => time(() => resolveTag(ctx, commonPair.key, commonPair.value))), null, 100);
 
 const parentsOf = db.query<{ id: number }, [number]>("SELECT parent_id AS id FROM relations WHERE child_id = ?");
 const childrenOf = db.query<{ id: number }, [number]>("SELECT child_id AS id FROM relations WHERE parent_id = ?");
