@@ -1,4 +1,6 @@
 import type { Database } from "bun:sqlite";
+import type { TagFilter } from "../search/tag-filter.ts";
+import { tagFilterCounts, tagFilterSql } from "../search/tag-filter.repo.ts";
 
 /** A dataset row as the API reads it. */
 export interface DatasetRow {
@@ -44,7 +46,7 @@ export interface ListFilter {
   state?: "present" | "missing";
   owner?: string;
   /** Tag filters, all of which must hold: a key with a value, or a key with any value. */
-  tags?: { key: string; value?: string }[];
+  tags?: TagFilter[];
 }
 
 /** Reads datasets and their files; writes belong to the sync engine and the metadata services. */
@@ -71,10 +73,10 @@ export function datasetsRepo(db: Database) {
       clauses.push("(instr(lower(path), lower(?)) > 0 OR instr(lower(title), lower(?)) > 0)");
       params.push(f.q, f.q);
     }
-    for (const t of f.tags ?? []) {
-      clauses.push(`EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = datasets.id AND key = ?${t.value === undefined ? "" : " AND value = ?"})`);
-      params.push(t.key);
-      if (t.value !== undefined) params.push(t.value);
+    if (f.tags?.length) {
+      const t = tagFilterSql("datasets.id", f.tags, tagFilterCounts(db, f.tags));
+      clauses.push(t.sql);
+      params.push(...t.params);
     }
     return { sql: clauses.length ? `WHERE ${clauses.join(" AND ")}` : "", params };
   }

@@ -3,16 +3,9 @@ import type { AppEnv } from "../context.ts";
 import { badRequest } from "../errors.ts";
 import { enumParam, idParam, intParam } from "../web/params.ts";
 import { sendFile } from "../web/send-file.ts";
+import { parseTagFilter } from "../search/tag-filter.ts";
 import { datasetDetail, listDatasets, listFiles, resolveDatasetFile } from "./datasets.service.ts";
 import type { SortKey } from "./datasets.repo.ts";
-
-/** `KEY=VALUE` (exact pair) or `KEY` / `KEY:` (the key with any value). */
-function parseTagFilter(raw: string): { key: string; value?: string } {
-  const eq = raw.indexOf("=");
-  const key = (eq < 0 ? raw.replace(/:$/, "") : raw.slice(0, eq)).trim();
-  if (!key) throw badRequest(`tag filter ${JSON.stringify(raw)} needs a key: KEY=VALUE or KEY:`);
-  return eq < 0 ? { key } : { key, value: raw.slice(eq + 1) };
-}
 
 const SORTS = ["path", "title", "owner", "size", "files", "updated"] as const satisfies readonly SortKey[];
 
@@ -23,7 +16,7 @@ export const datasetsRoutes = new Hono<AppEnv>()
     if (q && q.length > 1000) throw badRequest("q is longer than 1000 characters");
     const result = listDatasets(
       c.var.ctx,
-      { q: q || undefined, tags: c.req.queries("tag")?.map(parseTagFilter), state: enumParam(c.req.query("state"), "state", ["present", "missing"] as const), owner: c.req.query("owner") || undefined },
+      { q: q || undefined, tags: c.req.queries("tag")?.map((t) => parseTagFilter(t)), state: enumParam(c.req.query("state"), "state", ["present", "missing"] as const), owner: c.req.query("owner") || undefined },
       enumParam(c.req.query("sort"), "sort", SORTS) ?? "path",
       c.req.query("order") === "desc",
       intParam(c.req.query("limit"), "limit", 50, 1, 1000),
