@@ -7,6 +7,7 @@ import type { TagNode } from "../../src/tags/tag.types.ts";
 import { TagsPanel } from "../tags/panel.tsx";
 import { DescribeView } from "./describe.tsx";
 import { RelationsPanel } from "./relations.tsx";
+import { RelationGraph } from "../graph/graph.tsx";
 import { displayTitle, formatBytes, formatCount, formatTime } from "./format.ts";
 
 /** Everything the dataset page shows. */
@@ -132,11 +133,19 @@ export function DatasetPage(p: DatasetPageProps) {
             ) : null}
           </dl>
           <PreviewSlot datasetId={d.id} preview={p.preview} state={d.state} />
+          <section class="panel" aria-labelledby="graph-heading">
+            <h2 id="graph-heading">Relation network</h2>
+            <RelationGraph datasetId={d.id} height="380px" />
+          </section>
           <FilesTable id={d.id} files={p.files} total={d.fileCount} offset={p.filesOffset} limit={p.filesLimit} />
         </div>
         <div class="dataset-side">
           <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} canEdit={p.canEdit} />
           <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} />
+          {/* The sharing panel loads itself, so only the access feature decides what it shows to whom. */}
+          <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="outerHTML" class="panel muted">
+            Loading sharing…
+          </div>
         </div>
       </div>
     </Layout>
