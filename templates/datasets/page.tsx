@@ -143,7 +143,7 @@ export function DatasetPage(p: DatasetPageProps) {
           <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} canEdit={p.canEdit} />
           <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} />
           {/* The sharing panel loads itself, so only the access feature decides what it shows to whom. */}
-          <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="outerHTML" class="panel muted">
+          <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="innerHTML" class="panel">
             Loading sharing…
           </div>
         </div>
