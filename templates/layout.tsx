@@ -33,7 +33,12 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
             <input type="search" name="q" placeholder="Search datasets" aria-label="Search datasets" autocomplete="off" hx-get="/search/suggest" hx-trigger="input changed delay:200ms, search" hx-target="#search-suggest" hx-swap="outerHTML" />
             <div id="search-suggest" class="search-suggest"></div>
           </form>
-          {props.user ? <span class="who">{props.user.name}</span> : null}
+          {props.user?.isAdmin ? <a href="/jobs">Jobs</a> : null}
+          {props.user ? (
+            <a class="who" href="/account" title="Your account: API tokens, password, sign out">
+              {props.user.name}
+            </a>
+          ) : null}
         </header>
         <main id="main">{props.children}</main>
       </body>
