@@ -9,13 +9,14 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { detectVolumes, displayWindow } from "../src/preview/readers/index.ts";
 import { buildPyramid } from "../src/preview/pyramid.ts";
-import { configureImageThreads } from "../src/preview/tile-encoder.ts";
+import { collectGarbageEvery, configureImageThreads } from "../src/preview/tile-encoder.ts";
 
 const { values } = parseArgs({ options: { size: { type: "string", default: "1024" }, depths: { type: "string", default: "200,500,1000" }, child: { type: "string" } } });
 
 if (values.child) {
-  // The build itself: read the volume slice by slice, write every tile, report peak RSS.
+  // The build itself, set up as the tiler child process does: read slice by slice, write every tile, report peak RSS.
   configureImageThreads(1);
+  collectGarbageEvery(500);
   const dir = path.dirname(values.child);
   const [src] = await detectVolumes(dir, [path.basename(values.child)]);
   const { window } = await displayWindow(src!);

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:f
 import path from "node:path";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
 import { buildPyramid } from "./pyramid.ts";
-import { configureImageThreads } from "./tile-encoder.ts";
+import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
 
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as a tiler child. */
 export const TILER_CHILD_ENV = "MATA_TILER_CHILD";
@@ -67,6 +67,7 @@ export async function runTilerChild(): Promise<number> {
   try {
     spec = await readSpec();
     configureImageThreads(1);
+    collectGarbageEvery(500);
     const sources = await detectVolumes(spec.datasetPath, spec.files);
     const source = sources.find((s) => s.file === spec!.file);
     for (const s of sources) if (s !== source) await s.close();
