@@ -102,6 +102,23 @@ describe("preview builds through the queue", () => {
     expect(ctx.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM jobs").get()!.n).toBe(1);
   }, 60_000);
 
+  test("a corrupt file fails its own preview with the reader's reason; the good volume beside it is built", async () => {
+    const ctx = setup();
+    const id = addDataset(ctx, "mixed");
+    writeMetaImage(path.join(ctx.config.root, "mixed"), "vol", [32, 32, 6], ramp);
+    await Bun.write(path.join(ctx.config.root, "mixed", "broken.tif"), new Uint8Array(Array.from({ length: 300 }, (_, i) => (i * 37) & 255)));
+    const stop = await startJobs(ctx, { settleMs: 20 });
+    cleanups.push(stop);
+    commitChange(ctx, id);
+    await waitFor("built", () => ["failed", "ready"].includes(previewSummary(ctx.db, id).state));
+    const previews = listPreviews(ctx.db, id);
+    expect(previews.map((p) => [p.file, p.state])).toEqual([["broken.tif", "failed"], ["vol.mhd", "ready"]]);
+    expect(previews[0]!.error).toContain("broken.tif");
+    const s = previewSummary(ctx.db, id);
+    expect(s.state).toBe("failed");
+    expect(s.error).toContain("broken.tif");
+  }, 60_000);
+
   test("a truncated volume fails the job with a reason naming the file; the queue keeps working", async () => {
     const ctx = setup();
     const bad = addDataset(ctx, "bad");
