@@ -93,7 +93,7 @@
     var label = el("span", { class: "viewer-pane-label" });
     var box = el("div", { class: "viewer-pane", "data-pane": spec.name }, [canvas, el("div", { class: "viewer-pane-bar" }, [label, this.flat ? el("span") : slider])]);
     this.root.querySelector(".viewer-panes").appendChild(box);
-    var pane = { spec: spec, canvas: canvas, slider: slider, label: label, box: box, center: null, drag: null };
+    var pane = { spec: spec, canvas: canvas, slider: slider, label: label, box: box, center: null, drag: null, shown: {} };
     slider.addEventListener("input", function () {
       self.cursor[spec.n] = Number(slider.value);
       self.draw();
@@ -321,7 +321,11 @@
         box[s.v] = [b0, b1];
         box[s.n] = [n, n + 1];
         var url = this.base + "/tiles/" + sc.key + "/" + box[0].join("-") + "_" + box[1].join("-") + "_" + box[2].join("-");
+        // While a tile of a new slice loads, the one drawn last at that place stands in, so scrolling never flashes black.
+        var place = L + ":" + th + ":" + tv;
         var img = this.tile(url);
+        if (img) p.shown[place] = img;
+        else img = p.shown[place];
         if (!img) continue;
         var x = (a0 * r[s.h] - left) * z;
         var y = (b0 * r[s.v] - top) * z;
