@@ -25,7 +25,10 @@ function datasetId(raw: string): number {
  * /datasets/:id/previews so the access enforcement point checks read permission on the dataset first.
  */
 export const previewRoutes = new Hono<AppEnv>()
-  .get("/api/v1/datasets/:id/previews", (c) => c.json(previewStatus(c.var.ctx, datasetId(c.req.param("id")))))
+  .get("/api/v1/datasets/:id/previews", (c) => {
+    const { preview, previews } = previewStatus(c.var.ctx, datasetId(c.req.param("id")));
+    return c.json({ preview, previews });
+  })
   .get("/api/v1/datasets/:id/previews/*", (c) => {
     const id = datasetId(c.req.param("id"));
     const rest = c.req.path.slice(c.req.path.indexOf("/previews/") + "/previews/".length);
