@@ -100,7 +100,8 @@ describe("job queue", () => {
   test("2,000 slices arriving one by one end in one preview build", async () => {
     const ctx = setup();
     const id = addDataset(ctx, "stack");
-    const stop = await startJobs(ctx, { settleMs: 400, encoding: "raw" });
+    // The settle time only has to outlast the gap between two slices of the copy (here a few ms).
+    const stop = await startJobs(ctx, { settleMs: 1500, encoding: "raw" });
     cleanups.push(stop);
     const dir = path.join(ctx.config.root, "stack");
     const slice = (z: number) => Buffer.from(Array.from({ length: 24 * 20 }, (_, i) => (i + z) & 255));
@@ -131,7 +132,7 @@ describe("job queue", () => {
     cleanups.push(stop);
     commitChange(ctx, id);
     const child = await waitFor("a tiler child", () => activeTilerChildren()[0], 30_000);
-    await waitFor("build progress", () => previewRepo(ctx.db).get(id, 0)?.progress ?? 0 > 0.05, 30_000);
+    await waitFor("build progress", () => (previewRepo(ctx.db).get(id, 0)?.progress ?? 0) > 0.05, 30_000);
     expect(alive(child)).toBe(true);
     const t0 = performance.now();
     commitChange(ctx, id, ["vol.raw"]);
