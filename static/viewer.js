@@ -250,12 +250,15 @@
     });
   };
 
-  /** The coarsest level whose voxels are still at least one screen pixel in this pane. */
+  /**
+   * The coarsest level whose voxels are at most ~1.4 screen pixels in this pane: tiles then cover 180-360
+   * screen pixels, so a pane needs 4-12 of them at any zoom (about 20 for the three panes).
+   */
   Viewer.prototype.levelFor = function (spec) {
     var best = 0;
     for (var l = 0; l < this.scales.length; l++) {
       var r = this.scales[l].resolution;
-      if (Math.min(r[spec.h], r[spec.v]) * this.zoom <= 1.0001 || l === 0) best = l;
+      if (Math.min(r[spec.h], r[spec.v]) * this.zoom <= 1.415 || l === 0) best = l;
     }
     return best;
   };
