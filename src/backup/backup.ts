@@ -1,8 +1,9 @@
 import { Database } from "bun:sqlite";
-import { existsSync, renameSync, rmSync, statSync, copyFileSync, openSync, fsyncSync, closeSync, readFileSync } from "node:fs";
+import { existsSync, renameSync, rmSync, statSync, copyFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "../errors.ts";
 import { migrate } from "../db/database.ts";
+import { fsyncFile } from "../platform/fs.ts";
 
 /** Writes a consistent copy of the live database to `file` (safe while `mata serve` runs: VACUUM INTO reads one snapshot). */
 export function backupDatabase(dbFile: string, file: string): { bytes: number } {
@@ -63,15 +64,6 @@ export function restoreDatabase(dbFile: string, file: string): { migrations: str
   rmSync(`${dbFile}-shm`, { force: true });
   renameSync(tmp, dbFile);
   return { migrations };
-}
-
-function fsyncFile(file: string): void {
-  const fd = openSync(file, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** True when the pid file of `mata serve` in the state dir names a live process. */

@@ -17,7 +17,7 @@ export async function ensureDemoAccount(ctx: AppContext): Promise<{ name: string
   if (!accounts.get(DEMO_ACCOUNT)) {
     const password = randomSecret().slice(0, 16);
     accounts.add(DEMO_ACCOUNT, await hashPassword(password), true, ctx.clock.now());
-    writeFileAtomic(file, `${password}\n`, 0o600);
+    writeFileAtomic(ctx.config.state, path.basename(file), `${password}\n`, 0o600);
     return { name: DEMO_ACCOUNT, password };
   }
   // An existing account keeps its password; it is known only if Mata made it.

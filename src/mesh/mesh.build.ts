@@ -3,6 +3,8 @@ import { EXTMeshoptCompression, KHRMeshQuantization } from "@gltf-transform/exte
 import { quantize, reorder, simplify } from "@gltf-transform/functions";
 import { MeshoptEncoder, MeshoptSimplifier } from "meshoptimizer";
 import { readTriangles } from "./mesh.reader.ts";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { writeFileAtomic } from "../platform/fs.ts";
 
 /** Browsers with integrated GPUs struggle above about half a million triangles (RECIPES). */
@@ -115,7 +117,8 @@ export async function buildMeshPreview(file: string, outFile: string, opts: { si
   const io = new NodeIO().registerExtensions([EXTMeshoptCompression, KHRMeshQuantization]).registerDependencies({ "meshopt.encoder": MeshoptEncoder });
   const glb = await io.writeBinary(doc);
   opts.signal?.throwIfAborted();
-  writeFileAtomic(outFile, glb);
+  mkdirSync(path.dirname(outFile), { recursive: true });
+  writeFileAtomic(path.dirname(outFile), path.basename(outFile), glb);
   opts.progress?.(1);
 
   const outPrim = doc.getRoot().listMeshes()[0]!.listPrimitives()[0]!;

@@ -25,25 +25,11 @@ const SORT_EXPR: Record<ListSort, string> = {
   updated: "updated_at",
 };
 
-/** How the preview jobs of a dataset stand, summed over its current generation. */
-export interface PreviewJobs {
-  queued: number;
-  running: number;
-  done: number;
-  failed: number;
-  progress: number;
-  error: string | null;
-}
-
 /** Reads for the HTML pages: keyset-paged dataset lists and the dataset page's preview state. */
 export function pagesRepo(db: Database) {
   const cache = new Map<string, ReturnType<typeof db.query<ListRow, [string | number, number, number]>>>();
   const firstCache = new Map<string, ReturnType<typeof db.query<ListRow, [number]>>>();
   const total = db.query<{ n: number }, []>("SELECT count(*) AS n FROM datasets");
-  const jobs = db.query<{ state: string; n: number; progress: number; error: string | null }, [number]>(
-    `SELECT j.state, count(*) AS n, avg(j.progress) AS progress, max(j.error) AS error FROM jobs j JOIN datasets d ON d.id = j.dataset_id
-     WHERE j.dataset_id = ? AND j.generation = d.generation GROUP BY j.state`,
-  );
   const cols = "id, path, title, owner, state, file_count, byte_count, updated_at";
 
   return {
@@ -70,21 +56,6 @@ export function pagesRepo(db: Database) {
       return q.all(cursor.value, cursor.id, limit + 1);
     },
     total: () => total.get()!.n,
-    previewJobs(datasetId: number): PreviewJobs {
-      const out: PreviewJobs = { queued: 0, running: 0, done: 0, failed: 0, progress: 0, error: null };
-      let weighted = 0;
-      let n = 0;
-      for (const r of jobs.all(datasetId)) {
-        if (r.state === "queued" || r.state === "running" || r.state === "done" || r.state === "failed") out[r.state] += r.n;
-        if (r.state === "failed" && r.error) out.error = r.error;
-        if (r.state !== "cancelled") {
-          weighted += (r.state === "done" ? 1 : r.progress) * r.n;
-          n += r.n;
-        }
-      }
-      out.progress = n ? weighted / n : 0;
-      return out;
-    },
   };
 }
 

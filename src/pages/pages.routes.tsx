@@ -105,7 +105,8 @@ export const pagesRoutes = new Hono<AppEnv>()
   .get("/datasets/:id", (c) => {
     const id = idParam(c.req.param("id"));
     const offset = intParam(c.req.query("files"), "files", 0, 0, 1_000_000_000);
-    return c.html(<DatasetPage {...datasetPage(c.var.ctx, id, offset, FILES_PER_PAGE)} canEdit={canEdit(c, id)} {...pageProps(c)} />);
+    const role = datasetRole(c, id);
+    return c.html(<DatasetPage {...datasetPage(c.var.ctx, id, offset, FILES_PER_PAGE)} canEdit={atLeast(role, "editor")} canRead={atLeast(role, "viewer")} {...pageProps(c)} />);
   })
 
   // Title and description.

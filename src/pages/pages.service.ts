@@ -1,3 +1,4 @@
+import { listPreviews, previewSummary } from "../preview/preview.service.ts";
 import type { AppContext } from "../context.ts";
 import { badRequest } from "../errors.ts";
 import { datasetsRepo } from "../datasets/datasets.repo.ts";
@@ -72,6 +73,6 @@ export function datasetPage(ctx: AppContext, id: number, filesOffset: number, fi
     files: datasetsRepo(ctx.db).files(id, filesLimit, filesOffset),
     filesOffset,
     filesLimit,
-    preview: pagesRepo(ctx.db).previewJobs(id),
+    preview: { summary: previewSummary(ctx.db, id, ctx.clock.now()), previews: listPreviews(ctx.db, id) },
   };
 }

@@ -1,19 +1,25 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import path from "node:path";
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+
+/** A path as the fs module takes it: a string, or bytes when a name in it is not valid UTF-8. */
+export type FsPath = string | Buffer;
+
+/** Joins a folder path and a child name (both possibly bytes). */
+export function childPath(dir: FsPath, name: string | Buffer): FsPath {
+  if (typeof dir === "string" && typeof name === "string") return `${dir}/${name}`;
+  return Buffer.concat([Buffer.from(dir), Buffer.from("/"), Buffer.from(name)]);
+}
 
 /**
- * Writes a whole file so a crash at any moment leaves the old content or the new, never a part:
- * temp name in the same folder, write, fsync, rename over, fsync the folder.
+ * Writes a file in an existing folder so that a crash at any moment leaves either the old or the new
+ * content, whole: temp name in the same folder, write, fsync, rename over, fsync the folder.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
+export function writeFileAtomic(dir: FsPath, name: string, data: string | Uint8Array, mode = 0o644): void {
+  const tmp = childPath(dir, `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   const fd = openSync(tmp, "w", mode);
   try {
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
     let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -21,16 +27,24 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     throw e;
   }
   closeSync(fd);
-  renameSync(tmp, file);
+  try {
+    renameSync(tmp, childPath(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
   fsyncDir(dir);
 }
 
-/** Makes a rename in `dir` durable. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, "r");
+/** Flushes a file's content to disk. */
+export function fsyncFile(file: FsPath): void {
+  const fd = openSync(file, "r");
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
 }
+
+/** Makes a rename in `dir` durable. */
+export const fsyncDir = fsyncFile;

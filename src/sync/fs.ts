@@ -1,16 +1,10 @@
 // The file-system seam of the sync engine: every read and write of the share goes through here.
-import { closeSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeSync, type Dirent, type Stats } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, unlinkSync, type Dirent, type Stats } from "node:fs";
 import { readFileSync as readText } from "node:fs";
 import { bytesToName } from "./names.ts";
+import { childPath, type FsPath } from "../platform/fs.ts";
 
-/** A path as the fs module takes it: a string, or bytes when a name in it is not valid UTF-8. */
-export type FsPath = string | Buffer;
-
-/** Joins a folder path and a child name (both possibly bytes). */
-export function childPath(dir: FsPath, name: string | Buffer): FsPath {
-  if (typeof dir === "string" && typeof name === "string") return `${dir}/${name}`;
-  return Buffer.concat([Buffer.from(dir), Buffer.from("/"), Buffer.from(name)]);
-}
+export { childPath, fsyncDir, writeFileAtomic, type FsPath } from "../platform/fs.ts";
 
 /** One entry of a folder: its stored name, its fs path, and its kind when the listing told it. */
 export interface DirEntry {
@@ -68,44 +62,6 @@ export function readSmallFile(p: FsPath, maxBytes: number): string | undefined {
     return readFileSync(p, "utf8");
   } catch {
     return undefined;
-  }
-}
-
-/**
- * Writes a file so that a crash at any moment leaves either the old or the new content, whole:
- * temp name in the same folder, write, fsync, rename over, fsync the folder.
- */
-export function writeFileAtomic(dir: FsPath, name: string, content: string): void {
-  const tmpName = `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const tmp = childPath(dir, tmpName);
-  const fd = openSync(tmp, "w", 0o644);
-  try {
-    const buf = Buffer.from(content, "utf8");
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, childPath(dir, name));
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
-}
-
-/** Makes a rename in `dir` durable. */
-export function fsyncDir(dir: FsPath): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -2,7 +2,8 @@ import { html } from "hono/html";
 import { Layout } from "../layout.tsx";
 import type { Principal } from "../../src/context.ts";
 import type { Relatives } from "../../src/relations/relations.service.ts";
-import type { PreviewJobs } from "../../src/pages/pages.repo.ts";
+import type { PreviewSummary, PreviewView } from "../../src/preview/preview.service.ts";
+import { PreviewPanel } from "../preview/viewer.tsx";
 import type { TagNode } from "../../src/tags/tag.types.ts";
 import { TagsPanel } from "../tags/panel.tsx";
 import { DescribeView } from "./describe.tsx";
@@ -31,31 +32,25 @@ export interface DatasetPageProps {
   files: { path: string; size: number; mtime_ms: number }[];
   filesOffset: number;
   filesLimit: number;
-  preview: PreviewJobs;
+  preview: { summary: PreviewSummary; previews: PreviewView[] };
+  /** Whether the viewer may open content (owner, viewer, editor, admin): the tiles, not only the preview's state. */
+  canRead: boolean;
   /** Whether the viewer may change this dataset's metadata (owner, editor, admin); otherwise no editing controls. */
   canEdit: boolean;
   user: Principal | null;
   csrf?: string;
 }
 
-/**
- * The preview slot: states what the preview jobs say, honestly ("No preview yet" when there are none). The
- * tiler's viewer partial replaces the body of this element once wired in by the lead.
- */
-export function PreviewSlot(p: { datasetId: number; preview: PreviewJobs; state: "present" | "missing" }) {
-  const j = p.preview;
-  let text: string;
-  let status: string;
-  if (p.state === "missing") [status, text] = ["missing", "The folder is missing from the share, so no preview can be made."];
-  else if (j.running || j.queued) [status, text] = ["running", `Preview being made: ${Math.round(j.progress * 100)}% (${j.running} running, ${j.queued} waiting).`];
-  else if (j.failed) [status, text] = ["failed", `Preview failed: ${j.error ?? "see the job log"}.`];
-  else if (j.done) [status, text] = ["ready", "Preview made:"];
-  else [status, text] = ["none", "No preview yet."];
+/** What someone without read access sees of the preview: its state, never its tiles. */
+function PreviewState(p: { summary: PreviewSummary; owner: string | null }) {
+  const s = p.summary;
+  const text =
+    s.state === "ready" ? "A preview exists." : s.state === "running" || s.state === "queued" ? "A preview is being made." : s.state === "failed" ? "The preview failed." : "No preview yet.";
   return (
-    <section id="preview" class="panel preview-slot" data-preview-state={status} aria-labelledby="preview-heading">
+    <section id="preview" class="panel" data-preview-state={s.state} aria-labelledby="preview-heading">
       <h2 id="preview-heading">Preview</h2>
-      <p class={status === "failed" ? "error" : "muted"}>
-        {text} {status === "ready" ? <a href={`/datasets/${p.datasetId}/viewer`}>open the viewer</a> : null}
+      <p class="muted">
+        {text} Viewing it needs read access: ask the owner{p.owner ? ` (${p.owner})` : ""} to share this dataset with you.
       </p>
     </section>
   );
@@ -132,7 +127,11 @@ export function DatasetPage(p: DatasetPageProps) {
               </>
             ) : null}
           </dl>
-          <PreviewSlot datasetId={d.id} preview={p.preview} state={d.state} />
+          {p.canRead ? (
+            <PreviewPanel datasetId={d.id} summary={p.preview.summary} previews={p.preview.previews} />
+          ) : (
+            <PreviewState summary={p.preview.summary} owner={d.owner} />
+          )}
           <section class="panel" aria-labelledby="graph-heading">
             <h2 id="graph-heading">Relation network</h2>
             <RelationGraph datasetId={d.id} height="380px" />

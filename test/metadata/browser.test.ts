@@ -74,7 +74,7 @@ describe("metadata pages in Chromium, keyboard only", () => {
   test("describe a dataset from scratch, nest and reorder tags, pick ranked suggestions, did-you-mean, delete a subtree", async () => {
     const { page, errors } = await open(`/datasets/${ids.seg}`);
     await page.waitForSelector("#describe");
-    expect(await page.locator("#preview").innerText()).toContain("No preview yet");
+    expect(await page.locator("#preview").innerText()).toContain("No preview");
     await screenshot(page, "metadata-dataset-empty");
 
     // Title and description, by keyboard.

@@ -98,10 +98,11 @@ describe("dataset page", () => {
     const id = addDataset(ctx, { path: "p" });
     const slot = async () => (await get(`/datasets/${id}`)).html.match(/<section id="preview"[^>]*data-preview-state="(\w+)"[^]*?<\/section>/)!;
     expect((await slot())[1]).toBe("none");
-    expect((await slot())[0]).toContain("No preview yet.");
+    expect((await slot())[0]).toContain("No preview");
     const job = ctx.db.query("INSERT INTO jobs (kind, dataset_id, generation, state, progress, created_at) VALUES ('preview', ?, 1, ?, ?, 0) RETURNING id");
     const j = job.get(id, "running", 0.5) as { id: number };
-    expect((await slot())[0]).toContain("Preview being made: 50%");
+    expect((await slot())[0]).toContain("Making the preview");
+    expect((await slot())[0]).toContain("50%");
     ctx.db.query("UPDATE jobs SET state = 'failed', error = 'broken.tif: not a TIFF' WHERE id = ?").run(j.id);
     expect((await slot())[0]).toContain("Preview failed: broken.tif: not a TIFF");
   });
@@ -196,6 +197,22 @@ describe("dataset page", () => {
     const res = await app.request(`/datasets/${id}/tags/op`, { method: "POST", headers: { ...headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }, body: "op=delete&path=0&version=2" });
     expect(res.status).toBe(403);
     expect(getTagTree(ctx.db, id)).toEqual([t("Species", "sheep")]);
+  });
+
+  test("the slice viewer shows only to people who may read the content; others see the preview's state", async () => {
+    const { ctx } = setup();
+    const id = addDataset(ctx, { path: "v", title: "Volume", owner: "alice" });
+    ctx.db
+      .query("INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.nii', 'volume', 'ready', 1, 64, 64, 32, 'k', 0)")
+      .run(id);
+    const app = createApp(ctx);
+    const owner = await (await app.request(`/datasets/${id}`, { headers: signIn(ctx, "alice", false).headers })).text();
+    expect(owner).toContain('class="mata-viewer"');
+    expect(owner).toContain(`/api/v1/datasets/${id}/previews/0`);
+    const other = await (await app.request(`/datasets/${id}`, { headers: signIn(ctx, "mallory", false).headers })).text();
+    expect(other).not.toContain("mata-viewer");
+    expect(other).not.toContain(`/previews/0`);
+    expect(other).toContain("A preview exists. Viewing it needs read access: ask the owner (alice)");
   });
 
   test("static assets of the pages are embedded", async () => {
