@@ -49,6 +49,8 @@
   function Viewer(root) {
     this.root = root;
     this.base = root.getAttribute("data-base");
+    // Tiles are cached for a year, so their URLs carry the content version: new content, new URLs.
+    this.version = root.getAttribute("data-version") ? "?v=" + root.getAttribute("data-version") : "";
     this.unit = root.getAttribute("data-unit") || "px";
     this.cache = new Map();
     this.requests = 0;
@@ -323,7 +325,7 @@
         box[s.h] = [a0, a1];
         box[s.v] = [b0, b1];
         box[s.n] = [n, n + 1];
-        var url = this.base + "/tiles/" + sc.key + "/" + box[0].join("-") + "_" + box[1].join("-") + "_" + box[2].join("-");
+        var url = this.base + "/tiles/" + sc.key + "/" + box[0].join("-") + "_" + box[1].join("-") + "_" + box[2].join("-") + this.version;
         // While a tile of a new slice loads, the one drawn last at that place stands in, so scrolling never flashes black.
         var place = L + ":" + th + ":" + tv;
         var img = this.tile(url);
@@ -377,7 +379,10 @@
         if (!tpl) return;
         var fresh = tpl.cloneNode(false);
         fresh.setAttribute("data-base", sel.value);
-        fresh.setAttribute("data-unit", sel.selectedOptions[0].getAttribute("data-unit") || "px");
+        var opt = sel.selectedOptions[0];
+        fresh.setAttribute("data-unit", opt.getAttribute("data-unit") || "px");
+        fresh.setAttribute("data-version", opt.getAttribute("data-version") || "");
+        fresh.setAttribute("data-flat", opt.getAttribute("data-flat") || "0");
         fresh.innerHTML = '<div class="viewer-toolbar"></div><div class="viewer-panes"></div>';
         tpl.replaceWith(fresh);
         initAll(host);

@@ -20,11 +20,17 @@ export function meshFormat(file: string): "stl" | "obj" | null {
  * Streams the triangles of an STL (binary or ASCII) or OBJ file in bounded memory.
  * OBJ keeps one position per vertex (12 bytes) since faces may refer back to any of them.
  */
-export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSignal): number {
-  const format = meshFormat(file);
-  if (format === "stl") return isBinaryStl(file) ? readBinaryStl(file, sink, signal) : readAsciiStl(file, sink, signal);
-  if (format === "obj") return readObj(file, sink, signal);
-  throw new MeshReadError(`${file}: not an STL or OBJ file`);
+export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSignal, name = file): number {
+  try {
+    const format = meshFormat(file);
+    if (format === "stl") return isBinaryStl(file) ? readBinaryStl(file, sink, signal) : readAsciiStl(file, sink, signal);
+    if (format === "obj") return readObj(file, sink, signal);
+    throw new MeshReadError(`${file}: not an STL or OBJ file`);
+  } catch (e) {
+    // Messages name the file as the person knows it (relative to the dataset), not the server's path.
+    if (e instanceof MeshReadError && name !== file) throw new MeshReadError(e.message.split(file).join(name));
+    throw e;
+  }
 }
 
 function isBinaryStl(file: string): boolean {

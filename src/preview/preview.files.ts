@@ -1,3 +1,4 @@
+import { MESH_FILE } from "./tiler.child.ts";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
@@ -9,7 +10,7 @@ import { listPreviews, previewDir, previewSummary, previewView, type PreviewSumm
 /** What a tile URL resolves to: a file on disk with its kind, or a JSON body. */
 export type PreviewTarget =
   | { kind: "info" | "thumbnail"; file: string }
-  | { kind: "tile"; file: string; contentType: string }
+  | { kind: "tile" | "mesh"; file: string; contentType: string }
   | { kind: "json"; body: PreviewView };
 
 const CHUNK = /^\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}$/;
@@ -50,7 +51,8 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
   const dir = previewDir(ctx, row.content_key);
   let target: PreviewTarget | null = null;
-  if (parts.length === 2 && parts[1] === "thumbnail") target = { kind: "thumbnail", file: path.join(dir, "thumb.jpg") };
+  if (parts.length === 2 && parts[1] === "thumbnail" && row.kind !== "mesh") target = { kind: "thumbnail", file: path.join(dir, "thumb.jpg") };
+  else if (parts.length === 2 && parts[1] === MESH_FILE && row.kind === "mesh") target = { kind: "mesh", file: path.join(dir, MESH_FILE), contentType: "model/gltf-binary" };
   else if (parts.length === 3 && parts[1] === "tiles" && parts[2] === "info") target = { kind: "info", file: path.join(dir, "info") };
   else if (parts.length === 4 && parts[1] === "tiles" && /^\d{1,2}$/.test(parts[2]!) && CHUNK.test(parts[3]!)) {
     target = { kind: "tile", file: path.join(dir, parts[2]!, parts[3]!), contentType: "image/jpeg" };

@@ -6,7 +6,7 @@ export interface PreviewRow {
   dataset_id: number;
   n: number;
   file: string;
-  kind: "volume" | "image";
+  kind: "volume" | "image" | "mesh";
   format: string;
   state: "queued" | "running" | "ready" | "failed";
   progress: number;
@@ -30,7 +30,7 @@ export interface PreviewRow {
 export interface PreviewPlan {
   n: number;
   file: string;
-  kind: "volume" | "image";
+  kind: "volume" | "image" | "mesh";
   format: string;
   width: number;
   height: number;

@@ -36,7 +36,7 @@ export const previewRoutes = new Hono<AppEnv>()
     if (tile) return serveTile(c.var.ctx, id, Number(tile[1]), tile[2]!, tile[3]!, c.req.raw, TILE_CACHE);
     const target = previewFile(c.var.ctx, id, rest);
     if (target.kind === "json") return c.json(target.body);
-    const type = target.kind === "info" ? "application/json" : target.kind === "tile" ? target.contentType : "image/jpeg";
+    const type = target.kind === "info" ? "application/json" : target.kind === "tile" || target.kind === "mesh" ? target.contentType : "image/jpeg";
     return sendFile(target.file, c.req.raw, { contentType: type, cacheControl: target.kind === "info" ? INFO_CACHE : TILE_CACHE });
   })
   .get("/datasets/:id/viewer", (c) => {

@@ -9,7 +9,8 @@ import { estimateEta } from "../jobs/jobs.service.ts";
 import { jobsRepo } from "../jobs/jobs.repo.ts";
 import { scanVolumes, VolumeReadError } from "./readers/index.ts";
 import { previewRepo, type PreviewPlan, type PreviewRow } from "./preview.repo.ts";
-import type { BuildMeta } from "./tiler.child.ts";
+import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
+import { meshFormat } from "../mesh/mesh.reader.ts";
 import { buildInChild } from "./tiler.process.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
@@ -57,7 +58,7 @@ export function previewGlobs(rules: FileRule[]): Bun.Glob[] {
 function readMeta(dir: string): BuildMeta | null {
   try {
     const meta = JSON.parse(readFileSync(path.join(dir, "mata.json"), "utf8")) as BuildMeta;
-    return existsSync(path.join(dir, "info")) ? meta : null;
+    return existsSync(path.join(dir, meta.mesh ? MESH_FILE : "info")) ? meta : null;
   } catch {
     return null;
   }
@@ -76,7 +77,9 @@ export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: numb
     if (!ds || ds.state !== "present") return;
     const abs = path.join(ctx.config.root, ds.path);
     const globs = previewGlobs(ctx.config.rules);
-    const fileRows = repo.files(ds.id).filter((f) => matchesAny(globs, f.path));
+    const covered = repo.files(ds.id).filter((f) => matchesAny(globs, f.path));
+    const meshRows = covered.filter((f) => meshFormat(f.path) !== null);
+    const fileRows = covered.filter((f) => meshFormat(f.path) === null);
     const byPath = new Map(fileRows.map((f) => [f.path, f]));
     const now = () => ctx.clock.now();
 
@@ -84,9 +87,13 @@ export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: numb
     const { sources, failures: unreadable } = fileRows.length > 0 ? await scanVolumes(abs, fileRows.map((f) => f.path)) : { sources: [], failures: [] };
     signal.throwIfAborted();
     const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
-    const ordered = [...sources.map((s) => ({ s, file: s.file })), ...broken.map((b) => ({ s: null, file: b.file }))].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+    const ordered = [...sources.map((s) => ({ s, file: s.file })), ...broken.map((b) => ({ s: null, file: b.file })), ...meshRows.map((m) => ({ s: m, file: m.path }))].sort((a, b) =>
+      a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
+    );
     const plans: (PreviewPlan & { error?: string })[] = ordered.map(({ s, file }, n) =>
-      s === null
+      s !== null && "mtime_ms" in s
+        ? { n, file, kind: "mesh", format: meshFormat(file)!, width: 0, height: 0, depth: 0, dtype: "", spacing: [1, 1, 1], unit: "", notes: [], contentKey: contentKey(file, [s]) }
+        : s === null
         ? { n, file, kind: "volume", format: "", width: 0, height: 0, depth: 0, dtype: "", spacing: [1, 1, 1], unit: "px", notes: [], contentKey: contentKey(file, []), error: broken.find((b) => b.file === file)!.message }
         : {
         n,
@@ -129,6 +136,7 @@ export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: numb
             file: row.file,
             tmpDir: path.join(previewTmpDir(ctx), `${row.content_key}.${process.pid}.${job.id}`),
             outDir: previewDir(ctx, row.content_key),
+            kind: row.kind === "mesh" ? "mesh" : "volume",
             orientations: "xyz",
             encoding: opts.encoding ?? "jpeg",
             quality: opts.quality ?? 85,
@@ -225,6 +233,10 @@ export interface PreviewView {
   notes: string[];
   tiles?: string;
   thumbnail?: string;
+  /** Changes with the preview's content; tile, thumbnail and mesh URLs carry it since they are cached for a year. */
+  version: string;
+  /** The GLB of a ready mesh preview. */
+  mesh?: string;
 }
 
 /** The previews of a dataset for the detail JSON and the viewer, with their tile URLs when ready. */
@@ -250,6 +262,7 @@ export function previewView(r: PreviewRow): PreviewView {
     window: r.window_min === null || r.window_max === null ? null : [r.window_min, r.window_max],
     levels: r.levels,
     notes: JSON.parse(r.notes),
-    ...(r.state === "ready" ? { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail` } : {}),
+    version: r.content_key.slice(0, 16),
+    ...(r.state !== "ready" ? {} : r.kind === "mesh" ? { mesh: `${base}/${MESH_FILE}?v=${r.content_key.slice(0, 16)}` } : { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` }),
   };
 }

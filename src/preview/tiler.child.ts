@@ -3,9 +3,13 @@ import path from "node:path";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
 import { buildPyramid } from "./pyramid.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
+import { buildMeshPreview, type MeshPreviewInfo } from "../mesh/mesh.build.ts";
 
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as a tiler child. */
 export const TILER_CHILD_ENV = "MATA_TILER_CHILD";
+
+/** The GLB of a mesh preview, inside its preview folder. */
+export const MESH_FILE = "mesh.glb";
 
 /** What the parent asks one child to build: a single volume of a dataset, into tmpDir, renamed to outDir. */
 export interface BuildSpec {
@@ -16,6 +20,8 @@ export interface BuildSpec {
   file: string;
   tmpDir: string;
   outDir: string;
+  /** A surface mesh becomes a web-ready GLB; anything else a tile pyramid. */
+  kind?: "volume" | "mesh";
   orientations: "xyz" | "xy";
   encoding: "jpeg" | "raw";
   quality: number;
@@ -35,6 +41,8 @@ export interface BuildMeta {
   tiles: number;
   file: string;
   builtAt: number;
+  /** For a mesh preview: triangles before and after simplification, bounds, GLB size. */
+  mesh?: MeshPreviewInfo;
 }
 
 function send(m: ChildMessage): void {
@@ -68,41 +76,60 @@ export async function runTilerChild(): Promise<number> {
     spec = await readSpec();
     configureImageThreads(1);
     collectGarbageEvery(500);
-    const sources = await detectVolumes(spec.datasetPath, spec.files);
-    const source = sources.find((s) => s.file === spec!.file);
-    for (const s of sources) if (s !== source) await s.close();
-    if (!source) throw new Error(`${spec.file}: no volume or image found in it any more`);
-    try {
-      const { window, from } = await displayWindow(source);
-      rmSync(spec.tmpDir, { recursive: true, force: true });
-      mkdirSync(spec.tmpDir, { recursive: true });
-      let last = 0;
-      const result = await buildPyramid(source, spec.tmpDir, {
-        window,
-        orientations: spec.orientations,
-        encoding: spec.encoding,
-        quality: spec.quality,
-        onProgress: (fraction) => {
-          if (fraction - last >= 0.005 || fraction === 1) {
-            last = fraction;
-            send({ type: "progress", fraction });
-          }
-        },
-      });
-      const meta: BuildMeta = { window, windowFrom: from, levels: result.scales.length, tiles: result.tiles, file: spec.file, builtAt: Date.now() };
-      writeFileSync(path.join(spec.tmpDir, "mata.json"), JSON.stringify(meta));
-      mkdirSync(path.dirname(spec.outDir), { recursive: true });
-      // Equal content built by someone else meanwhile: theirs stays, ours goes.
-      if (existsSync(spec.outDir)) rmSync(spec.tmpDir, { recursive: true, force: true });
-      else renameSync(spec.tmpDir, spec.outDir);
-      send({ type: "done", window, windowFrom: from, levels: meta.levels, tiles: meta.tiles });
-      return 0;
-    } finally {
-      await source.close();
-    }
+    const meta = spec.kind === "mesh" ? await buildMesh(spec) : await buildVolume(spec);
+    writeFileSync(path.join(spec.tmpDir, "mata.json"), JSON.stringify(meta));
+    mkdirSync(path.dirname(spec.outDir), { recursive: true });
+    // Equal content built by someone else meanwhile: theirs stays, ours goes.
+    if (existsSync(spec.outDir)) rmSync(spec.tmpDir, { recursive: true, force: true });
+    else renameSync(spec.tmpDir, spec.outDir);
+    send({ type: "done", window: meta.window, windowFrom: meta.windowFrom, levels: meta.levels, tiles: meta.tiles });
+    return 0;
   } catch (e) {
     if (spec) rmSync(spec.tmpDir, { recursive: true, force: true });
     send({ type: "error", message: e instanceof Error ? e.message : String(e) });
     return 1;
   }
+}
+
+/** Reports progress at most every half percent, so the parent's pipe stays quiet. */
+function progressSender(): (fraction: number) => void {
+  let last = 0;
+  return (fraction) => {
+    if (fraction - last >= 0.005 || fraction === 1) {
+      last = fraction;
+      send({ type: "progress", fraction });
+    }
+  };
+}
+
+function freshDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+}
+
+async function buildVolume(spec: BuildSpec): Promise<BuildMeta> {
+  const sources = await detectVolumes(spec.datasetPath, spec.files);
+  const source = sources.find((s) => s.file === spec.file);
+  for (const s of sources) if (s !== source) await s.close();
+  if (!source) throw new Error(`${spec.file}: no volume or image found in it any more`);
+  try {
+    const { window, from } = await displayWindow(source);
+    freshDir(spec.tmpDir);
+    const result = await buildPyramid(source, spec.tmpDir, {
+      window,
+      orientations: spec.orientations,
+      encoding: spec.encoding,
+      quality: spec.quality,
+      onProgress: progressSender(),
+    });
+    return { window, windowFrom: from, levels: result.scales.length, tiles: result.tiles, file: spec.file, builtAt: Date.now() };
+  } finally {
+    await source.close();
+  }
+}
+
+async function buildMesh(spec: BuildSpec): Promise<BuildMeta> {
+  freshDir(spec.tmpDir);
+  const mesh = await buildMeshPreview(path.join(spec.datasetPath, spec.file), path.join(spec.tmpDir, MESH_FILE), { progress: progressSender(), name: spec.file });
+  return { window: [0, 0], windowFrom: "mesh", levels: 0, tiles: 0, file: spec.file, builtAt: Date.now(), mesh };
 }

@@ -1,4 +1,5 @@
 import type { PreviewSummary, PreviewView } from "../../src/preview/preview.service.ts";
+import { MeshViewer } from "../mesh/viewer.tsx";
 
 function eta(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "";
@@ -12,6 +13,7 @@ function eta(seconds: number | null | undefined): string {
  */
 export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; previews: PreviewView[] }) {
   const ready = p.previews.filter((v) => v.state === "ready" && v.tiles);
+  const meshes = p.previews.filter((v) => v.state === "ready" && v.mesh);
   const busy = p.summary.state === "queued" || p.summary.state === "running";
   const first = ready[0];
   const hostId = `viewer-host-${p.datasetId}`;
@@ -32,13 +34,13 @@ export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; pr
         </p>
       ) : null}
       {p.summary.state === "failed" ? <p class="error">Preview failed: {p.summary.error}</p> : null}
-      {p.summary.state === "none" && ready.length === 0 ? <p class="muted">No preview: no volume or image this version can show.</p> : null}
+      {p.summary.state === "none" && ready.length === 0 && meshes.length === 0 ? <p class="muted">No preview: no volume or image this version can show.</p> : null}
       {ready.length > 1 ? (
         <label>
           Show{" "}
           <select class="viewer-choose" data-target={hostId}>
             {ready.map((v) => (
-              <option value={`/api/v1/datasets/${p.datasetId}/previews/${v.n}`} data-unit={v.unit}>
+              <option value={`/api/v1/datasets/${p.datasetId}/previews/${v.n}`} data-unit={v.unit} data-version={v.version} data-flat={v.size[2] === 1 ? "1" : "0"}>
                 {v.file} ({v.size.join(" × ")})
               </option>
             ))}
@@ -51,6 +53,7 @@ export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; pr
             class="mata-viewer"
             data-base={`/api/v1/datasets/${p.datasetId}/previews/${first.n}`}
             data-unit={first.unit}
+            data-version={first.version}
             data-flat={first.size[2] === 1 ? "1" : "0"}
             aria-label={`Slice viewer of ${first.file}: arrow keys move through slices, + and - zoom, f for fullscreen`}
           >
@@ -60,6 +63,9 @@ export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; pr
           {first.notes.length > 0 ? <p class="muted">{first.notes.join("; ")}</p> : null}
         </div>
       ) : null}
+      {meshes.map((v) => (
+        <MeshViewer src={v.mesh!} name={v.file} />
+      ))}
       <script src="/static/viewer.js" defer></script>
     </section>
   );

@@ -6,6 +6,7 @@ import m004 from "./004_search.sql" with { type: "text" };
 import m005 from "./005_access.sql" with { type: "text" };
 import m006 from "./006_previews.sql" with { type: "text" };
 import m007 from "./007_metadata.sql" with { type: "text" };
+import m008 from "./008_mesh_previews.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
@@ -16,4 +17,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "005_access", sql: m005 },
   { name: "006_previews", sql: m006 },
   { name: "007_metadata", sql: m007 },
+  { name: "008_mesh_previews", sql: m008 },
 ];
