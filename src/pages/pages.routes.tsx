@@ -4,6 +4,7 @@ import { AppError, badRequest } from "../errors.ts";
 import { pageProps } from "../auth/page-props.ts";
 import { atLeast } from "../access/access.cache.ts";
 import { datasetRole } from "../access/access.middleware.ts";
+import { thumbnailUrls } from "../preview/preview.service.ts";
 import { requireDataset } from "../datasets/datasets.service.ts";
 import { getRelatives, setParents } from "../relations/relations.service.ts";
 import { didYouMean } from "../tags/dictionary.service.ts";
@@ -50,10 +51,11 @@ function listHandler(c: Context<AppEnv>) {
   const before = c.req.query("before");
   const cursor = after ? decodeCursor(after, false) : before ? decodeCursor(before, true) : null;
   const page = listPage(c.var.ctx, sort, desc, limit, cursor);
+  const thumbs = thumbnailUrls(c.var.ctx.db, page.items.map((r) => r.id));
   const href = (q: Record<string, string>) => `/datasets?${new URLSearchParams({ sort, ...(desc ? { order: "desc" } : {}), ...(limit !== 50 ? { limit: String(limit) } : {}), ...q })}`;
   return c.html(
     <DatasetListPage
-      items={page.items.map((r) => ({ id: r.id, path: r.path, title: r.title, owner: r.owner, state: r.state, fileCount: r.file_count, byteCount: r.byte_count, updatedAt: r.updated_at }))}
+      items={page.items.map((r) => ({ id: r.id, path: r.path, title: r.title, owner: r.owner, state: r.state, fileCount: r.file_count, byteCount: r.byte_count, updatedAt: r.updated_at, thumbnail: thumbs.has(r.id) && atLeast(datasetRole(c, r.id), "viewer") ? thumbs.get(r.id) : undefined }))}
       total={page.total}
       sort={sort}
       desc={desc}

@@ -68,6 +68,10 @@ function makeRepo(db: Database) {
   const files = db.query<{ path: string; size: number; mtime_ms: number }, [number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path");
   const byDataset = db.query<PreviewRow, [number]>("SELECT * FROM previews WHERE dataset_id = ? ORDER BY n");
   const byN = db.query<PreviewRow, [number, number]>("SELECT * FROM previews WHERE dataset_id = ? AND n = ?");
+  // SQLite takes the bare columns of an aggregate from the row holding the min(): the first ready picture.
+  const firstPictures = db.query<{ dataset_id: number; n: number; content_key: string }, [string]>(
+    "SELECT dataset_id, min(n) AS n, content_key FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND kind <> 'mesh' GROUP BY dataset_id",
+  );
   const deleteOfDataset = db.query<unknown, [number]>("DELETE FROM previews WHERE dataset_id = ?");
   const insert = db.query<unknown, [number, number, string, string, string, string, number, number, number, string, string, string, number, string, string, number, number | null, number | null, string | null, number]>(
     `INSERT INTO previews (dataset_id, n, file, kind, format, state, width, height, depth, dtype, spacing, unit, generation, content_key, notes, updated_at, window_min, window_max, error, levels)
@@ -92,6 +96,8 @@ function makeRepo(db: Database) {
     dataset: (id: number) => dataset.get(id),
     files: (datasetId: number) => files.all(datasetId),
     list: (datasetId: number) => byDataset.all(datasetId),
+    /** The first ready volume or image of each dataset, for thumbnails in lists. */
+    firstPictures: (datasetIds: number[]) => firstPictures.all(JSON.stringify(datasetIds)),
     get: (datasetId: number, n: number) => byN.get(datasetId, n),
     /** The ready build of equal content anywhere (a copied dataset), to reuse its window and levels. */
     readyWithKey: (key: string) => readyByKey.get(key),

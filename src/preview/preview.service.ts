@@ -239,6 +239,11 @@ export interface PreviewView {
   mesh?: string;
 }
 
+/** Thumbnail URLs of the datasets that have a ready picture preview, for a page of a list. */
+export function thumbnailUrls(db: Database, datasetIds: number[]): Map<number, string> {
+  return new Map(previewRepo(db).firstPictures(datasetIds).map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${r.content_key.slice(0, 16)}`]));
+}
+
 /** The previews of a dataset for the detail JSON and the viewer, with their tile URLs when ready. */
 export function listPreviews(db: Database, datasetId: number): PreviewView[] {
   return previewRepo(db).list(datasetId).map((r) => previewView(r));

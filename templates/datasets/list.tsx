@@ -12,6 +12,8 @@ export interface ListItem {
   fileCount: number;
   byteCount: number;
   updatedAt: number;
+  /** Shown only to people who may read the dataset's content. */
+  thumbnail?: string;
 }
 
 /** What the list page needs: one keyset page and the links around it. */
@@ -68,7 +70,9 @@ export function DatasetListPage(p: ListPageProps) {
               {p.items.map((d) => (
                 <tr class={d.state === "missing" ? "state-missing" : undefined}>
                   <td class="thumb-cell">
-                    <span class="thumb-slot" id={`thumb-${d.id}`} data-dataset-id={String(d.id)} aria-hidden="true"></span>
+                    <span class="thumb-slot" id={`thumb-${d.id}`} data-dataset-id={String(d.id)} aria-hidden="true">
+                      {d.thumbnail ? <img src={d.thumbnail} alt="" loading="lazy" width="48" height="36" /> : null}
+                    </span>
                   </td>
                   <td>
                     <a href={`/datasets/${d.id}`}>{displayTitle(d)}</a>

@@ -215,6 +215,21 @@ describe("dataset page", () => {
     expect(other).toContain("A preview exists. Viewing it needs read access: ask the owner (alice)");
   });
 
+  test("the list shows a dataset's thumbnail only to people who may read it", async () => {
+    const { ctx } = setup();
+    const id = addDataset(ctx, { path: "v", title: "Volume", owner: "alice" });
+    addDataset(ctx, { path: "w", title: "No preview", owner: "alice" });
+    ctx.db
+      .query("INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.nii', 'volume', 'ready', 1, 64, 64, 32, 'abcdef0123456789abcdef', 0)")
+      .run(id);
+    const app = createApp(ctx);
+    const owner = await (await app.request("/datasets", { headers: signIn(ctx, "alice", false).headers })).text();
+    expect(owner.match(/<img src="[^"]+"/g)).toEqual([`<img src="/api/v1/datasets/${id}/previews/0/thumbnail?v=abcdef0123456789"`]);
+    const other = await (await app.request("/datasets", { headers: signIn(ctx, "mallory", false).headers })).text();
+    expect(other).toContain("No preview");
+    expect(other).not.toContain("/thumbnail");
+  });
+
   test("static assets of the pages are embedded", async () => {
     const { get } = setup();
     expect((await get("/static/tags.js")).html).toContain("responseHandling");
