@@ -177,6 +177,9 @@
         pick(input, list.querySelectorAll("li[role=option]")[s.active]);
       }
     } else if (e.key === "Escape") {
+      // Dismissed: a pending or in-flight lookup must not reopen the list afterwards.
+      clearTimeout(timers.get(input));
+      seq++;
       close(input);
     }
   });
