@@ -3,6 +3,7 @@ import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { openContext } from "../server.ts";
 import { reconcileAll } from "../sync/reconcile.ts";
+import { startAccess } from "../access/access.service.ts";
 
 /** `mata scan`: one full reconcile of the root, for cron jobs, scripts and after bulk changes. */
 export const scanCommand: Command = {
@@ -15,8 +16,11 @@ export const scanCommand: Command = {
     const config = loadConfig(flags as Record<string, string>);
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
     const ctx = openContext(config);
+    // The share's ACLs follow the same reconcile as under `serve`: new files get their grants, drift is repaired.
+    const stopAccess = startAccess(ctx);
     try {
       const s = await reconcileAll(ctx);
+      await stopAccess();
       if (json) console.log(JSON.stringify(s));
       else {
         const d = s.datasets;

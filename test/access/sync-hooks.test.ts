@@ -76,3 +76,17 @@ test("drift made behind Mata's back is repaired by the next reconcile", async ()
   expect(asUser(U.ot!, `cat ${dir}/img/1.tif`).code).not.toBe(0);
   expect(asUser(U.ed!, `cat ${dir}/img/1.tif`).out).toBe("pixels");
 });
+
+test("`mata scan` on its own applies the same ACLs to files it finds", async () => {
+  const sub = path.join(ctx.config.root, "by-scan");
+  mkdirSync(sub);
+  writeFileSync(path.join(sub, "slice.tif"), "pixels");
+  for (const p of [sub, path.join(sub, "slice.tif")]) chownSync(p, uid(U.own!), 0);
+  const cli = Bun.spawnSync([process.execPath, path.resolve(import.meta.dir, "../../src/main.ts"), "scan", "--root", ctx.config.root, "--state", ctx.config.state], {
+    cwd: path.resolve(import.meta.dir, "../.."),
+    env: { ...process.env, MATA_ACLS: "true" },
+  });
+  expect(cli.exitCode).toBe(0);
+  expect(getfacl(path.join(sub, "slice.tif"))).toContain("other::---");
+  expect(asUser(U.ot!, `cat ${sub}/slice.tif`).code).not.toBe(0);
+});
