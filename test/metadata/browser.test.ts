@@ -121,6 +121,8 @@ describe("metadata pages in Chromium, keyboard only", () => {
       await page.keyboard.press("Escape");
       await page.keyboard.press("Enter");
       await page.waitForSelector(`#tags-panel li.tag[data-key="${k}"]`);
+      // htmx moves the focus back to the key field when the swap settles; wait for it, or it lands after the next step.
+      await page.waitForSelector("#add-key:focus");
     };
     await add("Imaging", "");
     await add("Projections", "3142");
