@@ -29,11 +29,15 @@ export interface FileRow {
   mtime_ms: number;
 }
 
-export type SortKey = "path" | "title" | "owner" | "size" | "files" | "updated";
-const SORT_SQL: Record<SortKey, string> = {
+/** The orders a dataset list offers (API and pages alike). */
+export const DATASET_SORTS = ["path", "title", "owner", "size", "files", "updated"] as const;
+export type SortKey = (typeof DATASET_SORTS)[number];
+
+/** Each sort expression exactly as its index (migration 007) declares it, so SQLite walks the index in order. */
+export const SORT_EXPR: Record<SortKey, string> = {
   path: "path",
   title: "title COLLATE NOCASE",
-  owner: "owner",
+  owner: "ifnull(owner, '')",
   size: "byte_count",
   files: "file_count",
   updated: "updated_at",
@@ -91,7 +95,7 @@ export function datasetsRepo(db: Database) {
     /** One page of datasets plus the total that match, sorted by an indexed-friendly key. */
     list(f: ListFilter, sort: SortKey, desc: boolean, limit: number, offset: number): { items: DatasetRow[]; total: number } {
       const w = where(f);
-      const order = `${SORT_SQL[sort]} ${desc ? "DESC" : "ASC"}, id ${desc ? "DESC" : "ASC"}`;
+      const order = `${SORT_EXPR[sort]} ${desc ? "DESC" : "ASC"}, id ${desc ? "DESC" : "ASC"}`;
       const items = db.query<DatasetRow, (string | number)[]>(`SELECT * FROM datasets ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...w.params, limit, offset);
       const total = db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM datasets ${w.sql}`).get(...w.params)?.n ?? 0;
       return { items, total };

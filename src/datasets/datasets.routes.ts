@@ -5,9 +5,9 @@ import { enumParam, idParam, intParam } from "../web/params.ts";
 import { sendFile } from "../web/send-file.ts";
 import { parseTagFilter } from "../search/tag-filter.ts";
 import { datasetDetail, listDatasets, listFiles, resolveDatasetFile } from "./datasets.service.ts";
-import type { SortKey } from "./datasets.repo.ts";
+import { DATASET_SORTS } from "./datasets.repo.ts";
 
-const SORTS = ["path", "title", "owner", "size", "files", "updated"] as const satisfies readonly SortKey[];
+
 
 /** The dataset JSON API: list, detail, files and file content. */
 export const datasetsRoutes = new Hono<AppEnv>()
@@ -17,7 +17,7 @@ export const datasetsRoutes = new Hono<AppEnv>()
     const result = listDatasets(
       c.var.ctx,
       { q: q || undefined, tags: c.req.queries("tag")?.map((t) => parseTagFilter(t)), state: enumParam(c.req.query("state"), "state", ["present", "missing"] as const), owner: c.req.query("owner") || undefined },
-      enumParam(c.req.query("sort"), "sort", SORTS) ?? "path",
+      enumParam(c.req.query("sort"), "sort", DATASET_SORTS) ?? "path",
       c.req.query("order") === "desc",
       intParam(c.req.query("limit"), "limit", 50, 1, 1000),
       intParam(c.req.query("offset"), "offset", 0, 0, 1_000_000_000),

@@ -1,4 +1,5 @@
 import type { Database } from "bun:sqlite";
+import { SORT_EXPR, type SortKey } from "../datasets/datasets.repo.ts";
 
 /** A dataset row as the list page shows it. */
 export interface ListRow {
@@ -13,17 +14,7 @@ export interface ListRow {
 }
 
 /** The orders the list page offers; each has an index (migration 007) so a page is an index range, not a sort. */
-export type ListSort = "path" | "title" | "owner" | "size" | "files" | "updated";
-
-// The sort expression exactly as the index declares it, so SQLite walks the index in order.
-const SORT_EXPR: Record<ListSort, string> = {
-  path: "path",
-  title: "title COLLATE NOCASE",
-  owner: "ifnull(owner, '')",
-  size: "byte_count",
-  files: "file_count",
-  updated: "updated_at",
-};
+export type ListSort = SortKey;
 
 /** Reads for the HTML pages: keyset-paged dataset lists and the dataset page's preview state. */
 export function pagesRepo(db: Database) {

@@ -21,9 +21,9 @@ import { TagsPanel, type TagsPanelProps } from "../../templates/tags/panel.tsx";
 import { versionField } from "./body.ts";
 import { describeDataset } from "./describe.service.ts";
 import { datasetPage, decodeCursor, listPage } from "./pages.service.ts";
-import type { ListSort } from "./pages.repo.ts";
+import { DATASET_SORTS } from "../datasets/datasets.repo.ts";
 
-const SORTS = ["path", "title", "owner", "size", "files", "updated"] as const satisfies readonly ListSort[];
+
 const FILES_PER_PAGE = 200;
 
 async function form(c: Context<AppEnv>): Promise<Record<string, string>> {
@@ -44,7 +44,7 @@ async function attempt<T>(fn: () => T | Promise<T>, onError: (e: AppError) => Re
 }
 
 function listHandler(c: Context<AppEnv>) {
-  const sort = enumParam(c.req.query("sort"), "sort", SORTS) ?? "path";
+  const sort = enumParam(c.req.query("sort"), "sort", DATASET_SORTS) ?? "path";
   const desc = c.req.query("order") === "desc";
   const limit = intParam(c.req.query("limit"), "limit", 50, 10, 500);
   const after = c.req.query("after");

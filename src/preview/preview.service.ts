@@ -124,8 +124,8 @@ export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: numb
       now(),
     );
     const failures: string[] = broken.map((b) => b.message);
-    const todo = rows.filter((r) => r.state !== "failed" && (r.state !== "ready" || !readMeta(previewDir(ctx, r.content_key))));
-    for (const [i, row] of todo.entries()) {
+    const toBuild = rows.filter((r) => r.state !== "failed" && (r.state !== "ready" || !readMeta(previewDir(ctx, r.content_key))));
+    for (const [i, row] of toBuild.entries()) {
       signal.throwIfAborted();
       repo.setState(row.id, "running", null, now());
       try {
@@ -144,7 +144,7 @@ export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: numb
           signal,
           (fraction) => {
             repo.setProgress(row.id, fraction);
-            run.progress((i + fraction) / todo.length);
+            run.progress((i + fraction) / toBuild.length);
           },
         );
         repo.setReady(row.id, done.window, done.levels, now());
