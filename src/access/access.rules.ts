@@ -65,6 +65,9 @@ export const ROUTE_RULES: Record<string, Rule> = {
   "POST /account/tokens": "signed-in",
   "POST /account/tokens/:id/revoke": "signed-in",
   "POST /account/password": "signed-in",
+  "GET /api/v1/tokens": "signed-in",
+  "POST /api/v1/tokens": "signed-in",
+  "DELETE /api/v1/tokens/:id": "signed-in",
 
   // Content: owner, editors, viewers (and admins).
   [`GET ${DATASET}/files/*`]: "read",

@@ -7,6 +7,8 @@ import { authRuntime } from "./auth.runtime.ts";
 import { clearSessionCookie, clientAddress, readSessionCookie, requestAuth, writeSessionCookie } from "./request.ts";
 import { endSession } from "./session.service.ts";
 import { createToken, listTokens, revokeToken } from "./token.service.ts";
+import { jsonBody } from "../pages/body.ts";
+import { idParam } from "../web/params.ts";
 
 type Extra = { newToken?: { label: string; secret: string }; message?: string; error?: string; csrf?: string };
 
@@ -46,6 +48,18 @@ export const accountRoutes = new Hono<AppEnv>()
       }
       throw e;
     }
+  })
+  // API tokens for scripts (`mata token create`): the secret is shown once, in this answer.
+  .get("/api/v1/tokens", (c) => c.json({ items: listTokens(c.var.ctx, c.var.user.name).map((t) => ({ id: t.id, label: t.label, prefix: t.prefix, createdAt: t.created_at, lastUsedAt: t.last_used_at })) }))
+  .post("/api/v1/tokens", async (c) => {
+    const body = await jsonBody(c);
+    const label = typeof body.label === "string" ? body.label : "";
+    const t = createToken(c.var.ctx, c.var.user.name, label);
+    return c.json({ id: t.id, label: label.trim(), secret: t.secret }, 201);
+  })
+  .delete("/api/v1/tokens/:id", (c) => {
+    revokeToken(c.var.ctx, c.var.user.name, idParam(c.req.param("id")));
+    return c.body(null, 204);
   })
   .post("/logout", (c) => {
     const cookie = readSessionCookie(c);

@@ -211,6 +211,23 @@ describe("HTTP Basic and API tokens", () => {
     expect(after.status).toBe(401);
     expect((await after.json()).error.message).toBe("Unknown or revoked API token");
   });
+
+  test("scripts create, list and revoke tokens through /api/v1/tokens with Basic", async () => {
+    const { app } = await setup();
+    const basic = { Authorization: `Basic ${Buffer.from("alice:alice-secret-1").toString("base64")}`, "Content-Type": "application/json" };
+    const created = await app.request("/api/v1/tokens", { method: "POST", headers: basic, body: JSON.stringify({ label: "nightly" }) });
+    expect(created.status).toBe(201);
+    const t = await created.json();
+    expect(t).toMatchObject({ label: "nightly" });
+    expect(t.secret).toStartWith("mata_");
+    const bearer = { Authorization: `Bearer ${t.secret}` };
+    const list = await (await app.request("/api/v1/tokens", { headers: bearer })).json();
+    expect(list.items.map((i: { id: number; label: string }) => [i.id, i.label])).toEqual([[t.id, "nightly"]]);
+    expect(JSON.stringify(list)).not.toContain(t.secret);
+    expect((await app.request("/api/v1/tokens", { method: "POST", headers: basic, body: JSON.stringify({ label: "" }) })).status).toBe(400);
+    expect((await app.request(`/api/v1/tokens/${t.id}`, { method: "DELETE", headers: bearer })).status).toBe(204);
+    expect((await app.request("/api/v1/tokens", { headers: bearer })).status).toBe(401);
+  });
 });
 
 describe("throttling and timing", () => {
