@@ -49,6 +49,8 @@ export interface ListFilter {
   q?: string;
   state?: "present" | "missing";
   owner?: string;
+  /** The dataset folder, relative to the root, exactly (how scripts name a dataset). */
+  path?: string;
   /** Tag filters, all of which must hold: a key with a value, or a key with any value. */
   tags?: TagFilter[];
 }
@@ -72,6 +74,10 @@ export function datasetsRepo(db: Database) {
     if (f.owner) {
       clauses.push("owner = ?");
       params.push(f.owner);
+    }
+    if (f.path) {
+      clauses.push("path = ?");
+      params.push(f.path);
     }
     if (f.q) {
       clauses.push("(instr(lower(path), lower(?)) > 0 OR instr(lower(title), lower(?)) > 0)");

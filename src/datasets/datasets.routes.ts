@@ -16,7 +16,7 @@ export const datasetsRoutes = new Hono<AppEnv>()
     if (q && q.length > 1000) throw badRequest("q is longer than 1000 characters");
     const result = listDatasets(
       c.var.ctx,
-      { q: q || undefined, tags: c.req.queries("tag")?.map((t) => parseTagFilter(t)), state: enumParam(c.req.query("state"), "state", ["present", "missing"] as const), owner: c.req.query("owner") || undefined },
+      { q: q || undefined, tags: c.req.queries("tag")?.map((t) => parseTagFilter(t)), state: enumParam(c.req.query("state"), "state", ["present", "missing"] as const), owner: c.req.query("owner") || undefined, path: c.req.query("path") || undefined },
       enumParam(c.req.query("sort"), "sort", DATASET_SORTS) ?? "path",
       c.req.query("order") === "desc",
       intParam(c.req.query("limit"), "limit", 50, 1, 1000),

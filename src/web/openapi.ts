@@ -7,7 +7,7 @@ type Op = { summary: string; params?: string[]; body?: string; auth?: false };
 const DOCS: Record<string, Op> = {
   "GET /api/v1/health": { summary: "Liveness and version: { ok, version }", auth: false },
   "GET /api/v1/openapi.json": { summary: "This document" },
-  "GET /api/v1/datasets": { summary: "List datasets: { items, total }", params: ["q", "tag (KEY=VALUE or KEY:, repeatable)", "owner", "state", "sort", "order", "limit", "offset"] },
+  "GET /api/v1/datasets": { summary: "List datasets: { items, total }", params: ["q", "tag (KEY=VALUE or KEY:, repeatable)", "owner", "path (exact dataset folder)", "state", "sort", "order", "limit", "offset"] },
   "GET /api/v1/datasets/{id}": { summary: "One dataset with parents, children, tags, file totals and preview state" },
   "PATCH /api/v1/datasets/{id}": { summary: "Edit title and description; 409 when based on an outdated version", body: "{ title?, description?, version? }" },
   "PUT /api/v1/datasets/{id}/tags": { summary: "Replace the whole ordered tag tree; 409 when outdated", body: "{ tags: [{ key, value, children }], version? }" },

@@ -38,6 +38,9 @@ describe("GET /api/v1/datasets", () => {
     putDataset(ctx, "heart-03");
     const body = (await (await app.request("/api/v1/datasets?q=lung")).json()) as { total: number };
     expect(body.total).toBe(2);
+    const exact = (await (await app.request("/api/v1/datasets?path=knee-02")).json()) as { items: { title: string }[]; total: number };
+    expect(exact.items.map((i) => i.title)).toEqual(["Sheep LUNG"]);
+    expect(((await (await app.request("/api/v1/datasets?path=knee")).json()) as { total: number }).total).toBe(0);
   });
 
   test("filters by tags: key=value and key:, all of them", async () => {
