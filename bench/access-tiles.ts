@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { AppEnv, Principal } from "../src/context.ts";
-import { enforceAccess } from "../src/access/access.middleware.ts";
+import { mountRoutes } from "../src/web/route.ts";
+import { levelOf } from "../src/access/access.rules.ts";
 import { datasetsRoutes } from "../src/datasets/datasets.routes.ts";
 import { renderError } from "../src/web/errors.ts";
 import { testContext } from "../test/support/env.ts";
@@ -46,8 +47,8 @@ function build(access: boolean): Hono<AppEnv> {
     c.set("user", viewer); // stands in for authenticate (the same in both variants)
     await next();
   });
-  if (access) app.use("*", enforceAccess);
-  app.route("/", datasetsRoutes);
+  // "Off" declares the same routes open to everyone: the same validation, no access check.
+  mountRoutes(app, access ? datasetsRoutes : datasetsRoutes.map((r) => ({ ...r, access: levelOf(r.access) === "public" ? r.access : ("signed-in" as const) })));
   return app;
 }
 

@@ -1,7 +1,7 @@
 /** The one error type the app throws on purpose: its message is safe to show to the user. */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
     message: string,
     readonly options: { code?: string; cause?: unknown; details?: unknown } = {},
   ) {
@@ -21,6 +21,7 @@ const STATUS_CODES: Record<number, string> = {
   404: "not_found",
   409: "conflict",
   413: "too_large",
+  415: "unsupported_media_type",
   422: "unprocessable",
   429: "too_many_requests",
   500: "internal",

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { AppContext, DatasetSeen } from "../context.ts";
 import { datasetsRepo } from "../datasets/datasets.repo.ts";
 import { log } from "../log.ts";
-import { describeDataset } from "../pages/describe.service.ts";
+import { describeDataset } from "../datasets/describe.service.ts";
 import { setParents } from "../relations/relations.service.ts";
 import { getTagTree, replaceTags } from "../tags/tags.service.ts";
 import { DEMO_METADATA } from "./demo.metadata.ts";

@@ -1,57 +1,124 @@
-import { Hono, type Context } from "hono";
+import type { Context } from "hono";
+import { z } from "zod";
 import type { AppEnv } from "../context.ts";
-import { badRequest } from "../errors.ts";
+import { JOB_RULE } from "../access/access.rules.ts";
 import { pageProps } from "../auth/page-props.ts";
+import { route } from "../web/route.ts";
+import { html, Id, json, queryEnum, queryInt, queryText } from "../web/schemas.ts";
 import { JobsPage, JobsTable } from "../../templates/jobs/jobs.tsx";
 import { queueFor } from "./index.ts";
-import { jobView, type JobView } from "./jobs.service.ts";
+import { jobView } from "./jobs.service.ts";
 
-const STATES = new Set(["queued", "running", "done", "failed", "cancelled"]);
+const STATES = ["queued", "running", "done", "failed", "cancelled"] as const;
+const Filter = z.object({
+  state: queryEnum(STATES),
+  kind: queryText(100, "Job kind, e.g. preview or command"),
+  dataset: z.preprocess((v) => (v === "" ? undefined : v), Id.optional()).meta({ description: "Only this dataset's jobs" }),
+  limit: queryInt(1, 1000, 200),
+});
+type Filter = z.output<typeof Filter>;
+const JobParams = z.object({ id: Id.meta({ description: "Job id" }) });
 
-function parseId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw)) throw badRequest(`Job id must be a number, got ${JSON.stringify(raw)}`);
-  return Number(raw);
+const Job = z
+  .object({
+    id: z.number().int(),
+    kind: z.string(),
+    datasetId: z.number().int().nullable(),
+    generation: z.number().int(),
+    state: z.enum(STATES),
+    priority: z.number().int(),
+    progress: z.number(),
+    etaSeconds: z.number().nullable(),
+    error: z.string().nullable(),
+    attempts: z.number().int(),
+    createdAt: z.number(),
+    startedAt: z.number().nullable(),
+    finishedAt: z.number().nullable(),
+    runAfter: z.number(),
+  })
+  .meta({ id: "Job" });
+
+function jobs(c: Context<AppEnv>, f: Filter) {
+  const now = c.var.ctx.clock.now();
+  return queueFor(c.var.ctx).repo.list({ state: f.state, kind: f.kind, datasetId: f.dataset, limit: f.limit }).map((r) => jobView(r, now));
 }
 
-function parseFilter(q: Record<string, string | undefined>): { state?: string; kind?: string; datasetId?: number; limit: number } {
-  const state = q.state || undefined;
-  if (state !== undefined && !STATES.has(state)) throw badRequest(`state must be one of ${[...STATES].join(", ")}, got ${JSON.stringify(state)}`);
-  const dataset = q.dataset || undefined;
-  if (dataset !== undefined && !/^\d{1,15}$/.test(dataset)) throw badRequest(`dataset must be a dataset id, got ${JSON.stringify(dataset)}`);
-  const limit = q.limit === undefined || q.limit === "" ? 200 : Number(q.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest(`limit must be a whole number from 1 to 1000, got ${JSON.stringify(q.limit)}`);
-  return { state, kind: q.kind || undefined, datasetId: dataset === undefined ? undefined : Number(dataset), limit };
-}
+const table = (c: Context<AppEnv>, f: Filter) => c.html(<JobsTable jobs={jobs(c, f)} filter={f.state ?? ""} />);
 
-/**
- * The job admin API and page. No route here is in the access table, so the enforcement point leaves them
- * to admins; a dataset's own preview progress is under /api/v1/datasets/{id}/previews.
- */
-export const jobsRoutes = new Hono<AppEnv>()
-  .get("/api/v1/jobs", (c) => {
-    const ctx = c.var.ctx;
-    const items: JobView[] = queueFor(ctx).repo.list(parseFilter(c.req.query())).map((r) => jobView(r, ctx.clock.now()));
-    return c.json({ items });
-  })
-  .post("/api/v1/jobs/:id/cancel", (c) => c.json(jobView(queueFor(c.var.ctx).cancel(parseId(c.req.param("id"))), c.var.ctx.clock.now())))
-  .post("/api/v1/jobs/:id/retry", (c) => c.json(jobView(queueFor(c.var.ctx).retry(parseId(c.req.param("id"))), c.var.ctx.clock.now())))
-  .get("/jobs", (c) => {
-    const f = parseFilter(c.req.query());
-    const jobs = queueFor(c.var.ctx).repo.list(f).map((r) => jobView(r, c.var.ctx.clock.now()));
-    return c.html(<JobsPage jobs={jobs} filter={f.state ?? ""} {...pageProps(c)} />);
-  })
-  .get("/jobs/table", (c) => table(c))
-  .post("/jobs/:id/cancel", (c) => {
-    queueFor(c.var.ctx).cancel(parseId(c.req.param("id")));
-    return table(c);
-  })
-  .post("/jobs/:id/retry", (c) => {
-    queueFor(c.var.ctx).retry(parseId(c.req.param("id")));
-    return table(c);
-  });
-
-function table(c: Context<AppEnv>): Response | Promise<Response> {
-  const f = parseFilter(c.req.query());
-  const jobs = queueFor(c.var.ctx).repo.list(f).map((r) => jobView(r, c.var.ctx.clock.now()));
-  return c.html(<JobsTable jobs={jobs} filter={f.state ?? ""} />);
-}
+/** The job admin API and page (admins); a job is cancelled or retried by those who may edit its dataset. */
+export const jobsRoutes = [
+  route({
+    method: "get",
+    path: "/api/v1/jobs",
+    access: "admin",
+    group: "jobs",
+    summary: "Background jobs with state, progress and ETA (admins)",
+    query: Filter,
+    responses: { 200: json(z.object({ items: z.array(Job) }), "Jobs, newest first") },
+    handler: (c, { query }) => c.json({ items: jobs(c, query) }),
+  }),
+  route({
+    method: "post",
+    path: "/api/v1/jobs/:id/cancel",
+    access: JOB_RULE,
+    group: "jobs",
+    summary: "Cancel a queued or running job (its dataset's editors, admins)",
+    params: JobParams,
+    responses: { 200: json(Job, "The job after the cancel") },
+    handler: (c, { params }) => c.json(jobView(queueFor(c.var.ctx).cancel(params.id), c.var.ctx.clock.now())),
+  }),
+  route({
+    method: "post",
+    path: "/api/v1/jobs/:id/retry",
+    access: JOB_RULE,
+    group: "jobs",
+    summary: "Queue a failed or cancelled job again (its dataset's editors, admins)",
+    params: JobParams,
+    responses: { 200: json(Job, "The job, queued again") },
+    handler: (c, { params }) => c.json(jobView(queueFor(c.var.ctx).retry(params.id), c.var.ctx.clock.now())),
+  }),
+  route({
+    method: "get",
+    path: "/jobs",
+    access: "admin",
+    summary: "The jobs page (admins)",
+    query: Filter,
+    responses: { 200: html() },
+    handler: (c, { query }) => c.html(<JobsPage jobs={jobs(c, query)} filter={query.state ?? ""} {...pageProps(c)} />),
+  }),
+  route({
+    method: "get",
+    path: "/jobs/table",
+    access: "admin",
+    summary: "The jobs table fragment (refreshed while jobs run)",
+    query: Filter,
+    responses: { 200: html("The table fragment") },
+    handler: (c, { query }) => table(c, query),
+  }),
+  route({
+    method: "post",
+    path: "/jobs/:id/cancel",
+    access: JOB_RULE,
+    summary: "Cancel a job from the jobs page",
+    params: JobParams,
+    query: Filter,
+    responses: { 200: html("The table fragment") },
+    handler: (c, { params, query }) => {
+      queueFor(c.var.ctx).cancel(params.id);
+      return table(c, query);
+    },
+  }),
+  route({
+    method: "post",
+    path: "/jobs/:id/retry",
+    access: JOB_RULE,
+    summary: "Retry a job from the jobs page",
+    params: JobParams,
+    query: Filter,
+    responses: { 200: html("The table fragment") },
+    handler: (c, { params, query }) => {
+      queueFor(c.var.ctx).retry(params.id);
+      return table(c, query);
+    },
+  }),
+];

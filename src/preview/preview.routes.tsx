@@ -1,12 +1,14 @@
-import { Hono } from "hono";
 import path from "node:path";
-import type { AppEnv } from "../context.ts";
-import { badRequest, notFound } from "../errors.ts";
+import { z } from "zod";
+import { notFound } from "../errors.ts";
+import { pageProps } from "../auth/page-props.ts";
+import { route } from "../web/route.ts";
+import { DatasetParams, html, json } from "../web/schemas.ts";
 import { sendFile } from "../web/send-file.ts";
 import { PreviewPanel } from "../../templates/preview/viewer.tsx";
 import { ViewerPage } from "../../templates/preview/page.tsx";
-import { pageProps } from "../auth/page-props.ts";
 import { previewFile, previewStatus, serveTile } from "./preview.files.ts";
+import { PreviewStatus } from "./preview.schemas.ts";
 
 const TILE_PATH = /^(\d{1,6})\/tiles\/(\d{1,2})\/([\d_-]{11,64})$/;
 
@@ -15,39 +17,65 @@ const TILE_PATH = /^(\d{1,6})\/tiles\/(\d{1,2})\/([\d_-]{11,64})$/;
 const TILE_CACHE = "private, max-age=31536000, immutable";
 const INFO_CACHE = "private, no-cache";
 
-function datasetId(raw: string): number {
-  if (!/^\d{1,15}$/.test(raw)) throw badRequest(`Dataset id must be a number, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
+const afterPreviews = (p: string) => p.slice(p.indexOf("/previews/") + "/previews/".length);
 
-/**
- * Preview status, tiles and the viewer panel. Every URL sits under /api/v1/datasets/:id/previews or
- * /datasets/:id/previews so the access enforcement point checks read permission on the dataset first.
- */
-export const previewRoutes = new Hono<AppEnv>()
-  .get("/api/v1/datasets/:id/previews", (c) => {
-    const { preview, previews } = previewStatus(c.var.ctx, datasetId(c.req.param("id")));
-    return c.json({ preview, previews });
-  })
-  .get("/api/v1/datasets/:id/previews/*", (c) => {
-    const id = datasetId(c.req.param("id"));
-    const rest = c.req.path.slice(c.req.path.indexOf("/previews/") + "/previews/".length);
-    const tile = TILE_PATH.exec(rest);
-    if (tile) return serveTile(c.var.ctx, id, Number(tile[1]), tile[2]!, tile[3]!, c.req.raw, TILE_CACHE);
-    const target = previewFile(c.var.ctx, id, rest);
-    if (target.kind === "json") return c.json(target.body);
-    const type = target.kind === "info" ? "application/json" : target.kind === "tile" || target.kind === "mesh" ? target.contentType : "image/jpeg";
-    return sendFile(target.file, c.req.raw, { contentType: type, cacheControl: target.kind === "info" ? INFO_CACHE : TILE_CACHE });
-  })
-  .get("/datasets/:id/viewer", (c) => {
-    const id = datasetId(c.req.param("id"));
-    const status = previewStatus(c.var.ctx, id);
-    return c.html(<ViewerPage datasetId={id} title={status.title} summary={status.preview} previews={status.previews} {...pageProps(c)} />);
-  })
-  .get("/datasets/:id/previews/*", (c) => {
-    const id = datasetId(c.req.param("id"));
-    const rest = c.req.path.slice(c.req.path.indexOf("/previews/") + "/previews/".length);
-    if (rest !== "panel") throw notFound(`Nothing at ${path.posix.join("/datasets", String(id), "previews", rest)}`);
-    const status = previewStatus(c.var.ctx, id);
-    return c.html(<PreviewPanel datasetId={id} summary={status.preview} previews={status.previews} />);
-  });
+/** Preview status, tiles and the viewer: every URL names its dataset, whose read permission the route demands. */
+export const previewRoutes = [
+  route({
+    method: "get",
+    path: "/api/v1/datasets/:id/previews",
+    access: "read",
+    group: "previews",
+    summary: "The dataset's previews: kind, state, size, spacing, window, tile and thumbnail URLs",
+    params: DatasetParams,
+    responses: { 200: json(PreviewStatus, "The previews and their summary") },
+    handler: (c, { params }) => {
+      const { preview, previews } = previewStatus(c.var.ctx, params.id);
+      return c.json({ preview, previews });
+    },
+  }),
+  route({
+    method: "get",
+    path: "/api/v1/datasets/:id/previews/*",
+    access: "read",
+    group: "previews",
+    summary: "Preview files: N/tiles/info (Neuroglancer precomputed), N/tiles/SCALE/X_Y_Z (XY, XZ, YZ tiles), N/thumbnail, N/mesh.glb",
+    params: DatasetParams,
+    responses: { 200: { description: "The file: JSON, a JPEG or raw tile, or a GLB", type: "application/octet-stream" }, 304: { description: "Not modified" } },
+    handler: (c, { params: { id } }) => {
+      const rest = afterPreviews(c.req.path);
+      const tile = TILE_PATH.exec(rest);
+      if (tile) return serveTile(c.var.ctx, id, Number(tile[1]), tile[2]!, tile[3]!, c.req.raw, TILE_CACHE);
+      const target = previewFile(c.var.ctx, id, rest);
+      if (target.kind === "json") return c.json(target.body);
+      const type = target.kind === "info" ? "application/json" : target.kind === "tile" || target.kind === "mesh" ? target.contentType : "image/jpeg";
+      return sendFile(target.file, c.req.raw, { contentType: type, cacheControl: target.kind === "info" ? INFO_CACHE : TILE_CACHE });
+    },
+  }),
+  route({
+    method: "get",
+    path: "/datasets/:id/viewer",
+    access: "read",
+    summary: "The full-page viewer",
+    params: DatasetParams,
+    responses: { 200: html() },
+    handler: (c, { params: { id } }) => {
+      const status = previewStatus(c.var.ctx, id);
+      return c.html(<ViewerPage datasetId={id} title={status.title} summary={status.preview} previews={status.previews} {...pageProps(c)} />);
+    },
+  }),
+  route({
+    method: "get",
+    path: "/datasets/:id/previews/*",
+    access: "read",
+    summary: "The viewer panel of the dataset page (…/previews/panel)",
+    params: DatasetParams,
+    responses: { 200: html("The viewer panel fragment") },
+    handler: (c, { params: { id } }) => {
+      const rest = afterPreviews(c.req.path);
+      if (rest !== "panel") throw notFound(`Nothing at ${path.posix.join("/datasets", String(id), "previews", rest)}`);
+      const status = previewStatus(c.var.ctx, id);
+      return c.html(<PreviewPanel datasetId={id} summary={status.preview} previews={status.previews} />);
+    },
+  }),
+];

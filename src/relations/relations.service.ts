@@ -51,20 +51,12 @@ function descentPath(db: Database, from: number, target: number): number[] | nul
   return null;
 }
 
-/** Checks a `{ parents: [id] }` body: whole numbers, no repeats kept, at most MAX_PARENTS. */
-export function parseParentIds(input: unknown): number[] {
-  if (!Array.isArray(input)) throw badRequest("parents must be a list of dataset ids");
-  if (input.length > MAX_PARENTS) throw tooLarge(`A dataset may name at most ${MAX_PARENTS} parents`);
-  const ids = input.map((v) => (typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v));
-  if (!ids.every((v) => Number.isInteger(v) && (v as number) > 0)) throw badRequest("parents must be a list of dataset ids (whole numbers)");
-  return [...new Set(ids as number[])];
-}
-
 /**
  * Sets which datasets this one was derived from (several allowed). Refuses with 409 a parent that would make
  * the relation graph cyclic, naming the datasets along the cycle.
  */
 export function setParents(ctx: AppContext, actor: string, id: number, parentIds: number[]): Relatives {
+  if (parentIds.length > MAX_PARENTS) throw tooLarge(`A dataset may name at most ${MAX_PARENTS} parents`);
   const repo = relationsRepo(ctx.db);
   ctx.db.transaction(() => {
     const self = repo.get(id);

@@ -1,7 +1,11 @@
 import { badRequest } from "../errors.ts";
 import type { SearchInput } from "./search.service.ts";
 import { parseTagFilter } from "./tag-filter.ts";
-import { intParam } from "../web/params.ts";
+import { z } from "zod";
+import { queryFlag, queryInt, queryList, queryText } from "../web/schemas.ts";
+
+// Filters per request are bounded: each is a join, and a thousand of them is an attack, not a question.
+export const MAX_TAG_FILTERS = 20;
 
 const DAY = 86_400_000;
 const UNITS: Record<string, number> = { "": 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
@@ -26,21 +30,38 @@ export function sizeParam(value: string | undefined, name: string): number | und
   return Math.round(Number(m[1]) * unit);
 }
 
-/** The search input from a request's query parameters (shared by the JSON route and the pages). */
-export function searchInput(query: (name: string) => string | undefined, queries: (name: string) => string[] | undefined, defLimit: number): SearchInput {
-  const to = dateParam(query("to"), "to");
+/** The query parameters of a search, for the JSON route and the pages (`defLimit` differs between them). */
+export function searchQuery(defLimit: number) {
+  return z.object({
+    q: queryText(100_000, "Words, \"a phrase\", prefix*, *substring*, Key=value, Key:"),
+    tag: queryList(z.string().max(1000), MAX_TAG_FILTERS, "A tag filter, KEY=VALUE or KEY:; repeat for all of several"),
+    owner: queryText(200, "Owner's account name"),
+    from: queryText(40, "Created on or after this day, YYYY-MM-DD (UTC)"),
+    to: queryText(40, "Created on or before this day, YYYY-MM-DD (UTC)"),
+    minSize: queryText(40, "At least this size: 500, 20 MB, 1.5 GiB"),
+    maxSize: queryText(40, "At most this size"),
+    limit: queryInt(1, 200, defLimit),
+    offset: queryInt(0, 100_000, 0),
+    facets: queryFlag("1: also count the keys and key=value pairs of the top results"),
+  });
+}
+
+/** The search input from a request's validated query (dates and sizes are read here, naming the parameter). */
+export function searchInput(q: z.output<ReturnType<typeof searchQuery>>): SearchInput {
+  const to = dateParam(q.to, "to");
   return {
-    q: query("q") ?? "",
+    q: q.q ?? "",
     filters: {
-      tags: (queries("tag") ?? []).filter((t) => t !== "").map(parseTagFilter),
-      owner: query("owner") || undefined,
-      from: dateParam(query("from"), "from"),
+      tags: q.tag.filter((t) => t !== "").map(parseTagFilter),
+      owner: q.owner,
+      from: dateParam(q.from, "from"),
       // `to` names a whole day: everything created on it is included.
       to: to === undefined ? undefined : to + DAY,
-      minBytes: sizeParam(query("minSize"), "minSize"),
-      maxBytes: sizeParam(query("maxSize"), "maxSize"),
+      minBytes: sizeParam(q.minSize, "minSize"),
+      maxBytes: sizeParam(q.maxSize, "maxSize"),
     },
-    limit: intParam(query("limit"), "limit", defLimit, 1, 200),
-    offset: intParam(query("offset"), "offset", 0, 0, 100_000),
+    limit: q.limit,
+    offset: q.offset,
+    facets: q.facets,
   };
 }

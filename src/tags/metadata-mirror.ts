@@ -2,7 +2,7 @@ import { lstatSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
-import { describeRepo } from "../pages/describe.repo.ts";
+import { describeRepo } from "../datasets/describe.repo.ts";
 import { relationsRepo } from "../relations/relations.repo.ts";
 import { writeMetadataMirror } from "../sync/sidecar.ts";
 import { tagsRepo } from "./tags.repo.ts";

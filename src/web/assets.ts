@@ -32,6 +32,11 @@ import skeletonUtils from "../../node_modules/three/examples/jsm/utils/SkeletonU
 import meshoptDecoder from "../../node_modules/three/examples/jsm/libs/meshopt_decoder.module.js" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path (metadata)
 import tagsJs from "../../static/tags.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import swaggerBundle from "../../node_modules/swagger-ui-dist/swagger-ui-bundle.js" with { type: "file" };
+import swaggerCss from "../../node_modules/swagger-ui-dist/swagger-ui.css" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import apiDocsJs from "../../static/api-docs.js" with { type: "file" };
 import datasetsCss from "../../static/datasets.css" with { type: "file" };
 
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
@@ -50,6 +55,9 @@ export const ASSETS: Record<string, string> = {
   "vendor/three.module.js": threeModule,
   "vendor/three.core.js": threeCore,
   "mesh-viewer.js": meshViewer,
+  "api-docs.js": apiDocsJs,
+  "vendor/swagger-ui/swagger-ui-bundle.js": swaggerBundle,
+  "vendor/swagger-ui/swagger-ui.css": swaggerCss,
   "vendor/three/addons/loaders/GLTFLoader.js": gltfLoader,
   "vendor/three/addons/controls/OrbitControls.js": orbitControls,
   "vendor/three/addons/utils/BufferGeometryUtils.js": bufferGeometryUtils,

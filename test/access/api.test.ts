@@ -57,7 +57,7 @@ describe("PUT/GET /api/v1/datasets/{id}/access", () => {
       [{ viewers: ["ma_own"] }, /owns this dataset/],
       [{ viewers: ["../etc"] }, /not a valid user name/],
       [{ viewers: "ma_view" }, /viewers must be a list/],
-      [{ readers: [] }, /Unknown field readers/],
+      [{ readers: [] }, /unknown field readers/],
       ["not json", /must be JSON/],
     ];
     for (const [body, msg] of cases) {

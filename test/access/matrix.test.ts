@@ -1,14 +1,12 @@
 // The route matrix: every route the app has, for anonymous, other, viewer, editor, owner and admin.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Hono } from "hono";
-import { createApp } from "../../src/app.ts";
-import type { AppEnv } from "../../src/context.ts";
-import { enforceAccess, isHandler } from "../../src/access/access.middleware.ts";
-import { DATASET_LEVELS, levelOf, ROUTE_RULES, type Level } from "../../src/access/access.rules.ts";
+import { appRoutes, createApp } from "../../src/app.ts";
+import { DATASET_LEVELS, levelOf, type Level } from "../../src/access/access.rules.ts";
+import { openApiPath } from "../../src/web/openapi.ts";
+import { routeKey } from "../../src/web/route.ts";
 import { testContext } from "../support/env.ts";
 import { putDataset } from "../support/fixtures.ts";
 import { withUser } from "../support/auth.ts";
-import { renderError } from "../../src/web/errors.ts";
 
 type Who = "anonymous" | "other" | "viewer" | "editor" | "owner" | "admin";
 const WHO: Who[] = ["anonymous", "other", "viewer", "editor", "owner", "admin"];
@@ -17,7 +15,8 @@ const NEEDS: Record<Level, number> = { public: -1, "signed-in": 0, read: 1, edit
 const NAMES: Record<Exclude<Who, "anonymous">, string> = { other: "ma_other", viewer: "ma_viewer", editor: "ma_editor", owner: "ma_owner", admin: "ma_admin" };
 
 const ctx = testContext();
-const app = createApp(ctx);
+const declared = appRoutes();
+const app = createApp(ctx, declared);
 let id = 0;
 let jobId = 0;
 
@@ -29,10 +28,9 @@ beforeAll(() => {
 });
 afterAll(() => ctx.cleanup());
 
-/** The app's own routes (middleware excluded), as `METHOD path`. */
-function appRoutes(): { method: string; path: string }[] {
-  const seen = new Set<string>();
-  return app.routes.filter((r) => isHandler(r) && !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`));
+/** What the router really answers (middleware, registered for ALL methods, excluded), as `METHOD path`. */
+function mounted(): Set<string> {
+  return new Set(app.routes.filter((r) => r.method !== "ALL").map(routeKey));
 }
 
 function concrete(path: string): string {
@@ -65,20 +63,34 @@ async function call(method: string, url: string, who: Who): Promise<Response> {
   return app.request(url, init);
 }
 
-describe("route table", () => {
-  test("every route the app has has an access rule", () => {
-    const missing = appRoutes()
-      .map((r) => `${r.method} ${r.path}`)
-      .filter((k) => ROUTE_RULES[k] === undefined);
-    expect(missing).toEqual([]);
+describe("route declarations", () => {
+  test("every route the router answers is declared, and every declaration is mounted", () => {
+    const keys = declared.map(routeKey);
+    const router = mounted();
+    expect([...router].filter((k) => !keys.includes(k))).toEqual([]);
+    expect(keys.filter((k) => !router.has(k))).toEqual([]);
+  });
+
+  test("each route is declared once", () => {
+    const keys = declared.map(routeKey);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
   });
 
   test("every dataset-level rule can find its dataset in the path", () => {
-    const bad = Object.entries(ROUTE_RULES)
-      .filter(([, rule]) => DATASET_LEVELS.has(levelOf(rule)))
-      .filter(([key, rule]) => !key.includes(`:${typeof rule === "object" && rule.datasetParam ? rule.datasetParam : "id"}`))
-      .map(([key]) => key);
+    const bad = declared
+      .filter((r) => DATASET_LEVELS.has(levelOf(r.access)))
+      .filter((r) => !r.path.includes(`:${typeof r.access === "object" && r.access.datasetParam ? r.access.datasetParam : "id"}`))
+      .map(routeKey);
     expect(bad).toEqual([]);
+  });
+
+  test("openapi.json lists exactly the /api/v1 routes, each with its answers", async () => {
+    const doc = (await (await call("GET", "/api/v1/openapi.json", "other")).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+    const api = declared.filter((r) => r.path.startsWith("/api/v1/")).map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`);
+    expect(documented.sort()).toEqual(api.sort());
+    const withoutSuccess = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => !Object.keys(op.responses).some((s) => s.startsWith("2"))).map(([m]) => `${m} ${p}`));
+    expect(withoutSuccess).toEqual([]);
   });
 });
 
@@ -86,12 +98,10 @@ describe("matrix", () => {
   for (const who of WHO) {
     test(`${who}: every route answers as its level demands`, async () => {
       const wrong: string[] = [];
-      for (const r of appRoutes()) {
-        const rule = ROUTE_RULES[`${r.method} ${r.path}`];
-        if (rule === undefined) continue; // reported by the route-table test
-        const level = levelOf(rule);
+      for (const r of declared) {
+        const level = levelOf(r.access);
         const url = concrete(r.path);
-        const res = await call(r.method, url, who);
+        const res = await call(r.method.toUpperCase(), url, who);
         const allowed = RANK[who] >= NEEDS[level];
         const status = res.status;
         const refusedAnon = status === 401 || (status === 302 && (res.headers.get("Location") ?? "").startsWith("/login"));
@@ -131,21 +141,11 @@ describe("enforcement details", () => {
     expect((await app.request(`/api/v1/datasets/${gid}/files/g.txt`, { headers: outsider.headers })).status).toBe(403);
   });
 
-  test("a route missing from the table is refused to everyone but admins", async () => {
-    const probe = new Hono<AppEnv>();
-    probe.onError(renderError);
-    probe.use("*", async (c, next) => {
-      c.set("ctx", ctx);
-      c.set("user", { name: c.req.header("X-Who") ?? "x", isAdmin: c.req.header("X-Who") === "root", groups: [] });
-      await next();
-    });
-    probe.use("*", enforceAccess);
-    probe.get("/api/v1/not-in-the-table", (c) => c.json({ ok: true }));
-    probe.all("/api/v1/any-method", (c) => c.json({ ok: true }));
-    expect((await probe.request("/api/v1/not-in-the-table", { headers: { "X-Who": "bob" } })).status).toBe(403);
-    expect((await probe.request("/api/v1/not-in-the-table", { headers: { "X-Who": "root" } })).status).toBe(200);
-    expect((await probe.request("/api/v1/nothing-here", { headers: { "X-Who": "bob" } })).status).toBe(404);
-    // An app.all() handler is a route too, not middleware to step over.
-    expect((await probe.request("/api/v1/any-method", { method: "DELETE", headers: { "X-Who": "bob" } })).status).toBe(403);
+  test("access is checked before input: a refused caller learns nothing from validation", async () => {
+    const bad = { method: "PUT", headers: { ...withUser(ctx, NAMES.other).headers, "Content-Type": "application/json" }, body: "{not json" };
+    expect((await app.request(`/api/v1/datasets/${id}/tags`, bad)).status).toBe(403);
+    const editor = { ...bad, headers: { ...bad.headers, ...withUser(ctx, NAMES.editor).headers } };
+    const res = await app.request(`/api/v1/datasets/${id}/tags`, editor);
+    expect(res.status).toBe(400);
   });
 });

@@ -3,7 +3,7 @@ import { seedDemoRoot, DEMO_METADATA } from "../../src/demo/demo.ts";
 import { demoMetadataListener } from "../../src/demo/demo.apply.ts";
 import { reconcileAll } from "../../src/sync/reconcile.ts";
 import { datasetDetail } from "../../src/datasets/datasets.service.ts";
-import { describeDataset } from "../../src/pages/describe.service.ts";
+import { describeDataset } from "../../src/datasets/describe.service.ts";
 import { datasetsRepo } from "../../src/datasets/datasets.repo.ts";
 import { readMetadataMirror } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";

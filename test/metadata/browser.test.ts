@@ -3,7 +3,7 @@ import type { Browser, Page } from "playwright-core";
 import { createApp } from "../../src/app.ts";
 import type { TagNode } from "../../src/tags/tag.types.ts";
 import { getTagTree, replaceTags } from "../../src/tags/tags.service.ts";
-import { describeDataset } from "../../src/pages/describe.service.ts";
+import { describeDataset } from "../../src/datasets/describe.service.ts";
 import { launchBrowser, newPage, screenshot, serveApp } from "../support/browser.ts";
 import { testContext } from "../support/env.ts";
 import { addDataset, addFile, signIn } from "./support.ts";

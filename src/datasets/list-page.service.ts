@@ -1,11 +1,11 @@
 import { listPreviews, previewSummary } from "../preview/preview.service.ts";
 import type { AppContext } from "../context.ts";
 import { badRequest } from "../errors.ts";
-import { datasetsRepo } from "../datasets/datasets.repo.ts";
-import { requireDataset } from "../datasets/datasets.service.ts";
+import { datasetsRepo } from "./datasets.repo.ts";
+import { requireDataset } from "./datasets.service.ts";
 import { getRelatives } from "../relations/relations.service.ts";
 import { readTags } from "../tags/tags.service.ts";
-import { pagesRepo, sortValue, type ListRow, type ListSort } from "./pages.repo.ts";
+import { pagesRepo, sortValue, type ListRow, type ListSort } from "./list-page.repo.ts";
 
 /** A position in the list: the sort value and id of a row, and which side of it the page lies. */
 export interface Cursor {

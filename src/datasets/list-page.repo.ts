@@ -1,5 +1,5 @@
 import type { Database } from "bun:sqlite";
-import { SORT_EXPR, type SortKey } from "../datasets/datasets.repo.ts";
+import { SORT_EXPR, type SortKey } from "./datasets.repo.ts";
 
 /** A dataset row as the list page shows it. */
 export interface ListRow {

@@ -1,0 +1,23 @@
+// The API reference page (templates/web/api-docs.tsx): Swagger UI over the generated OpenAPI document.
+// "Try it out" runs as the signed-in browser session, so state-changing calls carry the page's CSRF token.
+const mount = document.getElementById("swagger-ui");
+const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content");
+
+function start() {
+  // @ts-ignore: SwaggerUIBundle is the global of the vendor bundle loaded before this module runs.
+  const SwaggerUIBundle = window.SwaggerUIBundle;
+  if (!mount || !SwaggerUIBundle) return;
+  SwaggerUIBundle({
+    url: mount.dataset.spec,
+    domNode: mount,
+    deepLinking: true,
+    requestInterceptor: (/** @type {{ headers: Record<string, string> }} */ req) => {
+      if (csrf) req.headers["X-CSRF-Token"] = csrf;
+      return req;
+    },
+  });
+}
+
+// The bundle is a deferred classic script: it has run by DOMContentLoaded.
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
