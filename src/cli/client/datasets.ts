@@ -15,7 +15,7 @@ interface DatasetItem {
 const PAGE = 1000;
 
 /** Parses `--limit`: a whole number from 1, or undefined for every dataset. */
-export function limitFlag(v: string | boolean | undefined): number | undefined {
+function limitFlag(v: string | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "string" || !/^\d{1,9}$/.test(v) || Number(v) < 1) throw new UsageError(`--limit must be a whole number from 1, got ${JSON.stringify(v)}`);
   return Number(v);
