@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { COMMANDS } from "./cli/commands.ts";
-import { parseCommandArgs, UsageError } from "./cli/command.ts";
+import { parseCommandArgs, pickCommand, UsageError } from "./cli/command.ts";
+import { ClientError } from "./cli/client/http.ts";
 import { ConfigError } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { VERSION } from "./version.ts";
@@ -29,13 +30,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(VERSION);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
+  const top = COMMANDS.find((c) => c.name === name);
+  if (!top) {
     console.error(`mata: unknown command "${name}"\n\n${help()}`);
     return 2;
   }
+  let cmd = top;
   try {
-    const args = parseCommandArgs(cmd, rest);
+    const picked = pickCommand(top, rest);
+    cmd = picked.cmd;
+    const args = parseCommandArgs(cmd, picked.argv);
     if (args.values.help) {
       console.log(`${cmd.summary}\n\nUsage: ${cmd.usage}`);
       return 0;
@@ -46,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`mata ${cmd.name}: ${e.message}\n\nUsage: ${cmd.usage}`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof AppError) {
+    if (e instanceof ConfigError || e instanceof AppError || e instanceof ClientError) {
       console.error(`mata ${cmd.name}: ${e.message}`);
       return 1;
     }

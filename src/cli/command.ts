@@ -6,12 +6,27 @@ export interface Command {
   summary: string;
   usage: string;
   options?: ParseArgsConfig["options"];
+  /** Verbs under this command (`mata tags get`), each with its own options and `--help`; then `run` is not called. */
+  subcommands?: Command[];
   /** Returns the process exit code. */
   run(args: { values: Record<string, string | boolean | undefined>; positionals: string[] }): Promise<number>;
 }
 
 /** Thrown for wrong arguments; printed with the command's usage, exit code 2. */
 export class UsageError extends Error {}
+
+/**
+ * Finds the command a command line names, descending into verbs (`tags` then `get`), so each verb parses
+ * and documents only its own options; returns it with the arguments left for it.
+ */
+export function pickCommand(cmd: Command, argv: string[]): { cmd: Command; argv: string[] } {
+  if (!cmd.subcommands) return { cmd, argv };
+  const [verb, ...rest] = argv;
+  const sub = cmd.subcommands.find((s) => s.name === `${cmd.name} ${verb}`);
+  if (sub) return pickCommand(sub, rest);
+  if (verb === undefined || verb === "--help" || verb === "-h") return { cmd, argv };
+  throw new UsageError(`unknown verb ${JSON.stringify(verb)}: use ${cmd.subcommands.map((s) => s.name.slice(cmd.name.length + 1)).join(" or ")}`);
+}
 
 /** Parses a subcommand's argv strictly, so a misspelt flag is an error rather than ignored. */
 export function parseCommandArgs(cmd: Command, argv: string[]) {

@@ -6,6 +6,10 @@ import { backupCommand, restoreCommand } from "./backup.ts";
 import { userCommand } from "./user.ts";
 import { applianceCommand } from "./appliance.ts";
 import { doctorCommand } from "./doctor.ts";
+import { datasetsCommand } from "./client/datasets.ts";
+import { searchCommand } from "./client/search.ts";
+import { tagsCommand } from "./client/tags.ts";
+import { tokenCommand } from "./client/token.ts";
 
 /** Every subcommand, in the order `mata --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -17,4 +21,8 @@ export const COMMANDS: Command[] = [
   userCommand,
   applianceCommand,
   doctorCommand,
+  datasetsCommand,
+  searchCommand,
+  tagsCommand,
+  tokenCommand,
 ];

@@ -7,15 +7,10 @@ import { checkNewPassword } from "../auth/backend.ts";
 import { hashPassword } from "../auth/password.ts";
 import { setSharePassword } from "../auth/share-password.ts";
 import { endAllSessions } from "../auth/session.service.ts";
+import { readLineFromStdin } from "./stdin.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/;
 
-/** Reads the password from the first line of stdin, so it never appears in argv or shell history. */
-async function readPassword(): Promise<string> {
-  if (process.stdin.isTTY) process.stderr.write("Password: ");
-  for await (const line of console) return line.replace(/\r$/, "");
-  return "";
-}
 
 /** `mata user`: manage the built-in account store, or set a PAM user's unix and Samba password. */
 export const userCommand: Command = {
@@ -50,7 +45,7 @@ ${CONFIG_USAGE}`,
     if (action === "add" && config.auth === "pam") {
       throw new AppError(400, "with auth pam, accounts are system users: create them with useradd, then set the password with `mata user passwd NAME`");
     }
-    const password = await readPassword();
+    const password = await readLineFromStdin();
     const problem = checkNewPassword(password);
     if (problem) throw new AppError(400, `${problem} (read from the first line of stdin)`);
     if (config.auth === "pam") {
