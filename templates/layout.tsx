@@ -1,8 +1,15 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
+import { createHash } from "node:crypto";
 
 // Page modules import "three" and its addons by name; every file is embedded and served under /static/vendor/.
 const IMPORT_MAP = JSON.stringify({ imports: { three: "/static/vendor/three.module.js", "three/addons/": "/static/vendor/three/addons/" } });
+
+/**
+ * The import map is the page's only inline <script> (data, not code, yet CSP counts it as a script), so a
+ * Content-Security-Policy allows it by this hash: `script-src 'self' ${IMPORT_MAP_CSP_SOURCE}`.
+ */
+export const IMPORT_MAP_CSP_SOURCE = `'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}'`;
 
 /** The page frame every page shares: header with search, navigation, and embedded assets only. */
 export function Layout(props: { title: string; user?: { name: string; isAdmin: boolean } | null; csrf?: string; children?: Child }) {
@@ -19,8 +26,9 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
         <link rel="stylesheet" href="/static/app.css" />
         <link rel="stylesheet" href="/static/search.css" />
         <script type="importmap" dangerouslySetInnerHTML={{ __html: IMPORT_MAP }}></script>
+        {/* Deferred classic scripts and modules run in document order: htmx first, then the modules that use it. */}
         <script src="/static/vendor/htmx.min.js" defer></script>
-        <script src="/static/app.js" defer></script>
+        <script type="module" src="/static/app.js"></script>
       </head>
       <body>
         <header class="top">

@@ -38,11 +38,17 @@ import skeletonUtils from "../../node_modules/three/examples/jsm/utils/SkeletonU
 import meshoptDecoder from "../../node_modules/three/examples/jsm/libs/meshopt_decoder.module.js" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path (metadata)
 import tagsJs from "../../static/tags.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import tagsFlashJs from "../../static/tags/flash.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import tagsSuggestJs from "../../static/tags/suggest.js" with { type: "file" };
 import datasetsCss from "../../static/datasets.css" with { type: "file" };
 
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
 export const ASSETS: Record<string, string> = {
   "tags.js": tagsJs,
+  "tags/flash.js": tagsFlashJs,
+  "tags/suggest.js": tagsSuggestJs,
   "viewer.js": viewerJs,
   "viewer/slice-viewer.js": sliceViewerJs,
   "viewer/numbers.js": viewerNumbersJs,
