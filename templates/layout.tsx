@@ -6,10 +6,11 @@ import { createHash } from "node:crypto";
 const IMPORT_MAP = JSON.stringify({ imports: { three: "/static/vendor/three.module.js", "three/addons/": "/static/vendor/three/addons/" } });
 
 /**
- * The import map is the page's only inline <script> (data, not code, yet CSP counts it as a script), so a
- * Content-Security-Policy allows it by this hash: `script-src 'self' ${IMPORT_MAP_CSP_SOURCE}`.
+ * What a Content-Security-Policy's script-src must allow for these pages: our own files; the import map, the one
+ * inline script element (data, not code, yet CSP counts it), by its hash; and WebAssembly compilation (no JS eval),
+ * which the mesh viewer's meshopt decoder needs.
  */
-export const IMPORT_MAP_CSP_SOURCE = `'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}'`;
+export const SCRIPT_SRC = `'self' 'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}' 'wasm-unsafe-eval'`;
 
 /** The page frame every page shares: header with search, navigation, and embedded assets only. */
 export function Layout(props: { title: string; user?: { name: string; isAdmin: boolean } | null; csrf?: string; children?: Child }) {
