@@ -4,20 +4,19 @@ const mount = document.getElementById("swagger-ui");
 const csrf = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content");
 
 function start() {
-  // @ts-ignore: SwaggerUIBundle is the global of the vendor bundle loaded before this module runs.
+  // The global of the vendor bundle, a deferred classic script that has run before this module.
   const SwaggerUIBundle = window.SwaggerUIBundle;
   if (!mount || !SwaggerUIBundle) return;
   SwaggerUIBundle({
     url: mount.dataset.spec,
     domNode: mount,
     deepLinking: true,
-    requestInterceptor: (/** @type {{ headers: Record<string, string> }} */ req) => {
+    requestInterceptor: (req) => {
       if (csrf) req.headers["X-CSRF-Token"] = csrf;
       return req;
     },
   });
 }
 
-// The bundle is a deferred classic script: it has run by DOMContentLoaded.
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
 else start();

@@ -1,5 +1,5 @@
 // Shared page behaviour: send the CSRF token with every htmx request.
 document.addEventListener("htmx:configRequest", (e) => {
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  if (meta) e.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+  const token = document.querySelector('meta[name="csrf-token"]')?.getAttribute("content");
+  if (token) e.detail.headers["X-CSRF-Token"] = token;
 });

@@ -3,10 +3,17 @@ import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
 import { MeshoptDecoder } from "three/addons/libs/meshopt_decoder.module.js";
+import { eachPresent } from "./lib/dom.js";
 
+/**
+ * Brings one `.mesh-viewer` figure (templates/mesh/viewer.tsx) to life: its canvas, buttons and keys.
+ * @param {HTMLElement} el
+ */
 function setupViewer(el) {
   const canvas = el.querySelector("canvas");
   const status = el.querySelector(".mesh-status");
+  const src = el.dataset.src;
+  if (!canvas || !status || !src) return;
   const renderer = new THREE.WebGLRenderer({ canvas, antialias: true, preserveDrawingBuffer: true });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
   const scene = new THREE.Scene();
@@ -19,7 +26,9 @@ function setupViewer(el) {
   scene.add(camera);
   const controls = new OrbitControls(camera, canvas);
   controls.enableDamping = false;
+  /** @type {{ position: THREE.Vector3; target: THREE.Vector3 } | null} */
   let home = null;
+  /** @type {THREE.Object3D | null} */
   let model = null;
 
   const render = () => renderer.render(scene, camera);
@@ -43,7 +52,8 @@ function setupViewer(el) {
   };
   const toggleWireframe = () => {
     model?.traverse((o) => {
-      if (o.isMesh) o.material.wireframe = !o.material.wireframe;
+      if (!(o instanceof THREE.Mesh)) return;
+      for (const m of Array.isArray(o.material) ? o.material : [o.material]) if ("wireframe" in m) m.wireframe = !m.wireframe;
     });
     render();
   };
@@ -61,17 +71,18 @@ function setupViewer(el) {
   loader.setMeshoptDecoder(MeshoptDecoder);
   status.textContent = "Loading surface…";
   loader.load(
-    el.dataset.src,
+    src,
     (gltf) => {
-      model = gltf.scene;
+      const loaded = gltf.scene;
+      model = loaded;
       let triangles = 0;
-      model.traverse((o) => {
-        if (!o.isMesh) return;
+      loaded.traverse((o) => {
+        if (!(o instanceof THREE.Mesh)) return;
         o.geometry.computeVertexNormals();
-        triangles += (o.geometry.index ? o.geometry.index.count : o.geometry.attributes.position.count) / 3;
+        triangles += (o.geometry.index ? o.geometry.index.count : o.geometry.getAttribute("position").count) / 3;
       });
-      scene.add(model);
-      const box = new THREE.Box3().setFromObject(model);
+      scene.add(loaded);
+      const box = new THREE.Box3().setFromObject(loaded);
       const size = box.getSize(new THREE.Vector3()).length() || 1;
       const center = box.getCenter(new THREE.Vector3());
       camera.near = size / 1000;
@@ -84,12 +95,11 @@ function setupViewer(el) {
     },
     undefined,
     (err) => {
-      status.textContent = `The surface preview could not be loaded: ${err?.message ?? err}`;
+      status.textContent = `The surface preview could not be loaded: ${err instanceof Error ? err.message : err}`;
       el.dataset.ready = "error";
     },
   );
   resize();
 }
 
-document.querySelectorAll(".mesh-viewer[data-src]").forEach(setupViewer);
-document.addEventListener("htmx:afterSettle", (e) => e.target.querySelectorAll?.(".mesh-viewer[data-src]:not([data-ready])").forEach(setupViewer));
+eachPresent(".mesh-viewer[data-src]", HTMLElement, setupViewer);

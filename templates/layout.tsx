@@ -1,8 +1,16 @@
 import type { Child } from "hono/jsx";
 import { raw } from "hono/html";
+import { createHash } from "node:crypto";
 
 // Page modules import "three" and its addons by name; every file is embedded and served under /static/vendor/.
 const IMPORT_MAP = JSON.stringify({ imports: { three: "/static/vendor/three.module.js", "three/addons/": "/static/vendor/three/addons/" } });
+
+/**
+ * What a Content-Security-Policy's script-src must allow for these pages: our own files; the import map, the one
+ * inline script element (data, not code, yet CSP counts it), by its hash; and WebAssembly compilation (no JS eval),
+ * which the mesh viewer's meshopt decoder needs.
+ */
+export const SCRIPT_SRC = `'self' 'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}' 'wasm-unsafe-eval'`;
 
 /** The page frame every page shares: header with search, navigation, and embedded assets only. */
 export function Layout(props: { title: string; user?: { name: string; isAdmin: boolean } | null; csrf?: string; children?: Child }) {
@@ -19,8 +27,9 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
         <link rel="stylesheet" href="/static/app.css" />
         <link rel="stylesheet" href="/static/search.css" />
         <script type="importmap" dangerouslySetInnerHTML={{ __html: IMPORT_MAP }}></script>
+        {/* Deferred classic scripts and modules run in document order: htmx first, then the modules that use it. */}
         <script src="/static/vendor/htmx.min.js" defer></script>
-        <script src="/static/app.js" defer></script>
+        <script type="module" src="/static/app.js"></script>
       </head>
       <body>
         <header class="top">

@@ -12,6 +12,12 @@ import threeModule from "../../node_modules/three/build/three.module.js" with { 
 import threeCore from "../../node_modules/three/build/three.core.js" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path
 import viewerJs from "../../static/viewer.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import sliceViewerJs from "../../static/viewer/slice-viewer.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import viewerNumbersJs from "../../static/viewer/numbers.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import domJs from "../../static/lib/dom.js" with { type: "file" };
 import viewerCss from "../../static/viewer.css" with { type: "file" };
 // @ts-ignore: graph.js is a JavaScript file embedded as a path
 import graphJs from "../../static/graph.js" with { type: "file" };
@@ -37,12 +43,21 @@ import swaggerBundle from "../../node_modules/swagger-ui-dist/swagger-ui-bundle.
 import swaggerCss from "../../node_modules/swagger-ui-dist/swagger-ui.css" with { type: "file" };
 // @ts-ignore: a JavaScript file embedded as a path
 import apiDocsJs from "../../static/api-docs.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import tagsFlashJs from "../../static/tags/flash.js" with { type: "file" };
+// @ts-ignore: a JavaScript file embedded as a path
+import tagsSuggestJs from "../../static/tags/suggest.js" with { type: "file" };
 import datasetsCss from "../../static/datasets.css" with { type: "file" };
 
 /** URL path under /static/ -> embedded file path. Features add their own files here. */
 export const ASSETS: Record<string, string> = {
   "tags.js": tagsJs,
+  "tags/flash.js": tagsFlashJs,
+  "tags/suggest.js": tagsSuggestJs,
   "viewer.js": viewerJs,
+  "viewer/slice-viewer.js": sliceViewerJs,
+  "viewer/numbers.js": viewerNumbersJs,
+  "lib/dom.js": domJs,
   "viewer.css": viewerCss,
   "datasets.css": datasetsCss,
   "graph.js": graphJs,

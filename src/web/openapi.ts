@@ -11,6 +11,20 @@ export function openApiPath(honoPath: string): string {
   return honoPath.replace(/:(\w+)(\{[^/]*\})?/g, "{$1}").replace(/\/\*$/, "/{path}");
 }
 
+// The order and wording of the route groups on /api/docs.
+const GROUPS: [string, string][] = [
+  ["datasets", "Datasets: list, detail, title and description"],
+  ["files", "A dataset's files: listing (everyone signed in) and content (readers)"],
+  ["tags", "Tag trees, the tag dictionary, the tag cloud and tag pages"],
+  ["relations", "Parents, children and the relation network"],
+  ["search", "Full-text and tag search"],
+  ["access", "Owner, viewers and editors (also enforced on the share)"],
+  ["previews", "Pyramids, thumbnails and meshes (readers)"],
+  ["jobs", "Background jobs"],
+  ["tokens", "API tokens for scripts"],
+  ["meta", "Health and this document"],
+];
+
 const error = (description: string) => ({ description, content: { "application/json": { schema: ErrorBody } } });
 
 /** The error answers a route can give, derived from its access rule and inputs. */
@@ -73,5 +87,6 @@ export function openApiDocument(routes: readonly Route[]) {
       description: "Research-image curation on a plain SMB share. Errors are `{ error: { code, message } }`. Guide with curl and Python examples: docs/api.md.",
     },
     security: [{ basic: [] }, { token: [] }, { session: [] }],
+    tags: GROUPS.map(([name, description]) => ({ name, description })),
   });
 }

@@ -104,7 +104,7 @@ export function DatasetPage(p: DatasetPageProps) {
   return (
     <Layout title={displayTitle(d)} user={p.user} csrf={p.csrf}>
       <link rel="stylesheet" href="/static/datasets.css" />
-      <script src="/static/tags.js" defer></script>
+      <script type="module" src="/static/tags.js"></script>
       <div id="flash" role="alert" class="flash" hidden></div>
       <div class="dataset-page" data-dataset-id={String(d.id)}>
         <div class="dataset-main">

@@ -23,7 +23,7 @@ export function RelationGraph(p: { datasetId: number; height?: string; tags?: bo
       </div>
       <div class="graph-canvas" style={`height:${p.height ?? "460px"}`}></div>
       <script src="/static/vendor/vis-network.min.js" defer></script>
-      <script src="/static/graph.js" defer></script>
+      <script type="module" src="/static/graph.js"></script>
     </section>
   );
 }

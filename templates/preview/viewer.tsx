@@ -66,7 +66,7 @@ export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; pr
       {meshes.map((v) => (
         <MeshViewer src={v.mesh!} name={v.file} />
       ))}
-      <script src="/static/viewer.js" defer></script>
+      <script type="module" src="/static/viewer.js"></script>
     </section>
   );
 }
