@@ -11,6 +11,8 @@ eachPresent("select.viewer-choose", HTMLSelectElement, (sel) => {
     const opt = sel.selectedOptions[0];
     if (!old || !opt) return;
     const fresh = /** @type {Element} */ (old.cloneNode(false));
+    // The clone would carry the old viewer's "ready": the new one says so itself once its tiles' info loads.
+    fresh.removeAttribute("data-state");
     fresh.setAttribute("data-base", sel.value);
     fresh.setAttribute("data-unit", opt.getAttribute("data-unit") || "px");
     fresh.setAttribute("data-version", opt.getAttribute("data-version") || "");
