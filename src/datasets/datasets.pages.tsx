@@ -32,7 +32,7 @@ function listHandler(c: Context<AppEnv>, q: z.output<typeof ListQuery>) {
   const limit = q.limit;
   const cursor = q.after ? decodeCursor(q.after, false) : q.before ? decodeCursor(q.before, true) : null;
   const page = listPage(c.var.ctx, sort, desc, limit, cursor);
-  const thumbs = thumbnailUrls(c.var.ctx.db, page.items.map((r) => r.id));
+  const thumbs = thumbnailUrls(c.var.ctx, page.items.map((r) => r.id));
   const href = (extra: Record<string, string>) => `/datasets?${new URLSearchParams({ sort, ...(desc ? { order: "desc" } : {}), ...(limit !== 50 ? { limit: String(limit) } : {}), ...extra })}`;
   return c.html(
     <DatasetListPage
