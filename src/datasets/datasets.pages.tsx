@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
-import { pageProps } from "../auth/page-props.ts";
+import { pageProps } from "../web/page-props.ts";
 import { atLeast } from "../access/access.cache.ts";
 import { datasetRole } from "../access/access.middleware.ts";
 import { thumbnailUrls } from "../preview/preview.service.ts";
