@@ -9,6 +9,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import type { AppEnv, Principal } from "../src/context.ts";
 import { mountRoutes } from "../src/web/route.ts";
+import { requireAccess } from "../src/access/access.middleware.ts";
 import { levelOf } from "../src/access/access.rules.ts";
 import { datasetsRoutes } from "../src/datasets/datasets.routes.ts";
 import { renderError } from "../src/web/errors.ts";
@@ -48,7 +49,7 @@ function build(access: boolean): Hono<AppEnv> {
     await next();
   });
   // "Off" declares the same routes open to everyone: the same validation, no access check.
-  mountRoutes(app, access ? datasetsRoutes : datasetsRoutes.map((r) => ({ ...r, access: levelOf(r.access) === "public" ? r.access : ("signed-in" as const) })));
+  mountRoutes(app, access ? datasetsRoutes : datasetsRoutes.map((r) => ({ ...r, access: levelOf(r.access) === "public" ? r.access : ("signed-in" as const) })), requireAccess);
   return app;
 }
 

@@ -6,13 +6,13 @@ import { createApp } from "../src/app.ts";
 import { configureAuth } from "../src/auth/auth.runtime.ts";
 import { pamCheck } from "../src/auth/pam.ts";
 import { loadConfig } from "../src/config.ts";
-import { openContext } from "../src/server.ts";
+import { createContext } from "../src/services.ts";
 
 const state = process.env.BENCH_STATE!;
 const root = path.join(state, "root");
 mkdirSync(root, { recursive: true });
 const config = { ...loadConfig({ root, state: path.join(state, "state"), listen: "127.0.0.1:0", auth: "pam" }, {}), acls: false };
-const ctx = openContext(config);
+const ctx = createContext(config);
 const service = process.env.BENCH_PAM_SERVICE!;
 const confdir = process.env.BENCH_PAM_CONFDIR!;
 configureAuth(ctx, { pamService: service, pamConfdir: confdir, pamWorkers: 2 });

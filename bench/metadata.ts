@@ -9,8 +9,8 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openDatabase } from "../src/db/database.ts";
-import { systemClock } from "../src/clock.ts";
-import { newHooks, type AppContext } from "../src/context.ts";
+import type { AppContext } from "../src/context.ts";
+import { contextOver } from "../src/services.ts";
 import { loadConfig } from "../src/config.ts";
 import { createApp } from "../src/app.ts";
 import { createSession } from "../src/auth/session.service.ts";
@@ -134,7 +134,7 @@ function typo(s: string): string {
 
 if (!existsSync(dbFile)) build();
 const db = openDatabase(dbFile);
-const ctx: AppContext = { config: { ...loadConfig({ root: path.join(dir, "root"), state: path.join(dir, "state") }, {}), acls: false }, db, clock: systemClock, hooks: newHooks() };
+const ctx: AppContext = contextOver({ ...loadConfig({ root: path.join(dir, "root"), state: path.join(dir, "state") }, {}), acls: false }, db);
 console.log(`store: ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM datasets").get()!.n.toLocaleString()} datasets, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tags").get()!.n.toLocaleString()} tags, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tag_key_counts").get()!.n.toLocaleString()} distinct keys, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tag_value_counts").get()!.n.toLocaleString()} distinct key=value pairs`);
 
 // --- Suggestions -------------------------------------------------------------------------------------------------

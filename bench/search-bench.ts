@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { openDatabase } from "../src/db/database.ts";
-import { systemClock } from "../src/clock.ts";
-import { newHooks, type AppContext } from "../src/context.ts";
+import type { AppContext } from "../src/context.ts";
+import { contextOver } from "../src/services.ts";
 import { loadConfig } from "../src/config.ts";
 import { hashParts } from "../src/tags/tag-hash.ts";
 import { refreshSearchIndex, search } from "../src/search/search.service.ts";
@@ -96,7 +96,7 @@ function build(): void {
 }
 
 function contextOf(db: ReturnType<typeof openDatabase>): AppContext {
-  return { config: loadConfig({ root: dir, state: dir }, {}), db, clock: systemClock, hooks: newHooks() };
+  return contextOver(loadConfig({ root: dir, state: dir }, {}), db);
 }
 
 function stats(times: number[]): { p50: number; p95: number } {

@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../src/config.ts";
-import { openContext } from "../src/server.ts";
+import { createContext } from "../src/services.ts";
 import { reconcileAll, reconcileScopes } from "../src/sync/reconcile.ts";
 import { dropCaches, ensureTree, median } from "./sync-tree.ts";
 
@@ -13,7 +13,7 @@ const [mode, ...rest] = process.argv.slice(2);
 if (mode === "--child") {
   // One measured run in a fresh process: "full" (one full reconcile) or "one" (10 single-dataset reconciles).
   const [what, root, state] = rest as [string, string, string];
-  const ctx = openContext(loadConfig({ root, state }, {}));
+  const ctx = createContext(loadConfig({ root, state }, {}));
   const out: Record<string, unknown> = {};
   if (what === "full") {
     const s = await reconcileAll(ctx);

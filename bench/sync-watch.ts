@@ -5,7 +5,7 @@ import { Database } from "bun:sqlite";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../src/config.ts";
-import { openContext } from "../src/server.ts";
+import { createContext } from "../src/services.ts";
 import { createToken } from "../src/auth/token.service.ts";
 import { ensureTree, median } from "./sync-tree.ts";
 
@@ -26,7 +26,7 @@ for (let i = 0; i < 10; i++) rmSync(path.join(root, "ds0001", `big-${i}.bin`), {
 const flags = ["--root", root, "--state", state];
 const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", ...flags], { cwd: repo, stdin: Buffer.from("bench-password-1234\n"), env, stderr: "pipe" });
 if (add.exitCode !== 0) throw new Error(`user add failed: ${add.stderr.toString()}`);
-const tctx = openContext(loadConfig({ root, state }, {}));
+const tctx = createContext(loadConfig({ root, state }, {}));
 const token = createToken(tctx, "bench", "benchmark").secret;
 tctx.db.close();
 const auth = { Authorization: `Bearer ${token}` };

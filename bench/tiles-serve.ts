@@ -22,7 +22,7 @@ const id = addDataset(ctx, "vol");
 writeMetaImage(path.join(ctx.config.root, "vol"), "vol", [N, N, N], (x, y, z) => 500 + ((x * 3 + y * 5 + z * 7) % 2000) + (Math.hypot(x - N / 2, y - N / 2, z - N / 2) < N / 3 ? 1500 : 0));
 const stop = await startJobs(ctx, { settleMs: 0 });
 commitChange(ctx, id);
-await waitFor("preview", () => previewSummary(ctx.db, id).state === "ready", 600_000, 200);
+await waitFor("preview", () => previewSummary(ctx, id).state === "ready", 600_000, 200);
 await stop();
 const dir = previewDir(ctx, previewRepo(ctx.db).get(id, 0)!.content_key);
 const tiles: string[] = [];

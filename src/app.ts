@@ -4,6 +4,7 @@ import { notFound } from "./errors.ts";
 import { renderError } from "./web/errors.ts";
 import { limitBody, mountRoutes, type Route } from "./web/route.ts";
 import { levelOf } from "./access/access.rules.ts";
+import { requireAccess } from "./access/access.middleware.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { staticRoutes } from "./web/static.routes.ts";
@@ -58,8 +59,8 @@ export function createApp(ctx: AppContext, routes: readonly Route[] = appRoutes(
   });
   app.use("*", limitBody);
   // Public routes answer before `authenticate`; everything after it has a signed-in account or a 401.
-  mountRoutes(app, routes.filter((r) => levelOf(r.access) === "public"));
+  mountRoutes(app, routes.filter((r) => levelOf(r.access) === "public"), requireAccess);
   app.use("*", authenticate);
-  mountRoutes(app, routes.filter((r) => levelOf(r.access) !== "public"));
+  mountRoutes(app, routes.filter((r) => levelOf(r.access) !== "public"), requireAccess);
   return app;
 }

@@ -1,6 +1,8 @@
 import type { Database } from "bun:sqlite";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import type { RequestAuth } from "./auth/request.ts";
+import type { Services } from "./services.ts";
 
 /** What the sync engine reports after it committed a change to a dataset's files. */
 export interface ContentChange {
@@ -27,12 +29,14 @@ export interface AppHooks {
   datasetSeen: ((seen: DatasetSeen) => void)[];
 }
 
-/** What every feature needs at run time, built once by `serve`/`scan` and by tests. */
+/** What every feature needs at run time, built once by `createContext` (`serve`, `scan`, tests). */
 export interface AppContext {
   config: Config;
   db: Database;
   clock: Clock;
   hooks: AppHooks;
+  /** Every feature's per-instance state (queue, caches, auth runtime), built with the context. */
+  services: Services;
 }
 
 /** Empty hooks for a new context. */
@@ -53,5 +57,7 @@ export type AppEnv = {
   Variables: {
     ctx: AppContext;
     user: Principal;
+    /** How the request was authenticated (set by the auth middleware). */
+    auth: RequestAuth;
   };
 };

@@ -1,10 +1,5 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { createApp } from "./app.ts";
-import { systemClock } from "./clock.ts";
-import type { Config } from "./config.ts";
-import { newHooks, type AppContext } from "./context.ts";
-import { openDatabase } from "./db/database.ts";
+import type { AppContext } from "./context.ts";
 import { log } from "./log.ts";
 import { startAccess } from "./access/access.service.ts";
 import { authRuntime, closeAuth } from "./auth/auth.runtime.ts";
@@ -14,13 +9,6 @@ import { startJobs } from "./jobs/index.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
-
-/** Opens the state dir and database for a command; the root must exist. */
-export function openContext(config: Config): AppContext {
-  mkdirSync(config.state, { recursive: true });
-  const db = openDatabase(path.join(config.state, "mata.db"));
-  return { config, db, clock: systemClock, hooks: newHooks() };
-}
 
 /**
  * Starts everything `mata serve` runs (web, watcher, jobs) and returns one function stopping it all.

@@ -1,4 +1,4 @@
-// Per-process cache of who may do what on each dataset: a permission check on a hot route (tiles)
+// Per-instance cache (one per context, built with its services) of who may do what on each dataset: a permission check on a hot route (tiles)
 // costs a Map lookup instead of a SQLite read transaction (~6 us). Every grant or owner change made
 // through Mata invalidates the entry at once; sync hooks invalidate it too, and a short lifetime
 // bounds how long an owner change written by another process can go unnoticed.
@@ -21,12 +21,17 @@ export interface DatasetAccess {
 }
 
 const TTL_MS = 5000;
-const caches = new WeakMap<AppContext, Map<number, DatasetAccess>>();
 
-function cacheOf(ctx: AppContext): Map<number, DatasetAccess> {
-  let m = caches.get(ctx);
-  if (!m) caches.set(ctx, (m = new Map()));
-  return m;
+/** The cached access of each dataset id, one per context, so two instances in a process never share grants. */
+export type AccessCache = Map<number, DatasetAccess>;
+
+/** An empty cache for a new context. */
+export function newAccessCache(): AccessCache {
+  return new Map();
+}
+
+function cacheOf(ctx: AppContext): AccessCache {
+  return ctx.services.accessCache;
 }
 
 /** The owner and grants of a dataset (cached), or undefined when there is no such dataset. */

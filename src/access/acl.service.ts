@@ -214,12 +214,17 @@ function isSymlink(p: string): boolean {
   }
 }
 
-const queues = new WeakMap<AppContext, Map<number, Promise<unknown>>>();
+/** The tail of each dataset's chain of ACL work, one per context (built with its services). */
+export type AclQueues = Map<number, Promise<unknown>>;
+
+/** Empty ACL queues for a new context. */
+export function newAclQueues(): AclQueues {
+  return new Map();
+}
 
 /** Runs ACL work for one dataset after any already queued for it, so two applies never interleave. */
 function serialize<T>(ctx: AppContext, id: number, work: () => Promise<T>): Promise<T> {
-  let m = queues.get(ctx);
-  if (!m) queues.set(ctx, (m = new Map()));
+  const m = ctx.services.aclQueues;
   const prev = m.get(id) ?? Promise.resolve();
   const next = prev.then(work, work);
   const tail = next.catch(() => undefined);
@@ -232,8 +237,8 @@ function serialize<T>(ctx: AppContext, id: number, work: () => Promise<T>): Prom
 
 /** Waits until every queued ACL job of a context has finished (used by stop and by tests). */
 export async function aclIdle(ctx: AppContext): Promise<void> {
-  const m = queues.get(ctx);
-  while (m && m.size) await Promise.all([...m.values()]);
+  const m = ctx.services.aclQueues;
+  while (m.size) await Promise.all([...m.values()]);
 }
 
 /** The error recorded instead of writing, when Mata does not run as root (a development setup). */

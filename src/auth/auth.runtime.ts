@@ -24,7 +24,17 @@ export interface AuthRuntime {
 /** Production defaults: the "mata" PAM service in /etc/pam.d and a one-second failure floor. */
 export const DEFAULT_AUTH_OPTIONS: AuthOptions = { failureFloorMs: 1000, pamService: "mata", pamWorkers: 2 };
 
-const runtimes = new WeakMap<AppContext, AuthRuntime>();
+/** What the auth feature keeps per instance: its runtime (opened on first use, or by `serve` at start) and when expired rows were last swept. */
+export interface AuthState {
+  runtime: AuthRuntime | null;
+  sessionsSweptAt: number;
+  failuresSweptAt: number;
+}
+
+/** A fresh auth state for a new context: nothing opened, nothing swept. */
+export function newAuthState(): AuthState {
+  return { runtime: null, sessionsSweptAt: 0, failuresSweptAt: 0 };
+}
 
 /** Builds the runtime for a context with these options; call before the first request to override defaults. */
 export function configureAuth(ctx: AppContext, options: Partial<AuthOptions> = {}): AuthRuntime {
@@ -36,17 +46,17 @@ export function configureAuth(ctx: AppContext, options: Partial<AuthOptions> = {
       : localBackend(ctx.db);
   const negotiator = ctx.config.kerberos ? openNegotiator(ctx.config.kerberos.keytab, ctx.config.kerberos.service) : null;
   const rt = { options: o, backend, negotiator };
-  runtimes.set(ctx, rt);
+  ctx.services.auth.runtime = rt;
   return rt;
 }
 
 /** The runtime of a context, built with defaults on first use. */
 export function authRuntime(ctx: AppContext): AuthRuntime {
-  return runtimes.get(ctx) ?? configureAuth(ctx);
+  return ctx.services.auth.runtime ?? configureAuth(ctx);
 }
 
 /** Stops the PAM threads of a context (the server calls it on shutdown). */
 export function closeAuth(ctx: AppContext): void {
-  runtimes.get(ctx)?.backend.close();
-  runtimes.delete(ctx);
+  ctx.services.auth.runtime?.backend.close();
+  ctx.services.auth.runtime = null;
 }

@@ -14,16 +14,14 @@ export interface RequestAuth {
   csrf: string | null;
 }
 
-const perRequest = new WeakMap<Request, RequestAuth>();
-
-/** Remembers how a request was authenticated (the middleware calls it). */
+/** Remembers how a request was authenticated (the middleware calls it), in the request's own Hono context. */
 export function setRequestAuth(c: Context<AppEnv>, auth: RequestAuth): void {
-  perRequest.set(c.req.raw, auth);
+  c.set("auth", auth);
 }
 
 /** How the current request was authenticated, or null before/without authentication. */
 export function requestAuth(c: Context<AppEnv>): RequestAuth | null {
-  return perRequest.get(c.req.raw) ?? null;
+  return c.get("auth") ?? null;
 }
 
 /** True when the request came over TLS, so cookies get the Secure flag. */

@@ -10,7 +10,6 @@ export const SESSION_IDLE_MS = 2 * 60 * 60_000;
 const TOUCH_EVERY_MS = 60_000;
 /** Expired sessions are swept at most this often (at sign-in). */
 const SWEEP_EVERY_MS = 60_000;
-const lastSweep = new WeakMap<AppContext["db"], number>();
 
 /** A session as the middleware uses it. */
 export interface Session {
@@ -38,9 +37,9 @@ function toSession(row: SessionRow): Session {
 export function createSession(ctx: AppContext, principal: Principal, method: string): NewSession {
   const repo = sessionsRepo(ctx.db);
   const now = ctx.clock.now();
-  if (now - (lastSweep.get(ctx.db) ?? 0) > SWEEP_EVERY_MS) {
+  if (now - ctx.services.auth.sessionsSweptAt > SWEEP_EVERY_MS) {
     repo.removeExpired(now);
-    lastSweep.set(ctx.db, now);
+    ctx.services.auth.sessionsSweptAt = now;
   }
   const cookieValue = randomSecret();
   const row: SessionRow = {

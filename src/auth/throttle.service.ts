@@ -11,7 +11,6 @@ const MAX_BLOCK_MS = 15 * 60_000;
 
 /** Forgotten counters are deleted at most this often, so guessed names cannot grow the table without end. */
 const SWEEP_EVERY_MS = 60_000;
-const lastSweep = new WeakMap<AppContext["db"], number>();
 
 const userKey = (name: string) => `user:${name.toLowerCase()}`;
 const addrKey = (addr: string) => `addr:${addr}`;
@@ -37,9 +36,9 @@ export function recordFailure(ctx: AppContext, name: string, addr: string): void
   const repo = failuresRepo(ctx.db);
   const now = ctx.clock.now();
   ctx.db.transaction(() => {
-    if (now - (lastSweep.get(ctx.db) ?? 0) > SWEEP_EVERY_MS) {
+    if (now - ctx.services.auth.failuresSweptAt > SWEEP_EVERY_MS) {
       repo.removeStale(now - WINDOW_MS, now);
-      lastSweep.set(ctx.db, now);
+      ctx.services.auth.failuresSweptAt = now;
     }
     for (const [key, free] of [[userKey(name), FREE_PER_ACCOUNT], [addrKey(addr), FREE_PER_ADDRESS]] as const) {
       const row = repo.get(key);

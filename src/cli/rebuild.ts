@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs";
 import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { newHooks } from "../context.ts";
+import { contextOver } from "../services.ts";
 import { rebuildDatabase } from "../sync/rebuild.ts";
 
 /** `mata rebuild`: recovers a lost or broken database from the sidecars in the share (stop `mata serve` first). */
@@ -16,7 +16,7 @@ export const rebuildCommand: Command = {
     const config = loadConfig(flags as Record<string, string>);
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
     mkdirSync(config.state, { recursive: true });
-    const r = await rebuildDatabase({ config, clock: systemClock, hooks: newHooks() });
+    const r = await rebuildDatabase(config, (db) => contextOver(config, db, { clock: systemClock }));
     if (json) console.log(JSON.stringify(r));
     else {
       console.log(

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { openContext } from "../server.ts";
+import { createContext } from "../services.ts";
 import { reconcileAll } from "../sync/reconcile.ts";
 import { startAccess } from "../access/access.service.ts";
 
@@ -15,7 +15,7 @@ export const scanCommand: Command = {
     const { json, ...flags } = values;
     const config = loadConfig(flags as Record<string, string>);
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
-    const ctx = openContext(config);
+    const ctx = createContext(config);
     // The share's ACLs follow the same reconcile as under `serve`: new files get their grants, drift is repaired.
     const stopAccess = startAccess(ctx);
     try {

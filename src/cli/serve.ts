@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import path from "node:path";
 import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
-import { openContext, startServer } from "../server.ts";
+import { startServer } from "../server.ts";
+import { createContext } from "../services.ts";
 import { seedDemoRoot } from "../demo/demo.ts";
 import { demoMetadataListener } from "../demo/demo.apply.ts";
 import { ensureDemoAccount } from "../demo/demo.account.ts";
@@ -35,7 +36,7 @@ export const serveCommand: Command = {
       await seedDemoRoot(config.root);
     }
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
-    const ctx = openContext(config);
+    const ctx = createContext(config);
     let demoLogin = "";
     if (config.demo) {
       ctx.hooks.datasetSeen.push(demoMetadataListener(ctx));

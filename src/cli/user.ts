@@ -1,6 +1,6 @@
 import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
 import { loadConfig } from "../config.ts";
-import { openContext } from "../server.ts";
+import { createContext } from "../services.ts";
 import { AppError } from "../errors.ts";
 import { accountsRepo } from "../auth/auth.repo.ts";
 import { checkNewPassword } from "../auth/backend.ts";
@@ -31,7 +31,7 @@ ${CONFIG_USAGE}`,
     const config = loadConfig(values as Record<string, string>);
     if (action === "list") {
       if (name) throw new UsageError("user list takes no name");
-      const ctx = openContext(config);
+      const ctx = createContext(config);
       const rows = accountsRepo(ctx.db).list().map((r) => ({ name: r.name, admin: r.is_admin === 1, disabled: r.disabled === 1, createdAt: r.created_at }));
       ctx.db.close();
       if (values.json) console.log(JSON.stringify(rows));
@@ -53,7 +53,7 @@ ${CONFIG_USAGE}`,
       console.log(`mata: password of system user ${name} changed (unix and Samba)`);
       return 0;
     }
-    const ctx = openContext(config);
+    const ctx = createContext(config);
     try {
       const accounts = accountsRepo(ctx.db);
       const hash = await hashPassword(password);

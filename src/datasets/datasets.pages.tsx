@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
-import { pageProps } from "../auth/page-props.ts";
+import { pageProps } from "../web/page-props.ts";
 import { atLeast } from "../access/access.cache.ts";
 import { datasetRole } from "../access/access.middleware.ts";
 import { thumbnailUrls } from "../preview/preview.service.ts";
@@ -32,7 +32,7 @@ function listHandler(c: Context<AppEnv>, q: z.output<typeof ListQuery>) {
   const limit = q.limit;
   const cursor = q.after ? decodeCursor(q.after, false) : q.before ? decodeCursor(q.before, true) : null;
   const page = listPage(c.var.ctx, sort, desc, limit, cursor);
-  const thumbs = thumbnailUrls(c.var.ctx.db, page.items.map((r) => r.id));
+  const thumbs = thumbnailUrls(c.var.ctx, page.items.map((r) => r.id));
   const href = (extra: Record<string, string>) => `/datasets?${new URLSearchParams({ sort, ...(desc ? { order: "desc" } : {}), ...(limit !== 50 ? { limit: String(limit) } : {}), ...extra })}`;
   return c.html(
     <DatasetListPage

@@ -54,8 +54,8 @@ export function datasetDetail(ctx: AppContext, id: number) {
     parents: repo.parentIds(id),
     children: repo.childIds(id),
     tags: getTagTree(ctx.db, id),
-    preview: previewSummary(ctx.db, id, ctx.clock.now()),
-    previews: listPreviews(ctx.db, id),
+    preview: previewSummary(ctx, id),
+    previews: listPreviews(ctx, id),
   };
 }
 

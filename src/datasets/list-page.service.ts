@@ -73,6 +73,6 @@ export function datasetPage(ctx: AppContext, id: number, filesOffset: number, fi
     files: datasetsRepo(ctx.db).files(id, filesLimit, filesOffset),
     filesOffset,
     filesLimit,
-    preview: { summary: previewSummary(ctx.db, id, ctx.clock.now()), previews: listPreviews(ctx.db, id) },
+    preview: { summary: previewSummary(ctx, id), previews: listPreviews(ctx, id) },
   };
 }

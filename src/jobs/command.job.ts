@@ -1,9 +1,16 @@
 import path from "node:path";
 import { eventsRepo } from "../events/events.repo.ts";
-import type { JobHandler } from "./job.types.ts";
+import type { JobHandler, JobKind } from "./job.types.ts";
 
 /** The job kind that runs a rule's external command. */
 export const COMMAND_JOB = "command";
+/** Above previews (10): a dataset is analysed before its previews are built. */
+const COMMAND_PRIORITY = 20;
+
+/** The rule-command job kind, registered at start-up with the other features' kinds. */
+export function commandJob(): JobKind {
+  return { name: COMMAND_JOB, priority: COMMAND_PRIORITY, handler: (job, run) => commandHandler((id) => run.ctx.services.jobs.queue.repo.datasetLocation(id))(job, run) };
+}
 
 /** What a command job carries: the rule's argv and timeout and the changed files it was queued for. */
 export interface CommandPayload {

@@ -1,65 +1,80 @@
-import { rmSync } from "node:fs";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
-import { datasetsBehind, PREVIEW_JOB, previewHandler, previewTmpDir } from "../preview/preview.service.ts";
-import { COMMAND_JOB, commandHandler } from "./command.job.ts";
 import type { JobKind } from "./job.types.ts";
 import { JobQueue } from "./jobs.service.ts";
 import { rulesListener } from "./rules.ts";
-
-/** Priorities: analysing a dataset (rule commands) runs before building its previews. */
-export const PRIORITY = { command: 20, preview: 10 } as const;
 
 /** Knobs tests turn; the server uses the defaults. */
 export interface JobsOptions {
   /** How long a dataset must stay unchanged before its jobs start (default: 3 s or twice the stable time). */
   settleMs?: number;
-  /** Extra kinds other features run on the same queue. */
+  /** Kinds added for this run, replacing registered kinds of the same name (tests: a preview kind with raw tiles). */
   kinds?: JobKind[];
-  /** Tile encoding of preview builds (default jpeg). */
-  encoding?: "jpeg" | "raw";
-}
-
-const queues = new WeakMap<AppContext, JobQueue>();
-
-/** The running queue of a context, or a queue that only reads and edits rows when none was started (e.g. in route tests). */
-export function queueFor(ctx: AppContext): JobQueue {
-  let q = queues.get(ctx);
-  if (!q) {
-    q = newQueue(ctx, {});
-    queues.set(ctx, q);
-  }
-  return q;
-}
-
-function newQueue(ctx: AppContext, opts: JobsOptions): JobQueue {
-  const queue = new JobQueue(ctx, ctx.config.jobConcurrency);
-  queue.register({ name: PREVIEW_JOB, priority: PRIORITY.preview, handler: previewHandler({ encoding: opts.encoding }) });
-  queue.register({ name: COMMAND_JOB, priority: PRIORITY.command, handler: commandHandler((id) => queue.repo.datasetLocation(id)) });
-  for (const k of opts.kinds ?? []) queue.register(k);
-  return queue;
 }
 
 /**
- * Starts the job queue with `mata serve`: clears half-made preview builds a crash left, re-queues interrupted
- * jobs, and turns content changes into jobs through the file-type rules. Returns the function that stops it.
+ * The job queue of one context, built with its services and holding the kinds every feature registered at
+ * start-up. Until `start`, its queue only reads and edits rows (route tests, `mata scan`); each start runs a
+ * fresh queue, and a stop leaves an idle one again.
  */
-export async function startJobs(ctx: AppContext, opts: JobsOptions = {}): Promise<() => Promise<void>> {
-  const queue = newQueue(ctx, opts);
-  queues.set(ctx, queue);
-  rmSync(previewTmpDir(ctx), { recursive: true, force: true });
-  const settleMs = opts.settleMs ?? Math.max(3000, ctx.config.stableMs * 2);
-  const listener = rulesListener(queue, ctx.config.rules, settleMs);
-  ctx.hooks.contentChanged.push(listener);
-  queue.start();
-  const behind = datasetsBehind(ctx);
-  for (const d of behind) queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
-  if (behind.length > 0) log.info("previews queued for datasets changed while stopped", { datasets: behind.length });
-  log.info("jobs started", { concurrency: ctx.config.jobConcurrency, settleMs });
-  return async () => {
-    const i = ctx.hooks.contentChanged.indexOf(listener);
-    if (i >= 0) ctx.hooks.contentChanged.splice(i, 1);
-    await queue.stop();
-    queues.delete(ctx);
-  };
+export class Jobs {
+  private current: JobQueue;
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly kinds: readonly JobKind[],
+  ) {
+    this.current = this.newQueue([]);
+  }
+
+  /** The running queue, or one that only reads and edits rows when none was started. */
+  get queue(): JobQueue {
+    return this.current;
+  }
+
+  /**
+   * Starts the queue with `mata serve`: runs each kind's start-up work (a crash's leftovers, what changed while
+   * stopped), re-queues interrupted jobs, and turns content changes into jobs through the file-type rules.
+   * Returns the function that stops it.
+   */
+  async start(opts: JobsOptions = {}): Promise<() => Promise<void>> {
+    const { ctx } = this;
+    const kinds = opts.kinds ?? [];
+    const queue = this.newQueue(kinds);
+    this.current = queue;
+    const settleMs = opts.settleMs ?? Math.max(3000, ctx.config.stableMs * 2);
+    const listener = rulesListener(queue, ctx.config.rules, settleMs);
+    ctx.hooks.contentChanged.push(listener);
+    for (const kind of this.registered(kinds)) kind.start?.(ctx, queue, settleMs);
+    queue.start();
+    log.info("jobs started", { concurrency: ctx.config.jobConcurrency, settleMs });
+    return async () => {
+      const i = ctx.hooks.contentChanged.indexOf(listener);
+      if (i >= 0) ctx.hooks.contentChanged.splice(i, 1);
+      await queue.stop();
+      if (this.current === queue) this.current = this.newQueue([]);
+    };
+  }
+
+  private registered(extra: readonly JobKind[]): JobKind[] {
+    const byName = new Map<string, JobKind>();
+    for (const k of [...this.kinds, ...extra]) byName.set(k.name, k);
+    return [...byName.values()];
+  }
+
+  private newQueue(extra: readonly JobKind[]): JobQueue {
+    const queue = new JobQueue(this.ctx, this.ctx.config.jobConcurrency);
+    for (const k of this.registered(extra)) queue.register(k);
+    return queue;
+  }
+}
+
+/** The running queue of a context, or a queue that only reads and edits rows when none was started (e.g. in route tests). */
+export function queueFor(ctx: AppContext): JobQueue {
+  return ctx.services.jobs.queue;
+}
+
+/** Starts the context's job queue (see `Jobs.start`); returns the function that stops it. */
+export function startJobs(ctx: AppContext, opts: JobsOptions = {}): Promise<() => Promise<void>> {
+  return ctx.services.jobs.start(opts);
 }

@@ -1,4 +1,5 @@
 import type { AppContext } from "../context.ts";
+import type { JobQueue } from "./jobs.service.ts";
 
 /** A job as a handler receives it. */
 export interface JobRecord {
@@ -22,9 +23,11 @@ export interface JobRunContext {
 /** Does one job; throwing fails it with the error's message shown on the dataset page. */
 export type JobHandler = (job: JobRecord, run: JobRunContext) => Promise<void>;
 
-/** A named kind of job; higher priority runs first (analysis before previews). */
+/** A named kind of job, which its feature registers at start-up; higher priority runs first (analysis before previews). */
 export interface JobKind {
   name: string;
   priority: number;
   handler: JobHandler;
+  /** Start-up work of the feature, run when the queue starts and before it takes a job (clear leftovers, queue what was missed while stopped). */
+  start?(ctx: AppContext, queue: JobQueue, settleMs: number): void;
 }

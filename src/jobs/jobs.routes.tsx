@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { JOB_RULE } from "../access/access.rules.ts";
-import { pageProps } from "../auth/page-props.ts";
+import { pageProps } from "../web/page-props.ts";
 import { route } from "../web/route.ts";
 import { html, Id, json, queryEnum, queryInt, queryText } from "../web/schemas.ts";
 import { JobsPage, JobsTable } from "../../templates/jobs/jobs.tsx";

@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { notFound } from "../errors.ts";
-import { previewRepo, previewWrites, type PreviewRow } from "./preview.repo.ts";
 import { TILE, type ScaleInfo } from "./pyramid.ts";
 import { listPreviews, previewDir, previewSummary, previewView, type PreviewSummary, type PreviewView } from "./preview.service.ts";
 
@@ -17,25 +16,11 @@ const CHUNK = /^\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}$/;
 
 /** The dataset's preview status for the dataset page and API: the summary and each preview. */
 export function previewStatus(ctx: AppContext, datasetId: number): { title: string; preview: PreviewSummary; previews: PreviewView[] } {
-  const ds = previewRepo(ctx.db).dataset(datasetId);
+  const ds = ctx.services.preview.repo.dataset(datasetId);
   if (!ds) throw notFound(`No dataset with id ${datasetId}`);
-  return { title: ds.title || ds.path, preview: previewSummary(ctx.db, datasetId, ctx.clock.now()), previews: listPreviews(ctx.db, datasetId) };
+  return { title: ds.title || ds.path, preview: previewSummary(ctx, datasetId), previews: listPreviews(ctx, datasetId) };
 }
 
-// The tile route's hot path: a preview row per (dataset, n), dropped whenever this process writes previews;
-// rows change only through the preview job, which runs in the serving process.
-const rows = new Map<string, { writes: number; row: PreviewRow | null }>();
-
-function cachedRow(ctx: AppContext, datasetId: number, n: number): PreviewRow | null {
-  const key = `${datasetId}/${n}`;
-  const w = previewWrites();
-  const hit = rows.get(key);
-  if (hit && hit.writes === w) return hit.row;
-  if (rows.size > 10_000) rows.clear();
-  const row = previewRepo(ctx.db).get(datasetId, n);
-  rows.set(key, { writes: w, row });
-  return row;
-}
 
 /**
  * Resolves `{n}`, `{n}/thumbnail`, `{n}/tiles/info` and `{n}/tiles/{scale}/{chunk}` of a dataset's previews to
@@ -45,7 +30,7 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   const parts = rest.split("/");
   const n = parts[0] ?? "";
   if (!/^\d{1,6}$/.test(n)) throw notFound(`No preview ${JSON.stringify(n)}`);
-  const row = previewRepo(ctx.db).get(datasetId, Number(n));
+  const row = ctx.services.preview.repo.get(datasetId, Number(n));
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (parts.length === 1) return { kind: "json", body: previewView(row) };
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
@@ -59,18 +44,6 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   }
   if (!target || !existsSync(target.file)) throw notFound(`No ${rest} in preview ${n} of dataset ${datasetId}`);
   return target;
-}
-
-const grids = new Map<string, ScaleInfo[]>();
-
-function scalesOf(dir: string, key: string): ScaleInfo[] {
-  let scales = grids.get(key);
-  if (!scales) {
-    scales = (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales;
-    if (grids.size > 1000) grids.clear();
-    grids.set(key, scales);
-  }
-  return scales;
 }
 
 /** True when a chunk name is one of the scale's XY, XZ or YZ chunks (so the file exists in a complete build). */
@@ -94,11 +67,12 @@ const CHUNK_PARTS = /^(\d{1,9})-(\d{1,9})_(\d{1,9})-(\d{1,9})_(\d{1,9})-(\d{1,9}
  * is a 304 straight from memory.
  */
 export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKey: string, chunk: string, req: Request, cacheControl: string): Response {
-  const row = cachedRow(ctx, datasetId, n);
+  const row = ctx.services.preview.row(datasetId, n);
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
   const dir = previewDir(ctx, row.content_key);
-  const scale = scalesOf(dir, row.content_key)[Number(scaleKey)];
+  const scales = ctx.services.preview.scales(row.content_key, () => (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales);
+  const scale = scales[Number(scaleKey)];
   if (!scale || scale.key !== scaleKey || !isChunk(scale, chunk)) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
   const etag = `"${row.content_key}/${scaleKey}/${chunk}"`;
   const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();

@@ -42,26 +42,11 @@ export interface PreviewPlan {
   notes: string[];
 }
 
-let writes = 0;
-
-/** Bumped by every write to previews in this process, so read caches (the tile route's) know to look again. */
-export function previewWrites(): number {
-  return writes;
-}
-
-const repos = new WeakMap<Database, ReturnType<typeof makeRepo>>();
-
-/** Every SQL statement of previews, prepared once per database; also the few dataset/file reads the preview job needs. */
-export function previewRepo(db: Database) {
-  let r = repos.get(db);
-  if (!r) {
-    r = makeRepo(db);
-    repos.set(db, r);
-  }
-  return r;
-}
-
-function makeRepo(db: Database) {
+/**
+ * Every SQL statement of previews, prepared once per context (its `PreviewStore`); also the few dataset/file
+ * reads the preview job needs. `onWrite` is called on every write to previews, so read caches look again.
+ */
+export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   const dataset = db.query<{ id: number; path: string; title: string; generation: number; state: string; content_hash: string }, [number]>(
     "SELECT id, path, title, generation, state, content_hash FROM datasets WHERE id = ?",
   );
@@ -103,7 +88,7 @@ function makeRepo(db: Database) {
     readyWithKey: (key: string) => readyByKey.get(key),
     /** Replaces a dataset's preview rows with a new plan, in one transaction; the tiles are shared by content key. */
     replace(datasetId: number, generation: number, plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string })[], now: number): PreviewRow[] {
-      writes++;
+      onWrite();
       return db.transaction(() => {
         deleteOfDataset.run(datasetId);
         for (const p of plans) {
@@ -113,17 +98,17 @@ function makeRepo(db: Database) {
       }).immediate();
     },
     setState: (id: number, state: PreviewRow["state"], error: string | null, now: number) => {
-      writes++;
+      onWrite();
       setState.run(state, error, now, id);
     },
     setProgress: (id: number, fraction: number) => setProgress.run(fraction, id),
     setReady: (id: number, window: [number, number], levels: number, now: number) => {
-      writes++;
+      onWrite();
       setReady.run(window[0], window[1], levels, now, id);
     },
     /** Builds a stopped job left half-way go back to queued; the next job starts them again. */
     resetRunning: (datasetId: number) => {
-      writes++;
+      onWrite();
       resetRunning.run(datasetId);
     },
     /** Present datasets whose current generation no preview job or preview has seen (changed while no server ran). */

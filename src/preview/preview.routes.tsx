@@ -1,7 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { notFound } from "../errors.ts";
-import { pageProps } from "../auth/page-props.ts";
+import { pageProps } from "../web/page-props.ts";
 import { route } from "../web/route.ts";
 import { DatasetParams, html, json } from "../web/schemas.ts";
 import { sendFile } from "../web/send-file.ts";

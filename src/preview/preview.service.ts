@@ -1,14 +1,14 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import type { Database } from "bun:sqlite";
 import type { AppContext } from "../context.ts";
 import type { FileRule } from "../config.ts";
-import type { JobHandler } from "../jobs/job.types.ts";
+import type { JobHandler, JobKind } from "../jobs/job.types.ts";
 import { estimateEta } from "../jobs/jobs.service.ts";
 import { jobsRepo } from "../jobs/jobs.repo.ts";
 import { scanVolumes, VolumeReadError } from "./readers/index.ts";
-import { previewRepo, type PreviewPlan, type PreviewRow } from "./preview.repo.ts";
+import { log } from "../log.ts";
+import type { PreviewPlan, PreviewRow } from "./preview.repo.ts";
 import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
 import { buildInChild } from "./tiler.process.ts";
@@ -17,6 +17,8 @@ import { buildInChild } from "./tiler.process.ts";
 export const PREVIEW_FORMAT = 1;
 /** The job kind that builds a dataset's previews. */
 export const PREVIEW_JOB = "preview";
+/** Below rule commands (20): a dataset is analysed before its previews are built. */
+const PREVIEW_PRIORITY = 10;
 
 /** Where the tiles of all previews live, one folder per content key. */
 export function previewsDir(ctx: AppContext): string {
@@ -65,13 +67,31 @@ function readMeta(dir: string): BuildMeta | null {
 }
 
 /**
+ * The preview feature's job kind, registered at start-up with the others. Its start hook clears half-made builds
+ * a crash left in the tmp dir (before any build runs) and queues previews of datasets changed while stopped.
+ */
+export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number } = {}): JobKind {
+  return {
+    name: PREVIEW_JOB,
+    priority: PREVIEW_PRIORITY,
+    handler: previewHandler(opts),
+    start(ctx, queue, settleMs) {
+      rmSync(previewTmpDir(ctx), { recursive: true, force: true });
+      const behind = datasetsBehind(ctx);
+      for (const d of behind) queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
+      if (behind.length > 0) log.info("previews queued for datasets changed while stopped", { datasets: behind.length });
+    },
+  };
+}
+
+/**
  * The preview job: finds the dataset's volumes, reuses tiles of equal content, builds the rest one by one in
  * a child process, and fails with the reasons when any volume could not be read.
  */
-export function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = {}): JobHandler {
+function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = {}): JobHandler {
   return async (job, run) => {
     const { ctx, signal } = run;
-    const repo = previewRepo(ctx.db);
+    const repo = ctx.services.preview.repo;
     if (job.datasetId === null) throw new Error("a preview job needs a dataset");
     const ds = repo.dataset(job.datasetId);
     if (!ds || ds.state !== "present") return;
@@ -173,7 +193,7 @@ function fileOf(e: Error, i: number): string {
  * queue builds them at start, as if the change had just happened.
  */
 export function datasetsBehind(ctx: AppContext): { id: number; generation: number }[] {
-  const repo = previewRepo(ctx.db);
+  const repo = ctx.services.preview.repo;
   const globs = previewGlobs(ctx.config.rules);
   if (globs.length === 0) return [];
   return repo.behind().filter((d) => repo.files(d.id).some((f) => matchesAny(globs, f.path)));
@@ -183,7 +203,7 @@ export function datasetsBehind(ctx: AppContext): { id: number; generation: numbe
 export function removeUnreferenced(ctx: AppContext): void {
   const dir = previewsDir(ctx);
   if (!existsSync(dir)) return;
-  const keep = previewRepo(ctx.db).referencedKeys();
+  const keep = ctx.services.preview.repo.referencedKeys();
   for (const name of readdirSync(dir)) {
     if (name.startsWith(".") || keep.has(name)) continue;
     const full = path.join(dir, name);
@@ -200,9 +220,10 @@ export interface PreviewSummary {
 }
 
 /** Sums up a dataset's previews and its preview job for the dataset detail JSON and page. */
-export function previewSummary(db: Database, datasetId: number, now = Date.now()): PreviewSummary {
-  const rows = previewRepo(db).list(datasetId);
-  const jobs = jobsRepo(db);
+export function previewSummary(ctx: AppContext, datasetId: number): PreviewSummary {
+  const now = ctx.clock.now();
+  const rows = ctx.services.preview.repo.list(datasetId);
+  const jobs = jobsRepo(ctx.db);
   const active = jobs.active(datasetId, PREVIEW_JOB);
   const running = active.find((j) => j.state === "running");
   if (running) return { state: "running", progress: running.progress, etaSeconds: estimateEta(running, now) };
@@ -240,13 +261,13 @@ export interface PreviewView {
 }
 
 /** Thumbnail URLs of the datasets that have a ready picture preview, for a page of a list. */
-export function thumbnailUrls(db: Database, datasetIds: number[]): Map<number, string> {
-  return new Map(previewRepo(db).firstPictures(datasetIds).map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${r.content_key.slice(0, 16)}`]));
+export function thumbnailUrls(ctx: AppContext, datasetIds: number[]): Map<number, string> {
+  return new Map(ctx.services.preview.repo.firstPictures(datasetIds).map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${r.content_key.slice(0, 16)}`]));
 }
 
 /** The previews of a dataset for the detail JSON and the viewer, with their tile URLs when ready. */
-export function listPreviews(db: Database, datasetId: number): PreviewView[] {
-  return previewRepo(db).list(datasetId).map((r) => previewView(r));
+export function listPreviews(ctx: AppContext, datasetId: number): PreviewView[] {
+  return ctx.services.preview.repo.list(datasetId).map((r) => previewView(r));
 }
 
 /** Turns a row into the API view. */

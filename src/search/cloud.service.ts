@@ -47,12 +47,18 @@ export function fontSize(weight: number): number {
 
 /** While the store keeps changing, the cloud's maximum and size may be this old: they only scale fonts and label the page. */
 const SUMMARY_TTL_MS = 2_000;
-const summaries = new WeakMap<object, Map<string, { at: number; marker: string; max: number; total: number }>>();
+
+/** Each mode's (and prefix's) largest count and size with when it was read, one table per context (built with its services). */
+export type CloudSummaries = Map<string, { at: number; marker: string; max: number; total: number }>;
+
+/** An empty summary table for a new context. */
+export function newCloudSummaries(): CloudSummaries {
+  return new Map();
+}
 
 /** The largest count and the number of entries of a mode (and prefix), reused while nothing was written: each scans 200,000+ pairs. */
 function summary(ctx: AppContext, mode: "pairs" | "keys", lo: string, hi: string): { max: number; total: number } {
-  let byKey = summaries.get(ctx.db);
-  if (!byKey) summaries.set(ctx.db, (byKey = new Map()));
+  const byKey = ctx.services.cloudSummaries;
   const repo = cloudRepo(ctx.db);
   const k = `${mode}\u0000${lo}`;
   const now = ctx.clock.now();

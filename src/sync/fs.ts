@@ -85,28 +85,31 @@ export function removeStaleTemps(dir: FsPath): void {
   }
 }
 
-const owners = new Map<number, string>();
-let passwdLoaded = false;
+/** Unix account names by uid, read from /etc/passwd once and from getent for the rest; one per context (built with its services). */
+export class OwnerNames {
+  private readonly names = new Map<number, string>();
+  private passwdLoaded = false;
 
-/** The unix account name owning a file (numeric uid as text when the system knows no name for it). */
-export function ownerName(uid: number): string {
-  if (!passwdLoaded) {
-    passwdLoaded = true;
-    try {
-      for (const line of readText("/etc/passwd", "utf8").split("\n")) {
-        const f = line.split(":");
-        if (f.length >= 3 && /^\d+$/.test(f[2]!)) owners.set(Number(f[2]), f[0]!);
+  /** The unix account name owning a file (numeric uid as text when the system knows no name for it). */
+  of(uid: number): string {
+    if (!this.passwdLoaded) {
+      this.passwdLoaded = true;
+      try {
+        for (const line of readText("/etc/passwd", "utf8").split("\n")) {
+          const f = line.split(":");
+          if (f.length >= 3 && /^\d+$/.test(f[2]!)) this.names.set(Number(f[2]), f[0]!);
+        }
+      } catch {
+        // no passwd file: fall through to getent
       }
-    } catch {
-      // no passwd file: fall through to getent
     }
+    let name = this.names.get(uid);
+    if (name === undefined) {
+      const r = Bun.spawnSync(["getent", "passwd", String(uid)], { stdout: "pipe", stderr: "ignore" });
+      const out = r.exitCode === 0 ? r.stdout.toString().split(":")[0] : "";
+      name = out ? out : String(uid);
+      this.names.set(uid, name);
+    }
+    return name;
   }
-  let name = owners.get(uid);
-  if (name === undefined) {
-    const r = Bun.spawnSync(["getent", "passwd", String(uid)], { stdout: "pipe", stderr: "ignore" });
-    const out = r.exitCode === 0 ? r.stdout.toString().split(":")[0] : "";
-    name = out ? out : String(uid);
-    owners.set(uid, name);
-  }
-  return name;
 }

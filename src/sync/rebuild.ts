@@ -1,6 +1,8 @@
 // `mata rebuild`: a new database made from what the share's sidecars say, swapped in whole.
 import { existsSync, renameSync, rmSync } from "node:fs";
 import path from "node:path";
+import type { Database } from "bun:sqlite";
+import type { Config } from "../config.ts";
 import type { AppContext } from "../context.ts";
 import { openDatabase } from "../db/database.ts";
 import { eventsRepo } from "../events/events.repo.ts";
@@ -26,17 +28,19 @@ export interface RebuildReport {
 /**
  * Builds `mata.db` afresh from the sidecars: a full reconcile (identities, copies' parents, files) into a temp file,
  * then titles, descriptions, tags and parents from each metadata mirror; the old database is kept beside it.
+ * `contextOver` builds the context (with its own services) over the new database.
  */
-export async function rebuildDatabase(ctx: Omit<AppContext, "db">): Promise<RebuildReport> {
-  const dbFile = path.join(ctx.config.state, "mata.db");
+export async function rebuildDatabase(config: Config, contextOver: (db: Database) => AppContext): Promise<RebuildReport> {
+  const dbFile = path.join(config.state, "mata.db");
   const tmp = `${dbFile}.rebuild-tmp`;
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
   const db = openDatabase(tmp);
+  const ctx = contextOver(db);
   let report: RebuildReport;
   try {
-    const scan = await reconcileAll({ ...ctx, db });
+    const scan = await reconcileAll(ctx);
     report = { scan, mirrors: 0, parents: 0, skippedParents: 0 };
-    applyMirrors({ ...ctx, db }, report);
+    applyMirrors(ctx, report);
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } finally {
     db.close();

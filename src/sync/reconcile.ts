@@ -5,7 +5,7 @@ import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import type { TagNode } from "../tags/tag.types.ts";
 import { reconcileDatasetFiles, type StableCheck } from "./dataset-files.ts";
-import { lstatOrNull, ownerName } from "./fs.ts";
+import { lstatOrNull } from "./fs.ts";
 import { fsPath } from "./names.ts";
 import { resolve, type Action, type Observed } from "./resolve.ts";
 import { newUid, readIdentity, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
@@ -136,7 +136,7 @@ function applyStructure(ctx: AppContext, repo: SyncRepo, actions: Action[], miss
     for (const a of moves) if (a.row.path !== a.folder.path) repo.setTempPath(a.row.id);
     for (const a of moves) {
       const { row, folder } = a;
-      const owner = ownerName(folder.ownerUid);
+      const owner = ctx.services.owners.of(folder.ownerUid);
       if (row.path !== folder.path || row.state !== "present" || row.folder_inode !== folder.inode || (!row.owner_fixed && row.owner !== owner)) {
         repo.setLocation(row.id, folder.path, owner, folder.inode, now);
       }
@@ -151,7 +151,7 @@ function applyStructure(ctx: AppContext, repo: SyncRepo, actions: Action[], miss
     }
     for (const a of actions) {
       if (a.kind !== "new") continue;
-      const id = repo.insertDataset(a.uid, a.folder.path, ownerName(a.folder.ownerUid), a.folder.inode, now);
+      const id = repo.insertDataset(a.uid, a.folder.path, ctx.services.owners.of(a.folder.ownerUid), a.folder.inode, now);
       ids.set(a.folder.path, id);
       const parentId = a.copyOf?.row?.id ?? (a.copyOf?.path !== undefined ? ids.get(a.copyOf.path) : undefined);
       if (parentId !== undefined) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ApiDocsPage } from "../../templates/web/api-docs.tsx";
-import { pageProps } from "../auth/page-props.ts";
+import { pageProps } from "./page-props.ts";
 import { openApiDocument } from "./openapi.ts";
 import { route, type Route } from "./route.ts";
 import { html, json } from "./schemas.ts";

@@ -7,7 +7,6 @@ import type { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { AppError, badRequest, tooLarge } from "../errors.ts";
 import type { Rule } from "../access/access.rules.ts";
-import { requireAccess } from "../access/access.middleware.ts";
 
 /** The HTTP methods routes use. */
 export type Method = "get" | "post" | "put" | "patch" | "delete";
@@ -100,9 +99,12 @@ const jsonOnly: MiddlewareHandler<AppEnv> = async (c, next) => {
   return next();
 };
 
+/** Turns a route's declared access rule into the check that enforces it (the access feature's `requireAccess`). */
+export type Guard = (rule: Rule) => MiddlewareHandler<AppEnv>;
+
 /** The middleware chain of one route: access first (401/403/404 before anything is read), then each input. */
-function chain(r: Route): MiddlewareHandler<AppEnv>[] {
-  const out: MiddlewareHandler<AppEnv>[] = [requireAccess(r.access)];
+function chain(r: Route, guard: Guard): MiddlewareHandler<AppEnv>[] {
+  const out: MiddlewareHandler<AppEnv>[] = [guard(r.access)];
   if (r.params) out.push(zValidator("param", r.params, refuse("path")) as unknown as MiddlewareHandler<AppEnv>);
   if (r.query) out.push(zValidator("query", r.query, refuse("query")) as unknown as MiddlewareHandler<AppEnv>);
   if (r.body) {
@@ -126,8 +128,8 @@ async function checkResponse(r: Route, res: Response): Promise<Response> {
   return res;
 }
 
-/** Registers declared routes on an app: each gets its access check, validators and handler. */
-export function mountRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
+/** Registers declared routes on an app: each gets its access check (from `guard`), validators and handler. */
+export function mountRoutes(app: Hono<AppEnv>, routes: readonly Route[], guard: Guard): void {
   for (const r of routes) {
     const valid = (c: Context<AppEnv>, target: "param" | "query" | "json" | "form") => (c.req as unknown as { valid(t: string): unknown }).valid(target);
     const run = (c: Context<AppEnv>) =>
@@ -137,7 +139,7 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
         body: r.body ? valid(c, r.bodyType === "form" ? "form" : "json") : undefined,
       } as RouteInput<unknown, unknown, unknown> as never);
     const handler = CHECK_RESPONSES ? async (c: Context<AppEnv>) => checkResponse(r, await run(c)) : run;
-    app.on(r.method.toUpperCase(), [r.path], ...chain(r), handler);
+    app.on(r.method.toUpperCase(), [r.path], ...chain(r, guard), handler);
   }
 }
 

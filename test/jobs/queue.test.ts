@@ -4,7 +4,7 @@ import path from "node:path";
 import sharp from "sharp";
 import { queueFor, startJobs } from "../../src/jobs/index.ts";
 import { estimateEta, JobQueue } from "../../src/jobs/jobs.service.ts";
-import { previewDir, previewSummary, listPreviews } from "../../src/preview/preview.service.ts";
+import { listPreviews, previewDir, previewJob, previewSummary } from "../../src/preview/preview.service.ts";
 import { previewRepo } from "../../src/preview/preview.repo.ts";
 import { activeTilerChildren } from "../../src/preview/tiler.process.ts";
 import { testContext } from "../support/env.ts";
@@ -101,7 +101,7 @@ describe("job queue", () => {
     const ctx = setup();
     const id = addDataset(ctx, "stack");
     // The settle time only has to outlast the gap between two slices of the copy (here a few ms).
-    const stop = await startJobs(ctx, { settleMs: 1500, encoding: "raw" });
+    const stop = await startJobs(ctx, { settleMs: 1500, kinds: [previewJob({ encoding: "raw" })] });
     cleanups.push(stop);
     const dir = path.join(ctx.config.root, "stack");
     const slice = (z: number) => Buffer.from(Array.from({ length: 24 * 20 }, (_, i) => (i + z) & 255));
@@ -109,13 +109,13 @@ describe("job queue", () => {
       const name = `slice_${String(z).padStart(4, "0")}.png`;
       await sharp(slice(z), { raw: { width: 24, height: 20, channels: 1 } }).png().toFile(path.join(dir, name));
       commitChange(ctx, id, [name]);
-      if (z === 5) expect(previewSummary(ctx.db, id).state).toBe("queued");
+      if (z === 5) expect(previewSummary(ctx, id).state).toBe("queued");
     }
-    await waitFor("stack preview", () => previewSummary(ctx.db, id).state === "ready", 120_000);
+    await waitFor("stack preview", () => previewSummary(ctx, id).state === "ready", 120_000);
     const started = jobs(ctx).filter((j) => j.started_at !== null);
     expect(started.length).toBe(1);
     expect(jobs(ctx).length).toBe(1);
-    const [p] = listPreviews(ctx.db, id);
+    const [p] = listPreviews(ctx, id);
     expect(p).toMatchObject({ file: "slice_0000.png", size: [24, 20, 2000], state: "ready" });
     const key = previewRepo(ctx.db).get(id, 0)!.content_key;
     const tile = readFileSync(path.join(previewDir(ctx, key), "0", "0-24_0-20_1234-1235"));
@@ -141,7 +141,7 @@ describe("job queue", () => {
     expect(stoppedMs).toBeLessThan(1000);
     expect(jobs(ctx)[0]).toMatchObject({ state: "cancelled" });
     expect(jobs(ctx)[0]!.error).toContain("superseded");
-    await waitFor("rebuilt", () => previewSummary(ctx.db, id).state === "ready", 120_000);
+    await waitFor("rebuilt", () => previewSummary(ctx, id).state === "ready", 120_000);
     expect(jobs(ctx).map((j) => j.state)).toEqual(["cancelled", "done"]);
     expect(readdirSync(path.join(ctx.config.state, "previews", ".tmp"))).toEqual([]);
   }, 180_000);
@@ -165,9 +165,9 @@ describe("job queue", () => {
     expect(jobs(ctx)[0]!.state).toBe("running");
     // The orphaned tiler notices its parent is gone (stdin closed) and stops by itself.
     await waitFor("orphan tiler gone", () => orphans.every((pid) => !alive(pid)), 10_000);
-    const stop = await startJobs(ctx, { settleMs: 0, encoding: "raw" });
+    const stop = await startJobs(ctx, { settleMs: 0, kinds: [previewJob({ encoding: "raw" })] });
     cleanups.push(stop);
-    await waitFor("preview after restart", () => previewSummary(ctx.db, id).state === "ready", 120_000);
+    await waitFor("preview after restart", () => previewSummary(ctx, id).state === "ready", 120_000);
     const [job] = jobs(ctx);
     expect(job).toMatchObject({ state: "done", attempts: 2 });
     const key = previewRepo(ctx.db).get(id, 0)!.content_key;

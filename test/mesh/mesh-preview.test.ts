@@ -24,8 +24,8 @@ test("an STL in a dataset gets a GLB preview through the queue; a broken one fai
   const stop = await startJobs(ctx, { settleMs: 50 });
   cleanups.push(stop);
   commitChange(ctx, id, ["vessel.stl", "broken.stl"]);
-  await waitFor("mesh previews done", () => ["ready", "failed"].includes(previewSummary(ctx.db, id).state));
-  const previews = listPreviews(ctx.db, id);
+  await waitFor("mesh previews done", () => ["ready", "failed"].includes(previewSummary(ctx, id).state));
+  const previews = listPreviews(ctx, id);
   const good = previews.find((p) => p.file === "vessel.stl")!;
   const bad = previews.find((p) => p.file === "broken.stl")!;
   expect(good).toMatchObject({ kind: "mesh", format: "stl", state: "ready" });

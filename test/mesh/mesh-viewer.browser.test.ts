@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import type { Browser } from "playwright-core";
 import { staticRoutes } from "../../src/web/static.routes.ts";
 import { mountRoutes } from "../../src/web/route.ts";
+import { requireAccess } from "../../src/access/access.middleware.ts";
 import { buildMeshPreview } from "../../src/mesh/mesh.build.ts";
 import { Layout } from "../../templates/layout.tsx";
 import { MeshViewer } from "../../templates/mesh/viewer.tsx";
@@ -59,7 +60,7 @@ test("the mesh viewer draws a GLB preview with WebGL and reports its triangles",
   const glb = path.join(tmp.dir, "sphere.glb");
   await buildMeshPreview(stl, glb);
   const app = new Hono();
-  mountRoutes(app as never, staticRoutes);
+  mountRoutes(app as never, staticRoutes, requireAccess);
   app.get("/mesh.glb", () => new Response(Bun.file(glb), { headers: { "Content-Type": "model/gltf-binary" } }));
   app.get("/", (c) => c.html(Layout({ title: "Mesh", children: MeshViewer({ src: "/mesh.glb", name: "sphere.stl" }) })));
   const server = serveApp(app);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { startJobs } from "../../src/jobs/index.ts";
-import { listPreviews, previewDir, previewSummary } from "../../src/preview/preview.service.ts";
+import { listPreviews, previewDir, previewJob, previewSummary } from "../../src/preview/preview.service.ts";
 import { previewRepo } from "../../src/preview/preview.repo.ts";
 import { testContext } from "../support/env.ts";
 import { addDataset, commitChange, waitFor, writeMetaImage } from "../jobs/fixture.ts";
@@ -25,12 +25,12 @@ describe("preview builds through the queue", () => {
     const ctx = setup();
     const id = addDataset(ctx, "scan-a");
     writeMetaImage(path.join(ctx.config.root, "scan-a"), "vol", [64, 48, 40], ramp);
-    const stop = await startJobs(ctx, { settleMs: 50, encoding: "raw" });
+    const stop = await startJobs(ctx, { settleMs: 50, kinds: [previewJob({ encoding: "raw" })] });
     cleanups.push(stop);
     commitChange(ctx, id);
-    expect(previewSummary(ctx.db, id).state).toBe("queued");
-    await waitFor("preview ready", () => previewSummary(ctx.db, id).state === "ready");
-    const [p] = listPreviews(ctx.db, id);
+    expect(previewSummary(ctx, id).state).toBe("queued");
+    await waitFor("preview ready", () => previewSummary(ctx, id).state === "ready");
+    const [p] = listPreviews(ctx, id);
     expect(p).toMatchObject({ n: 0, file: "vol.mhd", kind: "volume", state: "ready", size: [64, 48, 40], dtype: "uint16", spacing: [0.5, 0.5, 2], unit: "mm", levels: 1 });
     const row = previewRepo(ctx.db).get(id, 0)!;
     const dir = previewDir(ctx, row.content_key);
@@ -54,7 +54,7 @@ describe("preview builds through the queue", () => {
     const stop = await startJobs(ctx, { settleMs: 50 });
     cleanups.push(stop);
     commitChange(ctx, a);
-    await waitFor("first preview", () => previewSummary(ctx.db, a).state === "ready");
+    await waitFor("first preview", () => previewSummary(ctx, a).state === "ready");
     const key = previewRepo(ctx.db).get(a, 0)!.content_key;
     const info = path.join(previewDir(ctx, key), "info");
     const builtAt = Bun.file(info).lastModified;
@@ -67,7 +67,7 @@ describe("preview builds through the queue", () => {
       utimesSync(path.join(ctx.config.root, "copy", f), new Date(st.lastModified), new Date(st.lastModified));
     }
     commitChange(ctx, b);
-    await waitFor("copy preview", () => previewSummary(ctx.db, b).state === "ready");
+    await waitFor("copy preview", () => previewSummary(ctx, b).state === "ready");
     expect(previewRepo(ctx.db).get(b, 0)!.content_key).toBe(key);
     // A rename: the dataset path changes, the files and their times do not; the job finds the same key.
     ctx.db.query("UPDATE datasets SET path = 'renamed' WHERE id = ?").run(a);
@@ -75,8 +75,8 @@ describe("preview builds through the queue", () => {
     renameSync(path.join(ctx.config.root, "orig"), path.join(ctx.config.root, "renamed"));
     // Even when the change lists every file again, the job finds the same content key and builds nothing.
     commitChange(ctx, a, ["vol.mhd", "vol.raw"]);
-    expect(previewSummary(ctx.db, a).state).toBe("queued");
-    await waitFor("renamed preview", () => previewSummary(ctx.db, a).state === "ready");
+    expect(previewSummary(ctx, a).state).toBe("queued");
+    await waitFor("renamed preview", () => previewSummary(ctx, a).state === "ready");
     expect(Bun.file(info).lastModified).toBe(builtAt);
     expect(previewRepo(ctx.db).get(a, 0)!.content_key).toBe(key);
     const started = ctx.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'preview' AND state = 'done'").get()!.n;
@@ -93,9 +93,9 @@ describe("preview builds through the queue", () => {
     commitChange(ctx, id); // no listener: as `mata scan` would leave it
     commitChange(ctx, other);
     const stop = await startJobs(ctx, { settleMs: 20 });
-    await waitFor("caught up", () => previewSummary(ctx.db, id).state === "ready");
+    await waitFor("caught up", () => previewSummary(ctx, id).state === "ready");
     await stop();
-    expect(previewSummary(ctx.db, other).state).toBe("none");
+    expect(previewSummary(ctx, other).state).toBe("none");
     const again = await startJobs(ctx, { settleMs: 20 });
     cleanups.push(again);
     await Bun.sleep(100);
@@ -110,11 +110,11 @@ describe("preview builds through the queue", () => {
     const stop = await startJobs(ctx, { settleMs: 20 });
     cleanups.push(stop);
     commitChange(ctx, id);
-    await waitFor("built", () => ["failed", "ready"].includes(previewSummary(ctx.db, id).state));
-    const previews = listPreviews(ctx.db, id);
+    await waitFor("built", () => ["failed", "ready"].includes(previewSummary(ctx, id).state));
+    const previews = listPreviews(ctx, id);
     expect(previews.map((p) => [p.file, p.state])).toEqual([["broken.tif", "failed"], ["vol.mhd", "ready"]]);
     expect(previews[0]!.error).toContain("broken.tif");
-    const s = previewSummary(ctx.db, id);
+    const s = previewSummary(ctx, id);
     expect(s.state).toBe("failed");
     expect(s.error).toContain("broken.tif");
   }, 60_000);
@@ -128,11 +128,11 @@ describe("preview builds through the queue", () => {
     const stop = await startJobs(ctx, { settleMs: 50 });
     cleanups.push(stop);
     commitChange(ctx, bad);
-    await waitFor("bad preview failed", () => previewSummary(ctx.db, bad).state === "failed");
-    const s = previewSummary(ctx.db, bad);
+    await waitFor("bad preview failed", () => previewSummary(ctx, bad).state === "failed");
+    const s = previewSummary(ctx, bad);
     expect(s.error).toContain("vol");
     expect(s.error!.toLowerCase()).toMatch(/truncat|but the file has|end of file/);
     commitChange(ctx, good);
-    await waitFor("good preview", () => previewSummary(ctx.db, good).state === "ready");
+    await waitFor("good preview", () => previewSummary(ctx, good).state === "ready");
   }, 60_000);
 });

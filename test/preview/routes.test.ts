@@ -23,7 +23,7 @@ beforeAll(async () => {
   stop = await startJobs(ctx, { settleMs: 20 });
   commitChange(ctx, id);
   commitChange(ctx, failedId);
-  await waitFor("previews", () => previewSummary(ctx.db, id).state === "ready" && previewSummary(ctx.db, failedId).state === "failed");
+  await waitFor("previews", () => previewSummary(ctx, id).state === "ready" && previewSummary(ctx, failedId).state === "failed");
 }, 60_000);
 afterAll(async () => {
   await stop();
@@ -92,7 +92,7 @@ describe("preview routes", () => {
     expect((await admin.request("/api/v1/jobs?state=bogus")).status).toBe(400);
     const retried = await admin.request(`/api/v1/jobs/${failed.id}/retry`, { method: "POST" });
     expect(retried.status).toBe(200);
-    await waitFor("failed again", () => previewSummary(ctx.db, failedId).state === "failed");
+    await waitFor("failed again", () => previewSummary(ctx, failedId).state === "failed");
     expect((await admin.request(`/api/v1/jobs/${failed.id}/cancel`, { method: "POST" })).status).toBe(409);
     const page = await admin.request("/jobs");
     const html = await page.text();

@@ -33,7 +33,7 @@ beforeAll(async () => {
   stopJobs = await startJobs(ctx, { settleMs: 20 });
   commitChange(ctx, id);
   commitChange(ctx, imageId);
-  await waitFor("previews ready", () => previewSummary(ctx.db, id).state === "ready" && previewSummary(ctx.db, imageId).state === "ready", 120_000);
+  await waitFor("previews ready", () => previewSummary(ctx, id).state === "ready" && previewSummary(ctx, imageId).state === "ready", 120_000);
   browser = await launchBrowser();
   server = serveApp(createApp(ctx));
 }, 180_000);

@@ -2,9 +2,8 @@ import { mkdtempSync, rmSync, mkdirSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { openDatabase } from "../../src/db/database.ts";
-import { systemClock } from "../../src/clock.ts";
-import { newHooks, type AppContext } from "../../src/context.ts";
+import type { AppContext } from "../../src/context.ts";
+import { createContext } from "../../src/services.ts";
 
 /** A temp folder removed by the returned cleanup; 0755 so other local users (smbd, PAM users) can enter it. */
 export function tempDir(prefix = "mata-test-"): { dir: string; cleanup: () => void } {
@@ -13,7 +12,7 @@ export function tempDir(prefix = "mata-test-"): { dir: string; cleanup: () => vo
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A real root folder, state dir and SQLite file in a temp dir, with config overrides. */
+/** A real root folder, state dir and SQLite file in a temp dir, with config overrides; built like `mata serve` builds its own. */
 export function testContext(overrides: Partial<Config> = {}): AppContext & { dir: string; cleanup: () => void } {
   const { dir, cleanup } = tempDir();
   const root = path.join(dir, "root");
@@ -21,16 +20,12 @@ export function testContext(overrides: Partial<Config> = {}): AppContext & { dir
   mkdirSync(root, { recursive: true });
   mkdirSync(state, { recursive: true });
   const config: Config = { ...loadConfig({ root, state, listen: "127.0.0.1:0" }, {}), acls: false, ...overrides };
-  const db = openDatabase(path.join(config.state, "mata.db"));
-  return {
-    config,
-    db,
-    clock: systemClock,
-    hooks: newHooks(),
+  const ctx = createContext(config);
+  return Object.assign(ctx, {
     dir,
     cleanup: () => {
-      db.close();
+      ctx.db.close();
       cleanup();
     },
-  };
+  });
 }

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import type { AppEnv, Principal } from "../context.ts";
-import { requestAuth } from "./request.ts";
 
 /**
  * What every page passes to `Layout`: the signed-in user and the session's CSRF token (rendered as
@@ -8,5 +7,5 @@ import { requestAuth } from "./request.ts";
  * `<input type="hidden" name="_csrf" value={csrf}>`. Use: `<Layout title=".." {...pageProps(c)}>`.
  */
 export function pageProps(c: Context<AppEnv>): { user: Principal | null; csrf: string | undefined } {
-  return { user: c.get("user") ?? null, csrf: requestAuth(c)?.csrf ?? undefined };
+  return { user: c.get("user") ?? null, csrf: c.get("auth")?.csrf ?? undefined };
 }

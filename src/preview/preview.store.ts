@@ -1,0 +1,44 @@
+// The preview feature's per-instance state (one per context, built with its services): its prepared statements,
+// and the tile route's hot path: a preview row per
+// (dataset, n), dropped whenever this instance writes previews (rows change only through the preview job,
+// which runs in the serving process), and each content key's scale grid (a key's tiles never change).
+import type { Database } from "bun:sqlite";
+import { previewRepo, type PreviewRepo, type PreviewRow } from "./preview.repo.ts";
+import type { ScaleInfo } from "./pyramid.ts";
+
+/** The preview statements of a context and the tile route's read caches, so two instances in a process never serve each other's rows. */
+export class PreviewStore {
+  /** The preview statements, prepared once; every write through them drops the cached rows. */
+  readonly repo: PreviewRepo;
+  private writes = 0;
+  private readonly rows = new Map<string, { writes: number; row: PreviewRow | null }>();
+  private readonly grids = new Map<string, ScaleInfo[]>();
+
+  constructor(db: Database) {
+    this.repo = previewRepo(db, () => {
+      this.writes++;
+    });
+  }
+
+  /** The preview row of (dataset, n), read again only after a write to previews. */
+  row(datasetId: number, n: number): PreviewRow | null {
+    const key = `${datasetId}/${n}`;
+    const hit = this.rows.get(key);
+    if (hit && hit.writes === this.writes) return hit.row;
+    if (this.rows.size > 10_000) this.rows.clear();
+    const row = this.repo.get(datasetId, n) ?? null;
+    this.rows.set(key, { writes: this.writes, row });
+    return row;
+  }
+
+  /** The scales of a content key's build, read by `load` once (a key's tiles never change). */
+  scales(contentKey: string, load: () => ScaleInfo[]): ScaleInfo[] {
+    let scales = this.grids.get(contentKey);
+    if (!scales) {
+      scales = load();
+      if (this.grids.size > 1000) this.grids.clear();
+      this.grids.set(contentKey, scales);
+    }
+    return scales;
+  }
+}

@@ -1,0 +1,70 @@
+// The one place an instance is put together: the database, the clock, the hooks and every service and cache
+// the features keep, so two instances built in one process (tests) share nothing.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { Database } from "bun:sqlite";
+import { systemClock, type Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import { newHooks, type AppContext } from "./context.ts";
+import { openDatabase } from "./db/database.ts";
+import { newAccessCache, type AccessCache } from "./access/access.cache.ts";
+import { newAclQueues, type AclQueues } from "./access/acl.service.ts";
+import { newAuthState, type AuthState } from "./auth/auth.runtime.ts";
+import { Jobs } from "./jobs/index.ts";
+import { commandJob } from "./jobs/command.job.ts";
+import type { JobKind } from "./jobs/job.types.ts";
+import { PreviewStore } from "./preview/preview.store.ts";
+import { previewJob } from "./preview/preview.service.ts";
+import { newCloudSummaries, type CloudSummaries } from "./search/cloud.service.ts";
+import { OwnerNames } from "./sync/fs.ts";
+
+/** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
+export interface Services {
+  /** The sign-in backend and Kerberos acceptor (opened on first use, or by `serve` at start) and sweep times. */
+  auth: AuthState;
+  /** Who may do what on each dataset, for the enforcement point's hot path. */
+  accessCache: AccessCache;
+  /** Each dataset's chain of ACL work on the share, so two applies never interleave. */
+  aclQueues: AclQueues;
+  /** The job queue with the kinds every feature registered. */
+  jobs: Jobs;
+  /** The preview statements and the tile route's read caches. */
+  preview: PreviewStore;
+  /** The tag cloud's largest counts and sizes, reused while nothing was written. */
+  cloudSummaries: CloudSummaries;
+  /** Unix account names of folder owners. */
+  owners: OwnerNames;
+}
+
+/** What a context can be built with besides its configuration (tests pass a fake clock). */
+export interface ContextOptions {
+  clock?: Clock;
+}
+
+/** The job kinds of every feature, registered on the queue of each new context. */
+export function featureJobKinds(): JobKind[] {
+  return [commandJob(), previewJob()];
+}
+
+/** Builds a context over an open database, with fresh services; `rebuild` uses it for its temporary database. */
+export function contextOver(config: Config, db: Database, opts: ContextOptions = {}): AppContext {
+  const ctx = { config, db, clock: opts.clock ?? systemClock, hooks: newHooks() } as AppContext;
+  // The services hold the context they serve (the queue hands it to job handlers), so they are added second.
+  const services: Services = {
+    auth: newAuthState(),
+    accessCache: newAccessCache(),
+    aclQueues: newAclQueues(),
+    jobs: new Jobs(ctx, featureJobKinds()),
+    preview: new PreviewStore(db),
+    cloudSummaries: newCloudSummaries(),
+    owners: new OwnerNames(),
+  };
+  Object.assign(ctx, { services });
+  return ctx;
+}
+
+/** Opens the state dir and its database and builds every service: what `serve`, `scan`, `user` and tests start from. */
+export function createContext(config: Config, opts: ContextOptions = {}): AppContext {
+  mkdirSync(config.state, { recursive: true });
+  return contextOver(config, openDatabase(path.join(config.state, "mata.db")), opts);
+}
