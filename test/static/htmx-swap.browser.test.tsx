@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import type { Browser } from "playwright-core";
 import { staticRoutes } from "../../src/web/static.routes.ts";
 import { mountRoutes } from "../../src/web/route.ts";
+import { requireAccess } from "../../src/access/access.middleware.ts";
 import type { PreviewView } from "../../src/preview/preview.service.ts";
 import { RelationGraph } from "../../templates/graph/graph.tsx";
 import { Layout } from "../../templates/layout.tsx";
@@ -23,7 +24,7 @@ const volume = (n: number): PreviewView => ({
 
 beforeAll(async () => {
   const app = new Hono();
-  mountRoutes(app as never, staticRoutes);
+  mountRoutes(app as never, staticRoutes, requireAccess);
   let swaps = 0;
   app.get("/", (c) => c.html(Layout({ title: "Swaps", children: [
     <button type="button" id="go" hx-get="/panel" hx-target="#slot" hx-swap="innerHTML">Load</button>,
