@@ -32,7 +32,8 @@ export interface NewJob {
   merge?: (queuedPayload: unknown) => unknown;
 }
 
-function parsePayload(text: string): unknown {
+/** A job row's stored payload; a damaged one reads as empty rather than failing the queue. */
+export function parsePayload(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {

@@ -2,7 +2,7 @@ import type { AppContext } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
 import { log } from "../log.ts";
 import type { JobKind, JobRecord } from "./job.types.ts";
-import { jobsRepo, type JobRow, type JobsRepo } from "./jobs.repo.ts";
+import { jobsRepo, parsePayload, type JobRow, type JobsRepo } from "./jobs.repo.ts";
 
 /** How a caller asks for a job; `delayMs` lets a burst of changes settle, `merge` folds a queued twin's payload into the new one. */
 export interface EnqueueOptions {
@@ -236,7 +236,7 @@ export class JobQueue {
       kind: row.kind,
       datasetId: row.dataset_id,
       generation: row.generation,
-      payload: safeJson(row.payload),
+      payload: parsePayload(row.payload),
       attempts: row.attempts,
     };
     const run = async () => {
@@ -278,10 +278,3 @@ export class JobQueue {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return {};
-  }
-}

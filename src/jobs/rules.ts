@@ -2,6 +2,7 @@ import type { FileRule } from "../config.ts";
 import type { ContentChange } from "../context.ts";
 import { COMMAND_JOB, type CommandPayload } from "./command.job.ts";
 import type { JobQueue } from "./jobs.service.ts";
+import { parsePayload } from "./jobs.repo.ts";
 
 /** The job kind of the built-in "preview" action (kept here so the rules need not import the tiler). */
 const PREVIEW_ACTION = "preview";
@@ -34,7 +35,7 @@ export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: numb
       wanted.set(key, { kind, payload: prev ? mergePayload(prev.payload, payload) : payload });
     };
     for (const job of revoked) {
-      const payload = safeJson(job.payload);
+      const payload = parsePayload(job.payload);
       want(job.kind, dedupeKey(job.kind, datasetId, payload), payload);
     }
     for (const { index, rule, glob } of compiled) {
@@ -66,10 +67,3 @@ function mergePayload(older: unknown, newer: unknown): unknown {
   return newer;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return {};
-  }
-}
