@@ -21,13 +21,25 @@ for (let d = 0; d < DIRS; d++) {
 }
 const entries = DIRS * FILES + DIRS + 1;
 
-const plan = (viewer: number): AclPlan => ({ ownerUid: null, users: new Map([[60001, 7], [viewer, 5]]), groups: new Map(), unresolved: [], hash: String(viewer) });
+const plan = (viewer: number): AclPlan => ({
+  ownerUid: null,
+  users: new Map([
+    [60001, 7],
+    [viewer, 5],
+  ]),
+  groups: new Map(),
+  unresolved: [],
+  hash: String(viewer),
+});
 
 function setfacl(viewer: number): number {
   const dirSpec = `u::rwx,g::r-x,o::r-x,u:60001:rwx,u:${viewer}:r-x,m::rwx,d:u::rwx,d:g::---,d:o::---,d:u:60001:rwx,d:u:${viewer}:r-x,d:m::rwx`;
   const fileSpec = `u::rw-,g::---,o::---,u:60001:rw-,u:${viewer}:r--,m::rw-`;
   const t0 = performance.now();
-  for (const [type, spec] of [["d", dirSpec], ["f", fileSpec]] as const) {
+  for (const [type, spec] of [
+    ["d", dirSpec],
+    ["f", fileSpec],
+  ] as const) {
     const r = Bun.spawnSync(["find", root, "-type", type, "-exec", "setfacl", "--set", spec, "{}", "+"], { stdout: "ignore", stderr: "pipe" });
     if (r.exitCode !== 0) throw new Error(`setfacl failed: ${r.stderr.toString()}`);
   }
@@ -57,11 +69,15 @@ for (let round = 0; round < 3; round++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`tree: ${entries} entries (${DIRS} folders x ${FILES} files)`);
-console.log(`write all: setfacl (find -exec +) ${median(ref).toFixed(0)} ms, mata (ffi lsetxattr) ${median(mine).toFixed(0)} ms, ratio ${(median(ref) / median(mine)).toFixed(2)}x`);
+console.log(
+  `write all: setfacl (find -exec +) ${median(ref).toFixed(0)} ms, mata (ffi lsetxattr) ${median(mine).toFixed(0)} ms, ratio ${(median(ref) / median(mine)).toFixed(2)}x`,
+);
 
 // Drift check on an unchanged tree: read everything (getfacl -R, or our compare-all) vs our stat walk.
 const readAll = median([getfaclAll(), getfaclAll(), getfaclAll()]);
 const compareAll = median([(await ours(60022)).ms, (await ours(60022)).ms, (await ours(60022)).ms]);
 const statOnly = median([(await ours(60022, () => false)).ms, (await ours(60022, () => false)).ms, (await ours(60022, () => false)).ms]);
-console.log(`drift check, unchanged tree: getfacl -R ${readAll.toFixed(0)} ms, mata compare-all ${compareAll.toFixed(0)} ms, mata ctime walk ${statOnly.toFixed(0)} ms`);
+console.log(
+  `drift check, unchanged tree: getfacl -R ${readAll.toFixed(0)} ms, mata compare-all ${compareAll.toFixed(0)} ms, mata ctime walk ${statOnly.toFixed(0)} ms`,
+);
 tmp.cleanup();

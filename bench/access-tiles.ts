@@ -15,7 +15,9 @@ import { datasetsRoutes } from "../src/datasets/datasets.routes.ts";
 import { renderError } from "../src/web/errors.ts";
 import { testContext } from "../test/support/env.ts";
 
-const { values } = parseArgs({ options: { files: { type: "string", default: "2000" }, seconds: { type: "string", default: "8" }, rounds: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: { files: { type: "string", default: "2000" }, seconds: { type: "string", default: "8" }, rounds: { type: "string", default: "3" } },
+});
 const FILES = Number(values.files);
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
@@ -24,7 +26,8 @@ const ctx = testContext();
 const dsDir = path.join(ctx.config.root, "tiles");
 const now = Date.now();
 const id = Number(
-  ctx.db.query("INSERT INTO datasets (uid, path, owner, file_count, created_at, updated_at) VALUES ('bench', 'tiles', 'owner', ?, ?, ?)").run(FILES, now, now).lastInsertRowid,
+  ctx.db.query("INSERT INTO datasets (uid, path, owner, file_count, created_at, updated_at) VALUES ('bench', 'tiles', 'owner', ?, ?, ?)").run(FILES, now, now)
+    .lastInsertRowid,
 );
 const insert = ctx.db.query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, 0, ?)");
 ctx.db.transaction(() => {
@@ -37,7 +40,9 @@ ctx.db.transaction(() => {
   }
 })();
 // The viewer holds a user grant among others, and a group grant is present, so the check does its full work.
-ctx.db.query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, 'user:alice', 'editor'), (?, 'user:viewer', 'viewer'), (?, 'group:lab', 'viewer')").run(id, id, id);
+ctx.db
+  .query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, 'user:alice', 'editor'), (?, 'user:viewer', 'viewer'), (?, 'group:lab', 'viewer')")
+  .run(id, id, id);
 const viewer: Principal = { name: "viewer", isAdmin: false, groups: ["staff", "users"] };
 
 function build(access: boolean): Hono<AppEnv> {
@@ -49,12 +54,19 @@ function build(access: boolean): Hono<AppEnv> {
     await next();
   });
   // "Off" declares the same routes open to everyone: the same validation, no access check.
-  mountRoutes(app, access ? datasetsRoutes : datasetsRoutes.map((r) => ({ ...r, access: levelOf(r.access) === "public" ? r.access : ("signed-in" as const) })), requireAccess);
+  mountRoutes(
+    app,
+    access ? datasetsRoutes : datasetsRoutes.map((r) => ({ ...r, access: levelOf(r.access) === "public" ? r.access : ("signed-in" as const) })),
+    requireAccess,
+  );
   return app;
 }
 
 const lua = path.join(ctx.dir, "random.lua");
-writeFileSync(lua, `math.randomseed(42)\nrequest = function()\n  local i = math.random(0, ${FILES - 1})\n  return wrk.format("GET", "/api/v1/datasets/${id}/files/z" .. (i % 10) .. "/" .. i .. ".jpg")\nend\n`);
+writeFileSync(
+  lua,
+  `math.randomseed(42)\nrequest = function()\n  local i = math.random(0, ${FILES - 1})\n  return wrk.format("GET", "/api/v1/datasets/${id}/files/z" .. (i % 10) .. "/" .. i .. ".jpg")\nend\n`,
+);
 
 async function measure(access: boolean): Promise<{ rps: number; p99: string }> {
   const app = build(access);
@@ -63,7 +75,10 @@ async function measure(access: boolean): Promise<{ rps: number; p99: string }> {
     const probe = await fetch(`http://127.0.0.1:${server.port}/api/v1/datasets/${id}/files/z0/0.jpg`);
     if (probe.status !== 200) throw new Error(`probe got ${probe.status}`);
     await probe.arrayBuffer();
-    const wrk = Bun.spawn(["wrk", "-t2", "-c64", `-d${SECONDS}s`, "--latency", "-s", lua, `http://127.0.0.1:${server.port}`], { stdout: "pipe", stderr: "pipe" });
+    const wrk = Bun.spawn(["wrk", "-t2", "-c64", `-d${SECONDS}s`, "--latency", "-s", lua, `http://127.0.0.1:${server.port}`], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const out = await new Response(wrk.stdout).text();
     await wrk.exited;
     const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -86,7 +101,9 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const ratio = median(on) / median(off);
-console.log(`median: off ${median(off).toFixed(0)} req/s, on ${median(on).toFixed(0)} req/s, on/off ${(ratio * 100).toFixed(1)}% (target >= 90%) ${ratio >= 0.9 ? "PASS" : "FAIL"}`);
+console.log(
+  `median: off ${median(off).toFixed(0)} req/s, on ${median(on).toFixed(0)} req/s, on/off ${(ratio * 100).toFixed(1)}% (target >= 90%) ${ratio >= 0.9 ? "PASS" : "FAIL"}`,
+);
 
 // The check alone, in process: what each request pays for it.
 const app = build(true);
@@ -109,5 +126,7 @@ for (let i = 0; i < 5; i++) {
 }
 const withCheck = Math.min(...withRuns);
 const without = Math.min(...withoutRuns);
-console.log(`in-process (best of 5): ${without.toFixed(1)} us/request without the check, ${withCheck.toFixed(1)} us with it (+${(withCheck - without).toFixed(2)} us, ${((without / withCheck) * 100).toFixed(1)}% of the rate)`);
+console.log(
+  `in-process (best of 5): ${without.toFixed(1)} us/request without the check, ${withCheck.toFixed(1)} us with it (+${(withCheck - without).toFixed(2)} us, ${((without / withCheck) * 100).toFixed(1)}% of the rate)`,
+);
 ctx.cleanup();

@@ -44,7 +44,11 @@ async function wrkRate(url: string): Promise<number> {
 }
 
 async function startServer(env: Record<string, string>): Promise<{ base: string; stop: () => Promise<void> }> {
-  const proc = Bun.spawn([process.execPath, path.join(import.meta.dir, "auth-pam.server.ts")], { env: { ...process.env, ...env }, stdout: "pipe", stderr: "inherit" });
+  const proc = Bun.spawn([process.execPath, path.join(import.meta.dir, "auth-pam.server.ts")], {
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   const reader = proc.stdout.getReader();
   let text = "";
   while (!text.includes("\n")) {
@@ -63,8 +67,15 @@ async function startServer(env: Record<string, string>): Promise<{ base: string;
 }
 
 /** Keeps PARALLEL sign-ins in flight (a separate process at nice 10) while `during` runs; returns its result and the sign-ins made. */
-async function underSignIns<T>(base: string, user: { name: string; password: string }, during: () => Promise<T>): Promise<{ result: T; done: number; ok: number }> {
-  const load = Bun.spawn(["nice", "-n", "10", process.execPath, path.join(import.meta.dir, "auth-pam.signins.ts"), base, user.name, user.password, String(PARALLEL)], { stdout: "pipe", stderr: "inherit" });
+async function underSignIns<T>(
+  base: string,
+  user: { name: string; password: string },
+  during: () => Promise<T>,
+): Promise<{ result: T; done: number; ok: number }> {
+  const load = Bun.spawn(
+    ["nice", "-n", "10", process.execPath, path.join(import.meta.dir, "auth-pam.signins.ts"), base, user.name, user.password, String(PARALLEL)],
+    { stdout: "pipe", stderr: "inherit" },
+  );
   await Bun.sleep(500); // the sign-in queue is full before measuring
   const result = await during();
   load.kill("SIGTERM");
@@ -122,12 +133,18 @@ try {
   const pam = writePamService(dir);
   const base = { BENCH_PAM_CONFDIR: pam.confdir, BENCH_PAM_SERVICE: pam.service };
   const results = [];
-  for (const [label, blocking] of [["mata (PAM in 2 worker threads)", "0"], ["reference (PAM on the request thread)", "1"]] as const) {
+  for (const [label, blocking] of [
+    ["mata (PAM in 2 worker threads)", "0"],
+    ["reference (PAM on the request thread)", "1"],
+  ] as const) {
     results.push(await measure(label, { ...base, BENCH_STATE: path.join(dir, label.split(" ")[0]!), BENCH_BLOCKING: blocking }, user));
   }
   const ms = (x: number) => `${x.toFixed(2)} ms`;
-  console.log(`file route ${FILE_ROUTE}: open-loop probe at ${RATE} req/s and wrk -t1 -c4, ${SECONDS} s each, idle and with ${PARALLEL} sign-ins in flight (pam_unix, yescrypt); medians of ${ROUNDS} rounds`);
-  for (const r of results) console.log(`${r.label}: probe p95 per round idle ${r.rounds.idle.map(ms).join(" / ")}, loaded ${r.rounds.loaded.map(ms).join(" / ")}`);
+  console.log(
+    `file route ${FILE_ROUTE}: open-loop probe at ${RATE} req/s and wrk -t1 -c4, ${SECONDS} s each, idle and with ${PARALLEL} sign-ins in flight (pam_unix, yescrypt); medians of ${ROUNDS} rounds`,
+  );
+  for (const r of results)
+    console.log(`${r.label}: probe p95 per round idle ${r.rounds.idle.map(ms).join(" / ")}, loaded ${r.rounds.loaded.map(ms).join(" / ")}`);
   console.log("| server | p50 idle -> loaded | p95 idle -> loaded | p95 loaded / idle | wrk req/s idle -> loaded | sign-ins/s |");
   console.log("|---|---|---|---|---|---|");
   for (const r of results) {
@@ -137,7 +154,9 @@ try {
     );
   }
   const mata = results[0]!;
-  console.log(`target: file p95 under sign-in load within 2x idle -> ${mata.ratio.toFixed(2)}x ${mata.ratio <= 2 ? "MET" : "NOT MET"}; reference ${results[1]!.ratio.toFixed(1)}x`);
+  console.log(
+    `target: file p95 under sign-in load within 2x idle -> ${mata.ratio.toFixed(2)}x ${mata.ratio <= 2 ? "MET" : "NOT MET"}; reference ${results[1]!.ratio.toFixed(1)}x`,
+  );
 } finally {
   user.remove();
   cleanup();

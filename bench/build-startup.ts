@@ -34,7 +34,9 @@ try {
   }
   const f = (x: number) => `${x.toFixed(0)} ms`;
   console.log(`build: ${(built.ms / 1000).toFixed(1)} s, ${(built.bytes / 1048576).toFixed(1)} MB (${built.sharpKey})`);
-  console.log(`start, median of ${runs}: executable cold cache ${f(median(cold))}, warm ${f(median(warm))}; from source (bun src/main.ts) ${f(median(source))}`);
+  console.log(
+    `start, median of ${runs}: executable cold cache ${f(median(cold))}, warm ${f(median(warm))}; from source (bun src/main.ts) ${f(median(source))}`,
+  );
   console.log(`ratio executable warm / source: ${(median(warm) / median(source)).toFixed(2)}; first-start unpacking costs ${f(median(cold) - median(warm))}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

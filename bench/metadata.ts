@@ -40,7 +40,33 @@ function zipf(n: number): number {
   const u = rand() * (Math.log(n) + 0.5772);
   return Math.min(n - 1, Math.max(0, Math.floor(Math.exp(u - 0.5772)) - 1));
 }
-const SYL = ["spe", "ci", "es", "mo", "da", "li", "ty", "sca", "nner", "pro", "jec", "tion", "vo", "xel", "pa", "tient", "ex", "po", "sure", "tis", "sue", "stain", "age", "sex", "site"];
+const SYL = [
+  "spe",
+  "ci",
+  "es",
+  "mo",
+  "da",
+  "li",
+  "ty",
+  "sca",
+  "nner",
+  "pro",
+  "jec",
+  "tion",
+  "vo",
+  "xel",
+  "pa",
+  "tient",
+  "ex",
+  "po",
+  "sure",
+  "tis",
+  "sue",
+  "stain",
+  "age",
+  "sex",
+  "site",
+];
 function word(i: number): string {
   let w = "";
   let x = i + 3;
@@ -76,16 +102,26 @@ function build(): void {
   for (let start = 0; start < N; start += BATCH) {
     db.transaction(() => {
       for (let i = start; i < Math.min(N, start + BATCH); i++) {
-        const id = insDs.get(crypto.randomUUID(), `group${i % 97}/scan-${String(i).padStart(6, "0")}`, `Scan ${word(zipf(3000))} ${i}`, `user${i % 23}`, 1 + (i % 400), (i * 7919) % 40_000_000_000, i, i)!.id;
+        const id = insDs.get(
+          crypto.randomUUID(),
+          `group${i % 97}/scan-${String(i).padStart(6, "0")}`,
+          `Scan ${word(zipf(3000))} ${i}`,
+          `user${i % 23}`,
+          1 + (i % 400),
+          (i * 7919) % 40_000_000_000,
+          i,
+          i,
+        )!.id;
         // 10 tags: 3 top-level tags with 2 children each, and 1 more top-level tag.
         let pos = 0;
         for (let top = 0; top < 4; top++) {
           const k = zipf(KEYS.length);
           const parent = insTag.get(id, null, pos++, KEYS[k]!, top === 3 ? valueFor(k) : "")!.id;
-          if (top < 3) for (let c = 0; c < 2; c++) {
-            const ck = zipf(KEYS.length);
-            insTag.get(id, parent, c, KEYS[ck]!, valueFor(ck));
-          }
+          if (top < 3)
+            for (let c = 0; c < 2; c++) {
+              const ck = zipf(KEYS.length);
+              insTag.get(id, parent, c, KEYS[ck]!, valueFor(ck));
+            }
         }
       }
     })();
@@ -102,7 +138,9 @@ function pct(xs: number[], p: number): number {
 }
 function report(name: string, ours: number[], ref?: number[]): void {
   const o = `p50 ${pct(ours, 50).toFixed(2)} ms  p95 ${pct(ours, 95).toFixed(2)} ms`;
-  const r = ref ? `   reference p50 ${pct(ref, 50).toFixed(1)} ms  p95 ${pct(ref, 95).toFixed(1)} ms   ratio (ref/ours, p95) ${(pct(ref, 95) / pct(ours, 95)).toFixed(pct(ref, 95) / pct(ours, 95) < 10 ? 1 : 0)}x` : "";
+  const r = ref
+    ? `   reference p50 ${pct(ref, 50).toFixed(1)} ms  p95 ${pct(ref, 95).toFixed(1)} ms   ratio (ref/ours, p95) ${(pct(ref, 95) / pct(ours, 95)).toFixed(pct(ref, 95) / pct(ours, 95) < 10 ? 1 : 0)}x`
+    : "";
   console.log(`${name.padEnd(44)} ${o}${r}`);
 }
 function time(fn: () => unknown): number {
@@ -135,7 +173,9 @@ function typo(s: string): string {
 if (!existsSync(dbFile)) build();
 const db = openDatabase(dbFile);
 const ctx: AppContext = contextOver({ ...loadConfig({ root: path.join(dir, "root"), state: path.join(dir, "state") }, {}), acls: false }, db);
-console.log(`store: ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM datasets").get()!.n.toLocaleString()} datasets, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tags").get()!.n.toLocaleString()} tags, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tag_key_counts").get()!.n.toLocaleString()} distinct keys, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tag_value_counts").get()!.n.toLocaleString()} distinct key=value pairs`);
+console.log(
+  `store: ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM datasets").get()!.n.toLocaleString()} datasets, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tags").get()!.n.toLocaleString()} tags, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tag_key_counts").get()!.n.toLocaleString()} distinct keys, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tag_value_counts").get()!.n.toLocaleString()} distinct key=value pairs`,
+);
 
 // --- Suggestions -------------------------------------------------------------------------------------------------
 const refKeys = db.query<{ key: string; n: number }, [string]>(
@@ -166,7 +206,10 @@ console.log(`\nsuggestions (${Q} queries each, 30% with a typo; reference: ${REF
 report("keys by prefix", oursKeys, refK);
 report("values of a key by prefix", oursValues, refV);
 const typoKeys = keyQueries.filter((q, i) => i % 3 === 0).map((q) => typo(q.length >= 3 ? q : q + "ab"));
-report("keys, every query with a typo", typoKeys.map((q) => time(() => suggest(db, q, undefined, 10))));
+report(
+  "keys, every query with a typo",
+  typoKeys.map((q) => time(() => suggest(db, q, undefined, 10))),
+);
 
 // --- The same through HTTP (session auth, JSON, and the "did you mean" check the key route adds) ----------------------
 {
@@ -174,9 +217,15 @@ report("keys, every query with a typo", typoKeys.map((q) => time(() => suggest(d
   const s = createSession(ctx, { name: "bench", isAdmin: true, groups: [] }, "bench");
   const h = { Cookie: `mata_session=${s.cookieValue}` };
   const httpKeys: number[] = [];
-  for (const q of keyQueries.slice(0, 500)) httpKeys.push(await timeAsync(async () => (await app.request(`/api/v1/tags/suggest?prefix=${encodeURIComponent(q)}`, { headers: h })).text()));
+  for (const q of keyQueries.slice(0, 500))
+    httpKeys.push(await timeAsync(async () => (await app.request(`/api/v1/tags/suggest?prefix=${encodeURIComponent(q)}`, { headers: h })).text()));
   const httpValues: number[] = [];
-  for (const q of valueQueries.slice(0, 500)) httpValues.push(await timeAsync(async () => (await app.request(`/api/v1/tags/suggest?key=${encodeURIComponent(q.key)}&prefix=${encodeURIComponent(q.prefix)}`, { headers: h })).text()));
+  for (const q of valueQueries.slice(0, 500))
+    httpValues.push(
+      await timeAsync(async () =>
+        (await app.request(`/api/v1/tags/suggest?key=${encodeURIComponent(q.key)}&prefix=${encodeURIComponent(q.prefix)}`, { headers: h })).text(),
+      ),
+    );
   report("GET /api/v1/tags/suggest keys (+did you mean)", httpKeys);
   report("GET /api/v1/tags/suggest values", httpValues);
 }
@@ -213,7 +262,9 @@ console.log("  (reference here is the JSON detail of the same dataset: the ratio
 // --- Dataset list --------------------------------------------------------------------------------------------------
 const listOurs: number[] = [];
 const listRef: number[] = [];
-const refPage = db.query("SELECT id, path, title, owner, state, file_count, byte_count, updated_at FROM datasets ORDER BY title COLLATE NOCASE, id LIMIT 50 OFFSET ?");
+const refPage = db.query(
+  "SELECT id, path, title, owner, state, file_count, byte_count, updated_at FROM datasets ORDER BY title COLLATE NOCASE, id LIMIT 50 OFFSET ?",
+);
 const refCount = db.query("SELECT count(*) FROM datasets");
 let url: string | null = "/datasets?sort=title";
 for (let i = 0; i < 100 && url; i++) {

@@ -36,7 +36,38 @@ function zipf(n: number): number {
   const u = rand() * hn;
   return Math.min(n - 1, Math.max(0, Math.floor(Math.exp(u - 0.5772)) - 1));
 }
-const SYL = ["lu", "ng", "bi", "op", "sy", "mi", "cro", "ct", "sca", "hea", "rt", "she", "ep", "fib", "ro", "sis", "tis", "sue", "ax", "ial", "den", "ta", "por", "ve", "cor", "tex", "no", "dal", "ste", "ma"];
+const SYL = [
+  "lu",
+  "ng",
+  "bi",
+  "op",
+  "sy",
+  "mi",
+  "cro",
+  "ct",
+  "sca",
+  "hea",
+  "rt",
+  "she",
+  "ep",
+  "fib",
+  "ro",
+  "sis",
+  "tis",
+  "sue",
+  "ax",
+  "ial",
+  "den",
+  "ta",
+  "por",
+  "ve",
+  "cor",
+  "tex",
+  "no",
+  "dal",
+  "ste",
+  "ma",
+];
 const words = Array.from({ length: 5000 }, (_, i) => {
   let w = "";
   let x = i + 7;
@@ -91,7 +122,9 @@ function build(): void {
   const ctx = contextOf(db);
   refreshSearchIndex(ctx);
   const t2 = performance.now();
-  console.log(`generated ${N} datasets, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tags").get()!.n} tag rows in ${((t1 - t0) / 1000).toFixed(1)} s; index build ${((t2 - t1) / 1000).toFixed(1)} s`);
+  console.log(
+    `generated ${N} datasets, ${db.query<{ n: number }, []>("SELECT count(*) AS n FROM tags").get()!.n} tag rows in ${((t1 - t0) / 1000).toFixed(1)} s; index build ${((t2 - t1) / 1000).toFixed(1)} s`,
+  );
   db.close();
 }
 
@@ -119,7 +152,10 @@ console.log(`store: ${dbFile} (${mb} MB), ${N} datasets`);
 
 const Q = 40;
 const phrases = Array.from({ length: Q }, (_, i) => {
-  const d = db.query<{ description: string }, [number]>("SELECT description FROM datasets WHERE id = ?").get(1 + ((i * 2477) % N))!.description.split(" ");
+  const d = db
+    .query<{ description: string }, [number]>("SELECT description FROM datasets WHERE id = ?")
+    .get(1 + ((i * 2477) % N))!
+    .description.split(" ");
   const at = i % 18;
   return `"${d[at]} ${d[at + 1]}"`;
 });
@@ -130,7 +166,15 @@ const rows: string[][] = [];
 function report(name: string, ours: number[], ref: number[] | null, target: number) {
   const o = stats(ours);
   const r = ref ? stats(ref) : null;
-  rows.push([name, o.p50.toFixed(1), o.p95.toFixed(1), r ? r.p95.toFixed(1) : "-", r ? `${(r.p95 / o.p95).toFixed(1)}x` : "-", `${target}`, o.p95 <= target ? "ok" : "OVER"]);
+  rows.push([
+    name,
+    o.p50.toFixed(1),
+    o.p95.toFixed(1),
+    r ? r.p95.toFixed(1) : "-",
+    r ? `${(r.p95 / o.p95).toFixed(1)}x` : "-",
+    `${target}`,
+    o.p95 <= target ? "ok" : "OVER",
+  ]);
 }
 
 // Warm the page cache once.
@@ -148,28 +192,82 @@ const refPhrase = (q: string) => {
   return time(() => refScan.all(p, p, p));
 };
 report("phrase (2 words)", phrases.map(ourSearch), phrases.slice(0, 10).map(refPhrase), 50);
-report(`common word "${commonWord}"`, Array.from({ length: 10 }, () => ourSearch(commonWord)), [refPhrase(commonWord), refPhrase(commonWord)], 50);
-report("prefix (3 letters*)", prefixes.map(ourSearch), prefixes.slice(0, 10).map((p) => refPhrase(p.replace("*", ""))), 50);
-report("substring (*abc*)", prefixes.map((p) => ourSearch(`*${p.replace("*", "")}a*`)), null, 50);
+report(
+  `common word "${commonWord}"`,
+  Array.from({ length: 10 }, () => ourSearch(commonWord)),
+  [refPhrase(commonWord), refPhrase(commonWord)],
+  50,
+);
+report(
+  "prefix (3 letters*)",
+  prefixes.map(ourSearch),
+  prefixes.slice(0, 10).map((p) => refPhrase(p.replace("*", ""))),
+  50,
+);
+report(
+  "substring (*abc*)",
+  prefixes.map((p) => ourSearch(`*${p.replace("*", "")}a*`)),
+  null,
+  50,
+);
 const refTag = db.query<{ id: number }, [string, string]>(
   "SELECT d.id FROM datasets d WHERE EXISTS (SELECT 1 FROM tags t WHERE t.dataset_id = d.id AND t.key = ? AND t.value = ?) LIMIT 20",
 );
-report("filter key=value + word", filters.map(ourSearch), filters.slice(0, 10).map((f) => {
-  const [k, v] = f.split(" ")[0]!.split("=");
-  return time(() => refTag.all(k!, v!));
-}), 50);
-report("filter only key=value", filters.map((f) => ourSearch(f.split(" ")[0]!)), null, 50);
+report(
+  "filter key=value + word",
+  filters.map(ourSearch),
+  filters.slice(0, 10).map((f) => {
+    const [k, v] = f.split(" ")[0]!.split("=");
+    return time(() => refTag.all(k!, v!));
+  }),
+  50,
+);
+report(
+  "filter only key=value",
+  filters.map((f) => ourSearch(f.split(" ")[0]!)),
+  null,
+  50,
+);
 
 const refCloud = db.query("SELECT key, value, count(DISTINCT dataset_id) AS n FROM tags GROUP BY key, value ORDER BY lower(key), lower(value)");
 const cloudTotal = tagCloud(ctx, { mode: "pairs", prefix: "", limit: 1, offset: 0 }).total;
-report(`tag cloud page (5,000 of ${cloudTotal})`, Array.from({ length: 10 }, () => time(() => tagCloud(ctx, { mode: "pairs", prefix: "", limit: 5000, offset: 0 }))), null, 100);
-report(`tag cloud, all ${cloudTotal} pairs`, Array.from({ length: 5 }, () => time(() => tagCloud(ctx, { mode: "pairs", prefix: "", limit: 1_000_000, offset: 0 }))), Array.from({ length: 2 }, () => time(() => refCloud.all())), 100);
-report("tag cloud, keys only", Array.from({ length: 10 }, () => time(() => tagCloud(ctx, { mode: "keys", prefix: "", limit: 5000, offset: 0 }))), null, 100);
+report(
+  `tag cloud page (5,000 of ${cloudTotal})`,
+  Array.from({ length: 10 }, () => time(() => tagCloud(ctx, { mode: "pairs", prefix: "", limit: 5000, offset: 0 }))),
+  null,
+  100,
+);
+report(
+  `tag cloud, all ${cloudTotal} pairs`,
+  Array.from({ length: 5 }, () => time(() => tagCloud(ctx, { mode: "pairs", prefix: "", limit: 1_000_000, offset: 0 }))),
+  Array.from({ length: 2 }, () => time(() => refCloud.all())),
+  100,
+);
+report(
+  "tag cloud, keys only",
+  Array.from({ length: 10 }, () => time(() => tagCloud(ctx, { mode: "keys", prefix: "", limit: 5000, offset: 0 }))),
+  null,
+  100,
+);
 
-const commonPair = db.query<{ key: string; value: string; n: number }, []>("SELECT key, value, datasets AS n FROM tag_value_counts ORDER BY datasets DESC LIMIT 1").get()!;
-const commonHash = db.query<{ h: string }, [string, string]>("SELECT subtree_hash AS h FROM tags WHERE key = ? AND value = ? AND parent_id IS NULL LIMIT 1").get(commonPair.key, commonPair.value)!.h;
-report(`tag page of the most common subtree (${tagPage(ctx, commonHash, 1, 0).total} datasets)`, Array.from({ length: 10 }, () => time(() => tagPage(ctx, commonHash, 100, 0))), null, 100);
-report(`cloud link to the most common pair (${commonPair.n} datasets)`, Array.from({ length: 5 }, () => time(() => resolveTag(ctx, commonPair.key, commonPair.value))), null, 100);
+const commonPair = db
+  .query<{ key: string; value: string; n: number }, []>("SELECT key, value, datasets AS n FROM tag_value_counts ORDER BY datasets DESC LIMIT 1")
+  .get()!;
+const commonHash = db
+  .query<{ h: string }, [string, string]>("SELECT subtree_hash AS h FROM tags WHERE key = ? AND value = ? AND parent_id IS NULL LIMIT 1")
+  .get(commonPair.key, commonPair.value)!.h;
+report(
+  `tag page of the most common subtree (${tagPage(ctx, commonHash, 1, 0).total} datasets)`,
+  Array.from({ length: 10 }, () => time(() => tagPage(ctx, commonHash, 100, 0))),
+  null,
+  100,
+);
+report(
+  `cloud link to the most common pair (${commonPair.n} datasets)`,
+  Array.from({ length: 5 }, () => time(() => resolveTag(ctx, commonPair.key, commonPair.value))),
+  null,
+  100,
+);
 
 const parentsOf = db.query<{ id: number }, [number]>("SELECT parent_id AS id FROM relations WHERE child_id = ?");
 const childrenOf = db.query<{ id: number }, [number]>("SELECT child_id AS id FROM relations WHERE parent_id = ?");
@@ -184,9 +282,24 @@ const refGraph = (start: number) =>
     }
   });
 const g = relationGraph(ctx, 500, { limit: 1000, tags: false });
-report(`graph, ${g.nodes.length} relatives`, Array.from({ length: 20 }, (_, i) => time(() => relationGraph(ctx, 1 + ((i * 97) % 1000), { limit: 1000, tags: false }))), Array.from({ length: 5 }, (_, i) => refGraph(1 + i * 100)), 200);
-report("graph, 1,000 + tag overlay", Array.from({ length: 10 }, (_, i) => time(() => relationGraph(ctx, 1 + ((i * 97) % 1000), { limit: 1000, tags: true }))), null, 200);
-report("graph, first step (150)", Array.from({ length: 20 }, (_, i) => time(() => relationGraph(ctx, 1 + ((i * 97) % 1000), { limit: 150, tags: true }))), null, 200);
+report(
+  `graph, ${g.nodes.length} relatives`,
+  Array.from({ length: 20 }, (_, i) => time(() => relationGraph(ctx, 1 + ((i * 97) % 1000), { limit: 1000, tags: false }))),
+  Array.from({ length: 5 }, (_, i) => refGraph(1 + i * 100)),
+  200,
+);
+report(
+  "graph, 1,000 + tag overlay",
+  Array.from({ length: 10 }, (_, i) => time(() => relationGraph(ctx, 1 + ((i * 97) % 1000), { limit: 1000, tags: true }))),
+  null,
+  200,
+);
+report(
+  "graph, first step (150)",
+  Array.from({ length: 20 }, (_, i) => time(() => relationGraph(ctx, 1 + ((i * 97) % 1000), { limit: 150, tags: true }))),
+  null,
+  200,
+);
 
 const head = ["query", "ours p50 ms", "ours p95 ms", "reference p95 ms", "reference/ours", "target ms", ""];
 console.log(`| ${head.join(" | ")} |\n|${head.map(() => "---").join("|")}|`);

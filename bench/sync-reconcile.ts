@@ -62,7 +62,9 @@ const ours = (what: string) => {
 rmSync(state, { recursive: true, force: true });
 find();
 const first = ours("full");
-console.log(`first scan (empty database: 1,000 datasets and 100,000 files inserted, 2,000 sidecar files written): ${first.ms} ms in process, ${Math.round(first.wallMs)} ms wall, peak RSS ${first.maxRssMB} MB`);
+console.log(
+  `first scan (empty database: 1,000 datasets and 100,000 files inserted, 2,000 sidecar files written): ${first.ms} ms in process, ${Math.round(first.wallMs)} ms wall, peak RSS ${first.maxRssMB} MB`,
+);
 
 const findWarm: number[] = [];
 const oursWarm: { ms: number; wallMs: number; maxRssMB: number }[] = [];
@@ -74,7 +76,9 @@ const fw = median(findWarm);
 const ow = median(oursWarm.map((o) => o.ms));
 const oww = median(oursWarm.map((o) => o.wallMs));
 const rss = Math.max(...oursWarm.map((o) => o.maxRssMB));
-console.log(`warm, median of 5: find ${Math.round(fw)} ms | mata full reconcile ${Math.round(ow)} ms in process (${(ow / fw).toFixed(2)}x), ${Math.round(oww)} ms wall incl. process start and DB open (${(oww / fw).toFixed(2)}x) | peak RSS ${rss} MB`);
+console.log(
+  `warm, median of 5: find ${Math.round(fw)} ms | mata full reconcile ${Math.round(ow)} ms in process (${(ow / fw).toFixed(2)}x), ${Math.round(oww)} ms wall incl. process start and DB open (${(oww / fw).toFixed(2)}x) | peak RSS ${rss} MB`,
+);
 
 if (dropCaches()) {
   const findCold: number[] = [];
@@ -88,7 +92,9 @@ if (dropCaches()) {
   const fc = median(findCold);
   const oc = median(oursCold.map((o) => o.ms));
   const ocw = median(oursCold.map((o) => o.wallMs));
-  console.log(`cold (caches dropped before each run), median of 3: find ${Math.round(fc)} ms | mata ${Math.round(oc)} ms in process (${(oc / fc).toFixed(2)}x), ${Math.round(ocw)} ms wall (${(ocw / fc).toFixed(2)}x) | peak RSS ${Math.max(...oursCold.map((o) => o.maxRssMB))} MB`);
+  console.log(
+    `cold (caches dropped before each run), median of 3: find ${Math.round(fc)} ms | mata ${Math.round(oc)} ms in process (${(oc / fc).toFixed(2)}x), ${Math.round(ocw)} ms wall (${(ocw / fc).toFixed(2)}x) | peak RSS ${Math.max(...oursCold.map((o) => o.maxRssMB))} MB`,
+  );
 } else console.log("cold: this machine does not allow dropping the page cache (/proc/sys/vm/drop_caches is not writable)");
 
 const one = ours("one");

@@ -24,7 +24,12 @@ rmSync(state, { recursive: true, force: true });
 for (let i = 0; i < 10; i++) rmSync(path.join(root, "ds0001", `big-${i}.bin`), { force: true });
 
 const flags = ["--root", root, "--state", state];
-const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", ...flags], { cwd: repo, stdin: Buffer.from("bench-password-1234\n"), env, stderr: "pipe" });
+const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", ...flags], {
+  cwd: repo,
+  stdin: Buffer.from("bench-password-1234\n"),
+  env,
+  stderr: "pipe",
+});
 if (add.exitCode !== 0) throw new Error(`user add failed: ${add.stderr.toString()}`);
 const tctx = createContext(loadConfig({ root, state }, {}));
 const token = createToken(tctx, "bench", "benchmark").secret;
@@ -32,7 +37,12 @@ tctx.db.close();
 const auth = { Authorization: `Bearer ${token}` };
 
 const t0 = performance.now();
-const server = Bun.spawn([process.execPath, "src/main.ts", "serve", ...flags, "--listen", `127.0.0.1:${port}`], { cwd: repo, env, stdout: "ignore", stderr: "inherit" });
+const server = Bun.spawn([process.execPath, "src/main.ts", "serve", ...flags, "--listen", `127.0.0.1:${port}`], {
+  cwd: repo,
+  env,
+  stdout: "ignore",
+  stderr: "inherit",
+});
 try {
   const db = new Database(path.join(state, "mata.db"), { readonly: true });
   const count = () => {
@@ -71,7 +81,9 @@ try {
     rmSync(path.join(root, "ds0001", name));
     await Bun.sleep(1500);
   }
-  console.log(`1 GB copy (cp took median ${Math.round(median(cps))} ms): listed with its final size ${Math.round(median(lat))} ms after cp exited (median of 10; all: ${lat.map(Math.round).join(", ")}); debounce 500 ms, stable 1000 ms (defaults)`);
+  console.log(
+    `1 GB copy (cp took median ${Math.round(median(cps))} ms): listed with its final size ${Math.round(median(lat))} ms after cp exited (median of 10; all: ${lat.map(Math.round).join(", ")}); debounce 500 ms, stable 1000 ms (defaults)`,
+  );
   db.close();
 } finally {
   server.kill("SIGTERM");

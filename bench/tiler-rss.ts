@@ -11,7 +11,9 @@ import { detectVolumes, displayWindow } from "../src/preview/readers/index.ts";
 import { buildPyramid } from "../src/preview/pyramid.ts";
 import { collectGarbageEvery, configureImageThreads } from "../src/preview/tile-encoder.ts";
 
-const { values } = parseArgs({ options: { size: { type: "string", default: "1024" }, depths: { type: "string", default: "200,500,1000" }, child: { type: "string" } } });
+const { values } = parseArgs({
+  options: { size: { type: "string", default: "1024" }, depths: { type: "string", default: "200,500,1000" }, child: { type: "string" } },
+});
 
 if (values.child) {
   // The build itself, set up as the tiler child process does: read slice by slice, write every tile, report peak RSS.
@@ -33,7 +35,10 @@ const rows: string[] = [];
 for (const depth of values.depths!.split(",").map(Number)) {
   const dir = path.join(tmpdir(), `mata-bench-rss-${process.pid}-${depth}`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, "vol.mhd"), `ObjectType = Image\nNDims = 3\nDimSize = ${SIZE} ${SIZE} ${depth}\nElementType = MET_USHORT\nElementSpacing = 1 1 1\nElementByteOrderMSB = False\nElementDataFile = vol.raw\n`);
+  writeFileSync(
+    path.join(dir, "vol.mhd"),
+    `ObjectType = Image\nNDims = 3\nDimSize = ${SIZE} ${SIZE} ${depth}\nElementType = MET_USHORT\nElementSpacing = 1 1 1\nElementByteOrderMSB = False\nElementDataFile = vol.raw\n`,
+  );
   const fd = openSync(path.join(dir, "vol.raw"), "w");
   const slice = new Uint16Array(SIZE * SIZE);
   for (let z = 0; z < depth; z++) {

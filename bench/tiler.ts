@@ -22,8 +22,16 @@ mkdirSync(stack, { recursive: true });
 /** A minimal little-endian, uncompressed, single-strip 16-bit grayscale TIFF. */
 function tiff16(w: number, h: number, data: Uint16Array): Uint8Array {
   const entries: [number, number, number, number][] = [
-    [256, 4, 1, w], [257, 4, 1, h], [258, 3, 1, 16], [259, 3, 1, 1], [262, 3, 1, 1],
-    [273, 4, 1, 0], [277, 3, 1, 1], [278, 4, 1, h], [279, 4, 1, w * h * 2], [339, 3, 1, 1],
+    [256, 4, 1, w],
+    [257, 4, 1, h],
+    [258, 3, 1, 16],
+    [259, 3, 1, 1],
+    [262, 3, 1, 1],
+    [273, 4, 1, 0],
+    [277, 3, 1, 1],
+    [278, 4, 1, h],
+    [279, 4, 1, w * h * 2],
+    [339, 3, 1, 1],
   ];
   const ifdSize = 2 + entries.length * 12 + 4;
   const dataAt = 8 + ifdSize;
@@ -98,7 +106,11 @@ async function reference(): Promise<{ s: number; tiles: number }> {
   };
   await Promise.all([worker(), worker()]);
   const s = (performance.now() - t) / 1000;
-  const tiles = Number(Bun.spawnSync(["sh", "-c", `find "${out}" -name '*.jpg' | wc -l`]).stdout.toString().trim());
+  const tiles = Number(
+    Bun.spawnSync(["sh", "-c", `find "${out}" -name '*.jpg' | wc -l`])
+      .stdout.toString()
+      .trim(),
+  );
   if (!values.keep) rmSync(out, { recursive: true, force: true });
   return { s, tiles };
 }
@@ -109,5 +121,7 @@ const full = await ours("xyz");
 console.log(`\n${SLICES} slices of ${SIZE}x${SIZE} uint16 TIFF, JPEG q85, 256 px tiles, 2 cores (shared machine)`);
 console.log(`vips linear+dzsave, 1 process/slice, 2 at a time: ${vips.s.toFixed(1)} s, ${vips.tiles} tiles`);
 console.log(`mata XY-only (Deep Zoom equivalent):               ${xy.s.toFixed(1)} s, ${xy.tiles} tiles  -> ${(vips.s / xy.s).toFixed(2)}x faster than vips`);
-console.log(`mata full XY+XZ+YZ pyramid:                        ${full.s.toFixed(1)} s, ${full.tiles} tiles -> ${(full.s / xy.s).toFixed(2)}x the XY-only time`);
+console.log(
+  `mata full XY+XZ+YZ pyramid:                        ${full.s.toFixed(1)} s, ${full.tiles} tiles -> ${(full.s / xy.s).toFixed(2)}x the XY-only time`,
+);
 if (!values.keep) rmSync(work, { recursive: true, force: true });

@@ -15,11 +15,18 @@ import { withUser } from "../test/support/auth.ts";
 import { freePort } from "../test/support/smbd.ts";
 import { addDataset, commitChange, waitFor, writeMetaImage } from "../test/jobs/fixture.ts";
 
-const { values } = parseArgs({ options: { size: { type: "string", default: "512" }, seconds: { type: "string", default: "10" }, connections: { type: "string", default: "64" } } });
+const { values } = parseArgs({
+  options: { size: { type: "string", default: "512" }, seconds: { type: "string", default: "10" }, connections: { type: "string", default: "64" } },
+});
 const N = Number(values.size);
 const ctx = testContext();
 const id = addDataset(ctx, "vol");
-writeMetaImage(path.join(ctx.config.root, "vol"), "vol", [N, N, N], (x, y, z) => 500 + ((x * 3 + y * 5 + z * 7) % 2000) + (Math.hypot(x - N / 2, y - N / 2, z - N / 2) < N / 3 ? 1500 : 0));
+writeMetaImage(
+  path.join(ctx.config.root, "vol"),
+  "vol",
+  [N, N, N],
+  (x, y, z) => 500 + ((x * 3 + y * 5 + z * 7) % 2000) + (Math.hypot(x - N / 2, y - N / 2, z - N / 2) < N / 3 ? 1500 : 0),
+);
 const stop = await startJobs(ctx, { settleMs: 0 });
 commitChange(ctx, id);
 await waitFor("preview", () => previewSummary(ctx, id).state === "ready", 600_000, 200);
@@ -33,8 +40,13 @@ console.log(`${tiles.length} tiles of a ${N}^3 preview`);
 
 function lua(prefix: string, headers: Record<string, string>): string {
   const file = path.join(ctx.dir, `wrk-${prefix.length}.lua`);
-  const hdr = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
-  writeFileSync(file, `math.randomseed(42)\nlocal paths = {}\nfor line in io.lines(${JSON.stringify(list)}) do paths[#paths + 1] = line end\n${hdr}\nrequest = function()\n  return wrk.format("GET", ${JSON.stringify(prefix)} .. paths[math.random(1, #paths)])\nend\n`);
+  const hdr = Object.entries(headers)
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+    .join("\n");
+  writeFileSync(
+    file,
+    `math.randomseed(42)\nlocal paths = {}\nfor line in io.lines(${JSON.stringify(list)}) do paths[#paths + 1] = line end\n${hdr}\nrequest = function()\n  return wrk.format("GET", ${JSON.stringify(prefix)} .. paths[math.random(1, #paths)])\nend\n`,
+  );
   return file;
 }
 

@@ -45,7 +45,13 @@ export async function buildExecutable(outfile: string): Promise<BuildResult> {
   } finally {
     rmSync(tmp, { force: true });
   }
-  return { outfile: out, bytes: statSync(out).size, workers: workers.map((w) => path.relative(PROJECT, w)), sharpKey: sharp.key, ms: Math.round(performance.now() - t0) };
+  return {
+    outfile: out,
+    bytes: statSync(out).size,
+    workers: workers.map((w) => path.relative(PROJECT, w)),
+    sharpKey: sharp.key,
+    ms: Math.round(performance.now() - t0),
+  };
 }
 
 /** Starts the new executable once (every module loads, sharp included) so a broken build never replaces a good one. */
@@ -62,10 +68,16 @@ function smokeTest(exe: string): void {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { outfile: { type: "string", default: path.join(PROJECT, "dist", "mata") } }, strict: true });
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: { outfile: { type: "string", default: path.join(PROJECT, "dist", "mata") } },
+    strict: true,
+  });
   try {
     const r = await buildExecutable(values.outfile!);
-    console.log(`built ${path.relative(process.cwd(), r.outfile) || r.outfile}: ${(r.bytes / 1048576).toFixed(1)} MB in ${(r.ms / 1000).toFixed(1)} s; ${r.sharpKey}; workers: ${r.workers.join(", ") || "none"}`);
+    console.log(
+      `built ${path.relative(process.cwd(), r.outfile) || r.outfile}: ${(r.bytes / 1048576).toFixed(1)} MB in ${(r.ms / 1000).toFixed(1)} s; ${r.sharpKey}; workers: ${r.workers.join(", ") || "none"}`,
+    );
   } catch (e) {
     console.error(`build: ${(e as Error).message}`);
     process.exit(1);

@@ -79,7 +79,8 @@ export function sharpEmbedPlugin(files: SharpNativeFiles, runtimeModule: string)
     name: "mata-sharp-embed",
     setup(build) {
       build.onResolve({ filter: /^\.\/sharp\.(mjs|cjs)$/ }, (args) =>
-        args.importer.includes(distMarker) ? { path: "sharp-native", namespace: "mata-sharp" } : undefined);
+        args.importer.includes(distMarker) ? { path: "sharp-native", namespace: "mata-sharp" } : undefined,
+      );
       build.onLoad({ filter: /.*/, namespace: "mata-sharp" }, () => ({ contents: embeddedLoaderSource(files, runtimeModule), loader: "js" }));
     },
   };

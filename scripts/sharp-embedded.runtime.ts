@@ -98,7 +98,9 @@ export function chooseCacheDir(env: Record<string, string | undefined> = process
     if (!problem) return dir;
     problems.push(problem);
   }
-  throw new Error(`mata: no folder to unpack the image library into (${problems.join("; ")}); set MATA_CACHE_DIR to a writable folder on a mount without noexec`);
+  throw new Error(
+    `mata: no folder to unpack the image library into (${problems.join("; ")}); set MATA_CACHE_DIR to a writable folder on a mount without noexec`,
+  );
 }
 
 /** Copies an embedded file out once; temp name + rename, so concurrent first starts never see half a file. */

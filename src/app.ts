@@ -59,8 +59,16 @@ export function createApp(ctx: AppContext, routes: readonly Route[] = appRoutes(
   });
   app.use("*", limitBody);
   // Public routes answer before `authenticate`; everything after it has a signed-in account or a 401.
-  mountRoutes(app, routes.filter((r) => levelOf(r.access) === "public"), requireAccess);
+  mountRoutes(
+    app,
+    routes.filter((r) => levelOf(r.access) === "public"),
+    requireAccess,
+  );
   app.use("*", authenticate);
-  mountRoutes(app, routes.filter((r) => levelOf(r.access) !== "public"), requireAccess);
+  mountRoutes(
+    app,
+    routes.filter((r) => levelOf(r.access) !== "public"),
+    requireAccess,
+  );
   return app;
 }

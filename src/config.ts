@@ -119,7 +119,8 @@ function str(s: { value: unknown; from: string } | undefined, def: string): stri
 function int(s: { value: unknown; from: string } | undefined, def: number, min: number, max: number): number {
   if (s === undefined) return def;
   const n = typeof s.value === "number" ? s.value : /^-?\d+$/.test(String(s.value).trim()) ? Number(s.value) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${s.from}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(s.value)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(`${s.from}: expected a whole number from ${min} to ${max}, got ${JSON.stringify(s.value)}`);
   return n;
 }
 
@@ -151,8 +152,14 @@ function parseRules(v: unknown, from: string): FileRule[] {
     const hasCommand = Array.isArray(o.command) && o.command.length > 0 && o.command.every((a) => typeof a === "string");
     if (hasAction === hasCommand) throw new ConfigError(`${where} needs exactly one of action (a name) or command (a list of strings)`);
     const timeout = o.timeout_seconds ?? 600;
-    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 86400) throw new ConfigError(`${where}.timeout_seconds must be a whole number from 1 to 86400`);
-    return { glob: o.glob, action: hasAction ? (o.action as string) : undefined, command: hasCommand ? (o.command as string[]) : undefined, timeoutSeconds: timeout };
+    if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 86400)
+      throw new ConfigError(`${where}.timeout_seconds must be a whole number from 1 to 86400`);
+    return {
+      glob: o.glob,
+      action: hasAction ? (o.action as string) : undefined,
+      command: hasCommand ? (o.command as string[]) : undefined,
+      timeoutSeconds: timeout,
+    };
   });
 }
 

@@ -23,13 +23,31 @@ function toVis(g) {
   /** @type {VisNode[]} */
   const nodes = g.nodes.map((n) => {
     if (n.kind === "tag") {
-      return { id: n.id, label: n.label, title: `${n.label} (${n.datasets}${n.datasets === 1 ? " dataset)" : " datasets)"}`,
-        shape: "ellipse", color: COLORS.tag, font: { size: 12, color: "#4a3b00" }, kind: "tag", hash: n.hash, mass: 1 };
+      return {
+        id: n.id,
+        label: n.label,
+        title: `${n.label} (${n.datasets}${n.datasets === 1 ? " dataset)" : " datasets)"}`,
+        shape: "ellipse",
+        color: COLORS.tag,
+        font: { size: 12, color: "#4a3b00" },
+        kind: "tag",
+        hash: n.hash,
+        mass: 1,
+      };
     }
     const c = n.role === "self" ? COLORS.self : n.state === "missing" ? COLORS.missing : COLORS.dataset;
-    return { id: n.id, label: n.label, title: `${n.path} (${n.role})`, shape: "box", color: c,
-      font: { color: "#ffffff", size: n.role === "self" ? 16 : 14 }, borderWidth: n.role === "self" ? 3 : 1,
-      kind: "dataset", datasetId: n.datasetId, mass: 2 };
+    return {
+      id: n.id,
+      label: n.label,
+      title: `${n.path} (${n.role})`,
+      shape: "box",
+      color: c,
+      font: { color: "#ffffff", size: n.role === "self" ? 16 : 14 },
+      borderWidth: n.role === "self" ? 3 : 1,
+      kind: "dataset",
+      datasetId: n.datasetId,
+      mass: 2,
+    };
   });
   const edges = g.edges.map((e, i) =>
     e.kind === "derived"
@@ -83,8 +101,12 @@ function init(root) {
     /** @type {import("vis-network/standalone").Options} */
     const options = {
       layout: { randomSeed: 7, improvedLayout: !big },
-      physics: { solver: "forceAtlas2Based", forceAtlas2Based: { gravitationalConstant: -60, springLength: 90 },
-        minVelocity: 1.5, stabilization: { enabled: true, iterations: big ? 80 : 250, fit: true } },
+      physics: {
+        solver: "forceAtlas2Based",
+        forceAtlas2Based: { gravitationalConstant: -60, springLength: 90 },
+        minVelocity: 1.5,
+        stabilization: { enabled: true, iterations: big ? 80 : 250, fit: true },
+      },
       interaction: { hover: true, tooltipDelay: 150 },
       nodes: { margin: { top: 8, right: 8, bottom: 8, left: 8 } },
       // enabled and roundness are vis-network's defaults, spelt out because its types require them.
@@ -109,7 +131,10 @@ function init(root) {
     });
     net.on("hoverNode", () => (canvas.style.cursor = "pointer"));
     net.on("blurNode", () => (canvas.style.cursor = ""));
-    status.textContent = datasets + (datasets === 1 ? " dataset" : " datasets") + (g.more ? ", more are related" : "") +
+    status.textContent =
+      datasets +
+      (datasets === 1 ? " dataset" : " datasets") +
+      (g.more ? ", more are related" : "") +
       (g.tags.truncated ? " (tags shown for the first ones only)" : "");
     more.hidden = !g.more;
     root.setAttribute("data-nodes", String(data.nodes.length));

@@ -18,39 +18,51 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
     <>
       {raw("<!DOCTYPE html>")}
       <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        {props.csrf ? <meta name="csrf-token" content={props.csrf} /> : null}
-        <title>{props.title} · Mata</title>
-        <link rel="icon" href="data:," />
-        <link rel="stylesheet" href="/static/app.css" />
-        <link rel="stylesheet" href="/static/search.css" />
-        <script type="importmap" dangerouslySetInnerHTML={{ __html: IMPORT_MAP }}></script>
-        {/* Deferred classic scripts and modules run in document order: htmx first, then the modules that use it. */}
-        <script src="/static/vendor/htmx.min.js" defer></script>
-        <script type="module" src="/static/app.js"></script>
-      </head>
-      <body>
-        <header class="top">
-          <a class="brand" href="/">Mata</a>
-          <nav>
-            <a href="/datasets">Datasets</a>
-            <a href="/tags">Tags</a>
-          </nav>
-          <form class="search" action="/search" method="get" role="search">
-            <input type="search" name="q" placeholder="Search datasets" aria-label="Search datasets" autocomplete="off" hx-get="/search/suggest" hx-trigger="input changed delay:200ms, search" hx-target="#search-suggest" hx-swap="outerHTML" />
-            <div id="search-suggest" class="search-suggest"></div>
-          </form>
-          {props.user?.isAdmin ? <a href="/jobs">Jobs</a> : null}
-          {props.user ? (
-            <a class="who" href="/account" title="Your account: API tokens, password, sign out">
-              {props.user.name}
+        <head>
+          <meta charset="utf-8" />
+          <meta name="viewport" content="width=device-width, initial-scale=1" />
+          {props.csrf ? <meta name="csrf-token" content={props.csrf} /> : null}
+          <title>{props.title} · Mata</title>
+          <link rel="icon" href="data:," />
+          <link rel="stylesheet" href="/static/app.css" />
+          <link rel="stylesheet" href="/static/search.css" />
+          <script type="importmap" dangerouslySetInnerHTML={{ __html: IMPORT_MAP }}></script>
+          {/* Deferred classic scripts and modules run in document order: htmx first, then the modules that use it. */}
+          <script src="/static/vendor/htmx.min.js" defer></script>
+          <script type="module" src="/static/app.js"></script>
+        </head>
+        <body>
+          <header class="top">
+            <a class="brand" href="/">
+              Mata
             </a>
-          ) : null}
-        </header>
-        <main id="main">{props.children}</main>
-      </body>
+            <nav>
+              <a href="/datasets">Datasets</a>
+              <a href="/tags">Tags</a>
+            </nav>
+            <form class="search" action="/search" method="get" role="search">
+              <input
+                type="search"
+                name="q"
+                placeholder="Search datasets"
+                aria-label="Search datasets"
+                autocomplete="off"
+                hx-get="/search/suggest"
+                hx-trigger="input changed delay:200ms, search"
+                hx-target="#search-suggest"
+                hx-swap="outerHTML"
+              />
+              <div id="search-suggest" class="search-suggest"></div>
+            </form>
+            {props.user?.isAdmin ? <a href="/jobs">Jobs</a> : null}
+            {props.user ? (
+              <a class="who" href="/account" title="Your account: API tokens, password, sign out">
+                {props.user.name}
+              </a>
+            ) : null}
+          </header>
+          <main id="main">{props.children}</main>
+        </body>
       </html>
     </>
   );

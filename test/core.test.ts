@@ -73,12 +73,14 @@ describe("http", () => {
     expect(await res.json()).toEqual({ error: { code: "not_found", message: "Nothing at /api/v1/nothing-here" } });
   });
 
-
   test("openapi.json lists every /api/v1 route the app has", async () => {
     const ctx = testContext();
     cleanups.push(ctx.cleanup);
     const app = createApp(ctx);
-    const doc = (await (await signedIn(app, withUser(ctx, "reader")).request("/api/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, Record<string, { summary: string }>> };
+    const doc = (await (await signedIn(app, withUser(ctx, "reader")).request("/api/v1/openapi.json")).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { summary: string }>>;
+    };
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.paths["/api/v1/health"]?.get?.summary).toContain("version");
     expect(doc.paths["/api/v1/datasets/{id}/files/{path}"]?.get?.summary).toContain("Range");

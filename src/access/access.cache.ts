@@ -46,7 +46,16 @@ export function datasetAccess(ctx: AppContext, id: number): DatasetAccess | unde
     cache.delete(id);
     return undefined;
   }
-  const entry: DatasetAccess = { id, path: d.path, owner: d.owner, ownerFixed: d.owner_fixed === 1, state: d.state, users: new Map(), groups: new Map(), expires: now + TTL_MS };
+  const entry: DatasetAccess = {
+    id,
+    path: d.path,
+    owner: d.owner,
+    ownerFixed: d.owner_fixed === 1,
+    state: d.state,
+    users: new Map(),
+    groups: new Map(),
+    expires: now + TTL_MS,
+  };
   for (const g of repo.grants(id)) {
     if (g.principal.startsWith("user:")) entry.users.set(g.principal.slice(5), g.role);
     else if (g.principal.startsWith("group:")) entry.groups.set(g.principal.slice(6), g.role);

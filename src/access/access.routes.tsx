@@ -84,7 +84,11 @@ export const accessRoutes = [
     summary: "Share with a person or group, or take access away",
     params: DatasetParams,
     bodyType: "form",
-    body: z.object({ op: z.enum(["add", "remove"], { error: "must be add or remove" }), name: formText(200), role: z.enum(["viewer", "editor"], { error: "must be viewer or editor" }).optional() }),
+    body: z.object({
+      op: z.enum(["add", "remove"], { error: "must be add or remove" }),
+      name: formText(200),
+      role: z.enum(["viewer", "editor"], { error: "must be viewer or editor" }).optional(),
+    }),
     responses: { 200: html("The sharing panel, with the refusal when a name is unknown") },
     handler: async (c, { params: { id }, body: f }) => {
       const name = (f.name ?? "").trim();

@@ -36,8 +36,14 @@ export function accessView(ctx: AppContext, user: Principal, id: number): Access
   const a = requireAccess(ctx, id);
   const role = roleOf(a, user);
   const names = (want: "viewer" | "editor") => [
-    ...[...a.users].filter(([, r]) => r === want).map(([n]) => n).sort(),
-    ...[...a.groups].filter(([, r]) => r === want).map(([n]) => `@${n}`).sort(),
+    ...[...a.users]
+      .filter(([, r]) => r === want)
+      .map(([n]) => n)
+      .sort(),
+    ...[...a.groups]
+      .filter(([, r]) => r === want)
+      .map(([n]) => `@${n}`)
+      .sort(),
   ];
   const state = accessRepo(ctx.db).aclState(id);
   return {
@@ -48,7 +54,12 @@ export function accessView(ctx: AppContext, user: Principal, id: number): Access
     editors: names("editor"),
     role,
     canManage: atLeast(role, "owner"),
-    acl: { enabled: ctx.config.acls, appliedAt: state?.applied_at ? new Date(state.applied_at).toISOString() : null, entries: state?.entries ?? 0, error: state?.error ?? null },
+    acl: {
+      enabled: ctx.config.acls,
+      appliedAt: state?.applied_at ? new Date(state.applied_at).toISOString() : null,
+      entries: state?.entries ?? 0,
+      error: state?.error ?? null,
+    },
   };
 }
 
@@ -114,7 +125,10 @@ export async function reassignOwner(ctx: AppContext, actor: Principal, id: numbe
   ctx.db.transaction(() => {
     repo.reassignOwner(id, owner, ctx.clock.now());
     // The new owner needs no grant of their own.
-    repo.replaceGrants(id, repo.grants(id).filter((g) => g.principal !== `user:${owner}`));
+    repo.replaceGrants(
+      id,
+      repo.grants(id).filter((g) => g.principal !== `user:${owner}`),
+    );
     eventsRepo(ctx.db).record(ctx.clock.now(), "access.owner", id, { owner }, actor.name);
   })();
   invalidateAccess(ctx, id);
@@ -154,7 +168,8 @@ export function startAccess(ctx: AppContext): () => Promise<void> {
     invalidateAccess(ctx, s.datasetId);
     if (ctx.config.acls) repairDrift(ctx, s.datasetId).catch(report("ACL drift check failed", s.datasetId));
   };
-  if (ctx.config.acls && !canWriteAcls()) log.warn("acls is on but Mata is not running as root: grants are enforced on the web only", { uid: process.getuid?.() });
+  if (ctx.config.acls && !canWriteAcls())
+    log.warn("acls is on but Mata is not running as root: grants are enforced on the web only", { uid: process.getuid?.() });
   ctx.hooks.contentChanged.push(onChange);
   ctx.hooks.datasetSeen.push(onSeen);
   return async () => {

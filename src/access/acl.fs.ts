@@ -36,7 +36,9 @@ export class AclFsError extends Error {
     readonly path: string,
     readonly errno: number,
   ) {
-    super(`${op} ${path} failed: errno ${errno}${errno === 95 ? " (the file system does not support ACLs)" : errno === 1 ? " (not permitted: the service must run as root to write ACLs)" : ""}`);
+    super(
+      `${op} ${path} failed: errno ${errno}${errno === 95 ? " (the file system does not support ACLs)" : errno === 1 ? " (not permitted: the service must run as root to write ACLs)" : ""}`,
+    );
   }
 }
 

@@ -203,7 +203,9 @@ export async function walkTree(plan: AclPlan, root: string, select: (st: Stats) 
 function isGone(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
   const errno = (e as { errno?: number }).errno;
-  return code === "ENOENT" || code === "ELOOP" || (e instanceof AclFsError && (errno === 2 || errno === 40 || (errno === 1 && isSymlink((e as AclFsError).path))));
+  return (
+    code === "ENOENT" || code === "ELOOP" || (e instanceof AclFsError && (errno === 2 || errno === 40 || (errno === 1 && isSymlink((e as AclFsError).path))))
+  );
 }
 
 function isSymlink(p: string): boolean {
@@ -272,7 +274,14 @@ export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkRe
     const repo = accessRepo(ctx.db);
     try {
       const r = await walkTree(plan, datasetRoot(ctx, access), () => true);
-      repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
+      repo.saveAclState({
+        dataset_id: id,
+        spec_hash: plan.hash,
+        max_ctime_ms: r.maxCtimeMs,
+        applied_at: ctx.clock.now(),
+        entries: r.entries,
+        error: unresolvedError(plan),
+      });
       return r;
     } catch (e) {
       const msg = (e as Error).message;
@@ -301,7 +310,14 @@ export function repairDrift(ctx: AppContext, id: number): Promise<number> {
     const full = !state || state.spec_hash !== plan.hash;
     const since = full ? -1 : state.max_ctime_ms;
     const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs >= since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
-    repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
+    repo.saveAclState({
+      dataset_id: id,
+      spec_hash: plan.hash,
+      max_ctime_ms: r.maxCtimeMs,
+      applied_at: ctx.clock.now(),
+      entries: r.entries,
+      error: unresolvedError(plan),
+    });
     if (r.changed > 0 && !full) log.warn("acl drift repaired", { dataset: id, path: access.path, entries: r.changed });
     return r.changed;
   });
@@ -326,7 +342,14 @@ export function applyToPaths(ctx: AppContext, id: number, relPaths: string[]): P
       // Never applied (a new dataset) or the grants moved on: the whole tree, once.
       const root = datasetRoot(ctx, access);
       const r = await walkTree(plan, root, () => true);
-      repo.saveAclState({ dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) });
+      repo.saveAclState({
+        dataset_id: id,
+        spec_hash: plan.hash,
+        max_ctime_ms: r.maxCtimeMs,
+        applied_at: ctx.clock.now(),
+        entries: r.entries,
+        error: unresolvedError(plan),
+      });
       return r.changed;
     }
     const root = datasetRoot(ctx, access);

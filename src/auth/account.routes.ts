@@ -14,14 +14,21 @@ import { createToken, listTokens, revokeToken } from "./token.service.ts";
 
 type Extra = { newToken?: { label: string; secret: string }; message?: string; error?: string; csrf?: string };
 
-const tokenViews = (c: Context<AppEnv>) => listTokens(c.var.ctx, c.var.user.name).map((t) => ({ id: t.id, label: t.label, prefix: t.prefix, createdAt: t.created_at, lastUsedAt: t.last_used_at }));
+const tokenViews = (c: Context<AppEnv>) =>
+  listTokens(c.var.ctx, c.var.user.name).map((t) => ({ id: t.id, label: t.label, prefix: t.prefix, createdAt: t.created_at, lastUsedAt: t.last_used_at }));
 
 function page(c: Context<AppEnv>, extra: Extra = {}, status: 200 | 400 | 401 | 429 = 200) {
   const csrf = extra.csrf ?? requestAuth(c)?.csrf ?? "";
   return c.html(AccountPage({ user: c.var.user, csrf, backend: authRuntime(c.var.ctx).backend.kind, tokens: tokenViews(c), ...extra }), status);
 }
 
-const TokenView = z.object({ id: z.number().int(), label: z.string(), prefix: z.string().meta({ description: "The first characters of the secret, to tell tokens apart" }), createdAt: z.number().meta({ description: "ms since the epoch" }), lastUsedAt: z.number().nullable() });
+const TokenView = z.object({
+  id: z.number().int(),
+  label: z.string(),
+  prefix: z.string().meta({ description: "The first characters of the secret, to tell tokens apart" }),
+  createdAt: z.number().meta({ description: "ms since the epoch" }),
+  lastUsedAt: z.number().nullable(),
+});
 const TokenParams = z.object({ id: Id.meta({ description: "Token id" }) });
 
 /** The signed-in user's own account: the page, API tokens (page and API), password, sign-out. */
@@ -67,7 +74,12 @@ export const accountRoutes = [
     summary: "Change one's own password (ends the account's other sessions)",
     bodyType: "form",
     body: z.object({ current: formText(4096), password: formText(4096), confirm: formText(4096) }),
-    responses: { 200: html("The account page, saying so"), 400: html("The page with the refusal"), 401: html("The page: the current password is wrong"), 429: html("The page: too many attempts") },
+    responses: {
+      200: html("The account page, saying so"),
+      400: html("The page with the refusal"),
+      401: html("The page: the current password is wrong"),
+      429: html("The page: too many attempts"),
+    },
     handler: async (c, { body: f }) => {
       try {
         const session = await changeOwnPassword(c.var.ctx, c.var.user, f.current ?? "", f.password ?? "", f.confirm ?? "", clientAddress(c));
@@ -97,7 +109,12 @@ export const accountRoutes = [
     group: "tokens",
     summary: "Create an API token for scripts; the secret is in this answer only",
     body: z.object({ label: z.string().max(200).meta({ description: "What the token is for, 1 to 100 characters" }) }),
-    responses: { 201: json(z.object({ id: z.number().int(), label: z.string(), secret: z.string().meta({ description: "Send as `Authorization: Bearer SECRET`" }) }), "The new token") },
+    responses: {
+      201: json(
+        z.object({ id: z.number().int(), label: z.string(), secret: z.string().meta({ description: "Send as `Authorization: Bearer SECRET`" }) }),
+        "The new token",
+      ),
+    },
     handler: (c, { body }) => {
       const t = createToken(c.var.ctx, c.var.user.name, body.label);
       return c.json({ id: t.id, label: body.label.trim(), secret: t.secret }, 201);

@@ -46,7 +46,10 @@ function takeBuffer(b: BigUint64Array): Buffer {
 
 function statusText(major: number, minor: number): string {
   const msgs: string[] = [];
-  for (const [code, type] of [[major, GSS_C_GSS_CODE], [minor, GSS_C_MECH_CODE]] as const) {
+  for (const [code, type] of [
+    [major, GSS_C_GSS_CODE],
+    [minor, GSS_C_MECH_CODE],
+  ] as const) {
     if (!code) continue;
     const more = new Uint32Array(1);
     do {
@@ -59,9 +62,7 @@ function statusText(major: number, minor: number): string {
 }
 
 /** The outcome of one Negotiate token. */
-export type NegotiateResult =
-  | { ok: true; principal: string; localName: string | null; outToken: string | null }
-  | { ok: false; error: string };
+export type NegotiateResult = { ok: true; principal: string; localName: string | null; outToken: string | null } | { ok: false; error: string };
 
 /** A Kerberos acceptor bound to one keytab. */
 export interface Negotiator {
@@ -109,7 +110,8 @@ export function openNegotiator(keytab: string, service?: string, env: Record<str
   const credOut = new BigUint64Array(1);
   const major = gss.gss_acquire_cred(ptr(minor), name as never, GSS_C_INDEFINITE, null, GSS_C_ACCEPT, ptr(credOut), null, null);
   if (name !== null) gss.gss_release_name(ptr(new Uint32Array(1)), ptr(new BigUint64Array([BigInt(name)])));
-  if (major !== GSS_S_COMPLETE) throw new Error(`Kerberos: no acceptor credentials${service ? ` for ${service}` : ""} in ${keytab}: ${statusText(major, minor[0]!)}`);
+  if (major !== GSS_S_COMPLETE)
+    throw new Error(`Kerberos: no acceptor credentials${service ? ` for ${service}` : ""} in ${keytab}: ${statusText(major, minor[0]!)}`);
   const cred = Number(credOut[0]) as never;
 
   const negotiator: Negotiator = {

@@ -32,7 +32,11 @@ export const loginRoutes = [
     summary: "Sign in with account name and password",
     bodyType: "form",
     body: z.object({ name: formText(200), password: formText(4096), next: formText(2000) }),
-    responses: { 303: { description: "Signed in: a new session cookie, on to `next`" }, 401: html("The form with the refusal"), 429: html("The form: too many failed attempts") },
+    responses: {
+      303: { description: "Signed in: a new session cookie, on to `next`" },
+      401: html("The form with the refusal"),
+      429: html("The form: too many failed attempts"),
+    },
     handler: async (c, { body: f }) => {
       // Login CSRF: a browser always sends Origin on a cross-site form post; it must be this site.
       const origin = c.req.header("Origin");

@@ -101,7 +101,13 @@ export function pamBackend(opts: PamOptions): AccountBackend {
     kind: "pam",
     async verify(name, password, rhost): Promise<VerifyResult> {
       // Only an IP literal goes to PAM_RHOST: a name there makes modules resolve it (a 5 s DNS stall per sign-in).
-      const { outcome, groups } = await pool.check({ service: opts.service, user: name, password, rhost: rhost && isIP(rhost) ? rhost : undefined, confdir: opts.confdir });
+      const { outcome, groups } = await pool.check({
+        service: opts.service,
+        user: name,
+        password,
+        rhost: rhost && isIP(rhost) ? rhost : undefined,
+        confdir: opts.confdir,
+      });
       if (outcome.ok) {
         // Groups are read afresh at every sign-in, on the worker thread.
         groupCache.set(name, { at: performance.now(), groups });

@@ -40,7 +40,10 @@ export function recordFailure(ctx: AppContext, name: string, addr: string): void
       repo.removeStale(now - WINDOW_MS, now);
       ctx.services.auth.failuresSweptAt = now;
     }
-    for (const [key, free] of [[userKey(name), FREE_PER_ACCOUNT], [addrKey(addr), FREE_PER_ADDRESS]] as const) {
+    for (const [key, free] of [
+      [userKey(name), FREE_PER_ACCOUNT],
+      [addrKey(addr), FREE_PER_ADDRESS],
+    ] as const) {
       const row = repo.get(key);
       const failures = (row && now - row.last_at < WINDOW_MS ? row.failures : 0) + 1;
       const over = failures - free;

@@ -28,7 +28,8 @@ ${CONFIG_USAGE}`,
     "tls-key": { type: "string" },
   },
   async run({ values, positionals }) {
-    if (positionals[0] !== "render" || positionals.length !== 1) throw new UsageError(`expected the subcommand "render"${positionals.length ? `, got ${JSON.stringify(positionals.join(" "))}` : ""}`);
+    if (positionals[0] !== "render" || positionals.length !== 1)
+      throw new UsageError(`expected the subcommand "render"${positionals.length ? `, got ${JSON.stringify(positionals.join(" "))}` : ""}`);
     const { out, hostname, realm, kdc, share, binary, "tls-cert": tlsCert, "tls-key": tlsKey, ...flags } = values as Record<string, string | undefined>;
     if (!out) throw new UsageError("--out DIR is required");
     if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new UsageError("--tls-cert and --tls-key go together");

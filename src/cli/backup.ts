@@ -28,7 +28,9 @@ export const restoreCommand: Command = {
     if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
     const config = loadConfig(values as Record<string, string>);
     const { migrations } = restoreDatabase(path.join(config.state, "mata.db"), path.resolve(positionals[0]!));
-    console.log(`mata: restored ${path.resolve(positionals[0]!)}${migrations.length ? ` (upgraded: ${migrations.join(", ")})` : ""}; the previous database is kept as mata.db.before-restore`);
+    console.log(
+      `mata: restored ${path.resolve(positionals[0]!)}${migrations.length ? ` (upgraded: ${migrations.join(", ")})` : ""}; the previous database is kept as mata.db.before-restore`,
+    );
     return 0;
   },
 };

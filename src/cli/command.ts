@@ -31,7 +31,12 @@ export function pickCommand(cmd: Command, argv: string[]): { cmd: Command; argv:
 /** Parses a subcommand's argv strictly, so a misspelt flag is an error rather than ignored. */
 export function parseCommandArgs(cmd: Command, argv: string[]) {
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: { help: { type: "boolean", short: "h" }, ...cmd.options }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { help: { type: "boolean", short: "h" }, ...cmd.options },
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);

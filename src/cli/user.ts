@@ -11,7 +11,6 @@ import { readLineFromStdin } from "./stdin.ts";
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/;
 
-
 /** `mata user`: manage the built-in account store, or set a PAM user's unix and Samba password. */
 export const userCommand: Command = {
   name: "user",
@@ -32,7 +31,9 @@ ${CONFIG_USAGE}`,
     if (action === "list") {
       if (name) throw new UsageError("user list takes no name");
       const ctx = createContext(config);
-      const rows = accountsRepo(ctx.db).list().map((r) => ({ name: r.name, admin: r.is_admin === 1, disabled: r.disabled === 1, createdAt: r.created_at }));
+      const rows = accountsRepo(ctx.db)
+        .list()
+        .map((r) => ({ name: r.name, admin: r.is_admin === 1, disabled: r.disabled === 1, createdAt: r.created_at }));
       ctx.db.close();
       if (values.json) console.log(JSON.stringify(rows));
       else for (const r of rows) console.log(`${r.name}${r.admin ? "  (admin)" : ""}${r.disabled ? "  (disabled)" : ""}`);

@@ -32,11 +32,25 @@ function listHandler(c: Context<AppEnv>, q: z.output<typeof ListQuery>) {
   const limit = q.limit;
   const cursor = q.after ? decodeCursor(q.after, false) : q.before ? decodeCursor(q.before, true) : null;
   const page = listPage(c.var.ctx, sort, desc, limit, cursor);
-  const thumbs = thumbnailUrls(c.var.ctx, page.items.map((r) => r.id));
-  const href = (extra: Record<string, string>) => `/datasets?${new URLSearchParams({ sort, ...(desc ? { order: "desc" } : {}), ...(limit !== 50 ? { limit: String(limit) } : {}), ...extra })}`;
+  const thumbs = thumbnailUrls(
+    c.var.ctx,
+    page.items.map((r) => r.id),
+  );
+  const href = (extra: Record<string, string>) =>
+    `/datasets?${new URLSearchParams({ sort, ...(desc ? { order: "desc" } : {}), ...(limit !== 50 ? { limit: String(limit) } : {}), ...extra })}`;
   return c.html(
     <DatasetListPage
-      items={page.items.map((r) => ({ id: r.id, path: r.path, title: r.title, owner: r.owner, state: r.state, fileCount: r.file_count, byteCount: r.byte_count, updatedAt: r.updated_at, thumbnail: thumbs.has(r.id) && atLeast(datasetRole(c, r.id), "viewer") ? thumbs.get(r.id) : undefined }))}
+      items={page.items.map((r) => ({
+        id: r.id,
+        path: r.path,
+        title: r.title,
+        owner: r.owner,
+        state: r.state,
+        fileCount: r.file_count,
+        byteCount: r.byte_count,
+        updatedAt: r.updated_at,
+        thumbnail: thumbs.has(r.id) && atLeast(datasetRole(c, r.id), "viewer") ? thumbs.get(r.id) : undefined,
+      }))}
       total={page.total}
       sort={sort}
       desc={desc}
@@ -76,7 +90,14 @@ export const datasetsPages = [
     responses: { 200: html() },
     handler: (c, { params: { id }, query }) => {
       const role = datasetRole(c, id);
-      return c.html(<DatasetPage {...datasetPage(c.var.ctx, id, query.files, FILES_PER_PAGE)} canEdit={atLeast(role, "editor")} canRead={atLeast(role, "viewer")} {...pageProps(c)} />);
+      return c.html(
+        <DatasetPage
+          {...datasetPage(c.var.ctx, id, query.files, FILES_PER_PAGE)}
+          canEdit={atLeast(role, "editor")}
+          canRead={atLeast(role, "viewer")}
+          {...pageProps(c)}
+        />,
+      );
     },
   }),
   route({
@@ -111,7 +132,12 @@ export const datasetsPages = [
     params: DatasetParams,
     bodyType: "form",
     body: z.object({ title: formText(), description: formText(), version: formText(20) }),
-    responses: { 200: html("The saved text"), 400: html("The form with the refusal"), 409: html("The form with the current values"), 413: html("The form with the refusal") },
+    responses: {
+      200: html("The saved text"),
+      400: html("The form with the refusal"),
+      409: html("The form with the current values"),
+      413: html("The form with the refusal"),
+    },
     handler: (c, { params: { id }, body: f }) => {
       const d = requireDataset(c.var.ctx, id);
       return attempt(
@@ -121,7 +147,18 @@ export const datasetsPages = [
         },
         (e) => {
           const current = (e.options.details as { current?: { title: string; description: string; version: number } } | undefined)?.current;
-          return c.html(<DescribeForm id={id} path={d.path} title={f.title ?? ""} description={f.description ?? ""} version={d.version} error={e.message} current={current} />, fragmentStatus(e));
+          return c.html(
+            <DescribeForm
+              id={id}
+              path={d.path}
+              title={f.title ?? ""}
+              description={f.description ?? ""}
+              version={d.version}
+              error={e.message}
+              current={current}
+            />,
+            fragmentStatus(e),
+          );
         },
       );
     },

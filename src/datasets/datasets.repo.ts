@@ -102,7 +102,9 @@ export function datasetsRepo(db: Database) {
     list(f: ListFilter, sort: SortKey, desc: boolean, limit: number, offset: number): { items: DatasetRow[]; total: number } {
       const w = where(f);
       const order = `${SORT_EXPR[sort]} ${desc ? "DESC" : "ASC"}, id ${desc ? "DESC" : "ASC"}`;
-      const items = db.query<DatasetRow, (string | number)[]>(`SELECT * FROM datasets ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`).all(...w.params, limit, offset);
+      const items = db
+        .query<DatasetRow, (string | number)[]>(`SELECT * FROM datasets ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?`)
+        .all(...w.params, limit, offset);
       const total = db.query<{ n: number }, (string | number)[]>(`SELECT count(*) AS n FROM datasets ${w.sql}`).get(...w.params)?.n ?? 0;
       return { items, total };
     },

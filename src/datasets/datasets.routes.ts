@@ -31,7 +31,16 @@ export const datasetsRoutes = [
     }),
     responses: { 200: json(DatasetList, "A page of datasets and how many match in all") },
     handler: (c, { query: q }) =>
-      c.json(listDatasets(c.var.ctx, { q: q.q, tags: q.tag.map((t) => parseTagFilter(t)), state: q.state, owner: q.owner, path: q.path }, q.sort ?? "path", q.order === "desc", q.limit, q.offset)),
+      c.json(
+        listDatasets(
+          c.var.ctx,
+          { q: q.q, tags: q.tag.map((t) => parseTagFilter(t)), state: q.state, owner: q.owner, path: q.path },
+          q.sort ?? "path",
+          q.order === "desc",
+          q.limit,
+          q.offset,
+        ),
+      ),
   }),
   route({
     method: "get",
@@ -51,7 +60,10 @@ export const datasetsRoutes = [
     summary: "Edit title and description; 409 when based on an outdated version",
     params: DatasetParams,
     body: z.object({ title: z.string().optional(), description: z.string().optional(), version: z.number().int().min(1).optional() }),
-    responses: { 200: json(Described, "The text as saved, and its new version"), 409: json(ErrorBody, "Someone else edited it since `version`; the current values are in error.details.current") },
+    responses: {
+      200: json(Described, "The text as saved, and its new version"),
+      409: json(ErrorBody, "Someone else edited it since `version`; the current values are in error.details.current"),
+    },
     handler: (c, { params, body }) => c.json(describeDataset(c.var.ctx, c.var.user.name, params.id, body)),
   }),
   route({
@@ -73,7 +85,12 @@ export const datasetsRoutes = [
     summary: "File content, with HTTP Range and validators (read permission)",
     params: DatasetParams,
     query: z.object({ download: z.string().optional().meta({ description: "Present: answer as an attachment with the file's name" }) }),
-    responses: { 200: { description: "The file", type: "application/octet-stream" }, 206: { description: "The requested range", type: "application/octet-stream" }, 304: { description: "Not modified" }, 416: { description: "The range is outside the file" } },
+    responses: {
+      200: { description: "The file", type: "application/octet-stream" },
+      206: { description: "The requested range", type: "application/octet-stream" },
+      304: { description: "Not modified" },
+      416: { description: "The range is outside the file" },
+    },
     handler: (c, { params, query }) => {
       const prefix = `/api/v1/datasets/${c.req.param("id")}/files/`;
       const raw = new URL(c.req.url).pathname.slice(prefix.length);

@@ -47,26 +47,31 @@ export function describeDataset(ctx: AppContext, actor: string, id: number, inpu
   }
   if (title === undefined && description === undefined) throw badRequest("Nothing to change: give a title and/or a description");
   const repo = describeRepo(ctx.db);
-  const out = ctx.db.transaction((): Described => {
-    const d = repo.get(id);
-    if (!d) throw notFound(`No dataset with id ${id}`);
-    if (version !== undefined && version !== d.version) {
-      const changed: string[] = [];
-      changed.push(`title is now ${quote(d.title)}`);
-      changed.push(`description is now ${quote(d.description)}`);
-      throw conflict(
-        `Someone else changed this dataset since you opened it (you had version ${version}, now ${d.version}): ${changed.join("; ")}. Your edit was not saved; it is still in the form.`,
-        { current: { title: d.title, description: d.description, version: d.version } },
-      );
-    }
-    const next = { title: title ?? d.title, description: description ?? d.description };
-    if (next.title === d.title && next.description === d.description) return { id, ...next, version: d.version };
-    const now = ctx.clock.now();
-    const v = repo.update(id, next.title, next.description, now);
-    const fields = [title !== undefined && title !== d.title ? "title" : null, description !== undefined && description !== d.description ? "description" : null].filter(Boolean);
-    eventsRepo(ctx.db).record(now, "metadata.edited", id, { fields, version: v }, actor);
-    return { id, ...next, version: v };
-  }).immediate();
+  const out = ctx.db
+    .transaction((): Described => {
+      const d = repo.get(id);
+      if (!d) throw notFound(`No dataset with id ${id}`);
+      if (version !== undefined && version !== d.version) {
+        const changed: string[] = [];
+        changed.push(`title is now ${quote(d.title)}`);
+        changed.push(`description is now ${quote(d.description)}`);
+        throw conflict(
+          `Someone else changed this dataset since you opened it (you had version ${version}, now ${d.version}): ${changed.join("; ")}. Your edit was not saved; it is still in the form.`,
+          { current: { title: d.title, description: d.description, version: d.version } },
+        );
+      }
+      const next = { title: title ?? d.title, description: description ?? d.description };
+      if (next.title === d.title && next.description === d.description) return { id, ...next, version: d.version };
+      const now = ctx.clock.now();
+      const v = repo.update(id, next.title, next.description, now);
+      const fields = [
+        title !== undefined && title !== d.title ? "title" : null,
+        description !== undefined && description !== d.description ? "description" : null,
+      ].filter(Boolean);
+      eventsRepo(ctx.db).record(now, "metadata.edited", id, { fields, version: v }, actor);
+      return { id, ...next, version: v };
+    })
+    .immediate();
   mirrorMetadata(ctx, id);
   return out;
 }

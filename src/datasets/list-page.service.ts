@@ -23,7 +23,8 @@ export function encodeCursor(row: ListRow, sort: ListSort): string {
 export function decodeCursor(raw: string, before: boolean): Cursor {
   try {
     const v = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === "string" || typeof v[0] === "number") && Number.isInteger(v[1])) return { value: v[0], id: v[1], before };
+    if (Array.isArray(v) && v.length === 2 && (typeof v[0] === "string" || typeof v[0] === "number") && Number.isInteger(v[1]))
+      return { value: v[0], id: v[1], before };
   } catch {
     // fall through to the error below
   }

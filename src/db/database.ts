@@ -22,7 +22,12 @@ export function openDatabase(file: string, opts: { readonly?: boolean; migrate?:
 /** Applies every numbered migration not yet applied, each in its own transaction, in name order. */
 export function migrate(db: Database): string[] {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const done = new Set(db.query<{ name: string }, []>("SELECT name FROM schema_migrations").all().map((r) => r.name));
+  const done = new Set(
+    db
+      .query<{ name: string }, []>("SELECT name FROM schema_migrations")
+      .all()
+      .map((r) => r.name),
+  );
   const applied: string[] = [];
   for (const m of [...MIGRATIONS].sort((a, b) => a.name.localeCompare(b.name))) {
     if (done.has(m.name)) continue;

@@ -50,11 +50,7 @@ export const DEMO_METADATA: Record<string, DemoDatasetMetadata> = {
   "vessel-surface-001": {
     title: "Pulmonary vessel surface mesh",
     description: "Surface mesh of a small pulmonary vessel with a local dilation, extracted from the biopsy segmentation (binary STL, millimetres).",
-    tags: [
-      t("Patient", "", t("Species", "human"), t("ID", "P-0147")),
-      t("Derived", "surface mesh", t("Format", "STL")),
-      t("Project", "Lung biopsy atlas"),
-    ],
+    tags: [t("Patient", "", t("Species", "human"), t("ID", "P-0147")), t("Derived", "surface mesh", t("Format", "STL")), t("Project", "Lung biopsy atlas")],
     parents: ["lung-biopsy-CT-001-segmentation"],
   },
   "sheep-knee-CT-002": {

@@ -24,7 +24,11 @@ export function vesselTriangles(segments = 96, around = 24): Vec[][] {
     const ring: Vec[] = [];
     for (let a = 0; a < around; a++) {
       const phi = (a / around) * 2 * Math.PI;
-      ring.push([p[0] + r * (Math.cos(phi) * n1[0] + Math.sin(phi) * n2[0]), p[1] + r * (Math.cos(phi) * n1[1] + Math.sin(phi) * n2[1]), p[2] + r * (Math.cos(phi) * n1[2] + Math.sin(phi) * n2[2])]);
+      ring.push([
+        p[0] + r * (Math.cos(phi) * n1[0] + Math.sin(phi) * n2[0]),
+        p[1] + r * (Math.cos(phi) * n1[1] + Math.sin(phi) * n2[1]),
+        p[2] + r * (Math.cos(phi) * n1[2] + Math.sin(phi) * n2[2]),
+      ]);
     }
     rings.push(ring);
   }

@@ -21,8 +21,7 @@ interface Ellipsoid {
   rz: number;
 }
 
-const inside = (e: Ellipsoid, x: number, y: number, z: number) =>
-  ((x - e.cx) / e.rx) ** 2 + ((y - e.cy) / e.ry) ** 2 + ((z - e.cz) / e.rz) ** 2 <= 1;
+const inside = (e: Ellipsoid, x: number, y: number, z: number) => ((x - e.cx) / e.rx) ** 2 + ((y - e.cy) / e.ry) ** 2 + ((z - e.cz) / e.rz) ** 2 <= 1;
 
 /**
  * A lung biopsy core in a plastic tube: tissue with air spaces (alveoli), three dense nodules, noise;
@@ -42,7 +41,14 @@ export function lungBiopsyPhantom(size = 256, slices = 64): { ct: Volume<Uint16A
   const alveoli: Ellipsoid[] = [];
   for (let i = 0; i < 140; i++) {
     const r = size * (0.012 + rand() * 0.03);
-    alveoli.push({ cx: c + (rand() - 0.5) * size * 0.66, cy: c + (rand() - 0.5) * size * 0.56, cz: rand() * slices, rx: r, ry: r * (0.7 + rand() * 0.6), rz: r * 0.5 });
+    alveoli.push({
+      cx: c + (rand() - 0.5) * size * 0.66,
+      cy: c + (rand() - 0.5) * size * 0.56,
+      cz: rand() * slices,
+      rx: r,
+      ry: r * (0.7 + rand() * 0.6),
+      rz: r * 0.5,
+    });
   }
   // Labels first, by painting each shape over its bounding box: tissue, then air spaces in it, then nodules.
   const paint = (e: Ellipsoid, label: number, onlyOver?: number) => {
@@ -65,7 +71,8 @@ export function lungBiopsyPhantom(size = 256, slices = 64): { ct: Volume<Uint16A
   const tubeOuter = size * 0.46;
   const tubeInner = size * 0.42;
   const ring = new Uint8Array(size * size);
-  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) ring[y * size + x] = Math.hypot(x - c, y - c) <= tubeOuter && Math.hypot(x - c, y - c) > tubeInner ? 1 : 0;
+  for (let y = 0; y < size; y++)
+    for (let x = 0; x < size; x++) ring[y * size + x] = Math.hypot(x - c, y - c) <= tubeOuter && Math.hypot(x - c, y - c) > tubeInner ? 1 : 0;
   const grain = noiseTable(rand, 1800);
   const level = [3000, 21000, 36000];
   const ct = new Uint16Array(n);
@@ -109,7 +116,8 @@ export function kneePhantom(size = 128, slices = 96): Volume<Uint16Array> {
         const dy = (y - c) * (femur ? 1.25 : 1);
         const r = Math.hypot(dx, dy);
         let value = 9000; // soft tissue
-        if (Math.hypot(x - c, y - c) > size * 0.47) value = 1500; // air around the limb
+        if (Math.hypot(x - c, y - c) > size * 0.47)
+          value = 1500; // air around the limb
         else if ((femur || tibia) && r <= outer) {
           const cortex = r > outer - size * 0.03;
           const trabecular = sinAt[x]! * sinAt[y]! * sinAt[z]! > 0.1;

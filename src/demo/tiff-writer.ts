@@ -17,7 +17,9 @@ const TYPE = { SHORT: 3, LONG: 4, ASCII: 2, RATIONAL: 5 } as const;
 export function encodeTiffSlice(s: TiffSlice): Uint8Array {
   const bits = s.pixels instanceof Uint16Array ? 16 : 8;
   if (s.pixels.length !== s.width * s.height) throw new Error(`slice has ${s.pixels.length} pixels, expected ${s.width}x${s.height}`);
-  const extra = Object.entries(s.extra ?? {}).map(([k, v]) => `${k}=${v}\n`).join("");
+  const extra = Object.entries(s.extra ?? {})
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join("");
   const description = new TextEncoder().encode(`ImageJ=1.54f\n${extra}unit=${s.spacing.unit}\nspacing=${s.spacing.z}\n\0`);
   const entries: [tag: number, type: number, count: number, value: number][] = [];
   const tagCount = 14;

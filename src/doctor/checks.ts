@@ -1,5 +1,19 @@
 // The individual installation checks behind `mata doctor`; each returns a verdict and never throws.
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import path from "node:path";
 import { Database } from "bun:sqlite";
 import { openDatabase } from "../db/database.ts";
@@ -162,10 +176,19 @@ export function checkInotify(procDir = "/proc/sys/fs/inotify"): CheckResult {
     const instances = Number(readFileSync(path.join(procDir, "max_user_instances"), "utf8").trim());
     const data = { maxUserWatches: watches, maxUserInstances: instances };
     if (watches < 65536) {
-      return { name: "inotify", status: "warn", detail: `max_user_watches is ${watches}: trees with more folders are only seen by the periodic reconcile (sysctl fs.inotify.max_user_watches=524288)`, data };
+      return {
+        name: "inotify",
+        status: "warn",
+        detail: `max_user_watches is ${watches}: trees with more folders are only seen by the periodic reconcile (sysctl fs.inotify.max_user_watches=524288)`,
+        data,
+      };
     }
     return { name: "inotify", status: "ok", detail: `${watches} watches (one per folder), ${instances} instances`, data };
   } catch (e) {
-    return { name: "inotify", status: "warn", detail: `inotify limits unreadable: ${errText(e)}; without inotify, changes are seen only by the periodic reconcile` };
+    return {
+      name: "inotify",
+      status: "warn",
+      detail: `inotify limits unreadable: ${errText(e)}; without inotify, changes are seen only by the periodic reconcile`,
+    };
   }
 }

@@ -39,6 +39,8 @@ export function formatReport(r: DoctorReport): string {
   const lines = r.checks.map((c) => `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}`);
   const failed = r.checks.filter((c) => c.status === "fail").length;
   const warned = r.checks.filter((c) => c.status === "warn").length;
-  lines.push(`mata ${r.version} (${r.compiled ? "executable" : "from source"}): ${failed ? `${failed} failed` : "all essential checks passed"}${warned ? `, ${warned} warnings` : ""}`);
+  lines.push(
+    `mata ${r.version} (${r.compiled ? "executable" : "from source"}): ${failed ? `${failed} failed` : "all essential checks passed"}${warned ? `, ${warned} warnings` : ""}`,
+  );
   return lines.join("\n");
 }

@@ -55,9 +55,7 @@ export function graphRepo(db: Database) {
     `SELECT r.child_id, r.parent_id FROM json_each(?) j CROSS JOIN relations r ON r.child_id = j.value
       ORDER BY r.child_id, r.position, r.parent_id`,
   );
-  const datasets = db.query<GraphDatasetRow, [string]>(
-    "SELECT id, title, path, state FROM datasets WHERE id IN (SELECT value FROM json_each(?))",
-  );
+  const datasets = db.query<GraphDatasetRow, [string]>("SELECT id, title, path, state FROM datasets WHERE id IN (SELECT value FROM json_each(?))");
   const tags = db.query<GraphTagRow, [string, number]>(
     `SELECT id, parent_id, dataset_id, key, value, subtree_hash FROM tags
       WHERE dataset_id IN (SELECT value FROM json_each(?)) ORDER BY dataset_id, parent_id NULLS FIRST, position LIMIT ?`,

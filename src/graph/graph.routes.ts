@@ -6,7 +6,15 @@ import { GRAPH_MAX, GRAPH_STEP, relationGraph } from "./graph.service.ts";
 import { GraphPage } from "../../templates/graph/graph.tsx";
 
 const Node = z.union([
-  z.object({ id: z.string(), kind: z.literal("dataset"), datasetId: z.number().int(), label: z.string(), path: z.string(), state: z.enum(["present", "missing"]), role: z.enum(["self", "ancestor", "descendant", "relative"]) }),
+  z.object({
+    id: z.string(),
+    kind: z.literal("dataset"),
+    datasetId: z.number().int(),
+    label: z.string(),
+    path: z.string(),
+    state: z.enum(["present", "missing"]),
+    role: z.enum(["self", "ancestor", "descendant", "relative"]),
+  }),
   z.object({ id: z.string(), kind: z.literal("tag"), hash: z.string(), key: z.string(), value: z.string(), label: z.string(), datasets: z.number().int() }),
 ]);
 const Graph = z.object({
@@ -27,7 +35,10 @@ export const graphRoutes = [
     group: "relations",
     summary: "The relation network around a dataset, bounded: ancestors and descendants first, then other relatives",
     params: DatasetParams,
-    query: z.object({ limit: queryInt(1, GRAPH_MAX, GRAPH_STEP, "At most this many datasets"), tags: queryFlag("1: overlay the tag subtrees the datasets share") }),
+    query: z.object({
+      limit: queryInt(1, GRAPH_MAX, GRAPH_STEP, "At most this many datasets"),
+      tags: queryFlag("1: overlay the tag subtrees the datasets share"),
+    }),
     responses: { 200: json(Graph, "Nodes and edges") },
     handler: (c, { params, query }) => c.json(relationGraph(c.var.ctx, params.id, { limit: query.limit, tags: query.tags })),
   }),

@@ -89,7 +89,16 @@ function addTagOverlay(
     nodeOf.set(r.id, nid);
     let n = tagNodes.get(nid);
     if (!n) {
-      n = { id: nid, kind: "tag", hash: r.subtree_hash, key: r.key, value: r.value, label: r.value ? `${r.key} = ${r.value}` : r.key, datasets: 0, carriers: new Set() };
+      n = {
+        id: nid,
+        kind: "tag",
+        hash: r.subtree_hash,
+        key: r.key,
+        value: r.value,
+        label: r.value ? `${r.key} = ${r.value}` : r.key,
+        datasets: 0,
+        carriers: new Set(),
+      };
       tagNodes.set(nid, n);
     }
     n.carriers.add(r.dataset_id);

@@ -9,7 +9,11 @@ const COMMAND_PRIORITY = 20;
 
 /** The rule-command job kind, registered at start-up with the other features' kinds. */
 export function commandJob(): JobKind {
-  return { name: COMMAND_JOB, priority: COMMAND_PRIORITY, handler: (job, run) => commandHandler((id) => run.ctx.services.jobs.queue.repo.datasetLocation(id))(job, run) };
+  return {
+    name: COMMAND_JOB,
+    priority: COMMAND_PRIORITY,
+    handler: (job, run) => commandHandler((id) => run.ctx.services.jobs.queue.repo.datasetLocation(id))(job, run),
+  };
 }
 
 /** What a command job carries: the rule's argv and timeout and the changed files it was queued for. */
@@ -69,7 +73,12 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
         const tail = (await stderrText).trim().split("\n").slice(-3).join(" | ").slice(0, 500);
         fail(`rule command ${p.command[0]} exited with ${proc.signalCode ?? `code ${code}`}${tail ? `: ${tail}` : ""}`);
       }
-      eventsRepo(run.ctx.db).record(run.ctx.clock.now(), "rule.done", job.datasetId, { rule: p.rule, command: p.command, files: p.files.length, ms: run.ctx.clock.now() - started });
+      eventsRepo(run.ctx.db).record(run.ctx.clock.now(), "rule.done", job.datasetId, {
+        rule: p.rule,
+        command: p.command,
+        files: p.files.length,
+        ms: run.ctx.clock.now() - started,
+      });
     } finally {
       clearTimeout(timer);
       run.signal.removeEventListener("abort", kill);

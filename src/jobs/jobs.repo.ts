@@ -48,9 +48,7 @@ export function jobsRepo(db: Database) {
   );
   const queuedTwin = db.query<JobRow, [string]>("SELECT * FROM jobs WHERE dedupe_key = ? AND state = 'queued' ORDER BY id DESC LIMIT 1");
   const refreshTwin = db.query<unknown, [number, string, number, number]>("UPDATE jobs SET generation = ?, payload = ?, run_after = ? WHERE id = ?");
-  const nextDue = db.query<JobRow, [number]>(
-    "SELECT * FROM jobs WHERE state = 'queued' AND run_after <= ? ORDER BY priority DESC, id LIMIT 1",
-  );
+  const nextDue = db.query<JobRow, [number]>("SELECT * FROM jobs WHERE state = 'queued' AND run_after <= ? ORDER BY priority DESC, id LIMIT 1");
   const earliestWait = db.query<{ at: number | null }, []>("SELECT MIN(run_after) AS at FROM jobs WHERE state = 'queued'");
   const claim = db.query<unknown, [number, number]>(
     "UPDATE jobs SET state = 'running', started_at = ?, attempts = attempts + 1, progress = 0, error = NULL WHERE id = ? AND state = 'queued'",
@@ -66,9 +64,7 @@ export function jobsRepo(db: Database) {
   const markCancelled = db.query<unknown, [string, number, number]>(
     "UPDATE jobs SET state = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'running')",
   );
-  const staleOfDataset = db.query<JobRow, [number, number]>(
-    "SELECT * FROM jobs WHERE dataset_id = ? AND generation < ? AND state IN ('queued', 'running')",
-  );
+  const staleOfDataset = db.query<JobRow, [number, number]>("SELECT * FROM jobs WHERE dataset_id = ? AND generation < ? AND state IN ('queued', 'running')");
   const requeue = db.query<unknown, [number, number]>(
     "UPDATE jobs SET state = 'queued', progress = 0, error = NULL, started_at = NULL, finished_at = NULL, run_after = ? WHERE id = ?",
   );
@@ -86,27 +82,40 @@ export function jobsRepo(db: Database) {
   return {
     /** Queues a job, or refreshes the queued twin with the same dedupe key (newer generation, later start). */
     enqueue(job: NewJob, now: number): number {
-      return db.transaction(() => {
-        if (job.dedupeKey) {
-          const twin = queuedTwin.get(job.dedupeKey);
-          if (twin) {
-            const payload = job.merge ? job.merge(parsePayload(twin.payload)) : job.payload;
-            refreshTwin.run(Math.max(job.generation, twin.generation), JSON.stringify(payload ?? {}), job.runAfter, twin.id);
-            return twin.id;
+      return db
+        .transaction(() => {
+          if (job.dedupeKey) {
+            const twin = queuedTwin.get(job.dedupeKey);
+            if (twin) {
+              const payload = job.merge ? job.merge(parsePayload(twin.payload)) : job.payload;
+              refreshTwin.run(Math.max(job.generation, twin.generation), JSON.stringify(payload ?? {}), job.runAfter, twin.id);
+              return twin.id;
+            }
           }
-        }
-        const row = insert.get(job.kind, job.datasetId, job.generation, JSON.stringify(job.payload ?? {}), job.priority, now, job.runAfter, job.dedupeKey ?? null);
-        return row!.id;
-      }).immediate();
+          const row = insert.get(
+            job.kind,
+            job.datasetId,
+            job.generation,
+            JSON.stringify(job.payload ?? {}),
+            job.priority,
+            now,
+            job.runAfter,
+            job.dedupeKey ?? null,
+          );
+          return row!.id;
+        })
+        .immediate();
     },
     /** Takes the highest-priority due job and marks it running, atomically so two loops never share one. */
     claimNext(now: number): JobRow | null {
-      return db.transaction(() => {
-        const row = nextDue.get(now);
-        if (!row) return null;
-        claim.run(now, row.id);
-        return byId.get(row.id);
-      }).immediate();
+      return db
+        .transaction(() => {
+          const row = nextDue.get(now);
+          if (!row) return null;
+          claim.run(now, row.id);
+          return byId.get(row.id);
+        })
+        .immediate();
     },
     /** When the earliest waiting job becomes due, so the loop can sleep until then. */
     earliestRunAfter(): number | null {

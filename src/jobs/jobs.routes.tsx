@@ -40,7 +40,9 @@ const Job = z
 
 function jobs(c: Context<AppEnv>, f: Filter) {
   const now = c.var.ctx.clock.now();
-  return queueFor(c.var.ctx).repo.list({ state: f.state, kind: f.kind, datasetId: f.dataset, limit: f.limit }).map((r) => jobView(r, now));
+  return queueFor(c.var.ctx)
+    .repo.list({ state: f.state, kind: f.kind, datasetId: f.dataset, limit: f.limit })
+    .map((r) => jobView(r, now));
 }
 
 const table = (c: Context<AppEnv>, f: Filter) => c.html(<JobsTable jobs={jobs(c, f)} filter={f.state ?? ""} />);

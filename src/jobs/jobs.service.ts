@@ -277,4 +277,3 @@ export class JobQueue {
     entry.done = run();
   }
 }
-

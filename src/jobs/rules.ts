@@ -66,4 +66,3 @@ function mergePayload(older: unknown, newer: unknown): unknown {
   if (Array.isArray(a?.files) && Array.isArray(b?.files)) return { ...b, files: [...new Set([...a.files, ...b.files])].sort() };
   return newer;
 }
-

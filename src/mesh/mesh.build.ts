@@ -44,7 +44,11 @@ class Grow<T extends Float32Array | Uint32Array> {
  * Turns an STL or OBJ file into a compact web-ready GLB (welded, simplified to at most
  * MAX_PREVIEW_TRIANGLES, quantized, meshopt-compressed), written atomically to `outFile`.
  */
-export async function buildMeshPreview(file: string, outFile: string, opts: { signal?: AbortSignal; progress?: (f: number) => void; name?: string } = {}): Promise<MeshPreviewInfo> {
+export async function buildMeshPreview(
+  file: string,
+  outFile: string,
+  opts: { signal?: AbortSignal; progress?: (f: number) => void; name?: string } = {},
+): Promise<MeshPreviewInfo> {
   // Pass 1: bounds and count.
   const min: [number, number, number] = [Infinity, Infinity, Infinity];
   const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];

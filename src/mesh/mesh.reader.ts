@@ -162,7 +162,9 @@ function readObj(file: string, sink: TriangleSink, signal?: AbortSignal): number
     (line, no) => {
       if (line.startsWith("v ")) {
         const p = line.trim().split(/\s+/);
-        const x = Number(p[1]), y = Number(p[2]), z = Number(p[3]);
+        const x = Number(p[1]),
+          y = Number(p[2]),
+          z = Number(p[3]);
         if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new MeshReadError(`${file}: line ${no}: malformed vertex`);
         if (nv * 3 + 3 > verts.length) {
           const grown = new Float32Array(verts.length * 2);
@@ -174,12 +176,17 @@ function readObj(file: string, sink: TriangleSink, signal?: AbortSignal): number
         verts[nv * 3 + 2] = z;
         nv++;
       } else if (line.startsWith("f ")) {
-        const refs = line.trim().split(/\s+/).slice(1).map((r) => {
-          const i = parseInt(r, 10);
-          const idx = i < 0 ? nv + i : i - 1;
-          if (!Number.isInteger(i) || i === 0 || idx < 0 || idx >= nv) throw new MeshReadError(`${file}: line ${no}: face refers to vertex ${r}, but only ${nv} are defined before it`);
-          return idx;
-        });
+        const refs = line
+          .trim()
+          .split(/\s+/)
+          .slice(1)
+          .map((r) => {
+            const i = parseInt(r, 10);
+            const idx = i < 0 ? nv + i : i - 1;
+            if (!Number.isInteger(i) || i === 0 || idx < 0 || idx >= nv)
+              throw new MeshReadError(`${file}: line ${no}: face refers to vertex ${r}, but only ${nv} are defined before it`);
+            return idx;
+          });
         if (refs.length < 3) throw new MeshReadError(`${file}: line ${no}: a face needs at least 3 vertices`);
         // Polygons become a fan of triangles.
         for (let k = 1; k + 1 < refs.length; k++) {

@@ -8,9 +8,7 @@ import { listPreviews, previewDir, previewSummary, previewView, type PreviewSumm
 
 /** What a tile URL resolves to: a file on disk with its kind, or a JSON body. */
 export type PreviewTarget =
-  | { kind: "info" | "thumbnail"; file: string }
-  | { kind: "tile" | "mesh"; file: string; contentType: string }
-  | { kind: "json"; body: PreviewView };
+  { kind: "info" | "thumbnail"; file: string } | { kind: "tile" | "mesh"; file: string; contentType: string } | { kind: "json"; body: PreviewView };
 
 const CHUNK = /^\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}$/;
 
@@ -20,7 +18,6 @@ export function previewStatus(ctx: AppContext, datasetId: number): { title: stri
   if (!ds) throw notFound(`No dataset with id ${datasetId}`);
   return { title: ds.title || ds.path, preview: previewSummary(ctx, datasetId), previews: listPreviews(ctx, datasetId) };
 }
-
 
 /**
  * Resolves `{n}`, `{n}/thumbnail`, `{n}/tiles/info` and `{n}/tiles/{scale}/{chunk}` of a dataset's previews to
@@ -37,7 +34,8 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   const dir = previewDir(ctx, row.content_key);
   let target: PreviewTarget | null = null;
   if (parts.length === 2 && parts[1] === "thumbnail" && row.kind !== "mesh") target = { kind: "thumbnail", file: path.join(dir, "thumb.jpg") };
-  else if (parts.length === 2 && parts[1] === MESH_FILE && row.kind === "mesh") target = { kind: "mesh", file: path.join(dir, MESH_FILE), contentType: "model/gltf-binary" };
+  else if (parts.length === 2 && parts[1] === MESH_FILE && row.kind === "mesh")
+    target = { kind: "mesh", file: path.join(dir, MESH_FILE), contentType: "model/gltf-binary" };
   else if (parts.length === 3 && parts[1] === "tiles" && parts[2] === "info") target = { kind: "info", file: path.join(dir, "info") };
   else if (parts.length === 4 && parts[1] === "tiles" && /^\d{1,2}$/.test(parts[2]!) && CHUNK.test(parts[3]!)) {
     target = { kind: "tile", file: path.join(dir, parts[2]!, parts[3]!), contentType: "image/jpeg" };
@@ -54,8 +52,9 @@ export function isChunk(scale: ScaleInfo, chunk: string): boolean {
   const [w, h, d] = scale.size;
   const grid = (a: number, b: number, size: number) => a % TILE === 0 && a < size && b === Math.min(a + TILE, size);
   const one = (a: number, b: number, size: number) => a < size && b === a + 1;
-  return scale.chunk_sizes.some(([cx, cy, cz]) =>
-    (cx === 1 ? one(x0, x1, w) : grid(x0, x1, w)) && (cy === 1 ? one(y0, y1, h) : grid(y0, y1, h)) && (cz === 1 ? one(z0, z1, d) : grid(z0, z1, d)),
+  return scale.chunk_sizes.some(
+    ([cx, cy, cz]) =>
+      (cx === 1 ? one(x0, x1, w) : grid(x0, x1, w)) && (cy === 1 ? one(y0, y1, h) : grid(y0, y1, h)) && (cz === 1 ? one(z0, z1, d) : grid(z0, z1, d)),
   );
 }
 
@@ -71,14 +70,24 @@ export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKe
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
   const dir = previewDir(ctx, row.content_key);
-  const scales = ctx.services.preview.scales(row.content_key, () => (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales);
+  const scales = ctx.services.preview.scales(
+    row.content_key,
+    () => (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales,
+  );
   const scale = scales[Number(scaleKey)];
   if (!scale || scale.key !== scaleKey || !isChunk(scale, chunk)) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
   const etag = `"${row.content_key}/${scaleKey}/${chunk}"`;
   const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();
-  const headers = { ETag: etag, "Last-Modified": lastModified, "Cache-Control": cacheControl, "Content-Type": scale.encoding === "jpeg" ? "image/jpeg" : "application/octet-stream", "X-Content-Type-Options": "nosniff" };
+  const headers = {
+    ETag: etag,
+    "Last-Modified": lastModified,
+    "Cache-Control": cacheControl,
+    "Content-Type": scale.encoding === "jpeg" ? "image/jpeg" : "application/octet-stream",
+    "X-Content-Type-Options": "nosniff",
+  };
   const inm = req.headers.get("If-None-Match");
   const ims = req.headers.get("If-Modified-Since");
-  if ((inm !== null && inm === etag) || (inm === null && ims !== null && Date.parse(ims) >= row.updated_at - (row.updated_at % 1000))) return new Response(null, { status: 304, headers });
+  if ((inm !== null && inm === etag) || (inm === null && ims !== null && Date.parse(ims) >= row.updated_at - (row.updated_at % 1000)))
+    return new Response(null, { status: 304, headers });
   return new Response(Bun.file(path.join(dir, scaleKey, chunk)), { headers });
 }

@@ -50,7 +50,9 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   const dataset = db.query<{ id: number; path: string; title: string; generation: number; state: string; content_hash: string }, [number]>(
     "SELECT id, path, title, generation, state, content_hash FROM datasets WHERE id = ?",
   );
-  const files = db.query<{ path: string; size: number; mtime_ms: number }, [number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path");
+  const files = db.query<{ path: string; size: number; mtime_ms: number }, [number]>(
+    "SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path",
+  );
   const byDataset = db.query<PreviewRow, [number]>("SELECT * FROM previews WHERE dataset_id = ? ORDER BY n");
   const byN = db.query<PreviewRow, [number, number]>("SELECT * FROM previews WHERE dataset_id = ? AND n = ?");
   // SQLite takes the bare columns of an aggregate from the row holding the min(): the first ready picture.
@@ -58,7 +60,31 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     "SELECT dataset_id, min(n) AS n, content_key FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND kind <> 'mesh' GROUP BY dataset_id",
   );
   const deleteOfDataset = db.query<unknown, [number]>("DELETE FROM previews WHERE dataset_id = ?");
-  const insert = db.query<unknown, [number, number, string, string, string, string, number, number, number, string, string, string, number, string, string, number, number | null, number | null, string | null, number]>(
+  const insert = db.query<
+    unknown,
+    [
+      number,
+      number,
+      string,
+      string,
+      string,
+      string,
+      number,
+      number,
+      number,
+      string,
+      string,
+      string,
+      number,
+      string,
+      string,
+      number,
+      number | null,
+      number | null,
+      string | null,
+      number,
+    ]
+  >(
     `INSERT INTO previews (dataset_id, n, file, kind, format, state, width, height, depth, dtype, spacing, unit, generation, content_key, notes, updated_at, window_min, window_max, error, levels)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
@@ -87,15 +113,43 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     /** The ready build of equal content anywhere (a copied dataset), to reuse its window and levels. */
     readyWithKey: (key: string) => readyByKey.get(key),
     /** Replaces a dataset's preview rows with a new plan, in one transaction; the tiles are shared by content key. */
-    replace(datasetId: number, generation: number, plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string })[], now: number): PreviewRow[] {
+    replace(
+      datasetId: number,
+      generation: number,
+      plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string })[],
+      now: number,
+    ): PreviewRow[] {
       onWrite();
-      return db.transaction(() => {
-        deleteOfDataset.run(datasetId);
-        for (const p of plans) {
-          insert.run(datasetId, p.n, p.file, p.kind, p.format, p.state, p.width, p.height, p.depth, p.dtype, JSON.stringify(p.spacing), p.unit, generation, p.contentKey, JSON.stringify(p.notes), now, p.window?.[0] ?? null, p.window?.[1] ?? null, p.error ?? null, p.levels ?? 0);
-        }
-        return byDataset.all(datasetId);
-      }).immediate();
+      return db
+        .transaction(() => {
+          deleteOfDataset.run(datasetId);
+          for (const p of plans) {
+            insert.run(
+              datasetId,
+              p.n,
+              p.file,
+              p.kind,
+              p.format,
+              p.state,
+              p.width,
+              p.height,
+              p.depth,
+              p.dtype,
+              JSON.stringify(p.spacing),
+              p.unit,
+              generation,
+              p.contentKey,
+              JSON.stringify(p.notes),
+              now,
+              p.window?.[0] ?? null,
+              p.window?.[1] ?? null,
+              p.error ?? null,
+              p.levels ?? 0,
+            );
+          }
+          return byDataset.all(datasetId);
+        })
+        .immediate();
     },
     setState: (id: number, state: PreviewRow["state"], error: string | null, now: number) => {
       onWrite();

@@ -104,31 +104,69 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     const now = () => ctx.clock.now();
 
     // Good volumes still get previews when another file of the dataset is broken; the broken one is listed as failed.
-    const { sources, failures: unreadable } = fileRows.length > 0 ? await scanVolumes(abs, fileRows.map((f) => f.path)) : { sources: [], failures: [] };
+    const { sources, failures: unreadable } =
+      fileRows.length > 0
+        ? await scanVolumes(
+            abs,
+            fileRows.map((f) => f.path),
+          )
+        : { sources: [], failures: [] };
     signal.throwIfAborted();
     const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
-    const ordered = [...sources.map((s) => ({ s, file: s.file })), ...broken.map((b) => ({ s: null, file: b.file })), ...meshRows.map((m) => ({ s: m, file: m.path }))].sort((a, b) =>
-      a.file < b.file ? -1 : a.file > b.file ? 1 : 0,
-    );
+    const ordered = [
+      ...sources.map((s) => ({ s, file: s.file })),
+      ...broken.map((b) => ({ s: null, file: b.file })),
+      ...meshRows.map((m) => ({ s: m, file: m.path })),
+    ].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
     const plans: (PreviewPlan & { error?: string })[] = ordered.map(({ s, file }, n) =>
       s !== null && "mtime_ms" in s
-        ? { n, file, kind: "mesh", format: meshFormat(file)!, width: 0, height: 0, depth: 0, dtype: "", spacing: [1, 1, 1], unit: "", notes: [], contentKey: contentKey(file, [s]) }
+        ? {
+            n,
+            file,
+            kind: "mesh",
+            format: meshFormat(file)!,
+            width: 0,
+            height: 0,
+            depth: 0,
+            dtype: "",
+            spacing: [1, 1, 1],
+            unit: "",
+            notes: [],
+            contentKey: contentKey(file, [s]),
+          }
         : s === null
-        ? { n, file, kind: "volume", format: "", width: 0, height: 0, depth: 0, dtype: "", spacing: [1, 1, 1], unit: "px", notes: [], contentKey: contentKey(file, []), error: broken.find((b) => b.file === file)!.message }
-        : {
-        n,
-        file: s.file,
-        kind: s.kind,
-        format: s.format,
-        width: s.width,
-        height: s.height,
-        depth: s.depth,
-        dtype: s.dtype,
-        spacing: s.spacing,
-        unit: s.unit,
-        notes: s.notes ?? [],
-        contentKey: contentKey(s.file, s.files.map((f) => byPath.get(f) ?? { path: f, size: -1, mtime_ms: 0 })),
-          },
+          ? {
+              n,
+              file,
+              kind: "volume",
+              format: "",
+              width: 0,
+              height: 0,
+              depth: 0,
+              dtype: "",
+              spacing: [1, 1, 1],
+              unit: "px",
+              notes: [],
+              contentKey: contentKey(file, []),
+              error: broken.find((b) => b.file === file)!.message,
+            }
+          : {
+              n,
+              file: s.file,
+              kind: s.kind,
+              format: s.format,
+              width: s.width,
+              height: s.height,
+              depth: s.depth,
+              dtype: s.dtype,
+              spacing: s.spacing,
+              unit: s.unit,
+              notes: s.notes ?? [],
+              contentKey: contentKey(
+                s.file,
+                s.files.map((f) => byPath.get(f) ?? { path: f, size: -1, mtime_ms: 0 }),
+              ),
+            },
     );
     const filesOf = new Map(sources.map((s) => [s.file, s.files]));
     await Promise.all(sources.map((s) => s.close()));
@@ -179,7 +217,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
       }
     }
     removeUnreferenced(ctx);
-    if (failures.length > 0) throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
+    if (failures.length > 0)
+      throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
   };
 }
 
@@ -262,7 +301,11 @@ export interface PreviewView {
 
 /** Thumbnail URLs of the datasets that have a ready picture preview, for a page of a list. */
 export function thumbnailUrls(ctx: AppContext, datasetIds: number[]): Map<number, string> {
-  return new Map(ctx.services.preview.repo.firstPictures(datasetIds).map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${r.content_key.slice(0, 16)}`]));
+  return new Map(
+    ctx.services.preview.repo
+      .firstPictures(datasetIds)
+      .map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${r.content_key.slice(0, 16)}`]),
+  );
 }
 
 /** The previews of a dataset for the detail JSON and the viewer, with their tile URLs when ready. */
@@ -289,6 +332,10 @@ export function previewView(r: PreviewRow): PreviewView {
     levels: r.levels,
     notes: JSON.parse(r.notes),
     version: r.content_key.slice(0, 16),
-    ...(r.state !== "ready" ? {} : r.kind === "mesh" ? { mesh: `${base}/${MESH_FILE}?v=${r.content_key.slice(0, 16)}` } : { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` }),
+    ...(r.state !== "ready"
+      ? {}
+      : r.kind === "mesh"
+        ? { mesh: `${base}/${MESH_FILE}?v=${r.content_key.slice(0, 16)}` }
+        : { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` }),
   };
 }

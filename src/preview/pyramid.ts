@@ -35,7 +35,7 @@ export interface PyramidResult {
   tiles: number;
 }
 
-const NM_PER_UNIT: Record<string, number> = { m: 1e9, cm: 1e7, mm: 1e6, um: 1e3, "µm": 1e3, micron: 1e3, nm: 1, px: 1 };
+const NM_PER_UNIT: Record<string, number> = { m: 1e9, cm: 1e7, mm: 1e6, um: 1e3, µm: 1e3, micron: 1e3, nm: 1, px: 1 };
 
 /** Voxel size in nanometres for the `info` file; unknown units count as 1 so the proportions still hold. */
 export function resolutionNm(spacing: [number, number, number], unit: string): [number, number, number] {
@@ -105,7 +105,13 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   const dims = planLevels(source.width, source.height, source.depth, downZ && source.depth > 1);
   const res0 = resolutionNm(source.spacing, source.unit);
   const pool = new EncodePool(opts.parallel ?? 8);
-  const chunkSizes: [number, number, number][] = xyz ? [[TILE, TILE, 1], [TILE, 1, TILE], [1, TILE, TILE]] : [[TILE, TILE, 1]];
+  const chunkSizes: [number, number, number][] = xyz
+    ? [
+        [TILE, TILE, 1],
+        [TILE, 1, TILE],
+        [1, TILE, TILE],
+      ]
+    : [[TILE, TILE, 1]];
   const levels: Level[] = dims.map(([w, h, d], index) => {
     const dir = path.join(outDir, String(index));
     mkdirSync(dir, { recursive: true });

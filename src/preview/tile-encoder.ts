@@ -12,7 +12,10 @@ export async function encodeTile(px: Buffer, width: number, height: number, file
     return;
   }
   // sharp writes three channels unless told the picture is grayscale.
-  await sharp(px, { raw: { width, height, channels: 1 } }).toColourspace("b-w").jpeg({ quality: opts.quality }).toFile(file);
+  await sharp(px, { raw: { width, height, channels: 1 } })
+    .toColourspace("b-w")
+    .jpeg({ quality: opts.quality })
+    .toFile(file);
 }
 
 let scratch = 0;
@@ -22,7 +25,15 @@ let scratch = 0;
  * `nameOf(col, row)` gives, inside `dir`: per-call overhead is most of a small tile's cost, so a slice or a
  * strip of tiles at once is several times cheaper than tile by tile.
  */
-export async function encodeGrid(px: Buffer, width: number, height: number, tile: number, dir: string, nameOf: (col: number, row: number) => string, quality: number): Promise<void> {
+export async function encodeGrid(
+  px: Buffer,
+  width: number,
+  height: number,
+  tile: number,
+  dir: string,
+  nameOf: (col: number, row: number) => string,
+  quality: number,
+): Promise<void> {
   const base = path.join(dir, `.grid-${process.pid}-${scratch++}`);
   try {
     await sharp(px, { raw: { width, height, channels: 1 } })

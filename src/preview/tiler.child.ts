@@ -130,6 +130,9 @@ async function buildVolume(spec: BuildSpec): Promise<BuildMeta> {
 
 async function buildMesh(spec: BuildSpec): Promise<BuildMeta> {
   freshDir(spec.tmpDir);
-  const mesh = await buildMeshPreview(path.join(spec.datasetPath, spec.file), path.join(spec.tmpDir, MESH_FILE), { progress: progressSender(), name: spec.file });
+  const mesh = await buildMeshPreview(path.join(spec.datasetPath, spec.file), path.join(spec.tmpDir, MESH_FILE), {
+    progress: progressSender(),
+    name: spec.file,
+  });
   return { window: [0, 0], windowFrom: "mesh", levels: 0, tiles: 0, file: spec.file, builtAt: Date.now(), mesh };
 }

@@ -20,7 +20,11 @@ function childCommand(): string[] {
  * Runs one preview build in a child process and resolves with its result; aborting the signal SIGKILLs the
  * child at once (a hard stop of libvips work) and removes its temp dir, so nothing half-made remains.
  */
-export async function buildInChild(spec: BuildSpec, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<Extract<ChildMessage, { type: "done" }>> {
+export async function buildInChild(
+  spec: BuildSpec,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+): Promise<Extract<ChildMessage, { type: "done" }>> {
   signal.throwIfAborted();
   const proc = Bun.spawn(childCommand(), {
     stdin: "pipe",

@@ -28,7 +28,12 @@ export function windowTo8(data: SliceData, window: [number, number], out: Uint8A
   if (data instanceof Uint16Array || data instanceof Int16Array || data instanceof Uint8Array || data instanceof Int8Array) {
     const bits = data.BYTES_PER_ELEMENT * 8;
     const lut = lutFor(lo, hi, data instanceof Int16Array || data instanceof Int8Array, bits);
-    const keys = data instanceof Int16Array ? new Uint16Array(data.buffer, data.byteOffset, data.length) : data instanceof Int8Array ? new Uint8Array(data.buffer, data.byteOffset, data.length) : data;
+    const keys =
+      data instanceof Int16Array
+        ? new Uint16Array(data.buffer, data.byteOffset, data.length)
+        : data instanceof Int8Array
+          ? new Uint8Array(data.buffer, data.byteOffset, data.length)
+          : data;
     for (let i = 0; i < out.length; i++) out[i] = lut[keys[i]!]!;
     return out;
   }

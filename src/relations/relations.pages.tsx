@@ -23,7 +23,10 @@ export const relationsPages = [
       const relatives = () => getRelatives(c.var.ctx.db, id);
       return attempt(
         () => {
-          if (!f.parent) throw badRequest(f.q ? `Pick a dataset from the list that appears as you type “${f.q}”` : "Type a title or path, then pick a dataset from the list");
+          if (!f.parent)
+            throw badRequest(
+              f.q ? `Pick a dataset from the list that appears as you type “${f.q}”` : "Type a title or path, then pick a dataset from the list",
+            );
           const parsed = Id.safeParse(f.parent);
           if (!parsed.success) throw badRequest("parent must be a dataset id");
           const parent = parsed.data;
@@ -47,7 +50,12 @@ export const relationsPages = [
     responses: { 200: html("The relations panel") },
     handler: (c, { params: { id }, body }) => {
       const current = getRelatives(c.var.ctx.db, id).parents.map((p) => p.id);
-      const r = setParents(c.var.ctx, c.var.user.name, id, current.filter((p) => p !== body.parent));
+      const r = setParents(
+        c.var.ctx,
+        c.var.user.name,
+        id,
+        current.filter((p) => p !== body.parent),
+      );
       return c.html(<RelationsPanel datasetId={id} relatives={r} notice="Parent removed." focus />);
     },
   }),

@@ -13,8 +13,12 @@ const COLS = "d.id, d.uid, d.path, d.title, d.state";
 
 /** Parent links between datasets; the service keeps them acyclic. */
 export function relationsRepo(db: Database) {
-  const parents = db.query<RelativeRow, [number]>(`SELECT ${COLS} FROM relations r JOIN datasets d ON d.id = r.parent_id WHERE r.child_id = ? ORDER BY r.position, d.id`);
-  const children = db.query<RelativeRow, [number, number]>(`SELECT ${COLS} FROM relations r JOIN datasets d ON d.id = r.child_id WHERE r.parent_id = ? ORDER BY d.path, d.id LIMIT ?`);
+  const parents = db.query<RelativeRow, [number]>(
+    `SELECT ${COLS} FROM relations r JOIN datasets d ON d.id = r.parent_id WHERE r.child_id = ? ORDER BY r.position, d.id`,
+  );
+  const children = db.query<RelativeRow, [number, number]>(
+    `SELECT ${COLS} FROM relations r JOIN datasets d ON d.id = r.child_id WHERE r.parent_id = ? ORDER BY d.path, d.id LIMIT ?`,
+  );
   const siblings = db.query<RelativeRow, [number, number, number]>(
     `SELECT ${COLS} FROM datasets d WHERE d.id IN (
        SELECT r2.child_id FROM relations r1 JOIN relations r2 ON r2.parent_id = r1.parent_id

@@ -9,7 +9,11 @@ const brief = (d: RelativeRow) => ({ id: d.id, title: d.title || d.path, path: d
 const briefAll = (r: ReturnType<typeof getRelatives>) => ({ parents: r.parents.map(brief), children: r.children.map(brief), siblings: r.siblings.map(brief) });
 
 const Brief = z.object({ id: z.number().int(), title: z.string(), path: z.string(), state: z.enum(["present", "missing"]) }).meta({ id: "DatasetBrief" });
-const Relatives = z.object({ parents: z.array(Brief), children: z.array(Brief), siblings: z.array(Brief).meta({ description: "Other children of any of its parents" }) });
+const Relatives = z.object({
+  parents: z.array(Brief),
+  children: z.array(Brief),
+  siblings: z.array(Brief).meta({ description: "Other children of any of its parents" }),
+});
 
 /** Relations JSON API: set parents (acyclic), read relatives, and the picker's prefix match. */
 export const relationsRoutes = [

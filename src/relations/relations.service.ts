@@ -35,7 +35,7 @@ function descentPath(db: Database, from: number, target: number): number[] | nul
     const cur = queue.shift()!;
     if (cur === target) {
       const path = [cur];
-      for (let at = cur; at !== from; ) {
+      for (let at = cur; at !== from;) {
         at = cameFrom.get(at)!;
         path.unshift(at);
       }
@@ -58,22 +58,26 @@ function descentPath(db: Database, from: number, target: number): number[] | nul
 export function setParents(ctx: AppContext, actor: string, id: number, parentIds: number[]): Relatives {
   if (parentIds.length > MAX_PARENTS) throw tooLarge(`A dataset may name at most ${MAX_PARENTS} parents`);
   const repo = relationsRepo(ctx.db);
-  ctx.db.transaction(() => {
-    const self = repo.get(id);
-    if (!self) throw notFound(`No dataset with id ${id}`);
-    for (const p of parentIds) {
-      if (p === id) throw conflict(`${label(self, id)} cannot be its own parent: that would be a cycle ${label(self, id)} → ${label(self, id)}`);
-      if (!repo.get(p)) throw badRequest(`No dataset with id ${p} to use as a parent`);
-      const chain = descentPath(ctx.db, id, p);
-      if (chain) {
-        const names = [...chain, id].map((n) => label(repo.get(n), n));
-        throw conflict(`Refused: that would make a cycle, since ${label(repo.get(p), p)} is derived from this dataset: ${names.join(" → ")}`, { cycle: [...chain, id] });
+  ctx.db
+    .transaction(() => {
+      const self = repo.get(id);
+      if (!self) throw notFound(`No dataset with id ${id}`);
+      for (const p of parentIds) {
+        if (p === id) throw conflict(`${label(self, id)} cannot be its own parent: that would be a cycle ${label(self, id)} → ${label(self, id)}`);
+        if (!repo.get(p)) throw badRequest(`No dataset with id ${p} to use as a parent`);
+        const chain = descentPath(ctx.db, id, p);
+        if (chain) {
+          const names = [...chain, id].map((n) => label(repo.get(n), n));
+          throw conflict(`Refused: that would make a cycle, since ${label(repo.get(p), p)} is derived from this dataset: ${names.join(" → ")}`, {
+            cycle: [...chain, id],
+          });
+        }
       }
-    }
-    const now = ctx.clock.now();
-    repo.setParents(id, parentIds, now);
-    eventsRepo(ctx.db).record(now, "relations.changed", id, { parents: parentIds }, actor);
-  }).immediate();
+      const now = ctx.clock.now();
+      repo.setParents(id, parentIds, now);
+      eventsRepo(ctx.db).record(now, "relations.changed", id, { parents: parentIds }, actor);
+    })
+    .immediate();
   mirrorMetadata(ctx, id);
   return getRelatives(ctx.db, id);
 }

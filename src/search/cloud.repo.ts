@@ -85,8 +85,7 @@ export function cloudRepo(db: Database) {
       return s ? subtree.all(s.id, s.dataset_id) : [];
     },
     /** Datasets carrying the subtree: alphabetical, or newest first (no sort of every carrier) for a very common one. */
-    carriers: (hash: string, limit: number, offset: number, alphabetical: boolean) =>
-      (alphabetical ? carriers : carriersNewest).all(hash, limit, offset),
+    carriers: (hash: string, limit: number, offset: number, alphabetical: boolean) => (alphabetical ? carriers : carriersNewest).all(hash, limit, offset),
     carriersTotal: (hash: string) => carriersTotal.get(hash)?.n ?? 0,
   };
 }

@@ -6,7 +6,12 @@ import { resolveTag, tagCloud, tagPage } from "./cloud.service.ts";
 import { CloudPage, TagChoicePage, TagPage } from "../../templates/search/cloud.tsx";
 
 const HASH = "[0-9a-f]{64}";
-const HashParams = z.object({ hash: z.string().regex(new RegExp(`^${HASH}$`)).meta({ description: "The order-insensitive hash of a tag subtree (from the cloud or a tag page)" }) });
+const HashParams = z.object({
+  hash: z
+    .string()
+    .regex(new RegExp(`^${HASH}$`))
+    .meta({ description: "The order-insensitive hash of a tag subtree (from the cloud or a tag page)" }),
+});
 
 const Cloud = z.object({
   mode: z.enum(["pairs", "keys"]),
@@ -15,7 +20,15 @@ const Cloud = z.object({
   max: z.number().int(),
   limit: z.number().int(),
   offset: z.number().int(),
-  items: z.array(z.object({ key: z.string(), value: z.string().optional(), count: z.number().int(), weight: z.number(), size: z.number().meta({ description: "Font size in em (Zipf-scaled)" }) })),
+  items: z.array(
+    z.object({
+      key: z.string(),
+      value: z.string().optional(),
+      count: z.number().int(),
+      weight: z.number(),
+      size: z.number().meta({ description: "Font size in em (Zipf-scaled)" }),
+    }),
+  ),
 });
 
 const Carriers = z.object({
@@ -26,7 +39,11 @@ const Carriers = z.object({
   items: z.array(z.object({ id: z.number().int(), title: z.string(), path: z.string(), owner: z.string().nullable(), state: z.enum(["present", "missing"]) })),
 });
 
-const CloudQuery = z.object({ mode: queryEnum(["pairs", "keys"]), prefix: queryText(200, "Only tags whose key starts with this"), offset: queryInt(0, 100_000_000, 0) });
+const CloudQuery = z.object({
+  mode: queryEnum(["pairs", "keys"]),
+  prefix: queryText(200, "Only tags whose key starts with this"),
+  offset: queryInt(0, 100_000_000, 0),
+});
 
 /** The tag cloud and tag pages, as pages and as JSON. */
 export const cloudRoutes = [
@@ -58,14 +75,18 @@ export const cloudRoutes = [
     summary: "The tag cloud page",
     query: CloudQuery,
     responses: { 200: html() },
-    handler: (c, { query: q }) => c.html(CloudPage({ cloud: tagCloud(c.var.ctx, { mode: q.mode ?? "pairs", prefix: q.prefix ?? "", limit: 2000, offset: q.offset }), user: c.var.user })),
+    handler: (c, { query: q }) =>
+      c.html(CloudPage({ cloud: tagCloud(c.var.ctx, { mode: q.mode ?? "pairs", prefix: q.prefix ?? "", limit: 2000, offset: q.offset }), user: c.var.user })),
   }),
   route({
     method: "get",
     path: "/tags/by",
     access: "signed-in",
     summary: "A cloud entry: its tag page, or the variants it stands for",
-    query: z.object({ key: z.string({ error: "is required: /tags/by?key=KEY[&value=VALUE]" }).min(1, { error: "is required: /tags/by?key=KEY[&value=VALUE]" }).max(200), value: z.string().max(4096).optional() }),
+    query: z.object({
+      key: z.string({ error: "is required: /tags/by?key=KEY[&value=VALUE]" }).min(1, { error: "is required: /tags/by?key=KEY[&value=VALUE]" }).max(200),
+      value: z.string().max(4096).optional(),
+    }),
     responses: { 200: html(), 302: { description: "On to the one tag page" } },
     handler: (c, { query }) => {
       const target = resolveTag(c.var.ctx, query.key, query.value);

@@ -33,7 +33,7 @@ export function sizeParam(value: string | undefined, name: string): number | und
 /** The query parameters of a search, for the JSON route and the pages (`defLimit` differs between them). */
 export function searchQuery(defLimit: number) {
   return z.object({
-    q: queryText(100_000, "Words, \"a phrase\", prefix*, *substring*, Key=value, Key:"),
+    q: queryText(100_000, 'Words, "a phrase", prefix*, *substring*, Key=value, Key:'),
     tag: queryList(z.string().max(1000), MAX_TAG_FILTERS, "A tag filter, KEY=VALUE or KEY:; repeat for all of several"),
     owner: queryText(200, "Owner's account name"),
     from: queryText(40, "Created on or after this day, YYYY-MM-DD (UTC)"),

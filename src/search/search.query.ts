@@ -134,9 +134,7 @@ function addWords(terms: Term[], text: string, kind: "phrase" | "prefix"): void 
 
 /** The FTS5 expression for the word terms: each a quoted phrase of plain word tokens, so no user text is syntax. */
 export function ftsExpression(terms: Term[]): string | undefined {
-  const parts = terms
-    .filter((t) => t.kind !== "substring")
-    .map((t) => `"${t.tokens.join(" ")}"${t.kind === "prefix" ? "*" : ""}`);
+  const parts = terms.filter((t) => t.kind !== "substring").map((t) => `"${t.tokens.join(" ")}"${t.kind === "prefix" ? "*" : ""}`);
   return parts.length ? parts.join(" AND ") : undefined;
 }
 

@@ -45,7 +45,16 @@ export const searchRoutes = [
     handler: (c, { query }) => {
       const r = search(c.var.ctx, searchInput(query));
       return c.json({
-        items: r.items.map((h) => ({ id: h.id, title: h.title, matches: h.matches, path: h.path, owner: h.owner, state: h.state, bytes: h.bytes, createdAt: h.createdAt })),
+        items: r.items.map((h) => ({
+          id: h.id,
+          title: h.title,
+          matches: h.matches,
+          path: h.path,
+          owner: h.owner,
+          state: h.state,
+          bytes: h.bytes,
+          createdAt: h.createdAt,
+        })),
         total: r.total,
         totalCapped: r.totalCapped,
         ranked: r.ranked,

@@ -21,7 +21,9 @@ export function tagFilterSql(column: string, filters: TagFilter[], counts?: numb
   filters.forEach((f, i) => {
     const cond = f.value === undefined ? "key = ?" : "key = ? AND value = ?";
     const list = counts === undefined || i === driver;
-    clauses.push(list ? `${column} IN (SELECT dataset_id FROM tags WHERE ${cond})` : `EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = ${column} AND ${cond})`);
+    clauses.push(
+      list ? `${column} IN (SELECT dataset_id FROM tags WHERE ${cond})` : `EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = ${column} AND ${cond})`,
+    );
     params.push(f.key);
     if (f.value !== undefined) params.push(f.value);
   });

@@ -43,7 +43,9 @@ export function reconcileDatasetFiles(
   // below a folder that cannot be read at the moment (a permission glitch loses nothing).
   const current = (rows: SyncFileRow[]): FileEntry[] => {
     const disk = [...stableFiles];
-    for (const r of rows) if (unstablePaths.has(r.path) || (unreadable.length > 0 && inside(r.path))) disk.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
+    for (const r of rows)
+      if (unstablePaths.has(r.path) || (unreadable.length > 0 && inside(r.path)))
+        disk.push({ path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode });
     return disk;
   };
 
@@ -65,48 +67,62 @@ export function reconcileDatasetFiles(
   const now = ctx.clock.now();
   let change: ContentChange | undefined;
   let applied = false;
-  ctx.db.transaction(() => {
-    // Another process (`mata scan` beside `mata serve`) may have committed since the first look: diff again under the lock.
-    const row = repo.byId(datasetId);
-    if (!row) return;
-    rows = repo.filesOf(datasetId);
-    disk = current(rows);
-    diff = diffFiles(disk, rows);
-    const content = diffChangesContent(diff);
-    if (!content && diff.relinked.length === 0 && scanError === row.scan_error) return;
-    applied = true;
-    for (const r of diff.removed) repo.deleteFile(r.id);
-    for (const { row: r } of diff.renamed) repo.setFileTempPath(r.id);
-    for (const { row: r, file } of [...diff.renamed, ...diff.modified, ...diff.relinked]) repo.updateFile(r.id, file.path, file.size, file.mtimeMs, file.inode);
-    for (const f of diff.added) repo.insertFile(datasetId, f.path, f.size, f.mtimeMs, f.inode, now);
-    for (const { file } of diff.copied) repo.insertFile(datasetId, file.path, file.size, file.mtimeMs, file.inode, now);
-    let bytes = 0;
-    for (const f of disk) bytes += f.size;
-    const generation = repo.setContent(datasetId, disk.length, bytes, content ? contentHash(disk) : row.content_hash, content ? 1 : 0, scanError, now);
-    if (content) {
-      events.record(now, "files.changed", datasetId, {
-        path: row.path,
-        generation,
-        counts: { added: diff.added.length, removed: diff.removed.length, modified: diff.modified.length, renamed: diff.renamed.length, copied: diff.copied.length },
-        added: cap(diff.added.map((f) => f.path)),
-        removed: cap(diff.removed.map((r) => r.path)),
-        modified: cap(diff.modified.map((m) => m.file.path)),
-        renamed: cap(diff.renamed.map((m) => [m.row.path, m.file.path])),
-        copied: cap(diff.copied.map((c) => [c.from, c.file.path])),
-      });
-      change = {
-        datasetId,
-        path: row.path,
-        generation,
-        changed: [...diff.added.map((f) => f.path), ...diff.copied.map((c) => c.file.path), ...diff.modified.map((m) => m.file.path), ...diff.renamed.map((m) => m.file.path)],
-        removed: [...diff.removed.map((r) => r.path), ...diff.renamed.map((m) => m.row.path)],
-      };
-    }
-    if (scanError !== row.scan_error) {
-      events.record(now, "dataset.scan_error", datasetId, { path: row.path, error: scanError });
-      if (scanError) summary.errors.push(`${row.path}: ${scanError}`);
-    }
-  }).immediate();
+  ctx.db
+    .transaction(() => {
+      // Another process (`mata scan` beside `mata serve`) may have committed since the first look: diff again under the lock.
+      const row = repo.byId(datasetId);
+      if (!row) return;
+      rows = repo.filesOf(datasetId);
+      disk = current(rows);
+      diff = diffFiles(disk, rows);
+      const content = diffChangesContent(diff);
+      if (!content && diff.relinked.length === 0 && scanError === row.scan_error) return;
+      applied = true;
+      for (const r of diff.removed) repo.deleteFile(r.id);
+      for (const { row: r } of diff.renamed) repo.setFileTempPath(r.id);
+      for (const { row: r, file } of [...diff.renamed, ...diff.modified, ...diff.relinked])
+        repo.updateFile(r.id, file.path, file.size, file.mtimeMs, file.inode);
+      for (const f of diff.added) repo.insertFile(datasetId, f.path, f.size, f.mtimeMs, f.inode, now);
+      for (const { file } of diff.copied) repo.insertFile(datasetId, file.path, file.size, file.mtimeMs, file.inode, now);
+      let bytes = 0;
+      for (const f of disk) bytes += f.size;
+      const generation = repo.setContent(datasetId, disk.length, bytes, content ? contentHash(disk) : row.content_hash, content ? 1 : 0, scanError, now);
+      if (content) {
+        events.record(now, "files.changed", datasetId, {
+          path: row.path,
+          generation,
+          counts: {
+            added: diff.added.length,
+            removed: diff.removed.length,
+            modified: diff.modified.length,
+            renamed: diff.renamed.length,
+            copied: diff.copied.length,
+          },
+          added: cap(diff.added.map((f) => f.path)),
+          removed: cap(diff.removed.map((r) => r.path)),
+          modified: cap(diff.modified.map((m) => m.file.path)),
+          renamed: cap(diff.renamed.map((m) => [m.row.path, m.file.path])),
+          copied: cap(diff.copied.map((c) => [c.from, c.file.path])),
+        });
+        change = {
+          datasetId,
+          path: row.path,
+          generation,
+          changed: [
+            ...diff.added.map((f) => f.path),
+            ...diff.copied.map((c) => c.file.path),
+            ...diff.modified.map((m) => m.file.path),
+            ...diff.renamed.map((m) => m.file.path),
+          ],
+          removed: [...diff.removed.map((r) => r.path), ...diff.renamed.map((m) => m.row.path)],
+        };
+      }
+      if (scanError !== row.scan_error) {
+        events.record(now, "dataset.scan_error", datasetId, { path: row.path, error: scanError });
+        if (scanError) summary.errors.push(`${row.path}: ${scanError}`);
+      }
+    })
+    .immediate();
 
   if (applied) {
     summary.files.added += diff.added.length;

@@ -61,33 +61,35 @@ function applyMirrors(ctx: AppContext, report: RebuildReport): void {
   const now = ctx.clock.now();
   const present = repo.presentInScope("");
   const wanted: { child: number; uids: string[]; at: number; path: string }[] = [];
-  ctx.db.transaction(() => {
-    for (const row of present) {
-      const mirror = readMetadataMirror(fsPath(ctx.config.root, row.path));
-      if (!mirror) continue;
-      report.mirrors += 1;
-      repo.setText(row.id, mirror.title, mirror.description, now);
-      repo.deleteTags(row.id);
-      insertTags(repo, row.id, null, mirror.tags);
-      wanted.push({ child: row.id, uids: mirror.parents, at: mirror.updatedAt, path: row.path });
-      events.record(now, "dataset.rebuilt", row.id, { path: row.path });
-    }
-    // Links are added oldest mirror first, so a later link that would close a cycle is the one dropped.
-    wanted.sort((a, b) => a.at - b.at || (a.path < b.path ? -1 : 1));
-    for (const { child, uids } of wanted) {
-      const parentIds = uids.map((u) => repo.byUid(u)?.id).filter((id): id is number => id !== undefined && id !== child);
-      report.skippedParents += uids.length - parentIds.length;
-      repo.deleteParents(child);
-      parentIds.forEach((p, i) => {
-        if (reaches(repo, p, child)) {
-          report.skippedParents += 1;
-          return;
-        }
-        repo.insertRelation(child, p, i);
-        report.parents += 1;
-      });
-    }
-  }).immediate();
+  ctx.db
+    .transaction(() => {
+      for (const row of present) {
+        const mirror = readMetadataMirror(fsPath(ctx.config.root, row.path));
+        if (!mirror) continue;
+        report.mirrors += 1;
+        repo.setText(row.id, mirror.title, mirror.description, now);
+        repo.deleteTags(row.id);
+        insertTags(repo, row.id, null, mirror.tags);
+        wanted.push({ child: row.id, uids: mirror.parents, at: mirror.updatedAt, path: row.path });
+        events.record(now, "dataset.rebuilt", row.id, { path: row.path });
+      }
+      // Links are added oldest mirror first, so a later link that would close a cycle is the one dropped.
+      wanted.sort((a, b) => a.at - b.at || (a.path < b.path ? -1 : 1));
+      for (const { child, uids } of wanted) {
+        const parentIds = uids.map((u) => repo.byUid(u)?.id).filter((id): id is number => id !== undefined && id !== child);
+        report.skippedParents += uids.length - parentIds.length;
+        repo.deleteParents(child);
+        parentIds.forEach((p, i) => {
+          if (reaches(repo, p, child)) {
+            report.skippedParents += 1;
+            return;
+          }
+          repo.insertRelation(child, p, i);
+          report.parents += 1;
+        });
+      }
+    })
+    .immediate();
 }
 
 function insertTags(repo: SyncRepo, datasetId: number, parentId: number | null, nodes: TagNode[]): void {

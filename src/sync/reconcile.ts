@@ -126,45 +126,47 @@ function applyStructure(ctx: AppContext, repo: SyncRepo, actions: Action[], miss
   const ids = new Map<string, number>();
   const events = eventsRepo(ctx.db);
   const now = ctx.clock.now();
-  ctx.db.transaction(() => {
-    for (const r of missing) {
-      repo.markMissing(r.id, now);
-      events.record(now, "dataset.missing", r.id, { path: r.path, uid: r.uid });
-      summary.datasets.removed += 1;
-    }
-    const moves = actions.filter((a) => a.kind === "move" || a.kind === "adopt" || a.kind === "keep");
-    for (const a of moves) if (a.row.path !== a.folder.path) repo.setTempPath(a.row.id);
-    for (const a of moves) {
-      const { row, folder } = a;
-      const owner = ctx.services.owners.of(folder.ownerUid);
-      if (row.path !== folder.path || row.state !== "present" || row.folder_inode !== folder.inode || (!row.owner_fixed && row.owner !== owner)) {
-        repo.setLocation(row.id, folder.path, owner, folder.inode, now);
+  ctx.db
+    .transaction(() => {
+      for (const r of missing) {
+        repo.markMissing(r.id, now);
+        events.record(now, "dataset.missing", r.id, { path: r.path, uid: r.uid });
+        summary.datasets.removed += 1;
       }
-      if (row.state === "missing") {
-        events.record(now, "dataset.restored", row.id, { path: folder.path, from: row.path, uid: row.uid });
-        summary.datasets.restored += 1;
-      } else if (row.path !== folder.path) {
-        events.record(now, "dataset.renamed", row.id, { from: row.path, to: folder.path, uid: row.uid });
-        summary.datasets.renamed += 1;
+      const moves = actions.filter((a) => a.kind === "move" || a.kind === "adopt" || a.kind === "keep");
+      for (const a of moves) if (a.row.path !== a.folder.path) repo.setTempPath(a.row.id);
+      for (const a of moves) {
+        const { row, folder } = a;
+        const owner = ctx.services.owners.of(folder.ownerUid);
+        if (row.path !== folder.path || row.state !== "present" || row.folder_inode !== folder.inode || (!row.owner_fixed && row.owner !== owner)) {
+          repo.setLocation(row.id, folder.path, owner, folder.inode, now);
+        }
+        if (row.state === "missing") {
+          events.record(now, "dataset.restored", row.id, { path: folder.path, from: row.path, uid: row.uid });
+          summary.datasets.restored += 1;
+        } else if (row.path !== folder.path) {
+          events.record(now, "dataset.renamed", row.id, { from: row.path, to: folder.path, uid: row.uid });
+          summary.datasets.renamed += 1;
+        }
+        ids.set(folder.path, row.id);
       }
-      ids.set(folder.path, row.id);
-    }
-    for (const a of actions) {
-      if (a.kind !== "new") continue;
-      const id = repo.insertDataset(a.uid, a.folder.path, ctx.services.owners.of(a.folder.ownerUid), a.folder.inode, now);
-      ids.set(a.folder.path, id);
-      const parentId = a.copyOf?.row?.id ?? (a.copyOf?.path !== undefined ? ids.get(a.copyOf.path) : undefined);
-      if (parentId !== undefined) {
-        repo.insertRelation(id, parentId, 0);
-        if (a.copyOf?.row) copyTags(repo, a.copyOf.row.id, id);
-        events.record(now, "dataset.copied", id, { path: a.folder.path, uid: a.uid, from: parentId });
-        summary.datasets.copied += 1;
-      } else {
-        events.record(now, "dataset.added", id, { path: a.folder.path, uid: a.uid });
-        summary.datasets.added += 1;
+      for (const a of actions) {
+        if (a.kind !== "new") continue;
+        const id = repo.insertDataset(a.uid, a.folder.path, ctx.services.owners.of(a.folder.ownerUid), a.folder.inode, now);
+        ids.set(a.folder.path, id);
+        const parentId = a.copyOf?.row?.id ?? (a.copyOf?.path !== undefined ? ids.get(a.copyOf.path) : undefined);
+        if (parentId !== undefined) {
+          repo.insertRelation(id, parentId, 0);
+          if (a.copyOf?.row) copyTags(repo, a.copyOf.row.id, id);
+          events.record(now, "dataset.copied", id, { path: a.folder.path, uid: a.uid, from: parentId });
+          summary.datasets.copied += 1;
+        } else {
+          events.record(now, "dataset.added", id, { path: a.folder.path, uid: a.uid });
+          summary.datasets.added += 1;
+        }
       }
-    }
-  }).immediate();
+    })
+    .immediate();
   return ids;
 }
 

@@ -68,7 +68,9 @@ export function resolve(
         actions.push({ kind: "keep", folder: home, row });
         rest = claimants.filter((f) => f !== home);
       } else if (!holdsOutside(row)) {
-        const genuine = claimants.filter((f) => row.folder_inode === f.inode).concat(claimants.filter((f) => row.folder_inode !== f.inode && filesMatch(repo, row, f)));
+        const genuine = claimants
+          .filter((f) => row.folder_inode === f.inode)
+          .concat(claimants.filter((f) => row.folder_inode !== f.inode && filesMatch(repo, row, f)));
         const mover = genuine[0];
         if (mover) {
           actions.push({ kind: "move", folder: mover, row });

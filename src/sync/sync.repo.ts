@@ -39,7 +39,8 @@ export interface SyncTagRow {
   subtree_hash: string;
 }
 
-const DS_COLS = "id, uid, path, title, description, owner, owner_fixed, state, generation, file_count, byte_count, content_hash, scan_error, created_at, folder_inode";
+const DS_COLS =
+  "id, uid, path, title, description, owner, owner_fixed, state, generation, file_count, byte_count, content_hash, scan_error, created_at, folder_inode";
 
 /** Prepared statements of the sync engine; callers wrap writes in `db.transaction`. */
 export function syncRepo(db: Database) {
@@ -70,7 +71,9 @@ export function syncRepo(db: Database) {
   const updateFile = db.query<null, [string, number, number, number, number]>("UPDATE files SET path = ?, size = ?, mtime_ms = ?, inode = ? WHERE id = ?");
   const setFileTempPath = db.query<null, [string, number]>("UPDATE files SET path = ? WHERE id = ?");
   const deleteFile = db.query<null, [number]>("DELETE FROM files WHERE id = ?");
-  const tagsOf = db.query<SyncTagRow, [number]>("SELECT id, parent_id, position, key, value, subtree_hash FROM tags WHERE dataset_id = ? ORDER BY parent_id NULLS FIRST, position, id");
+  const tagsOf = db.query<SyncTagRow, [number]>(
+    "SELECT id, parent_id, position, key, value, subtree_hash FROM tags WHERE dataset_id = ? ORDER BY parent_id NULLS FIRST, position, id",
+  );
   const insertTag = db.query<{ id: number }, [number, number | null, number, string, string, string]>(
     "INSERT INTO tags (dataset_id, parent_id, position, key, value, subtree_hash) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
   );
@@ -92,7 +95,8 @@ export function syncRepo(db: Database) {
       const self = presentByPath.get(prefix);
       return self ? [self, ...rows] : rows;
     },
-    insertDataset: (uid: string, path: string, owner: string | null, folderInode: number, now: number) => insertDataset.get(uid, path, owner, folderInode, now, now, 1)!.id,
+    insertDataset: (uid: string, path: string, owner: string | null, folderInode: number, now: number) =>
+      insertDataset.get(uid, path, owner, folderInode, now, now, 1)!.id,
     setLocation: (id: number, path: string, owner: string | null, folderInode: number, now: number) => setLocation.run(path, owner, folderInode, now, id),
     setTempPath: (id: number) => setTempPath.run(`\u0000moving:${id}`, id),
     markMissing: (id: number, now: number) => markMissing.run(now, now, id),
@@ -101,7 +105,8 @@ export function syncRepo(db: Database) {
       setContent.get(fileCount, byteCount, hash, bump, scanError, now, id)!.generation,
     filesOf: (datasetId: number) => filesOf.all(datasetId),
     sampleFiles: (datasetId: number, limit: number) => sampleFiles.all(datasetId, limit),
-    insertFile: (datasetId: number, path: string, size: number, mtimeMs: number, inode: number, now: number) => insertFile.run(datasetId, path, size, mtimeMs, inode, now),
+    insertFile: (datasetId: number, path: string, size: number, mtimeMs: number, inode: number, now: number) =>
+      insertFile.run(datasetId, path, size, mtimeMs, inode, now),
     updateFile: (id: number, path: string, size: number, mtimeMs: number, inode: number) => updateFile.run(path, size, mtimeMs, inode, id),
     setFileTempPath: (id: number) => setFileTempPath.run(`\u0000moving:${id}`, id),
     deleteFile: (id: number) => deleteFile.run(id),

@@ -137,10 +137,13 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
   };
 
   const closeWatcher = await watchTree(root, depth, onHint);
-  const interval = periodMs > 0 ? setInterval(() => {
-    fullRequested = true;
-    schedule();
-  }, periodMs) : undefined;
+  const interval =
+    periodMs > 0
+      ? setInterval(() => {
+          fullRequested = true;
+          schedule();
+        }, periodMs)
+      : undefined;
   // The first full reconcile starts on the next turn, so listeners attached right after startSync see its changes.
   setImmediate(schedule);
 

@@ -19,7 +19,9 @@ export function mirrorMetadata(ctx: AppContext, datasetId: number): boolean {
     title: d.title,
     description: d.description,
     tags: tagsRepo(ctx.db).tree(datasetId),
-    parents: relationsRepo(ctx.db).parents(datasetId).map((p) => p.uid),
+    parents: relationsRepo(ctx.db)
+      .parents(datasetId)
+      .map((p) => p.uid),
     updatedAt: ctx.clock.now(),
   };
   const abs = path.join(ctx.config.root, d.path);

@@ -11,5 +11,7 @@ export function subtreeHash(node: TagNode): string {
 
 /** The same digest from a node's parts and its children's digests, for writers that hash bottom-up in one pass. */
 export function hashParts(key: string, value: string, childHashes: string[]): string {
-  return createHash("sha256").update(JSON.stringify([key, value, [...childHashes].sort()])).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify([key, value, [...childHashes].sort()]))
+    .digest("hex");
 }

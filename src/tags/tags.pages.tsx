@@ -32,7 +32,11 @@ function keyPrompt(c: Context<AppEnv>, id: number, key: string, f: KeyForm): { t
   const hit = didYouMean(c.var.ctx.db, key);
   if (!hit || hit.term === key) return undefined;
   const { tagsVersion } = readTags(c.var.ctx, id);
-  if (f.version !== tagsVersion) throw new AppError(409, `Someone else changed these tags since you loaded them (you had version ${f.version ?? "none"}, now ${tagsVersion}). Your change was not applied; here are the current tags.`);
+  if (f.version !== tagsVersion)
+    throw new AppError(
+      409,
+      `Someone else changed these tags since you loaded them (you had version ${f.version ?? "none"}, now ${tagsVersion}). Your change was not applied; here are the current tags.`,
+    );
   return { typed: key, suggestion: hit.term, datasets: dictionaryRepo(c.var.ctx.db).keyCount(hit.term) };
 }
 
@@ -40,7 +44,12 @@ function keyPrompt(c: Context<AppEnv>, id: number, key: string, f: KeyForm): { t
 const canEdit = (c: Context<AppEnv>, id: number) => atLeast(datasetRole(c, id), "editor");
 
 const OPS = ["up", "down", "indent", "outdent", "delete"] as const;
-const PANEL = { 200: html("The tag panel"), 400: html("The panel with the refusal"), 409: html("The current panel: someone else changed the tags"), 413: html("The panel with the refusal") };
+const PANEL = {
+  200: html("The tag panel"),
+  400: html("The panel with the refusal"),
+  409: html("The current panel: someone else changed the tags"),
+  413: html("The panel with the refusal"),
+};
 const TagForm = z.object({ key: formText(), value: formText(), use: formText(), confirmKey: formText(), version: formVersion });
 
 /** The tag editor's htmx fragments on the dataset page: every change answers with the whole panel. */
@@ -102,7 +111,11 @@ export const tagsPages = [
           if (prompt) return panel(c, id, { draft, draftFor: "add", didYouMean: prompt });
           const before = readTags(c.var.ctx, id).tags;
           applyTagOps(c.var.ctx, c.var.user.name, id, [{ op: "add", parent, key, value }], f.version ?? 0);
-          return panel(c, id, { focus: "add-key", addUnder: draft.path, notice: `Added “${key}”${parent.length ? ` under “${nodeAt(before, parent)?.key}”` : ""}.` });
+          return panel(c, id, {
+            focus: "add-key",
+            addUnder: draft.path,
+            notice: `Added “${key}”${parent.length ? ` under “${nodeAt(before, parent)?.key}”` : ""}.`,
+          });
         },
         (e) => panel(c, id, { error: e.message, draft, draftFor: "add" }, fragmentStatus(e)),
       );

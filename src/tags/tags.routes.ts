@@ -40,7 +40,10 @@ export const tagsRoutes = [
     description: "Keys and values are trimmed; limits: 2,000 tags, 8 levels, 200-character keys, 4,096-character values.",
     params: DatasetParams,
     body: TagsBody,
-    responses: { 200: json(VersionedTags, "The tree as saved"), 409: json(ErrorBody, "Someone else changed the tags since `version`; the current tree is in error.details.current") },
+    responses: {
+      200: json(VersionedTags, "The tree as saved"),
+      409: json(ErrorBody, "Someone else changed the tags since `version`; the current tree is in error.details.current"),
+    },
     handler: (c, { params, body }) => c.json(replaceTags(c.var.ctx, c.var.user.name, params.id, parseTagTree(body.tags), body.version)),
   }),
   route({

@@ -31,7 +31,17 @@ export const TagInput: z.ZodType<TagInputNode> = z
   .meta({ id: "TagInput" });
 
 /** The tag tree with the version the next change must name. */
-export const VersionedTags = z.object({ tags: z.array(Tag), tagsVersion: z.number().int().meta({ description: "Send back as `version` to refuse (409) a change based on an outdated tree" }) }).meta({ id: "VersionedTags" });
+export const VersionedTags = z
+  .object({
+    tags: z.array(Tag),
+    tagsVersion: z.number().int().meta({ description: "Send back as `version` to refuse (409) a change based on an outdated tree" }),
+  })
+  .meta({ id: "VersionedTags" });
 
 /** The body of a whole-tree replacement. */
-export const TagsBody = z.object({ tags: z.array(TagInput, { error: "must be a list of { key, value, children } objects" }).meta({ description: `At most ${MAX_TAGS} tags in all, nested at most 8 levels` }), version: z.number().int().min(1).optional() });
+export const TagsBody = z.object({
+  tags: z
+    .array(TagInput, { error: "must be a list of { key, value, children } objects" })
+    .meta({ description: `At most ${MAX_TAGS} tags in all, nested at most 8 levels` }),
+  version: z.number().int().min(1).optional(),
+});

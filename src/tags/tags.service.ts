@@ -48,17 +48,19 @@ function changeTags<T>(
   compute: (current: TagNode[]) => { tags: TagNode[]; event: string; detail: Record<string, unknown>; result: T; unchanged?: boolean },
 ): VersionedTags & { result: T } {
   const repo = tagsRepo(ctx.db);
-  const out = ctx.db.transaction(() => {
-    const current = readTags(ctx, datasetId);
-    if (expectedVersion !== undefined && expectedVersion !== current.tagsVersion) throw staleTags(current, expectedVersion);
-    const next = compute(current.tags);
-    if (next.unchanged) return { tags: current.tags, tagsVersion: current.tagsVersion, result: next.result, unchanged: true };
-    checkLimits(next.tags);
-    const now = ctx.clock.now();
-    const tagsVersion = repo.replace(datasetId, next.tags, now);
-    eventsRepo(ctx.db).record(now, next.event, datasetId, { ...next.detail, tagsVersion, tags: countTags(next.tags) }, actor);
-    return { tags: next.tags, tagsVersion, result: next.result, unchanged: false };
-  }).immediate();
+  const out = ctx.db
+    .transaction(() => {
+      const current = readTags(ctx, datasetId);
+      if (expectedVersion !== undefined && expectedVersion !== current.tagsVersion) throw staleTags(current, expectedVersion);
+      const next = compute(current.tags);
+      if (next.unchanged) return { tags: current.tags, tagsVersion: current.tagsVersion, result: next.result, unchanged: true };
+      checkLimits(next.tags);
+      const now = ctx.clock.now();
+      const tagsVersion = repo.replace(datasetId, next.tags, now);
+      eventsRepo(ctx.db).record(now, next.event, datasetId, { ...next.detail, tagsVersion, tags: countTags(next.tags) }, actor);
+      return { tags: next.tags, tagsVersion, result: next.result, unchanged: false };
+    })
+    .immediate();
   if (!out.unchanged) mirrorMetadata(ctx, datasetId);
   return { tags: out.tags, tagsVersion: out.tagsVersion, result: out.result };
 }
@@ -116,7 +118,13 @@ export function importFromParents(ctx: AppContext, actor: string, datasetId: num
         report.imported.push({ key: t.key, value: t.value, children: subtreeSize(t) - 1, from });
       }
     }
-    return { tags: [...current, ...added], unchanged: added.length === 0, event: "tags.imported", detail: { imported: report.imported.map((i) => i.key), parents: parents.map((p) => p.id) }, result: report };
+    return {
+      tags: [...current, ...added],
+      unchanged: added.length === 0,
+      event: "tags.imported",
+      detail: { imported: report.imported.map((i) => i.key), parents: parents.map((p) => p.id) },
+      result: report,
+    };
   });
   return { tags, tagsVersion, report: result };
 }

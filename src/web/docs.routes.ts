@@ -15,7 +15,14 @@ export function docsRoutes(all: () => readonly Route[]): Route[] {
       access: "signed-in",
       group: "meta",
       summary: "This document: every /api/v1 route with its parameters, bodies and answers (OpenAPI 3.1)",
-      responses: { 200: json(z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), z.unknown()) }).loose(), "The OpenAPI document") },
+      responses: {
+        200: json(
+          z
+            .object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).loose(), paths: z.record(z.string(), z.unknown()) })
+            .loose(),
+          "The OpenAPI document",
+        ),
+      },
       handler: (c) => c.json((doc ??= openApiDocument(all()))),
     }),
     route({

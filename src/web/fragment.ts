@@ -17,7 +17,14 @@ export function fragmentStatus(e: AppError): 400 | 409 | 413 {
 }
 
 /** A text field of an HTML form (absent is undefined; each page decides what empty means). */
-export const formText = (max = 1_000_000) => z.string({ error: "must be a single text field" }).max(max, { error: `is longer than ${max.toLocaleString("en-US")} characters` }).optional();
+export const formText = (max = 1_000_000) =>
+  z
+    .string({ error: "must be a single text field" })
+    .max(max, { error: `is longer than ${max.toLocaleString("en-US")} characters` })
+    .optional();
 
 /** The version a form was rendered at; blank is "none". */
-export const formVersion = z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number({ error: "must be a whole number from 1" }).int().min(1, { error: "must be a whole number from 1" }).optional());
+export const formVersion = z.preprocess(
+  (v) => (v === "" ? undefined : v),
+  z.coerce.number({ error: "must be a whole number from 1" }).int().min(1, { error: "must be a whole number from 1" }).optional(),
+);

@@ -33,7 +33,8 @@ function errorResponses(r: Route): RouteConfig["responses"] {
   const out: RouteConfig["responses"] = {};
   if (r.params || r.query || r.body) out[400] = error("A parameter or the body is not valid; the message names the field");
   if (level !== "public") out[401] = error("Not signed in: send HTTP Basic credentials or an API token (Bearer)");
-  if (level === "admin" || DATASET_LEVELS.has(level)) out[403] = error(level === "admin" ? "Only admins may do this" : "The account lacks the needed permission on this dataset");
+  if (level === "admin" || DATASET_LEVELS.has(level))
+    out[403] = error(level === "admin" ? "Only admins may do this" : "The account lacks the needed permission on this dataset");
   if (DATASET_LEVELS.has(level) || r.params) out[404] = error("No such dataset (or other item named in the path)");
   if (r.body) out[413] = error("The body is over the size limit");
   if (r.body) out[415] = error("The body is not sent as JSON");
@@ -56,13 +57,24 @@ function responses(r: Route): RouteConfig["responses"] {
 export function openApiDocument(routes: readonly Route[]) {
   const registry = new OpenAPIRegistry();
   registry.registerComponent("securitySchemes", "basic", { type: "http", scheme: "basic", description: "An account of the configured backend (local or PAM)" });
-  registry.registerComponent("securitySchemes", "token", { type: "http", scheme: "bearer", description: "An API token from POST /api/v1/tokens or the account page" });
-  registry.registerComponent("securitySchemes", "session", { type: "apiKey", in: "cookie", name: "mata_session", description: "The browser's session (state-changing requests also need X-CSRF-Token)" });
+  registry.registerComponent("securitySchemes", "token", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API token from POST /api/v1/tokens or the account page",
+  });
+  registry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: "mata_session",
+    description: "The browser's session (state-changing requests also need X-CSRF-Token)",
+  });
   for (const r of routes) {
     if (!r.path.startsWith("/api/v1/")) continue;
     const path = openApiPath(r.path);
     // A trailing wildcard is a file path inside the dataset; the handler reads it from the URL.
-    const params = path.endsWith("/{path}") ? (r.params ?? z.object({})).extend({ path: z.string().meta({ description: "A path inside the dataset, `/`-separated, each segment percent-encoded" }) }) : r.params;
+    const params = path.endsWith("/{path}")
+      ? (r.params ?? z.object({})).extend({ path: z.string().meta({ description: "A path inside the dataset, `/`-separated, each segment percent-encoded" }) })
+      : r.params;
     registry.registerPath({
       method: r.method,
       path,

@@ -74,13 +74,19 @@ export const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
 function describeIssues(target: string, error: z.core.$ZodError): string {
   const first = error.issues[0];
   if (!first) return `Invalid ${target}`;
-  const where = first.path.length > 0 ? first.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i > 0 ? `.${String(p)}` : String(p))).join("") : target === "body" ? "The request body" : target;
+  const where =
+    first.path.length > 0
+      ? first.path.map((p, i) => (typeof p === "number" ? `[${p}]` : i > 0 ? `.${String(p)}` : String(p))).join("")
+      : target === "body"
+        ? "The request body"
+        : target;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem${error.issues.length > 2 ? "s" : ""})` : "";
   return `${where} ${first.message}${more}`;
 }
 
 const refuse = (target: string) => (result: { success: boolean; error?: z.core.$ZodError }) => {
-  if (!result.success) throw badRequest(describeIssues(target, result.error!), { issues: result.error!.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
+  if (!result.success)
+    throw badRequest(describeIssues(target, result.error!), { issues: result.error!.issues.map((i) => ({ path: i.path.map(String), message: i.message })) });
 };
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -124,7 +130,8 @@ async function checkResponse(r: Route, res: Response): Promise<Response> {
   const schema = r.responses[res.status]?.json;
   if (!schema || !(res.headers.get("Content-Type") ?? "").startsWith("application/json")) return res;
   const result = schema.safeParse(await res.clone().json());
-  if (!result.success) throw new Error(`${routeKey(r)} answered ${res.status} with JSON its declaration does not allow: ${describeIssues("response", result.error)}`);
+  if (!result.success)
+    throw new Error(`${routeKey(r)} answered ${res.status} with JSON its declaration does not allow: ${describeIssues("response", result.error)}`);
   return res;
 }
 

@@ -6,7 +6,14 @@ const blankIsAbsent = (v: unknown) => (v === "" ? undefined : v);
 // Whole numbers arrive as plain digits: "1e3", " 4" or "0x10" are not ids or counts, though Number() reads them.
 const digitsOnly = (v: unknown) => (typeof v === "string" && !/^\d{1,16}$/.test(v) ? Number.NaN : v);
 
-const TYPE_WORDS: Record<string, string> = { array: "a list", string: "text", number: "a number", int: "a whole number", object: "an object", boolean: "true or false" };
+const TYPE_WORDS: Record<string, string> = {
+  array: "a list",
+  string: "text",
+  number: "a number",
+  int: "a whole number",
+  object: "an object",
+  boolean: "true or false",
+};
 
 // Zod's messages, phrased to follow the field's name: "limit must be from 1 to 1000", "viewers must be a list".
 z.config({
@@ -15,9 +22,19 @@ z.config({
       case "invalid_type":
         return issue.input === undefined ? "is required" : `must be ${TYPE_WORDS[issue.expected] ?? issue.expected}`;
       case "too_big":
-        return issue.origin === "string" ? `is longer than ${issue.maximum} characters` : issue.origin === "array" ? `may hold at most ${issue.maximum} items` : `must be at most ${issue.maximum}`;
+        return issue.origin === "string"
+          ? `is longer than ${issue.maximum} characters`
+          : issue.origin === "array"
+            ? `may hold at most ${issue.maximum} items`
+            : `must be at most ${issue.maximum}`;
       case "too_small":
-        return issue.origin === "string" ? (issue.minimum === 1 ? "must not be empty" : `must be at least ${issue.minimum} characters`) : issue.origin === "array" ? `must hold at least ${issue.minimum} items` : `must be at least ${issue.minimum}`;
+        return issue.origin === "string"
+          ? issue.minimum === 1
+            ? "must not be empty"
+            : `must be at least ${issue.minimum} characters`
+          : issue.origin === "array"
+            ? `must hold at least ${issue.minimum} items`
+            : `must be at least ${issue.minimum}`;
       case "invalid_value":
         return `must be one of ${issue.values.map(String).join(", ")}`;
       case "unrecognized_keys":
@@ -32,11 +49,16 @@ z.config({
 
 /** A whole number in the query string, within bounds, with a default when absent or blank. */
 export function queryInt(min: number, max: number, def: number, description?: string) {
-  const inner = z.preprocess(digitsOnly, z.coerce
-    .number({ error: "must be a whole number" })
-    .int({ error: "must be a whole number" })
-    .min(min, { error: `must be from ${min} to ${max}` })
-    .max(max, { error: `must be from ${min} to ${max}` })).default(def);
+  const inner = z
+    .preprocess(
+      digitsOnly,
+      z.coerce
+        .number({ error: "must be a whole number" })
+        .int({ error: "must be a whole number" })
+        .min(min, { error: `must be from ${min} to ${max}` })
+        .max(max, { error: `must be from ${min} to ${max}` }),
+    )
+    .default(def);
   return z.preprocess(blankIsAbsent, description ? inner.meta({ description }) : inner);
 }
 
@@ -48,7 +70,10 @@ export function queryEnum<const T extends readonly [string, ...string[]]>(values
 
 /** A text of at most `max` characters (undefined when absent or blank). */
 export function queryText(max: number, description?: string) {
-  const inner = z.string().max(max, { error: `is longer than ${max} characters` }).optional();
+  const inner = z
+    .string()
+    .max(max, { error: `is longer than ${max} characters` })
+    .optional();
   return z.preprocess(blankIsAbsent, description ? inner.meta({ description }) : inner);
 }
 
@@ -64,13 +89,23 @@ export function queryFlag(description: string) {
 }
 
 /** A positive whole number id in the path. */
-export const Id = z.preprocess(digitsOnly, z.coerce.number({ error: "must be a positive whole number" }).int({ error: "must be a positive whole number" }).min(1, { error: "must be a positive whole number" }).max(Number.MAX_SAFE_INTEGER, { error: "is too large" }));
+export const Id = z.preprocess(
+  digitsOnly,
+  z.coerce
+    .number({ error: "must be a positive whole number" })
+    .int({ error: "must be a positive whole number" })
+    .min(1, { error: "must be a positive whole number" })
+    .max(Number.MAX_SAFE_INTEGER, { error: "is too large" }),
+);
 
 /** The `:id` path param of a dataset. */
 export const DatasetParams = z.object({ id: Id.meta({ description: "Dataset id" }) });
 
 /** A version number a change is based on (optional: without it the change is applied to whatever is current). */
-export const Version = z.number({ error: "must be a whole number from 1" }).int({ error: "must be a whole number from 1" }).min(1, { error: "must be a whole number from 1" });
+export const Version = z
+  .number({ error: "must be a whole number from 1" })
+  .int({ error: "must be a whole number from 1" })
+  .min(1, { error: "must be a whole number from 1" });
 
 /** Every error answer of the API. */
 export const ErrorBody = z

@@ -44,7 +44,9 @@ export function sendFile(absPath: string | Buffer, req: Request, opts: { content
   const range = ifRange && ifRange !== etag && ifRange !== lastModified ? null : parseRange(req.headers.get("Range") ?? undefined, st.size);
   // Bun.file sends from the kernel; a path that is not valid UTF-8 (bytes) is streamed instead.
   const body = (start: number, end: number) =>
-    typeof absPath === "string" ? Bun.file(absPath).slice(start, end + 1) : (Readable.toWeb(createReadStream("", { fd: openSync(absPath, "r"), start, end, autoClose: true })) as unknown as ReadableStream);
+    typeof absPath === "string"
+      ? Bun.file(absPath).slice(start, end + 1)
+      : (Readable.toWeb(createReadStream("", { fd: openSync(absPath, "r"), start, end, autoClose: true })) as unknown as ReadableStream);
   if (range === "unsatisfiable") {
     headers.set("Content-Range", `bytes */${st.size}`);
     return new Response(null, { status: 416, headers });

@@ -19,7 +19,11 @@ export const staticRoutes = [
     path: "/static/*",
     access: "public",
     summary: "Embedded scripts, styles and vendor files",
-    responses: { 200: { description: "The asset", type: "application/octet-stream" }, 304: { description: "Not modified" }, 404: { description: "No such asset" } },
+    responses: {
+      200: { description: "The asset", type: "application/octet-stream" },
+      304: { description: "Not modified" },
+      404: { description: "No such asset" },
+    },
     handler: (c) => {
       const rel = c.req.path.slice("/static/".length);
       // An own property only: `__proto__` or `constructor` is no asset.

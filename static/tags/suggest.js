@@ -104,8 +104,15 @@ async function refresh(input) {
   /** @type {Item[]} */
   const items =
     kind === "datasets"
-      ? /** @type {CandidatesBody} */ (data).items.filter((d) => String(d.id) !== exclude).map((d) => ({ value: d.title, id: d.id, label: d.title, note: d.path }))
-      : /** @type {TermsBody} */ (data).items.map((t) => ({ value: t.term, label: t.term, note: `${t.match === "typo" ? "similar · " : ""}${t.datasets} dataset${t.datasets === 1 ? "" : "s"}`, typo: t.match === "typo" }));
+      ? /** @type {CandidatesBody} */ (data).items
+          .filter((d) => String(d.id) !== exclude)
+          .map((d) => ({ value: d.title, id: d.id, label: d.title, note: d.path }))
+      : /** @type {TermsBody} */ (data).items.map((t) => ({
+          value: t.term,
+          label: t.term,
+          note: `${t.match === "typo" ? "similar · " : ""}${t.datasets} dataset${t.datasets === 1 ? "" : "s"}`,
+          typo: t.match === "typo",
+        }));
   render(input, items, query);
 }
 
@@ -158,7 +165,10 @@ document.addEventListener("input", (e) => {
     if (hidden instanceof HTMLInputElement) hidden.value = "";
   }
   clearTimeout(timers.get(input));
-  timers.set(input, setTimeout(() => refresh(input), 120));
+  timers.set(
+    input,
+    setTimeout(() => refresh(input), 120),
+  );
 });
 document.addEventListener("focusin", (e) => {
   const input = e.target;

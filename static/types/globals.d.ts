@@ -9,7 +9,12 @@ declare global {
   const vis: typeof VisNetwork;
   /** Swagger UI's bundle (templates/web/api-docs.tsx): the options our API page passes. */
   interface Window {
-    SwaggerUIBundle?: (options: { url: string | undefined; domNode: HTMLElement; deepLinking: boolean; requestInterceptor: (req: { headers: Record<string, string> }) => unknown }) => unknown;
+    SwaggerUIBundle?: (options: {
+      url: string | undefined;
+      domNode: HTMLElement;
+      deepLinking: boolean;
+      requestInterceptor: (req: { headers: Record<string, string> }) => unknown;
+    }) => unknown;
   }
 
   interface DocumentEventMap {

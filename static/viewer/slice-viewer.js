@@ -99,9 +99,18 @@ class SliceViewer {
    */
   makePane(spec) {
     const canvas = el("canvas", { class: "viewer-canvas", "aria-label": spec.name + " slice" });
-    const slider = el("input", { type: "range", min: "0", max: String(this.size[spec.n] - 1), value: String(this.cursor[spec.n]), "aria-label": spec.name + " slice position" });
+    const slider = el("input", {
+      type: "range",
+      min: "0",
+      max: String(this.size[spec.n] - 1),
+      value: String(this.cursor[spec.n]),
+      "aria-label": spec.name + " slice position",
+    });
     const label = el("span", { class: "viewer-pane-label" });
-    const box = el("div", { class: "viewer-pane", "data-pane": spec.name }, [canvas, el("div", { class: "viewer-pane-bar" }, [label, this.flat ? el("span") : slider])]);
+    const box = el("div", { class: "viewer-pane", "data-pane": spec.name }, [
+      canvas,
+      el("div", { class: "viewer-pane-bar" }, [label, this.flat ? el("span") : slider]),
+    ]);
     this.root.querySelector(".viewer-panes")?.appendChild(box);
     /** @type {Pane} */
     const pane = { spec, canvas, slider, label, box, center: [0, 0], drag: null, shown: {}, w: 1, h: 1 };
@@ -371,10 +380,16 @@ class SliceViewer {
     g.filter = "brightness(" + this.brightness + ") contrast(" + this.contrast + ")";
     for (let tv = v0; tv <= v1; tv++) {
       for (let th = h0; th <= h1; th++) {
-        const a0 = th * TILE, a1 = Math.min(a0 + TILE, size[s.h]);
-        const b0 = tv * TILE, b1 = Math.min(b0 + TILE, size[s.v]);
+        const a0 = th * TILE,
+          a1 = Math.min(a0 + TILE, size[s.h]);
+        const b0 = tv * TILE,
+          b1 = Math.min(b0 + TILE, size[s.v]);
         /** @type {[[number, number], [number, number], [number, number]]} */
-        const box = [[0, 0], [0, 0], [0, 0]];
+        const box = [
+          [0, 0],
+          [0, 0],
+          [0, 0],
+        ];
         box[s.h] = [a0, a1];
         box[s.v] = [b0, b1];
         box[s.n] = [n, n + 1];

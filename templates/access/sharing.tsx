@@ -16,10 +16,21 @@ export function SharingPanel(props: { view: AccessView; people?: { users: string
         Owner: <strong>{view.owner ?? "unknown"}</strong>
         {view.ownerFixed ? <span class="muted"> (assigned by an admin)</span> : null}
       </p>
-      {props.error ? <p class="error" role="alert">{props.error}</p> : null}
-      {props.notice ? <p class="notice" role="status">{props.notice}</p> : null}
+      {props.error ? (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
       {!canSee ? (
-        <p class="muted">Everyone can see this dataset's title and file list; only the owner and the people it is shared with can open its content. Ask {view.owner ?? "an admin"} for access.</p>
+        <p class="muted">
+          Everyone can see this dataset's title and file list; only the owner and the people it is shared with can open its content. Ask{" "}
+          {view.owner ?? "an admin"} for access.
+        </p>
       ) : entries.length === 0 ? (
         <p class="muted">Not shared with anyone yet.</p>
       ) : (
@@ -41,7 +52,9 @@ export function SharingPanel(props: { view: AccessView; people?: { users: string
                     <form hx-post={url}>
                       <input type="hidden" name="op" value="remove" />
                       <input type="hidden" name="name" value={e.name} />
-                      <button type="submit" aria-label={`Remove ${e.name}`}>Remove</button>
+                      <button type="submit" aria-label={`Remove ${e.name}`}>
+                        Remove
+                      </button>
                     </form>
                   </td>
                 ) : null}

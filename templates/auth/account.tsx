@@ -29,15 +29,25 @@ export function AccountPage(p: {
           {p.user.isAdmin ? "Administrator. " : ""}
           {p.user.groups.length ? `Groups: ${p.user.groups.join(", ")}` : ""}
         </p>
-        {p.message ? <p class="ok" role="status">{p.message}</p> : null}
-        {p.error ? <p class="error" role="alert">{p.error}</p> : null}
+        {p.message ? (
+          <p class="ok" role="status">
+            {p.message}
+          </p>
+        ) : null}
+        {p.error ? (
+          <p class="error" role="alert">
+            {p.error}
+          </p>
+        ) : null}
         <form method="post" action="/logout">
           <input type="hidden" name="_csrf" value={p.csrf} />
           <button type="submit">Sign out</button>
         </form>
 
         <h2>API tokens</h2>
-        <p class="muted">Scripts send a token as <code>Authorization: Bearer TOKEN</code>.</p>
+        <p class="muted">
+          Scripts send a token as <code>Authorization: Bearer TOKEN</code>.
+        </p>
         {p.newToken ? (
           <p class="new-token" role="status">
             New token “{p.newToken.label}”: <code id="new-token">{p.newToken.secret}</code> (copy it now; it is not shown again)
@@ -45,13 +55,21 @@ export function AccountPage(p: {
         ) : null}
         <table class="tokens">
           <thead>
-            <tr><th>Label</th><th>Starts with</th><th>Created</th><th>Last used</th><th></th></tr>
+            <tr>
+              <th>Label</th>
+              <th>Starts with</th>
+              <th>Created</th>
+              <th>Last used</th>
+              <th></th>
+            </tr>
           </thead>
           <tbody>
             {p.tokens.map((t) => (
               <tr>
                 <td>{t.label}</td>
-                <td><code>{t.prefix}…</code></td>
+                <td>
+                  <code>{t.prefix}…</code>
+                </td>
                 <td>{when(t.createdAt)}</td>
                 <td>{when(t.lastUsedAt)}</td>
                 <td>
@@ -76,10 +94,24 @@ export function AccountPage(p: {
         {p.backend === "pam" ? <p class="muted">This changes your system password and your share (Samba) password together.</p> : null}
         <form method="post" action="/account/password" class="password-form">
           <input type="hidden" name="_csrf" value={p.csrf} />
-          <p><label>Current password <input name="current" type="password" autocomplete="current-password" required /></label></p>
-          <p><label>New password <input name="password" type="password" autocomplete="new-password" minlength={8} required /></label></p>
-          <p><label>Repeat new password <input name="confirm" type="password" autocomplete="new-password" minlength={8} required /></label></p>
-          <p><button type="submit">Change password</button></p>
+          <p>
+            <label>
+              Current password <input name="current" type="password" autocomplete="current-password" required />
+            </label>
+          </p>
+          <p>
+            <label>
+              New password <input name="password" type="password" autocomplete="new-password" minlength={8} required />
+            </label>
+          </p>
+          <p>
+            <label>
+              Repeat new password <input name="confirm" type="password" autocomplete="new-password" minlength={8} required />
+            </label>
+          </p>
+          <p>
+            <button type="submit">Change password</button>
+          </p>
         </form>
       </section>
     </Layout>

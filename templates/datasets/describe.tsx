@@ -2,12 +2,25 @@ import { MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH } from "../../src/tags/tag-lim
 import { displayTitle } from "./format.ts";
 
 /** The title and description as shown, with the button that turns them into a form. */
-export function DescribeView(p: { id: number; path: string; title: string; description: string; version: number; notice?: string; focus?: boolean; canEdit?: boolean }) {
+export function DescribeView(p: {
+  id: number;
+  path: string;
+  title: string;
+  description: string;
+  version: number;
+  notice?: string;
+  focus?: boolean;
+  canEdit?: boolean;
+}) {
   return (
     <section id="describe" class="describe" data-version={String(p.version)}>
       <h1 class="dataset-title">{displayTitle(p)}</h1>
       <p class="dataset-path muted">{p.path}</p>
-      {p.notice ? <p class="notice" role="status">{p.notice}</p> : null}
+      {p.notice ? (
+        <p class="notice" role="status">
+          {p.notice}
+        </p>
+      ) : null}
       <div class="description">{p.description ? p.description : <span class="muted">No description yet.</span>}</div>
       {p.canEdit === false ? null : (
         <button type="button" hx-get={`/datasets/${p.id}/describe/edit`} hx-target="#describe" hx-swap="outerHTML" autofocus={p.focus}>
@@ -56,7 +69,9 @@ export function DescribeForm(p: {
         </textarea>
       </label>
       <span class="form-buttons">
-        <button type="submit" class="primary">Save</button>{" "}
+        <button type="submit" class="primary">
+          Save
+        </button>{" "}
         <button type="button" hx-get={`/datasets/${p.id}/describe`} hx-target="#describe" hx-swap="outerHTML">
           Cancel
         </button>

@@ -46,15 +46,21 @@ export function DatasetListPage(p: ListPageProps) {
     <Layout title="Datasets" user={p.user} csrf={p.csrf}>
       <link rel="stylesheet" href="/static/datasets.css" />
       <section class="dataset-list">
-        <h1>Datasets <span class="muted count">{formatCount(p.total)}</span></h1>
+        <h1>
+          Datasets <span class="muted count">{formatCount(p.total)}</span>
+        </h1>
         {p.items.length === 0 ? (
           <p class="empty">No datasets yet. Copy a folder into the share and it appears here after the next scan.</p>
         ) : (
           <table>
-            <caption class="visually-hidden">Datasets, sorted by {p.sort} {p.desc ? "descending" : "ascending"}</caption>
+            <caption class="visually-hidden">
+              Datasets, sorted by {p.sort} {p.desc ? "descending" : "ascending"}
+            </caption>
             <thead>
               <tr>
-                <th scope="col"><span class="visually-hidden">Thumbnail</span></th>
+                <th scope="col">
+                  <span class="visually-hidden">Thumbnail</span>
+                </th>
                 {COLUMNS.map((c) => (
                   <th scope="col" class={c.num ? "num" : undefined} aria-sort={p.sort === c.sort ? (p.desc ? "descending" : "ascending") : undefined}>
                     <a href={p.sortHref(c.sort)}>
@@ -92,8 +98,20 @@ export function DatasetListPage(p: ListPageProps) {
         )}
         <nav class="pager" aria-label="Pages">
           <a href={p.firstHref}>First</a>
-          {p.prevHref ? <a href={p.prevHref} rel="prev">← Previous</a> : <span class="muted">← Previous</span>}
-          {p.nextHref ? <a href={p.nextHref} rel="next">Next →</a> : <span class="muted">Next →</span>}
+          {p.prevHref ? (
+            <a href={p.prevHref} rel="prev">
+              ← Previous
+            </a>
+          ) : (
+            <span class="muted">← Previous</span>
+          )}
+          {p.nextHref ? (
+            <a href={p.nextHref} rel="next">
+              Next →
+            </a>
+          ) : (
+            <span class="muted">Next →</span>
+          )}
         </nav>
       </section>
     </Layout>

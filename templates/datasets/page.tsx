@@ -45,7 +45,13 @@ export interface DatasetPageProps {
 function PreviewState(p: { summary: PreviewSummary; owner: string | null }) {
   const s = p.summary;
   const text =
-    s.state === "ready" ? "A preview exists." : s.state === "running" || s.state === "queued" ? "A preview is being made." : s.state === "failed" ? "The preview failed." : "No preview yet.";
+    s.state === "ready"
+      ? "A preview exists."
+      : s.state === "running" || s.state === "queued"
+        ? "A preview is being made."
+        : s.state === "failed"
+          ? "The preview failed."
+          : "No preview yet.";
   return (
     <section id="preview" class="panel" data-preview-state={s.state} aria-labelledby="preview-heading">
       <h2 id="preview-heading">Preview</h2>
@@ -67,22 +73,28 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
         <p class="muted">No files.</p>
       ) : (
         <div class="files-scroll" tabindex={0} role="region" aria-label="Files of this dataset">
-        <table class="files">
-          <thead>
-            <tr>
-              <th scope="col">Path</th>
-              <th scope="col" class="num">Size</th>
-              <th scope="col">Modified (UTC)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {/* Rows by hono's escaping `html` template: much faster than JSX components for long listings. */}
-            {p.files.map(
-              (f) =>
-                html`<tr><td class="path">${f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
-            )}
-          </tbody>
-        </table>
+          <table class="files">
+            <thead>
+              <tr>
+                <th scope="col">Path</th>
+                <th scope="col" class="num">
+                  Size
+                </th>
+                <th scope="col">Modified (UTC)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {/* Rows by hono's escaping `html` template: much faster than JSX components for long listings. */}
+              {p.files.map(
+                (f) =>
+                  html`<tr>
+                    <td class="path">${f.path}</td>
+                    <td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td>
+                    <td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>
         </div>
       )}
       {total > limit ? (

@@ -43,27 +43,31 @@ export function RelationsPanel(p: { datasetId: number; relatives: Relatives; err
           {p.error}
         </div>
       ) : null}
-      {p.notice ? <p class="notice" role="status">{p.notice}</p> : null}
+      {p.notice ? (
+        <p class="notice" role="status">
+          {p.notice}
+        </p>
+      ) : null}
       <h3>Derived from (parents)</h3>
       <RelList rows={r.parents} empty="No parents: an original scan." removable={p.canEdit === false ? undefined : { datasetId: p.datasetId }} />
       {p.canEdit === false ? null : (
-      <form class="parent-picker" hx-post={`/datasets/${p.datasetId}/parents/add`} hx-target="#relations-panel" hx-swap="outerHTML">
-        <label class="suggest">
-          <span>Add a parent</span>
-          <input
-            id="parent-search"
-            name="q"
-            autocomplete="off"
-            placeholder="Type a title or path"
-            data-suggest="datasets"
-            data-exclude={String(p.datasetId)}
-            data-pick-into="parent-id"
-            autofocus={p.focus}
-          />
-        </label>
-        <input type="hidden" name="parent" id="parent-id" value="" />
-        <button type="submit">Add parent</button>
-      </form>
+        <form class="parent-picker" hx-post={`/datasets/${p.datasetId}/parents/add`} hx-target="#relations-panel" hx-swap="outerHTML">
+          <label class="suggest">
+            <span>Add a parent</span>
+            <input
+              id="parent-search"
+              name="q"
+              autocomplete="off"
+              placeholder="Type a title or path"
+              data-suggest="datasets"
+              data-exclude={String(p.datasetId)}
+              data-pick-into="parent-id"
+              autofocus={p.focus}
+            />
+          </label>
+          <input type="hidden" name="parent" id="parent-id" value="" />
+          <button type="submit">Add parent</button>
+        </form>
       )}
       <h3>Derived from this (children)</h3>
       <RelList rows={r.children} empty="No datasets derived from this one." />

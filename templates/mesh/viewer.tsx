@@ -6,9 +6,15 @@ export function MeshViewer(p: { src: string; name: string }) {
       <figcaption>
         <span class="mesh-name">{p.name}</span> <span class="mesh-status muted" aria-live="polite"></span>
         <span class="mesh-actions">
-          <button type="button" data-action="reset">Reset view</button>
-          <button type="button" data-action="wireframe">Wireframe</button>
-          <button type="button" data-action="fullscreen">Fullscreen</button>
+          <button type="button" data-action="reset">
+            Reset view
+          </button>
+          <button type="button" data-action="wireframe">
+            Wireframe
+          </button>
+          <button type="button" data-action="fullscreen">
+            Fullscreen
+          </button>
         </span>
       </figcaption>
       <script type="module" src="/static/mesh-viewer.js"></script>

@@ -34,13 +34,20 @@ export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; pr
         </p>
       ) : null}
       {p.summary.state === "failed" ? <p class="error">Preview failed: {p.summary.error}</p> : null}
-      {p.summary.state === "none" && ready.length === 0 && meshes.length === 0 ? <p class="muted">No preview: no volume or image this version can show.</p> : null}
+      {p.summary.state === "none" && ready.length === 0 && meshes.length === 0 ? (
+        <p class="muted">No preview: no volume or image this version can show.</p>
+      ) : null}
       {ready.length > 1 ? (
         <label>
           Show{" "}
           <select class="viewer-choose" data-target={hostId}>
             {ready.map((v) => (
-              <option value={`/api/v1/datasets/${p.datasetId}/previews/${v.n}`} data-unit={v.unit} data-version={v.version} data-flat={v.size[2] === 1 ? "1" : "0"}>
+              <option
+                value={`/api/v1/datasets/${p.datasetId}/previews/${v.n}`}
+                data-unit={v.unit}
+                data-version={v.version}
+                data-flat={v.size[2] === 1 ? "1" : "0"}
+              >
                 {v.file} ({v.size.join(" × ")})
               </option>
             ))}

@@ -48,7 +48,13 @@ export function CloudPage(p: { cloud: Cloud; user?: User }) {
       ) : (
         <p class="cloud" id="tag-cloud">
           {c.items.map((t) => (
-            <a class="cloud-tag" href={tagHref(t.key, t.value)} style={`font-size:${t.size}em`} title={`${t.count} ${t.count === 1 ? "dataset" : "datasets"}`} data-count={String(t.count)}>
+            <a
+              class="cloud-tag"
+              href={tagHref(t.key, t.value)}
+              style={`font-size:${t.size}em`}
+              title={`${t.count} ${t.count === 1 ? "dataset" : "datasets"}`}
+              data-count={String(t.count)}
+            >
               {t.value === undefined ? t.key : t.value === "" ? t.key : `${t.key} = ${t.value}`}
             </a>
           ))}
@@ -81,15 +87,21 @@ export function TagTree(p: { node: TagNode }) {
 }
 
 /** Every dataset carrying one tag subtree. */
-export function TagPage(p: { hash: string; tag: TagNode; total: number; alphabetical: boolean; items: TaggedDataset[]; limit: number; offset: number; user?: User }) {
+export function TagPage(p: {
+  hash: string;
+  tag: TagNode;
+  total: number;
+  alphabetical: boolean;
+  items: TaggedDataset[];
+  limit: number;
+  offset: number;
+  user?: User;
+}) {
   const label = p.tag.value ? `${p.tag.key} = ${p.tag.value}` : p.tag.key;
   return (
     <Layout title={`Tag ${label}`} user={p.user}>
       <h1 class="tag-page-title">Tag {label}</h1>
-      <p class="muted">
-        Datasets whose tag is equal to this one: same key, value and children, at every level (the order of children does not
-        matter).
-      </p>
+      <p class="muted">Datasets whose tag is equal to this one: same key, value and children, at every level (the order of children does not matter).</p>
       <TagTree node={p.tag} />
       <h2>
         {p.total.toLocaleString("en")} {p.total === 1 ? "dataset" : "datasets"}

@@ -151,14 +151,39 @@ export function SearchResults(p: { result: SearchResult & { expandedTo?: string 
 }
 
 /** The search page: the form with its filters, then the results. */
-export function SearchPage(p: { result: SearchResult & { expandedTo?: string }; params: SearchParams; error?: string; user?: { name: string; isAdmin: boolean } | null }) {
+export function SearchPage(p: {
+  result: SearchResult & { expandedTo?: string };
+  params: SearchParams;
+  error?: string;
+  user?: { name: string; isAdmin: boolean } | null;
+}) {
   const get = (k: string) => p.params.find(([n]) => n === k)?.[1] ?? "";
   return (
     <Layout title={get("q") ? `Search: ${get("q")}` : "Search"} user={p.user}>
       <h1>Search</h1>
-      <form class="search-form" action="/search" method="get" hx-get="/search" hx-target="#search-results" hx-select="#search-results" hx-swap="outerHTML" hx-push-url="true" hx-trigger="submit, input changed delay:300ms from:#search-q">
-        <input id="search-q" type="search" name="q" value={get("q")} placeholder='lung "micro CT" biop* *ample_CT* Species=sheep Patient:' aria-label="Search text" autofocus />
-        <button class="primary" type="submit">Search</button>
+      <form
+        class="search-form"
+        action="/search"
+        method="get"
+        hx-get="/search"
+        hx-target="#search-results"
+        hx-select="#search-results"
+        hx-swap="outerHTML"
+        hx-push-url="true"
+        hx-trigger="submit, input changed delay:300ms from:#search-q"
+      >
+        <input
+          id="search-q"
+          type="search"
+          name="q"
+          value={get("q")}
+          placeholder='lung "micro CT" biop* *ample_CT* Species=sheep Patient:'
+          aria-label="Search text"
+          autofocus
+        />
+        <button class="primary" type="submit">
+          Search
+        </button>
         {p.params
           .filter(([k, v]) => k === "tag" && v !== "")
           .map(([, v]) => (
@@ -183,8 +208,8 @@ export function SearchPage(p: { result: SearchResult & { expandedTo?: string }; 
           </label>
         </details>
         <p class="muted search-help">
-          Words must all appear; <code>"two words"</code> finds the exact phrase, <code>biop*</code> a prefix, <code>*ample_CT*</code> any
-          substring, <code>Species=sheep</code> a tag, <code>Patient:</code> a tag key.
+          Words must all appear; <code>"two words"</code> finds the exact phrase, <code>biop*</code> a prefix, <code>*ample_CT*</code> any substring,{" "}
+          <code>Species=sheep</code> a tag, <code>Patient:</code> a tag key.
         </p>
       </form>
       <SearchResults result={p.result} params={p.params} error={p.error} />

@@ -49,7 +49,18 @@ function label(n: TagNode): string {
 const attr = (on: boolean | undefined, name: string) => (on ? raw(` ${name}`) : "");
 
 function opButton(url: string, op: string, text: string, label: string, disabled: boolean, focus: boolean, confirm?: string) {
-  return html`<button type="button" class="tag-op op-${op}" name="op" value="${op}" hx-post="${url}"${confirm ? html` hx-confirm="${confirm}"` : ""} aria-label="${label}"${attr(disabled, "disabled")}${attr(focus, "autofocus")}>${text}</button>`;
+  return html`<button
+    type="button"
+    class="tag-op op-${op}"
+    name="op"
+    value="${op}"
+    hx-post="${url}"
+    ${confirm ? html` hx-confirm="${confirm}"` : ""}
+    aria-label="${label}"
+    ${attr(disabled, "disabled")}${attr(focus, "autofocus")}
+  >
+    ${text}
+  </button>`;
 }
 
 function DidYouMean(p: { d: NonNullable<TagsPanelProps["didYouMean"]> }) {
@@ -86,7 +97,15 @@ function KeyValueInputs(p: { prefix: string; keyValue: string; valueValue: strin
       </label>
       <label class="suggest">
         <span>Value</span>
-        <input name="value" id={`${p.prefix}-value`} value={p.valueValue} maxlength={MAX_VALUE_LENGTH} autocomplete="off" data-suggest="values" data-key-input={`${p.prefix}-key`} />
+        <input
+          name="value"
+          id={`${p.prefix}-value`}
+          value={p.valueValue}
+          maxlength={MAX_VALUE_LENGTH}
+          autocomplete="off"
+          data-suggest="values"
+          data-key-input={`${p.prefix}-key`}
+        />
       </label>
     </>
   );
@@ -105,13 +124,17 @@ function EditForm(p: { props: TagsPanelProps; path: string; node: TagNode }) {
       <label>
         <span>Place under</span>
         <select name="to">
-          <option value="" selected={to === ""}>Top level</option>
+          <option value="" selected={to === ""}>
+            Top level
+          </option>
           {tagOptions(props.tags, to, p.path)}
         </select>
       </label>
       {props.didYouMean && props.draftFor === "edit" ? <DidYouMean d={props.didYouMean} /> : null}
       <span class="form-buttons">
-        <button type="submit" class="primary">Save</button>{" "}
+        <button type="submit" class="primary">
+          Save
+        </button>{" "}
         <button type="button" hx-get={`/datasets/${props.datasetId}/tags/panel`} hx-target="#tags-panel" hx-swap="outerHTML">
           Cancel
         </button>
@@ -124,7 +147,12 @@ function node(props: TagsPanelProps, n: TagNode, at: number[], siblings: number)
   const path = formatPath(at);
   const index = at[at.length - 1]!;
   const below = countTags(n.children);
-  const disabled: Record<string, boolean> = { up: index === 0, down: index === siblings - 1, indent: index === 0 || at.length >= MAX_DEPTH, outdent: at.length === 1 };
+  const disabled: Record<string, boolean> = {
+    up: index === 0,
+    down: index === siblings - 1,
+    indent: index === 0 || at.length >= MAX_DEPTH,
+    outdent: at.length === 1,
+  };
   // The focus returns to the button just used on this tag; when that one is now disabled, to its Edit button.
   const wanted = props.focus?.startsWith(`op:${path}:`) ? props.focus.slice(`op:${path}:`.length) : undefined;
   const focusOp = wanted && disabled[wanted] ? "edit" : wanted;
@@ -133,17 +161,41 @@ function node(props: TagsPanelProps, n: TagNode, at: number[], siblings: number)
   const under = below ? ` and the ${below} tag${below === 1 ? "" : "s"} under it` : "";
   const row =
     props.editing === path && props.canEdit !== false
-      ? html`${<EditForm props={props} path={path} node={n} />}`
-      : html`<div class="tag-row"><span class="tag-text"><span class="tag-key">${n.key}</span>${
-          n.value ? html` <span class="tag-eq" aria-hidden="true">=</span> <span class="tag-value">${n.value}</span>` : ""
-        }</span>${props.canEdit === false ? "" : html`<span class="tag-tools"><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}" aria-label="Edit ${name}"${attr(focusOp === "edit", "autofocus")}>Edit</button><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">+ Child</button>${[
-          opButton(url, "up", "↑", `Move ${name} up`, disabled.up!, focusOp === "up"),
-          opButton(url, "down", "↓", `Move ${name} down`, disabled.down!, focusOp === "down"),
-          opButton(url, "indent", "→", `Nest ${name} under the tag above`, disabled.indent!, focusOp === "indent"),
-          opButton(url, "outdent", "←", `Move ${name} one level out`, disabled.outdent!, focusOp === "outdent"),
-          opButton(url, "delete", "Delete", `Delete ${name}${under}`, false, focusOp === "delete", `Delete “${name}”${under}?`),
-        ]}</span>`}</div>`;
-  const kids = n.children.length ? html`<ol class="tag-tree">${n.children.map((c, i) => node(props, c, [...at, i], n.children.length))}</ol>` : "";
+      ? html`${(<EditForm props={props} path={path} node={n} />)}`
+      : html`<div class="tag-row">
+          <span class="tag-text"
+            ><span class="tag-key">${n.key}</span>${
+              n.value ? html` <span class="tag-eq" aria-hidden="true">=</span> <span class="tag-value">${n.value}</span>` : ""
+            }</span
+          >${
+            props.canEdit === false
+              ? ""
+              : html`<span class="tag-tools"
+                  ><button
+                    type="button"
+                    class="tag-op"
+                    hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}"
+                    aria-label="Edit ${name}"
+                    ${attr(focusOp === "edit", "autofocus")}
+                  >
+                    Edit</button
+                  ><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">
+                    + Child</button
+                  >${[
+                    opButton(url, "up", "↑", `Move ${name} up`, disabled.up!, focusOp === "up"),
+                    opButton(url, "down", "↓", `Move ${name} down`, disabled.down!, focusOp === "down"),
+                    opButton(url, "indent", "→", `Nest ${name} under the tag above`, disabled.indent!, focusOp === "indent"),
+                    opButton(url, "outdent", "←", `Move ${name} one level out`, disabled.outdent!, focusOp === "outdent"),
+                    opButton(url, "delete", "Delete", `Delete ${name}${under}`, false, focusOp === "delete", `Delete “${name}”${under}?`),
+                  ]}</span
+                >`
+          }
+        </div>`;
+  const kids = n.children.length
+    ? html`<ol class="tag-tree">
+        ${n.children.map((c, i) => node(props, c, [...at, i], n.children.length))}
+      </ol>`
+    : "";
   return html`<li class="tag" data-path="${path}" data-key="${n.key}" hx-vals='{"path":"${path}"}'>${row}${kids}</li>`;
 }
 
@@ -153,7 +205,7 @@ function tagOptions(tags: TagNode[], selected: string, skip?: string) {
     .filter((x) => skip === undefined || (formatPath(x.path) !== skip && !formatPath(x.path).startsWith(skip + ".")))
     .map((x) => {
       const v = formatPath(x.path);
-      return html`<option value="${v}"${attr(v === selected, "selected")}>${"\u00a0\u00a0".repeat(x.path.length - 1) + label(x.node)}</option>`;
+      return html`<option value="${v}" ${attr(v === selected, "selected")}>${"\u00a0\u00a0".repeat(x.path.length - 1) + label(x.node)}</option>`;
     });
 }
 
@@ -168,7 +220,9 @@ function AddForm(p: { props: TagsPanelProps }) {
       <label>
         <span>Under</span>
         <select name="parent">
-          <option value="" selected={under === ""}>Top level</option>
+          <option value="" selected={under === ""}>
+            Top level
+          </option>
           {tagOptions(props.tags, under)}
         </select>
       </label>
@@ -184,7 +238,12 @@ function AddForm(p: { props: TagsPanelProps }) {
 
 function Report(p: { report: ImportReport }) {
   const r = p.report;
-  if (r.parents === 0) return <p class="notice" role="status">This dataset has no parents to import tags from. Set its parents below first.</p>;
+  if (r.parents === 0)
+    return (
+      <p class="notice" role="status">
+        This dataset has no parents to import tags from. Set its parents below first.
+      </p>
+    );
   return (
     <div class="notice import-report" role="status">
       <p>
@@ -203,11 +262,7 @@ function Report(p: { report: ImportReport }) {
           ))}
         </ul>
       ) : null}
-      {r.skipped.length ? (
-        <p class="muted">
-          Left alone (key already set): {r.skipped.map((s) => `${s.key} (${s.from.title})`).join(", ")}
-        </p>
-      ) : null}
+      {r.skipped.length ? <p class="muted">Left alone (key already set): {r.skipped.map((s) => `${s.key} (${s.from.title})`).join(", ")}</p> : null}
     </div>
   );
 }
@@ -233,12 +288,14 @@ export function TagsPanel(props: TagsPanelProps) {
           {props.error}
         </div>
       ) : null}
-      {props.notice ? <p class="notice" role="status">{props.notice}</p> : null}
+      {props.notice ? (
+        <p class="notice" role="status">
+          {props.notice}
+        </p>
+      ) : null}
       {props.report ? <Report report={props.report} /> : null}
       {props.tags.length ? (
-        <ol class="tag-tree tag-root">
-          {props.tags.map((t, i) => node(props, t, [i], props.tags.length))}
-        </ol>
+        <ol class="tag-tree tag-root">{props.tags.map((t, i) => node(props, t, [i], props.tags.length))}</ol>
       ) : (
         <p class="muted empty">No tags yet. Add the first one below{props.hasParents ? ", or import the parents' tags" : ""}.</p>
       )}

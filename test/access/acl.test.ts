@@ -33,11 +33,24 @@ afterAll(async () => {
 });
 
 const share = (who: string, body: unknown) =>
-  app.request(`/api/v1/datasets/${id}/access`, { method: "PUT", headers: { ...withUser(ctx, who).headers, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  app.request(`/api/v1/datasets/${id}/access`, {
+    method: "PUT",
+    headers: { ...withUser(ctx, who).headers, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
 
 describe("ACL codec", () => {
   test("round-trips and orders named entries as the kernel wants", () => {
-    const acl = { user: 7, group: 0, other: 5, users: new Map([[2000, 5], [1001, 7]]), groups: new Map([[100, 5]]) };
+    const acl = {
+      user: 7,
+      group: 0,
+      other: 5,
+      users: new Map([
+        [2000, 5],
+        [1001, 7],
+      ]),
+      groups: new Map([[100, 5]]),
+    };
     const back = decodeAcl(encodeAcl(acl));
     expect(formatAcl(back)).toBe("u::rwx,u:1001:rwx,u:2000:r-x,g::---,g:100:r-x,m::rwx,o::r-x");
     expect(() => decodeAcl(new Uint8Array([1, 0, 0, 0]))).toThrow(/version 1/);
@@ -142,7 +155,11 @@ describe("acls off", () => {
       const offApp = createApp(off);
       const ds = putDataset(off, "plain", { "p.txt": "p" }, { owner: U.own });
       const before = getfacl(path.join(off.config.root, "plain"));
-      const res = await offApp.request(`/api/v1/datasets/${ds}/access`, { method: "PUT", headers: { ...withUser(off, U.own!).headers, "Content-Type": "application/json" }, body: JSON.stringify({ viewers: [U.vw] }) });
+      const res = await offApp.request(`/api/v1/datasets/${ds}/access`, {
+        method: "PUT",
+        headers: { ...withUser(off, U.own!).headers, "Content-Type": "application/json" },
+        body: JSON.stringify({ viewers: [U.vw] }),
+      });
       expect(res.status).toBe(200);
       expect(getfacl(path.join(off.config.root, "plain"))).toBe(before);
       expect(existsSync(path.join(off.config.root, "plain/p.txt"))).toBe(true);

@@ -22,7 +22,11 @@ beforeAll(() => {
 afterAll(() => ctx.cleanup());
 
 const put = (who: TestUser, url: string, body: unknown) =>
-  app.request(url, { method: "PUT", headers: { ...who.headers, "Content-Type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  app.request(url, {
+    method: "PUT",
+    headers: { ...who.headers, "Content-Type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 const get = (who: TestUser | null, url: string, extra: Record<string, string> = {}) => app.request(url, { headers: { ...(who?.headers ?? {}), ...extra } });
 
 describe("PUT/GET /api/v1/datasets/{id}/access", () => {
@@ -38,9 +42,17 @@ describe("PUT/GET /api/v1/datasets/{id}/access", () => {
     // Editors edit metadata but may not change grants.
     expect((await put(u.ma_edit!, `/api/v1/datasets/${id}/access`, { viewers: ["ma_edit"] })).status).toBe(403);
     expect((await put(u.ma_view!, `/api/v1/datasets/${id}/access`, { viewers: [] })).status).toBe(403);
-    const patch = await app.request(`/api/v1/datasets/${id}`, { method: "PATCH", headers: { ...u.ma_edit!.headers, "Content-Type": "application/json" }, body: JSON.stringify({ title: "Edited" }) });
+    const patch = await app.request(`/api/v1/datasets/${id}`, {
+      method: "PATCH",
+      headers: { ...u.ma_edit!.headers, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "Edited" }),
+    });
     expect(patch.status).toBe(200);
-    const viewerPatch = await app.request(`/api/v1/datasets/${id}`, { method: "PATCH", headers: { ...u.ma_view!.headers, "Content-Type": "application/json" }, body: JSON.stringify({ title: "No" }) });
+    const viewerPatch = await app.request(`/api/v1/datasets/${id}`, {
+      method: "PATCH",
+      headers: { ...u.ma_view!.headers, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "No" }),
+    });
     expect(viewerPatch.status).toBe(403);
   });
 
@@ -91,7 +103,11 @@ describe("PUT/GET /api/v1/datasets/{id}/access", () => {
 
 describe("sharing panel", () => {
   const form = (who: TestUser, fields: Record<string, string>) =>
-    app.request(`/datasets/${id}/sharing`, { method: "POST", headers: { ...who.headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+    app.request(`/datasets/${id}/sharing`, {
+      method: "POST",
+      headers: { ...who.headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    });
 
   test("others see the owner only, the owner gets the picker and can add and remove people", async () => {
     const outsider = await (await get(u.ma_nobody!, `/datasets/${id}/sharing`, { "HX-Request": "true" })).text();
@@ -143,7 +159,10 @@ describe("path traversal on file routes", () => {
   });
 
   test("dot segments that resolve into another dataset are checked against that dataset", async () => {
-    for (const url of [`/api/v1/datasets/${id}/files/../../${other}/files/secret.txt`, `/api/v1/datasets/${id}/files/%2e%2e/%2e%2e/${other}/files/secret.txt`]) {
+    for (const url of [
+      `/api/v1/datasets/${id}/files/../../${other}/files/secret.txt`,
+      `/api/v1/datasets/${id}/files/%2e%2e/%2e%2e/${other}/files/secret.txt`,
+    ]) {
       const res = await get(u.ma_own!, url);
       expect(res.status).toBe(403);
       expect(await res.text()).not.toContain("victim secret");
@@ -156,7 +175,8 @@ describe("path traversal on file routes", () => {
     symlinkSync("/etc/passwd", path.join(dir, "links", "passwd"));
     symlinkSync(path.join(ctx.config.root, "ds-victim"), path.join(dir, "links", "victim"));
     const now = Date.now();
-    for (const p of ["links/passwd", "links/victim/secret.txt"]) ctx.db.query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, 1, ?, 1, ?)").run(id, p, now, now);
+    for (const p of ["links/passwd", "links/victim/secret.txt"])
+      ctx.db.query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, 1, ?, 1, ?)").run(id, p, now, now);
     for (const p of ["links/passwd", "links/victim/secret.txt"]) {
       const res = await get(u.ma_own!, `/api/v1/datasets/${id}/files/${p}`);
       expect(res.status).toBe(404);

@@ -25,7 +25,10 @@ describe("appliance render", () => {
     const printed: string[] = [];
     console.log = (s: string) => printed.push(s);
     try {
-      const code = await applianceCommand.run({ values: { out, root, state: path.join(tmp.dir, "state"), listen: "0.0.0.0:8443", hostname: "labbox", share: "research" }, positionals: ["render"] });
+      const code = await applianceCommand.run({
+        values: { out, root, state: path.join(tmp.dir, "state"), listen: "0.0.0.0:8443", hostname: "labbox", share: "research" },
+        positionals: ["render"],
+      });
       expect(code).toBe(0);
     } finally {
       console.log = log;
@@ -38,7 +41,15 @@ describe("appliance render", () => {
     expect(smb).not.toContain("realm =");
     const parsed = testparm(path.join(out, "smb-mata.conf"));
     expect(parsed.code).toBe(0);
-    for (const option of ["create mask = 0666", "directory mask = 0777", "inherit acls = Yes", "store dos attributes = Yes", "hide unreadable = No", "map acl inherit = No", "restrict anonymous = 2"]) {
+    for (const option of [
+      "create mask = 0666",
+      "directory mask = 0777",
+      "inherit acls = Yes",
+      "store dos attributes = Yes",
+      "hide unreadable = No",
+      "map acl inherit = No",
+      "restrict anonymous = 2",
+    ]) {
       expect(parsed.out.toLowerCase()).toContain(option.toLowerCase());
     }
     expect(parsed.out).toContain(`path = ${root}`);
@@ -54,7 +65,14 @@ describe("appliance render", () => {
   test("with a realm: smbd's dedicated keytab options, krb5 snippet, TLS and keytab in the config", () => {
     const out = path.join(tmp.dir, "kerberos");
     const config = loadConfig({ root: path.join(tmp.dir, "r"), state: path.join(tmp.dir, "s") }, {});
-    const files = renderAppliance(config, { out, hostname: "labbox.lab.test", realm: "LAB.TEST", kdc: "kdc.lab.test:88", tlsCert: "/etc/mata/tls.crt", tlsKey: "/etc/mata/tls.key" });
+    const files = renderAppliance(config, {
+      out,
+      hostname: "labbox.lab.test",
+      realm: "LAB.TEST",
+      kdc: "kdc.lab.test:88",
+      tlsCert: "/etc/mata/tls.crt",
+      tlsKey: "/etc/mata/tls.key",
+    });
     expect(Object.keys(files).sort()).toEqual(["krb5-mata.conf", "mata.toml", "pam.d/mata", "smb-mata.conf", "systemd/mata.service"]);
     expect(files["smb-mata.conf"]).toContain("realm = LAB.TEST");
     expect(files["smb-mata.conf"]).toContain(`dedicated keytab file = FILE:${out}/cifs.keytab`);

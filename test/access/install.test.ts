@@ -9,11 +9,25 @@ afterAll(() => tmp.cleanup());
 const repo = path.resolve(import.meta.dir, "../..");
 
 function install(): { code: number; out: string } {
-  const r = Bun.spawnSync(["bash", path.join(repo, "scripts/install-appliance"), "--binary", path.join(tmp.dir, "mata"), "--root", "/srv/mata", "--share", "lab", "--no-apt", "--no-systemd"], {
-    env: { ...process.env, DESTDIR: path.join(tmp.dir, "dest") },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const r = Bun.spawnSync(
+    [
+      "bash",
+      path.join(repo, "scripts/install-appliance"),
+      "--binary",
+      path.join(tmp.dir, "mata"),
+      "--root",
+      "/srv/mata",
+      "--share",
+      "lab",
+      "--no-apt",
+      "--no-systemd",
+    ],
+    {
+      env: { ...process.env, DESTDIR: path.join(tmp.dir, "dest") },
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   return { code: r.exitCode ?? -1, out: r.stdout.toString() + r.stderr.toString() };
 }
 
@@ -30,7 +44,9 @@ test("installs idempotently: TLS pair, config, PAM, unit, smb.conf include accep
   expect(readFileSync(path.join(dest, "etc/mata/tls.crt"), "utf8")).toContain("BEGIN CERTIFICATE");
   expect(readFileSync(path.join(dest, "etc/mata/smb-mata.conf"), "utf8")).toContain("[lab]");
   expect(readFileSync(path.join(dest, "etc/mata/mata.toml"), "utf8")).toContain('cert = "/etc/mata/tls.crt"');
-  expect(readFileSync(path.join(dest, "etc/systemd/system/mata.service"), "utf8")).toContain("ExecStart=/usr/local/bin/mata serve --config /etc/mata/mata.toml");
+  expect(readFileSync(path.join(dest, "etc/systemd/system/mata.service"), "utf8")).toContain(
+    "ExecStart=/usr/local/bin/mata serve --config /etc/mata/mata.toml",
+  );
   expect(readFileSync(path.join(dest, "etc/pam.d/mata"), "utf8")).toContain("common-auth");
   const second = install();
   expect(second.code).toBe(0);

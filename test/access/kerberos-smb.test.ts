@@ -31,7 +31,11 @@ beforeAll(async () => {
   for (const n of Object.values(U)) kdc.addUser(n, `Krb-${n}-1`);
   smbd = await startSmbd(path.join(ctx.dir, "smb"), path.join(out, "smb-mata.conf"), { env: { KRB5_CONFIG: krb5Config } });
   const id = putDataset(ctx, "scan", { "a.txt": "alpha\n" }, { owner: U.own });
-  const res = await app.request(`/api/v1/datasets/${id}/access`, { method: "PUT", headers: { ...withUser(ctx, U.own!).headers, "Content-Type": "application/json" }, body: JSON.stringify({ viewers: [U.vw] }) });
+  const res = await app.request(`/api/v1/datasets/${id}/access`, {
+    method: "PUT",
+    headers: { ...withUser(ctx, U.own!).headers, "Content-Type": "application/json" },
+    body: JSON.stringify({ viewers: [U.vw] }),
+  });
   expect(res.status).toBe(200);
 });
 

@@ -24,7 +24,9 @@ beforeAll(() => {
   id = putDataset(ctx, "ds-matrix", { "a.txt": "secret content", "sub/b.txt": "more" }, { owner: NAMES.owner, title: "Matrix" });
   jobId = Number(ctx.db.query("INSERT INTO jobs (kind, dataset_id, state, created_at) VALUES ('preview', ?, 'failed', ?)").run(id, Date.now()).lastInsertRowid);
   for (const n of Object.values(NAMES)) withUser(ctx, n, { admin: n === NAMES.admin });
-  ctx.db.query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, ?, 'viewer'), (?, ?, 'editor')").run(id, `user:${NAMES.viewer}`, id, `user:${NAMES.editor}`);
+  ctx.db
+    .query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, ?, 'viewer'), (?, ?, 'editor')")
+    .run(id, `user:${NAMES.viewer}`, id, `user:${NAMES.editor}`);
 });
 afterAll(() => ctx.cleanup());
 
@@ -85,11 +87,17 @@ describe("route declarations", () => {
   });
 
   test("openapi.json lists exactly the /api/v1 routes, each with its answers", async () => {
-    const doc = (await (await call("GET", "/api/v1/openapi.json", "other")).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const doc = (await (await call("GET", "/api/v1/openapi.json", "other")).json()) as {
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    };
     const documented = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     const api = declared.filter((r) => r.path.startsWith("/api/v1/")).map((r) => `${r.method.toUpperCase()} ${openApiPath(r.path)}`);
     expect(documented.sort()).toEqual(api.sort());
-    const withoutSuccess = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => !Object.keys(op.responses).some((s) => s.startsWith("2"))).map(([m]) => `${m} ${p}`));
+    const withoutSuccess = Object.entries(doc.paths).flatMap(([p, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => !Object.keys(op.responses).some((s) => s.startsWith("2")))
+        .map(([m]) => `${m} ${p}`),
+    );
     expect(withoutSuccess).toEqual([]);
   });
 });

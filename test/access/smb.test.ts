@@ -41,7 +41,11 @@ afterAll(async () => {
 });
 
 function share(body: unknown) {
-  return app.request(`/api/v1/datasets/${id}/access`, { method: "PUT", headers: { ...withUser(ctx, U.own!).headers, "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return app.request(`/api/v1/datasets/${id}/access`, {
+    method: "PUT",
+    headers: { ...withUser(ctx, U.own!).headers, "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 const smb = (who: string, commands: string) => smbd.client("data", U[who]!, PW(U[who]!), commands);
@@ -53,12 +57,18 @@ describe("permission matrix over SMB", () => {
   });
 
   test("owner: put, get, rename, delete", () => {
-    const r = smb("own", `put ${local} scan\\own.txt; rename scan\\own.txt scan\\own2.txt; get scan\\own2.txt /dev/null; del scan\\own2.txt; get scan\\a.txt /dev/null`);
+    const r = smb(
+      "own",
+      `put ${local} scan\\own.txt; rename scan\\own.txt scan\\own2.txt; get scan\\own2.txt /dev/null; del scan\\own2.txt; get scan\\a.txt /dev/null`,
+    );
     expect(r).toMatchObject({ ok: true });
   });
 
   test("editor: put, get, rename, delete, and a new folder", () => {
-    const r = smb("ed", `put ${local} scan\\ed.txt; rename scan\\ed.txt scan\\ed2.txt; get scan\\ed2.txt /dev/null; del scan\\ed2.txt; mkdir scan\\edsub; put ${local} scan\\edsub\\x.txt; get scan\\img\\1.tif /dev/null`);
+    const r = smb(
+      "ed",
+      `put ${local} scan\\ed.txt; rename scan\\ed.txt scan\\ed2.txt; get scan\\ed2.txt /dev/null; del scan\\ed2.txt; mkdir scan\\edsub; put ${local} scan\\edsub\\x.txt; get scan\\img\\1.tif /dev/null`,
+    );
     expect(r).toMatchObject({ ok: true });
   });
 
@@ -76,7 +86,13 @@ describe("permission matrix over SMB", () => {
     expect(list.ok).toBe(true);
     expect(list.out).toContain("a.txt");
     expect(list.out).toContain("1.tif");
-    for (const cmd of ["get scan\\a.txt /dev/null", "get scan\\img\\1.tif /dev/null", `put ${local} scan\\ot.txt`, "del scan\\a.txt", "rename scan\\a.txt scan\\z.txt"]) {
+    for (const cmd of [
+      "get scan\\a.txt /dev/null",
+      "get scan\\img\\1.tif /dev/null",
+      `put ${local} scan\\ot.txt`,
+      "del scan\\a.txt",
+      "rename scan\\a.txt scan\\z.txt",
+    ]) {
       expect({ cmd, ok: smb("ot", cmd).ok }).toEqual({ cmd, ok: false });
     }
   });

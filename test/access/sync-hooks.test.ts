@@ -82,10 +82,13 @@ test("`mata scan` on its own applies the same ACLs to files it finds", async () 
   mkdirSync(sub);
   writeFileSync(path.join(sub, "slice.tif"), "pixels");
   for (const p of [sub, path.join(sub, "slice.tif")]) chownSync(p, uid(U.own!), 0);
-  const cli = Bun.spawnSync([process.execPath, path.resolve(import.meta.dir, "../../src/main.ts"), "scan", "--root", ctx.config.root, "--state", ctx.config.state], {
-    cwd: path.resolve(import.meta.dir, "../.."),
-    env: { ...process.env, MATA_ACLS: "true" },
-  });
+  const cli = Bun.spawnSync(
+    [process.execPath, path.resolve(import.meta.dir, "../../src/main.ts"), "scan", "--root", ctx.config.root, "--state", ctx.config.state],
+    {
+      cwd: path.resolve(import.meta.dir, "../.."),
+      env: { ...process.env, MATA_ACLS: "true" },
+    },
+  );
   expect(cli.exitCode).toBe(0);
   expect(getfacl(path.join(sub, "slice.tif"))).toContain("other::---");
   expect(asUser(U.ot!, `cat ${sub}/slice.tif`).code).not.toBe(0);

@@ -55,7 +55,11 @@ describe("in a browser", () => {
       () =>
         new Promise<number>((resolve) => {
           document.body.addEventListener("htmx:afterRequest", (e) => resolve((e as CustomEvent).detail.xhr.status), { once: true });
-          (window as unknown as { htmx: { ajax: (m: string, u: string, o: object) => void } }).htmx.ajax("POST", "/account/tokens", { values: { label: "from htmx" }, target: "#main", swap: "innerHTML" });
+          (window as unknown as { htmx: { ajax: (m: string, u: string, o: object) => void } }).htmx.ajax("POST", "/account/tokens", {
+            values: { label: "from htmx" },
+            target: "#main",
+            swap: "innerHTML",
+          });
         }),
     );
     expect(status).toBe(200);
@@ -66,7 +70,11 @@ describe("in a browser", () => {
         new Promise<number>((resolve) => {
           document.querySelector('meta[name="csrf-token"]')?.remove();
           document.body.addEventListener("htmx:afterRequest", (e) => resolve((e as CustomEvent).detail.xhr.status), { once: true });
-          (window as unknown as { htmx: { ajax: (m: string, u: string, o: object) => void } }).htmx.ajax("POST", "/account/tokens", { values: { label: "no token" }, target: "#main", swap: "innerHTML" });
+          (window as unknown as { htmx: { ajax: (m: string, u: string, o: object) => void } }).htmx.ajax("POST", "/account/tokens", {
+            values: { label: "no token" },
+            target: "#main",
+            swap: "innerHTML",
+          });
         }),
     );
     expect(refused).toBe(403);

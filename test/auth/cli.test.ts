@@ -46,7 +46,10 @@ describe("mata user (local)", () => {
     expect(await verifyPassword("second-secret-2", accountsRepo(db).get("alice")!.password_hash!)).toBe(true);
     db.close();
     const list = await mata(["user", "list", "--json", ...d.where]);
-    expect(JSON.parse(list.out).map((a: { name: string; admin: boolean }) => [a.name, a.admin])).toEqual([["alice", true], ["bob", false]]);
+    expect(JSON.parse(list.out).map((a: { name: string; admin: boolean }) => [a.name, a.admin])).toEqual([
+      ["alice", true],
+      ["bob", false],
+    ]);
   }, 30_000);
 
   test("bad input is named: short password, existing account, unknown account, unknown action, bad name", async () => {

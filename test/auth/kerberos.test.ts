@@ -102,7 +102,10 @@ describe("Kerberos SPNEGO", () => {
   });
 
   test("a forged token is refused", async () => {
-    const res = await fetch(`${base}/account`, { headers: { Authorization: `Negotiate ${Buffer.from("not a ticket").toString("base64")}` }, redirect: "manual" });
+    const res = await fetch(`${base}/account`, {
+      headers: { Authorization: `Negotiate ${Buffer.from("not a ticket").toString("base64")}` },
+      redirect: "manual",
+    });
     expect(res.status).toBe(401);
   });
 
@@ -117,7 +120,10 @@ describe("Kerberos SPNEGO", () => {
       // A ticket for HTTP/localhost (another key in the same keytab) is refused here.
       const wrongService = await curl(["--negotiate", "-u", ":", `http://localhost:${s2.port}/api/v1/nothing-here`], env);
       expect(wrongService.status).toBe(401);
-      const right = await curl(["--negotiate", "-u", ":", "--connect-to", `other.test:${s2.port}:127.0.0.1:${s2.port}`, `http://other.test:${s2.port}/api/v1/nothing-here`], env);
+      const right = await curl(
+        ["--negotiate", "-u", ":", "--connect-to", `other.test:${s2.port}:127.0.0.1:${s2.port}`, `http://other.test:${s2.port}/api/v1/nothing-here`],
+        env,
+      );
       expect(right.status).toBe(404);
       c2.config.kerberos = { keytab: keytabPath, service: "not a service" };
       expect(() => configureAuth(c2)).toThrow(/service must look like HTTP\/host/);

@@ -49,7 +49,11 @@ const login = (name: string, password: string) =>
     headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams({ name, password, next: "/account" }).toString(),
   });
-const cookieOf = (res: Response) => res.headers.getSetCookie().find((s) => s.startsWith("mata_session="))?.split(";")[0];
+const cookieOf = (res: Response) =>
+  res.headers
+    .getSetCookie()
+    .find((s) => s.startsWith("mata_session="))
+    ?.split(";")[0];
 const basic = (u: string, p: string) => ({ Authorization: `Basic ${Buffer.from(`${u}:${p}`).toString("base64")}` });
 const ntHash = (pw: string) => new Bun.CryptoHasher("md4" as never).update(Buffer.from(pw, "utf16le")).digest("hex").toUpperCase();
 
@@ -69,7 +73,10 @@ describe("PAM backend", () => {
   test("wrong password and unknown user are refused alike, after the failure floor and not pam_unix's 2 s", async () => {
     const times: Record<string, number[]> = { wrong: [], unknown: [] };
     for (let i = 0; i < 3; i++) {
-      for (const [kind, name] of [["wrong", alice.name], ["unknown", `mt_nobody_${i}`]] as const) {
+      for (const [kind, name] of [
+        ["wrong", alice.name],
+        ["unknown", `mt_nobody_${i}`],
+      ] as const) {
         const t0 = performance.now();
         const res = await login(name, "not-the-password");
         times[kind]!.push(performance.now() - t0);

@@ -97,7 +97,10 @@ describe("TLS", () => {
     cleanups.push(cleanup);
     const cert = path.join(dir, "cert.pem");
     const key = path.join(dir, "key.pem");
-    const ssl = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert], { stdout: "pipe", stderr: "pipe" });
+    const ssl = Bun.spawnSync(
+      ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     expect(ssl.exitCode).toBe(0);
     const root = path.join(dir, "root");
     const state = path.join(dir, "state");
@@ -107,10 +110,13 @@ describe("TLS", () => {
     db.close();
     const port = 20000 + Math.floor(Math.random() * 20000);
     const main = path.resolve(import.meta.dir, "../../src/main.ts");
-    const proc = Bun.spawn([process.execPath, main, "serve", "--root", root, "--state", state, "--listen", `127.0.0.1:${port}`, "--tls-cert", cert, "--tls-key", key], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const proc = Bun.spawn(
+      [process.execPath, main, "serve", "--root", root, "--state", state, "--listen", `127.0.0.1:${port}`, "--tls-cert", cert, "--tls-key", key],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     cleanups.push(async () => {
       proc.kill("SIGTERM");
       await proc.exited;
@@ -124,7 +130,12 @@ describe("TLS", () => {
     }
     expect(health?.status).toBe(200);
     // Plain HTTP on the TLS port is not served.
-    expect(await fetch(`http://127.0.0.1:${port}/api/v1/health`).then((r) => r.status, () => "refused")).not.toBe(200);
+    expect(
+      await fetch(`http://127.0.0.1:${port}/api/v1/health`).then(
+        (r) => r.status,
+        () => "refused",
+      ),
+    ).not.toBe(200);
     const res = await fetch(`${base}/login`, {
       method: "POST",
       tls,
@@ -143,7 +154,11 @@ describe("TLS", () => {
     cleanups.push(cleanup);
     writeFileSync(path.join(dir, "c.pem"), "x");
     const main = path.resolve(import.meta.dir, "../../src/main.ts");
-    const run = (args: string[]) => Bun.spawnSync([process.execPath, main, "serve", "--root", dir, "--state", path.join(dir, "s"), "--listen", "127.0.0.1:0", ...args], { stdout: "pipe", stderr: "pipe" });
+    const run = (args: string[]) =>
+      Bun.spawnSync([process.execPath, main, "serve", "--root", dir, "--state", path.join(dir, "s"), "--listen", "127.0.0.1:0", ...args], {
+        stdout: "pipe",
+        stderr: "pipe",
+      });
     const half = run(["--tls-cert", path.join(dir, "c.pem")]);
     expect(half.exitCode).toBe(2);
     expect(half.stderr.toString()).toContain("--tls-cert and --tls-key go together");

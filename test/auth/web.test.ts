@@ -141,7 +141,10 @@ describe("CSRF", () => {
     const u = withUser(ctx, "alice");
     const missing = await app.request("/account/tokens", { ...form({ label: "a" }), headers: { ...form({}).headers, Cookie: u.cookie } });
     expect(missing.status).toBe(403);
-    const wrong = await app.request("/account/tokens", { ...form({ label: "a" }), headers: { ...form({}).headers, Cookie: u.cookie, "X-CSRF-Token": "x" + u.csrf.slice(1) } });
+    const wrong = await app.request("/account/tokens", {
+      ...form({ label: "a" }),
+      headers: { ...form({}).headers, Cookie: u.cookie, "X-CSRF-Token": "x" + u.csrf.slice(1) },
+    });
     expect(wrong.status).toBe(403);
     const wrongField = await app.request("/account/tokens", { ...form({ label: "a", _csrf: "nope" }), headers: { ...form({}).headers, Cookie: u.cookie } });
     expect(wrongField.status).toBe(403);
@@ -284,9 +287,15 @@ describe("password change on the web", () => {
     const { ctx, app } = await setup();
     const u = withUser(ctx, "alice");
     const other = withUser(ctx, "alice");
-    const wrong = await app.request("/account/password", { ...form({ current: "nope", password: "new-secret-22", confirm: "new-secret-22" }), headers: { ...form({}).headers, ...u.headers } });
+    const wrong = await app.request("/account/password", {
+      ...form({ current: "nope", password: "new-secret-22", confirm: "new-secret-22" }),
+      headers: { ...form({}).headers, ...u.headers },
+    });
     expect(wrong.status).toBe(401);
-    const ok = await app.request("/account/password", { ...form({ current: "alice-secret-1", password: "new-secret-22", confirm: "new-secret-22" }), headers: { ...form({}).headers, ...u.headers } });
+    const ok = await app.request("/account/password", {
+      ...form({ current: "alice-secret-1", password: "new-secret-22", confirm: "new-secret-22" }),
+      headers: { ...form({}).headers, ...u.headers },
+    });
     expect(ok.status).toBe(200);
     const fresh = sessionCookie(ok)!;
     expect(await csrfOf(ok)).toBeString();

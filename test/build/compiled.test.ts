@@ -23,7 +23,13 @@ let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
 let baseUrl = "";
 
 async function run(args: string[], stdin?: string, cwd = alone, extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const p = Bun.spawn([exe, ...args], { cwd, env: { ...env, ...extraEnv }, stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin), stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn([exe, ...args], {
+    cwd,
+    env: { ...env, ...extraEnv },
+    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   return { code, out, err };
 }
@@ -50,7 +56,11 @@ beforeAll(async () => {
   mkdirSync(alone);
   mkdirSync(root);
   mkdirSync(path.join(root, "scan-001"));
-  const build = Bun.spawnSync([process.execPath, "scripts/build.ts", "--outfile", path.join(buildDir, "mata")], { cwd: PROJECT, stdout: "pipe", stderr: "pipe" });
+  const build = Bun.spawnSync([process.execPath, "scripts/build.ts", "--outfile", path.join(buildDir, "mata")], {
+    cwd: PROJECT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
   copyFileSync(path.join(buildDir, "mata"), exe);
   Bun.spawnSync(["chmod", "755", exe]);

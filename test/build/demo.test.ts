@@ -50,7 +50,9 @@ describe("seeding", () => {
 
 describe("files", () => {
   test("the CT is 64 slices of 16-bit 256x256 TIFF, pixel for pixel the phantom, with ImageJ spacing", async () => {
-    const files = readdirSync(ds("lung-biopsy-CT-001")).filter((f) => f.endsWith(".tif")).sort();
+    const files = readdirSync(ds("lung-biopsy-CT-001"))
+      .filter((f) => f.endsWith(".tif"))
+      .sort();
     expect(files).toHaveLength(64);
     expect(files[0]).toBe("rec_0000.tif");
     expect(files[63]).toBe("rec_0063.tif");
@@ -78,7 +80,9 @@ describe("files", () => {
   });
 
   test("the segmentation is 64 8-bit masks on the same grid, labels 0-2, nodules where the CT is dense", async () => {
-    const files = readdirSync(ds("lung-biopsy-CT-001-segmentation")).filter((f) => f.endsWith(".tif")).sort();
+    const files = readdirSync(ds("lung-biopsy-CT-001-segmentation"))
+      .filter((f) => f.endsWith(".tif"))
+      .sort();
     expect(files).toHaveLength(64);
     const mask = await sharp(ds("lung-biopsy-CT-001-segmentation", "mask_0025.tif")).toColourspace("b-w").raw().toBuffer({ resolveWithObject: true });
     expect(mask.info).toMatchObject({ width: 256, height: 256, channels: 1 });
@@ -134,7 +138,10 @@ describe("files", () => {
     const dir = ds("sheep-knee-CT-002");
     expect(readdirSync(dir).sort()).toEqual(["sheep-knee-CT-002.mhd", "sheep-knee-CT-002.raw"]);
     const header = Object.fromEntries(
-      readFileSync(path.join(dir, "sheep-knee-CT-002.mhd"), "utf8").trim().split("\n").map((l) => l.split(" = ") as [string, string]),
+      readFileSync(path.join(dir, "sheep-knee-CT-002.mhd"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" = ") as [string, string]),
     );
     expect(header).toMatchObject({ NDims: "3", ElementType: "MET_USHORT", BinaryDataByteOrderMSB: "False", ElementDataFile: "sheep-knee-CT-002.raw" });
     const dims = header.DimSize!.split(" ").map(Number);
@@ -154,7 +161,7 @@ describe("DEMO_METADATA", () => {
       expect(m.description.length).toBeGreaterThan(20);
       expect(m.tags.length).toBeGreaterThan(0);
       expect(m.tags.every(wellFormed)).toBe(true);
-      for (const p of m.parents) expect(names.indexOf(p)).toBeGreaterThanOrEqual(0), expect(names.indexOf(p)).toBeLessThan(i);
+      for (const p of m.parents) (expect(names.indexOf(p)).toBeGreaterThanOrEqual(0), expect(names.indexOf(p)).toBeLessThan(i));
     });
     expect(DEMO_METADATA["lung-biopsy-CT-001-segmentation"]!.parents).toEqual(["lung-biopsy-CT-001"]);
   });

@@ -29,7 +29,9 @@ describe("worker entrypoints", () => {
       `const a = new Worker(new URL("file:///$bunfs/root/jobs/tile.worker.ts"));\nconst b = new Worker(new URL("file:///$bunfs/root/doctor/sharp.worker.ts").href);`,
     );
     expect(rewriteWorkerUrls(`new URL("./data.json", import.meta.url)`, "/p/src/a.ts", src, workers)).toBe(`new URL("./data.json", import.meta.url)`);
-    expect(() => rewriteWorkerUrls(`new URL("./gone.worker.ts", import.meta.url)`, "/p/src/jobs/q.ts", src, workers)).toThrow(/gone\.worker\.ts resolves to \/p\/src\/jobs\/gone\.worker\.ts/);
+    expect(() => rewriteWorkerUrls(`new URL("./gone.worker.ts", import.meta.url)`, "/p/src/jobs/q.ts", src, workers)).toThrow(
+      /gone\.worker\.ts resolves to \/p\/src\/jobs\/gone\.worker\.ts/,
+    );
   });
 });
 

@@ -51,7 +51,10 @@ beforeAll(async () => {
   // `mata` on PATH, as on a machine where it is installed (run from source: Bun finds the JSX settings
   // through the checkout's tsconfig, not the blocks' working folder).
   const tsconfig = path.join(PROJECT, "tsconfig.json");
-  writeFileSync(path.join(bin, "mata"), `#!/bin/sh\nexec "${process.execPath}" --tsconfig-override="${tsconfig}" "${path.join(PROJECT, "src/main.ts")}" "$@"\n`);
+  writeFileSync(
+    path.join(bin, "mata"),
+    `#!/bin/sh\nexec "${process.execPath}" --tsconfig-override="${tsconfig}" "${path.join(PROJECT, "src/main.ts")}" "$@"\n`,
+  );
   chmodSync(path.join(bin, "mata"), 0o755);
   env = {
     PATH: `${bin}:/usr/local/bin:/usr/bin:/bin`,
@@ -69,7 +72,11 @@ beforeAll(async () => {
   };
   // A tag to search for, once the background indexer has it.
   const auth = { Authorization: `Bearer ${live.admin.token}`, "Content-Type": "application/json" };
-  const put = await fetch(`${live.url}/api/v1/datasets/${live.ids["scan-001"]}/tags`, { method: "PUT", headers: auth, body: JSON.stringify({ tags: [{ key: "Species", value: "sheep", children: [] }] }) });
+  const put = await fetch(`${live.url}/api/v1/datasets/${live.ids["scan-001"]}/tags`, {
+    method: "PUT",
+    headers: auth,
+    body: JSON.stringify({ tags: [{ key: "Species", value: "sheep", children: [] }] }),
+  });
   expect(put.status).toBe(200);
   for (let i = 0; i < 50; i++) {
     const r = (await (await fetch(`${live.url}/api/v1/search?q=Species%3Dsheep`, { headers: auth })).json()) as { items: unknown[] };
@@ -131,7 +138,10 @@ blocks.forEach((b, i) => {
 test("the examples did what they say: tags, parents, sharing, a token, a ranged download", async () => {
   const auth = { Authorization: `Bearer ${live.admin.token}` };
   const id = live.ids["scan-001"];
-  const d = (await (await fetch(`${live.url}/api/v1/datasets/${id}`, { headers: auth })).json()) as { tags: { key: string; value: string; children: { key: string; value: string }[] }[]; parents: number[] };
+  const d = (await (await fetch(`${live.url}/api/v1/datasets/${id}`, { headers: auth })).json()) as {
+    tags: { key: string; value: string; children: { key: string; value: string }[] }[];
+    parents: number[];
+  };
   expect(d.tags.find((t) => t.key === "Species")?.value).toBe("sheep");
   expect(d.tags.find((t) => t.key === "Scan")?.children).toEqual([{ key: "Voltage", value: "90", children: [] }] as never);
   expect(d.parents).toEqual([live.ids["scan-002"]!]);

@@ -29,7 +29,10 @@ afterAll(async () => {
 
 /** `mata ARGS` signed in as the admin through the environment (as scripts usually are). */
 function mata(args: string[], env: Record<string, string | undefined> = {}, stdin?: string) {
-  return runMata(args, { env: { XDG_CONFIG_HOME: xdg, MATA_URL: live.url, MATA_TOKEN: live.admin.token, MATA_USER: undefined, MATA_PASSWORD: undefined, ...env }, stdin });
+  return runMata(args, {
+    env: { XDG_CONFIG_HOME: xdg, MATA_URL: live.url, MATA_TOKEN: live.admin.token, MATA_USER: undefined, MATA_PASSWORD: undefined, ...env },
+    stdin,
+  });
 }
 
 describe("mata datasets", () => {
@@ -108,7 +111,14 @@ describe("mata tags", () => {
     expect((await mata(["tags", "set", String(live.ids["scan-001"]), "Scan/Voltage=120", "Scan/Current=80"])).code).toBe(0);
     const j = JSON.parse((await mata(["tags", "get", String(live.ids["scan-001"]), "--json"])).out);
     expect(j.tags).toEqual([
-      { key: "Scan", value: "", children: [{ key: "Voltage", value: "120", children: [] }, { key: "Current", value: "80", children: [] }] },
+      {
+        key: "Scan",
+        value: "",
+        children: [
+          { key: "Voltage", value: "120", children: [] },
+          { key: "Current", value: "80", children: [] },
+        ],
+      },
       { key: "Species", value: "sheep", children: [] },
       { key: "Note", value: "a=b", children: [] },
     ]);
@@ -251,7 +261,9 @@ describe("connection errors", () => {
   test("a wrong token, and no token at all", async () => {
     const wrong = await mata(["datasets"], { MATA_TOKEN: "mata_not-a-real-token" });
     expect(wrong.code).toBe(1);
-    expect(wrong.err).toBe("mata datasets: the server refused the token (Unknown or revoked API token); check --token / MATA_TOKEN, or make a new one with `mata token create`\n");
+    expect(wrong.err).toBe(
+      "mata datasets: the server refused the token (Unknown or revoked API token); check --token / MATA_TOKEN, or make a new one with `mata token create`\n",
+    );
     const none = await mata(["tags", "get", "1"], { MATA_TOKEN: undefined });
     expect(none.code).toBe(1);
     expect(none.err).toContain("the server needs a sign-in: give --token or set MATA_TOKEN");

@@ -24,7 +24,9 @@ afterAll(() => {
 /** A ready (or not) preview row with a one-tile build on disk, as the preview job would leave it. */
 function putPreview(ctx: typeof a, datasetId: number, state: "ready" | "queued"): void {
   ctx.db
-    .query("INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.mhd', 'volume', ?, 1, 64, 64, 32, 'k0123456789abcdef', 1000)")
+    .query(
+      "INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.mhd', 'volume', ?, 1, 64, 64, 32, 'k0123456789abcdef', 1000)",
+    )
     .run(datasetId, state);
   const dir = previewDir(ctx, "k0123456789abcdef");
   mkdirSync(path.join(dir, "0"), { recursive: true });
@@ -55,7 +57,11 @@ describe("two instances in one process", () => {
     const olgaA = withUser(a, "olga");
     const bobA = withUser(a, "bob");
     const bobB = withUser(b, "bob");
-    const put = await appA.request(`/api/v1/datasets/${idA}/access`, { method: "PUT", headers: { ...olgaA.headers, "Content-Type": "application/json" }, body: JSON.stringify({ viewers: ["bob"] }) });
+    const put = await appA.request(`/api/v1/datasets/${idA}/access`, {
+      method: "PUT",
+      headers: { ...olgaA.headers, "Content-Type": "application/json" },
+      body: JSON.stringify({ viewers: ["bob"] }),
+    });
     expect(put.status).toBe(200);
     expect((await appA.request(`/api/v1/datasets/${idA}/access`, { headers: bobA.headers })).status).toBe(200);
     expect(a.services.accessCache.get(idA)?.users.get("bob")).toBe("viewer");

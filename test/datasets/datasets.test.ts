@@ -62,7 +62,12 @@ describe("GET /api/v1/datasets", () => {
 
   test("bad paging parameters are refused with a message naming them", async () => {
     const { app } = setup();
-    for (const [q, msg] of [["limit=0", /limit must be from 1/], ["limit=abc", /limit must be a whole number/], ["sort=size;drop", /sort must be one of/], ["state=gone", /state must be one of/]] as const) {
+    for (const [q, msg] of [
+      ["limit=0", /limit must be from 1/],
+      ["limit=abc", /limit must be a whole number/],
+      ["sort=size;drop", /sort must be one of/],
+      ["state=gone", /state must be one of/],
+    ] as const) {
       const res = await app.request(`/api/v1/datasets?${q}`);
       expect(res.status).toBe(400);
       expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(msg);
@@ -107,9 +112,15 @@ describe("files", () => {
   test("lists files with sizes and times", async () => {
     const { ctx, app } = setup();
     const id = putDataset(ctx, "d", { "b.raw": "12345", "sub/a.txt": "x" });
-    const body = (await (await app.request(`/api/v1/datasets/${id}/files`)).json()) as { items: { path: string; size: number; modifiedAt: string }[]; total: number };
+    const body = (await (await app.request(`/api/v1/datasets/${id}/files`)).json()) as {
+      items: { path: string; size: number; modifiedAt: string }[];
+      total: number;
+    };
     expect(body.total).toBe(2);
-    expect(body.items.map((f) => [f.path, f.size])).toEqual([["b.raw", 5], ["sub/a.txt", 1]]);
+    expect(body.items.map((f) => [f.path, f.size])).toEqual([
+      ["b.raw", 5],
+      ["sub/a.txt", 1],
+    ]);
     expect(Date.parse(body.items[0]!.modifiedAt)).toBeGreaterThan(0);
   });
 

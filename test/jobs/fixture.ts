@@ -36,18 +36,28 @@ export function commitChange(ctx: AppContext, datasetId: number, changed?: strin
     for (const f of files) {
       const st = statSync(path.join(abs, f));
       ctx.db
-        .query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms")
+        .query(
+          "INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms",
+        )
         .run(datasetId, f, st.size, Math.floor(st.mtimeMs), st.ino, now);
     }
     for (const f of removed) ctx.db.query("DELETE FROM files WHERE dataset_id = ? AND path = ?").run(datasetId, f);
-    generation = ctx.db.query<{ generation: number }, [number]>("UPDATE datasets SET generation = generation + 1 WHERE id = ? RETURNING generation").get(datasetId)!.generation;
+    generation = ctx.db
+      .query<{ generation: number }, [number]>("UPDATE datasets SET generation = generation + 1 WHERE id = ? RETURNING generation")
+      .get(datasetId)!.generation;
   })();
   for (const l of ctx.hooks.contentChanged) l({ datasetId, path: ds.path, generation, changed: files, removed });
   return generation;
 }
 
 /** Writes a MetaImage volume (uint16, little-endian) whose voxels are value(x, y, z). */
-export function writeMetaImage(dir: string, name: string, dims: [number, number, number], value: (x: number, y: number, z: number) => number, opts: { truncateTo?: number } = {}): void {
+export function writeMetaImage(
+  dir: string,
+  name: string,
+  dims: [number, number, number],
+  value: (x: number, y: number, z: number) => number,
+  opts: { truncateTo?: number } = {},
+): void {
   const [w, h, d] = dims;
   const data = new Uint16Array(w * h * d);
   for (let z = 0; z < d; z++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[(z * h + y) * w + x] = value(x, y, z);

@@ -43,7 +43,11 @@ const childrenOf = (ppid: number) =>
     })
     .map(Number);
 const jobs = (ctx: ReturnType<typeof setup>, kind = "preview") =>
-  ctx.db.query<{ id: number; state: string; started_at: number | null; attempts: number; error: string | null; generation: number }, [string]>("SELECT * FROM jobs WHERE kind = ? ORDER BY id").all(kind);
+  ctx.db
+    .query<{ id: number; state: string; started_at: number | null; attempts: number; error: string | null; generation: number }, [string]>(
+      "SELECT * FROM jobs WHERE kind = ? ORDER BY id",
+    )
+    .all(kind);
 const ramp = (x: number, y: number, z: number) => (x * 3 + y * 5 + z * 7) % 4000;
 
 describe("job queue", () => {
@@ -107,7 +111,9 @@ describe("job queue", () => {
     const slice = (z: number) => Buffer.from(Array.from({ length: 24 * 20 }, (_, i) => (i + z) & 255));
     for (let z = 0; z < 2000; z++) {
       const name = `slice_${String(z).padStart(4, "0")}.png`;
-      await sharp(slice(z), { raw: { width: 24, height: 20, channels: 1 } }).png().toFile(path.join(dir, name));
+      await sharp(slice(z), { raw: { width: 24, height: 20, channels: 1 } })
+        .png()
+        .toFile(path.join(dir, name));
       commitChange(ctx, id, [name]);
       if (z === 5) expect(previewSummary(ctx, id).state).toBe("queued");
     }
@@ -151,7 +157,10 @@ describe("job queue", () => {
     const id = addDataset(ctx, "crash");
     writeMetaImage(path.join(ctx.config.root, "crash"), "vol", [512, 512, 120], ramp);
     const generation = commitChange(ctx, id);
-    const server = Bun.spawn([process.execPath, path.join(import.meta.dir, "run-jobs.ts"), ctx.config.root, ctx.config.state, String(id), String(generation)], { stdout: "pipe", stderr: "ignore" });
+    const server = Bun.spawn([process.execPath, path.join(import.meta.dir, "run-jobs.ts"), ctx.config.root, ctx.config.state, String(id), String(generation)], {
+      stdout: "pipe",
+      stderr: "ignore",
+    });
     cleanups.push(() => {
       server.kill("SIGKILL");
     });
@@ -173,7 +182,10 @@ describe("job queue", () => {
     const key = previewRepo(ctx.db).get(id, 0)!.content_key;
     const dir = previewDir(ctx, key);
     const info = JSON.parse(readFileSync(path.join(dir, "info"), "utf8"));
-    expect(info.scales.map((s: { size: number[] }) => s.size)).toEqual([[512, 512, 120], [256, 256, 60]]);
+    expect(info.scales.map((s: { size: number[] }) => s.size)).toEqual([
+      [512, 512, 120],
+      [256, 256, 60],
+    ]);
     expect(readdirSync(path.join(dir, "0")).length).toBe(120 * 4 + 512 * 2 + 512 * 2);
     expect(readdirSync(tmp)).toEqual([]);
   }, 180_000);
@@ -197,10 +209,16 @@ describe("job queue", () => {
     expect(readFileSync(path.join(ctx.config.root, "out.txt"), "utf8").trim()).toBe(`${dsDir} a.csv b.csv`);
     const final = jobs(ctx, "command").filter((j) => j.state !== "cancelled");
     expect(final.map((j) => j.state).sort()).toEqual(["done", "failed", "failed"]);
-    const errors = final.map((j) => j.error).filter(Boolean).join("\n");
+    const errors = final
+      .map((j) => j.error)
+      .filter(Boolean)
+      .join("\n");
     expect(errors).toContain("exited with code 3: broken input");
     expect(errors).toContain("timed out after 1 s");
-    const events = ctx.db.query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id").all(id).map((e) => e.kind);
+    const events = ctx.db
+      .query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id")
+      .all(id)
+      .map((e) => e.kind);
     expect(events.filter((k) => k === "rule.failed").length).toBe(2);
     expect(queueFor(ctx).repo.list({ datasetId: id, limit: 10 }).length).toBeGreaterThanOrEqual(3);
     expect(existsSync(path.join(ctx.config.state, "previews", ".tmp"))).toBe(false);

@@ -20,7 +20,20 @@ function dir() {
 const CUBE: number[][] = (() => {
   const v = (x: number, y: number, z: number) => [x, y, z];
   const c = [v(0, 0, 0), v(1, 0, 0), v(1, 1, 0), v(0, 1, 0), v(0, 0, 1), v(1, 0, 1), v(1, 1, 1), v(0, 1, 1)];
-  const f = [[0, 2, 1], [0, 3, 2], [4, 5, 6], [4, 6, 7], [0, 1, 5], [0, 5, 4], [1, 2, 6], [1, 6, 5], [2, 3, 7], [2, 7, 6], [3, 0, 4], [3, 4, 7]];
+  const f = [
+    [0, 2, 1],
+    [0, 3, 2],
+    [4, 5, 6],
+    [4, 6, 7],
+    [0, 1, 5],
+    [0, 5, 4],
+    [1, 2, 6],
+    [1, 6, 5],
+    [2, 3, 7],
+    [2, 7, 6],
+    [3, 0, 4],
+    [3, 4, 7],
+  ];
   return f.map((t) => t.flatMap((i) => c[i]!));
 })();
 
@@ -33,7 +46,9 @@ function binaryStl(tris: number[][], header = "binary cube"): Buffer {
 }
 
 function asciiStl(tris: number[][]): string {
-  const facets = tris.map((t) => `facet normal 0 0 0\n outer loop\n${[0, 1, 2].map((c) => `  vertex ${t[c * 3]} ${t[c * 3 + 1]} ${t[c * 3 + 2]}`).join("\n")}\n endloop\nendfacet`);
+  const facets = tris.map(
+    (t) => `facet normal 0 0 0\n outer loop\n${[0, 1, 2].map((c) => `  vertex ${t[c * 3]} ${t[c * 3 + 1]} ${t[c * 3 + 2]}`).join("\n")}\n endloop\nendfacet`,
+  );
   return `solid cube\n${facets.join("\n")}\nendsolid cube\n`;
 }
 
@@ -91,7 +106,13 @@ describe("mesh preview", () => {
     const doc = await readGlb(out);
     const prim = doc.getRoot().listMeshes()[0]!.listPrimitives()[0]!;
     expect(prim.getIndices()!.getCount()).toBe(36);
-    expect(doc.getRoot().listExtensionsUsed().map((e) => e.extensionName).sort()).toEqual(["EXT_meshopt_compression", "KHR_mesh_quantization"]);
+    expect(
+      doc
+        .getRoot()
+        .listExtensionsUsed()
+        .map((e) => e.extensionName)
+        .sort(),
+    ).toEqual(["EXT_meshopt_compression", "KHR_mesh_quantization"]);
   });
 
   test("simplifies a dense mesh to the preview budget and keeps its shape", async () => {
@@ -101,17 +122,19 @@ describe("mesh preview", () => {
     const b = Buffer.alloc(84 + 50 * n * n * 2);
     b.writeUInt32LE(n * n * 2, 80);
     const p = (i: number, j: number) => {
-      const th = (i / n) * Math.PI, ph = (j / n) * Math.PI;
+      const th = (i / n) * Math.PI,
+        ph = (j / n) * Math.PI;
       return [Math.sin(th) * Math.cos(ph), Math.sin(th) * Math.sin(ph), Math.cos(th)];
     };
     let t = 0;
     const put = (...v: number[][]) => v.flat().forEach((x, k) => b.writeFloatLE(x, 84 + t * 50 + 12 + k * 4));
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      put(p(i, j), p(i + 1, j), p(i + 1, j + 1));
-      t++;
-      put(p(i, j), p(i + 1, j + 1), p(i, j + 1));
-      t++;
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        put(p(i, j), p(i + 1, j), p(i + 1, j + 1));
+        t++;
+        put(p(i, j), p(i + 1, j + 1), p(i, j + 1));
+        t++;
+      }
     writeFileSync(path.join(d, "dense.stl"), b);
     const progress: number[] = [];
     const info = await buildMeshPreview(path.join(d, "dense.stl"), path.join(d, "dense.glb"), { progress: (f) => progress.push(f) });

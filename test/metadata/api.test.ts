@@ -189,7 +189,11 @@ describe("dictionary", () => {
     await put("c", [t("Species", "Human"), t("Patient", "", [t("Species", "sheep")])]);
     await put("d", [t("species", "human")]);
     const keys = async (prefix: string) => (await call("GET", `/api/v1/tags/suggest?prefix=${encodeURIComponent(prefix)}`)).json;
-    expect((await keys("SPE")).items.map((i: any) => [i.term, i.datasets])).toEqual([["Species", 3], ["Specimen", 1], ["species", 1]]);
+    expect((await keys("SPE")).items.map((i: any) => [i.term, i.datasets])).toEqual([
+      ["Species", 3],
+      ["Specimen", 1],
+      ["species", 1],
+    ]);
     const typo = await keys("Specis");
     expect(typo.items[0]).toEqual({ term: "Species", datasets: 3, match: "typo" });
     expect(typo.didYouMean).toBe("Species");
@@ -197,10 +201,17 @@ describe("dictionary", () => {
     expect((await keys("species")).didYouMean).toBe(null);
     expect((await keys("Scanner")).didYouMean).toBe(null);
     const values = (await call("GET", "/api/v1/tags/suggest?key=species&prefix=")).json;
-    expect(values.items.map((i: any) => [i.term, i.datasets])).toEqual([["sheep", 3], ["Human", 1], ["human", 1]]);
+    expect(values.items.map((i: any) => [i.term, i.datasets])).toEqual([
+      ["sheep", 3],
+      ["Human", 1],
+      ["human", 1],
+    ]);
     expect((await call("GET", "/api/v1/tags/suggest?key=Species&prefix=shep")).json.items[0].term).toBe("sheep");
     // Counts follow deletes.
     await call("PUT", `/api/v1/datasets/1/tags`, { tags: [] });
-    expect((await keys("spe")).items.map((i: any) => [i.term, i.datasets])).toEqual([["Species", 2], ["species", 1]]);
+    expect((await keys("spe")).items.map((i: any) => [i.term, i.datasets])).toEqual([
+      ["Species", 2],
+      ["species", 1],
+    ]);
   });
 });

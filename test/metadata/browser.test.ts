@@ -54,7 +54,10 @@ const focusedOn = (page: Page, name: string) =>
     return !!el && (el.getAttribute("aria-label") === n || el.textContent?.trim() === n || el.id === n);
   }, name);
 
-const rows = (page: Page) => page.$$eval("#tags-panel li.tag", (lis) => lis.map((li) => `${"  ".repeat((li.getAttribute("data-path") ?? "").split(".").length - 1)}${li.getAttribute("data-key")}`));
+const rows = (page: Page) =>
+  page.$$eval("#tags-panel li.tag", (lis) =>
+    lis.map((li) => `${"  ".repeat((li.getAttribute("data-path") ?? "").split(".").length - 1)}${li.getAttribute("data-key")}`),
+  );
 
 describe("metadata pages in Chromium, keyboard only", () => {
   test("dataset list: sortable, escaped, links to the dataset", async () => {

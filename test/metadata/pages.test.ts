@@ -21,7 +21,11 @@ function setup() {
     return { status: res.status, html: await res.text() };
   };
   const post = async (url: string, fields: Record<string, string>, method = "POST") => {
-    const res = await app.request(url, { method, headers: { ...headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields).toString() });
+    const res = await app.request(url, {
+      method,
+      headers: { ...headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(fields).toString(),
+    });
     return { status: res.status, html: await res.text() };
   };
   return { ctx, get, post };
@@ -75,7 +79,11 @@ describe("dataset list", () => {
 
   test("HTML in titles and paths shows as text on the list and the dataset page", async () => {
     const { ctx, get } = setup();
-    const id = addDataset(ctx, { path: `evil<img src=x onerror=alert(1)>`, title: `<script>alert("t")</script>`, description: `<b onmouseover=alert(2)>d</b>` });
+    const id = addDataset(ctx, {
+      path: `evil<img src=x onerror=alert(1)>`,
+      title: `<script>alert("t")</script>`,
+      description: `<b onmouseover=alert(2)>d</b>`,
+    });
     replaceTags(ctx, "alice", id, [t(`<i>k</i>`, `<svg onload=alert(3)>`)]);
     for (const url of ["/", `/datasets/${id}`]) {
       const { html } = await get(url);
@@ -144,7 +152,10 @@ describe("dataset page", () => {
     r = await post(`/datasets/${id}/tags/op`, { op: "delete", path: "0", version: "4" });
     expect(r.status).toBe(200);
     expect(getTagTree(ctx.db, id)).toEqual([]);
-    const kinds = ctx.db.query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id").all(id).map((e) => e.kind);
+    const kinds = ctx.db
+      .query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id")
+      .all(id)
+      .map((e) => e.kind);
     expect(kinds).toEqual(["tags.replaced", "tags.edited", "tags.replaced", "tags.edited"]);
   });
 
@@ -194,7 +205,11 @@ describe("dataset page", () => {
     expect(page).not.toContain("Add tag");
     expect(page).not.toContain("parent-search");
     expect(page).toContain("Only the owner, editors and admins can change these tags.");
-    const res = await app.request(`/datasets/${id}/tags/op`, { method: "POST", headers: { ...headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" }, body: "op=delete&path=0&version=2" });
+    const res = await app.request(`/datasets/${id}/tags/op`, {
+      method: "POST",
+      headers: { ...headers, "HX-Request": "true", "Content-Type": "application/x-www-form-urlencoded" },
+      body: "op=delete&path=0&version=2",
+    });
     expect(res.status).toBe(403);
     expect(getTagTree(ctx.db, id)).toEqual([t("Species", "sheep")]);
   });
@@ -203,7 +218,9 @@ describe("dataset page", () => {
     const { ctx } = setup();
     const id = addDataset(ctx, { path: "v", title: "Volume", owner: "alice" });
     ctx.db
-      .query("INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.nii', 'volume', 'ready', 1, 64, 64, 32, 'k', 0)")
+      .query(
+        "INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.nii', 'volume', 'ready', 1, 64, 64, 32, 'k', 0)",
+      )
       .run(id);
     const app = createApp(ctx);
     const owner = await (await app.request(`/datasets/${id}`, { headers: signIn(ctx, "alice", false).headers })).text();
@@ -220,7 +237,9 @@ describe("dataset page", () => {
     const id = addDataset(ctx, { path: "v", title: "Volume", owner: "alice" });
     addDataset(ctx, { path: "w", title: "No preview", owner: "alice" });
     ctx.db
-      .query("INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.nii', 'volume', 'ready', 1, 64, 64, 32, 'abcdef0123456789abcdef', 0)")
+      .query(
+        "INSERT INTO previews (dataset_id, n, file, kind, state, progress, width, height, depth, content_key, updated_at) VALUES (?, 0, 'v.nii', 'volume', 'ready', 1, 64, 64, 32, 'abcdef0123456789abcdef', 0)",
+      )
       .run(id);
     const app = createApp(ctx);
     const owner = await (await app.request("/datasets", { headers: signIn(ctx, "alice", false).headers })).text();

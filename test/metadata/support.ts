@@ -17,7 +17,9 @@ export function addDataset(ctx: AppContext, p: { path: string; title?: string; d
 
 /** Adds a file row to a dataset. */
 export function addFile(ctx: AppContext, datasetId: number, rel: string, size: number, mtime: number): void {
-  ctx.db.query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(datasetId, rel, size, mtime, Math.floor(Math.random() * 1e9), Date.now());
+  ctx.db
+    .query("INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+    .run(datasetId, rel, size, mtime, Math.floor(Math.random() * 1e9), Date.now());
 }
 
 /** A signed-in session (an admin unless told otherwise): cookie and CSRF headers for `app.request`, and the raw cookie for a browser. */

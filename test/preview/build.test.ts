@@ -31,7 +31,17 @@ describe("preview builds through the queue", () => {
     expect(previewSummary(ctx, id).state).toBe("queued");
     await waitFor("preview ready", () => previewSummary(ctx, id).state === "ready");
     const [p] = listPreviews(ctx, id);
-    expect(p).toMatchObject({ n: 0, file: "vol.mhd", kind: "volume", state: "ready", size: [64, 48, 40], dtype: "uint16", spacing: [0.5, 0.5, 2], unit: "mm", levels: 1 });
+    expect(p).toMatchObject({
+      n: 0,
+      file: "vol.mhd",
+      kind: "volume",
+      state: "ready",
+      size: [64, 48, 40],
+      dtype: "uint16",
+      spacing: [0.5, 0.5, 2],
+      unit: "mm",
+      levels: 1,
+    });
     const row = previewRepo(ctx.db).get(id, 0)!;
     const dir = previewDir(ctx, row.content_key);
     const info = JSON.parse(readFileSync(path.join(dir, "info"), "utf8"));
@@ -43,7 +53,13 @@ describe("preview builds through the queue", () => {
     // A raw XY tile is the windowed voxels.
     const tile = readFileSync(path.join(dir, "0", "0-64_0-48_7-8"));
     const expect8 = (v: number) => Math.max(0, Math.min(255, Math.floor(((v - lo) * 255) / (hi - lo) + 0.5)));
-    for (const [x, y] of [[0, 0], [10, 20], [63, 47], [31, 5]] as const) expect(Math.abs(tile[y * 64 + x]! - expect8(ramp(x, y, 7)))).toBeLessThanOrEqual(1);
+    for (const [x, y] of [
+      [0, 0],
+      [10, 20],
+      [63, 47],
+      [31, 5],
+    ] as const)
+      expect(Math.abs(tile[y * 64 + x]! - expect8(ramp(x, y, 7)))).toBeLessThanOrEqual(1);
     expect(existsSync(path.join(ctx.config.state, "previews", ".tmp")) ? readdirSync(path.join(ctx.config.state, "previews", ".tmp")) : []).toEqual([]);
   }, 60_000);
 
@@ -112,7 +128,10 @@ describe("preview builds through the queue", () => {
     commitChange(ctx, id);
     await waitFor("built", () => ["failed", "ready"].includes(previewSummary(ctx, id).state));
     const previews = listPreviews(ctx, id);
-    expect(previews.map((p) => [p.file, p.state])).toEqual([["broken.tif", "failed"], ["vol.mhd", "ready"]]);
+    expect(previews.map((p) => [p.file, p.state])).toEqual([
+      ["broken.tif", "failed"],
+      ["vol.mhd", "ready"],
+    ]);
     expect(previews[0]!.error).toContain("broken.tif");
     const s = previewSummary(ctx, id);
     expect(s.state).toBe("failed");

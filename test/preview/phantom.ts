@@ -1,7 +1,13 @@
 import type { VolumeSource } from "../../src/preview/readers/reader.types.ts";
 
 /** A generated volume whose voxel values are a known function of (x, y, z), read slice by slice like a real reader. */
-export function phantomSource(width: number, height: number, depth: number, value: (x: number, y: number, z: number) => number, extra: Partial<VolumeSource> = {}): VolumeSource & { reads: number[] } {
+export function phantomSource(
+  width: number,
+  height: number,
+  depth: number,
+  value: (x: number, y: number, z: number) => number,
+  extra: Partial<VolumeSource> = {},
+): VolumeSource & { reads: number[] } {
   const reads: number[] = [];
   return {
     kind: depth === 1 ? "image" : "volume",
@@ -28,19 +34,30 @@ export function phantomSource(width: number, height: number, depth: number, valu
 }
 
 /** An independent reference for level L of the 2x2x2 mean pyramid: averages the voxels of level 0 directly. */
-export function expectedAt(value: (x: number, y: number, z: number) => number, dims0: [number, number, number], level: number, x: number, y: number, z: number): number {
+export function expectedAt(
+  value: (x: number, y: number, z: number) => number,
+  dims0: [number, number, number],
+  level: number,
+  x: number,
+  y: number,
+  z: number,
+): number {
   // Level L voxel = mean of level L-1 2x2x2 block, recursively; compute it recursively with memo-free recursion.
   if (level === 0) return value(x, y, z);
   const prev = levelDims(dims0, level - 1);
   let sum = 0;
   let n = 0;
-  for (let dz = 0; dz < 2; dz++) for (let dy = 0; dy < 2; dy++) for (let dx = 0; dx < 2; dx++) {
-    const X = 2 * x + dx, Y = 2 * y + dy, Z = 2 * z + dz;
-    if (X < prev[0] && Y < prev[1] && Z < prev[2]) {
-      sum += expectedAt(value, dims0, level - 1, X, Y, Z);
-      n++;
-    }
-  }
+  for (let dz = 0; dz < 2; dz++)
+    for (let dy = 0; dy < 2; dy++)
+      for (let dx = 0; dx < 2; dx++) {
+        const X = 2 * x + dx,
+          Y = 2 * y + dy,
+          Z = 2 * z + dz;
+        if (X < prev[0] && Y < prev[1] && Z < prev[2]) {
+          sum += expectedAt(value, dims0, level - 1, X, Y, Z);
+          n++;
+        }
+      }
   return Math.round(sum / n);
 }
 

@@ -17,7 +17,14 @@ async function tilePixels(file: string, encoding: "raw" | "jpeg"): Promise<{ dat
 }
 
 /** Checks every pixel of one tile against the reference, in the layout the viewer and Neuroglancer read. */
-async function checkTile(dir: string, encoding: "raw" | "jpeg", level: number, box: [[number, number], [number, number], [number, number]], value: typeof hashy, tolerance: number) {
+async function checkTile(
+  dir: string,
+  encoding: "raw" | "jpeg",
+  level: number,
+  box: [[number, number], [number, number], [number, number]],
+  value: typeof hashy,
+  tolerance: number,
+) {
   const [[x0, x1], [y0, y1], [z0, z1]] = box;
   const file = path.join(dir, String(level), `${x0}-${x1}_${y0}-${y1}_${z0}-${z1}`);
   expect(existsSync(file)).toBe(true);
@@ -26,10 +33,12 @@ async function checkTile(dir: string, encoding: "raw" | "jpeg", level: number, b
   // x fastest, then y, then z: for XZ tiles rows are z, for YZ tiles columns are y and rows are z.
   let i = 0;
   let worst = 0;
-  for (let z = z0; z < z1; z++) for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const want = expectedAt(value, DIMS, level, x, y, z);
-    worst = Math.max(worst, Math.abs(data[i++]! - want));
-  }
+  for (let z = z0; z < z1; z++)
+    for (let y = y0; y < y1; y++)
+      for (let x = x0; x < x1; x++) {
+        const want = expectedAt(value, DIMS, level, x, y, z);
+        worst = Math.max(worst, Math.abs(data[i++]! - want));
+      }
   expect(worst).toBeLessThanOrEqual(tolerance);
   if (encoding === "jpeg") {
     const w = x1 - x0 === 1 ? y1 - y0 : x1 - x0;
@@ -40,7 +49,10 @@ async function checkTile(dir: string, encoding: "raw" | "jpeg", level: number, b
 
 describe("pyramid", () => {
   test("level plan halves until one tile", () => {
-    expect(planLevels(300, 280, 270, true)).toEqual([[300, 280, 270], [150, 140, 135]]);
+    expect(planLevels(300, 280, 270, true)).toEqual([
+      [300, 280, 270],
+      [150, 140, 135],
+    ]);
     expect(planLevels(2048, 2048, 2000, true).length).toBe(4);
     expect(planLevels(2048, 2048, 2000, false).at(-1)).toEqual([256, 256, 2000]);
   });
@@ -56,24 +68,130 @@ describe("pyramid", () => {
         // One pass over z: every slice read exactly once, in order.
         expect(src.reads).toEqual([...Array(DIMS[2]).keys()]);
         expect(progress.at(-1)).toBe(1);
-        expect(result.scales.map((s) => s.size)).toEqual([[300, 280, 270], [150, 140, 135]]);
+        expect(result.scales.map((s) => s.size)).toEqual([
+          [300, 280, 270],
+          [150, 140, 135],
+        ]);
         const info = JSON.parse(readFileSync(path.join(t.dir, "info"), "utf8"));
-        expect(info.scales[0].chunk_sizes).toEqual([[256, 256, 1], [256, 1, 256], [1, 256, 256]]);
+        expect(info.scales[0].chunk_sizes).toEqual([
+          [256, 256, 1],
+          [256, 1, 256],
+          [1, 256, 256],
+        ]);
         expect(info.scales[0].resolution).toEqual([500000, 500000, 1000000]);
         expect(info.scales[1].resolution).toEqual([1000000, 1000000, 2000000]);
         const tol = encoding === "raw" ? 0 : 3;
         // Level 0: XY tiles (corner and partial edge), XZ across the slab boundary at z=256, YZ likewise.
-        await checkTile(t.dir, encoding, 0, [[0, 256], [0, 256], [5, 6]], value, tol);
-        await checkTile(t.dir, encoding, 0, [[256, 300], [256, 280], [269, 270]], value, tol);
-        await checkTile(t.dir, encoding, 0, [[0, 256], [17, 18], [0, 256]], value, tol);
-        await checkTile(t.dir, encoding, 0, [[256, 300], [279, 280], [256, 270]], value, tol);
-        await checkTile(t.dir, encoding, 0, [[33, 34], [0, 256], [0, 256]], value, tol);
-        await checkTile(t.dir, encoding, 0, [[299, 300], [256, 280], [256, 270]], value, tol);
+        await checkTile(
+          t.dir,
+          encoding,
+          0,
+          [
+            [0, 256],
+            [0, 256],
+            [5, 6],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          0,
+          [
+            [256, 300],
+            [256, 280],
+            [269, 270],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          0,
+          [
+            [0, 256],
+            [17, 18],
+            [0, 256],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          0,
+          [
+            [256, 300],
+            [279, 280],
+            [256, 270],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          0,
+          [
+            [33, 34],
+            [0, 256],
+            [0, 256],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          0,
+          [
+            [299, 300],
+            [256, 280],
+            [256, 270],
+          ],
+          value,
+          tol,
+        );
         // Level 1: the 2x2x2 means.
         const [w1, h1, d1] = levelDims(DIMS, 1);
-        await checkTile(t.dir, encoding, 1, [[0, w1], [0, h1], [67, 68]], value, tol);
-        await checkTile(t.dir, encoding, 1, [[0, w1], [h1 - 1, h1], [0, d1]], value, tol);
-        await checkTile(t.dir, encoding, 1, [[w1 - 1, w1], [0, h1], [0, d1]], value, tol);
+        await checkTile(
+          t.dir,
+          encoding,
+          1,
+          [
+            [0, w1],
+            [0, h1],
+            [67, 68],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          1,
+          [
+            [0, w1],
+            [h1 - 1, h1],
+            [0, d1],
+          ],
+          value,
+          tol,
+        );
+        await checkTile(
+          t.dir,
+          encoding,
+          1,
+          [
+            [w1 - 1, w1],
+            [0, h1],
+            [0, d1],
+          ],
+          value,
+          tol,
+        );
         // Complete: the expected number of tiles per level and orientation.
         const l0 = readdirSync(path.join(t.dir, "0")).length;
         expect(l0).toBe(270 * 4 + 280 * 2 * 2 + 300 * 2 * 2);
@@ -91,9 +209,15 @@ describe("pyramid", () => {
     try {
       const src = phantomSource(600, 300, 1, (x, y) => (x + y) & 255);
       const r = await buildPyramid(src, t.dir, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85 });
-      expect(r.scales.map((s) => s.size)).toEqual([[600, 300, 1], [300, 150, 1], [150, 75, 1]]);
+      expect(r.scales.map((s) => s.size)).toEqual([
+        [600, 300, 1],
+        [300, 150, 1],
+        [150, 75, 1],
+      ]);
       expect(r.scales[0]!.chunk_sizes).toEqual([[256, 256, 1]]);
-      expect(readdirSync(path.join(t.dir, "0")).sort()).toEqual(["0-256_0-256_0-1", "0-256_256-300_0-1", "256-512_0-256_0-1", "256-512_256-300_0-1", "512-600_0-256_0-1", "512-600_256-300_0-1"].sort());
+      expect(readdirSync(path.join(t.dir, "0")).sort()).toEqual(
+        ["0-256_0-256_0-1", "0-256_256-300_0-1", "256-512_0-256_0-1", "256-512_256-300_0-1", "512-600_0-256_0-1", "512-600_256-300_0-1"].sort(),
+      );
     } finally {
       t.cleanup();
     }

@@ -39,7 +39,11 @@ describe("preview routes", () => {
     expect(body.preview).toEqual({ state: "ready", progress: 1 });
     expect(body.previews[0]).toMatchObject({ n: 0, file: "vol.mhd", state: "ready", size: [300, 100, 20], tiles: `/api/v1/datasets/${id}/previews/0/tiles` });
     const info = await admin.request(`/api/v1/datasets/${id}/previews/0/tiles/info`);
-    expect((await info.json()).scales[0].chunk_sizes).toEqual([[256, 256, 1], [256, 1, 256], [1, 256, 256]]);
+    expect((await info.json()).scales[0].chunk_sizes).toEqual([
+      [256, 256, 1],
+      [256, 1, 256],
+      [1, 256, 256],
+    ]);
     const url = `/api/v1/datasets/${id}/previews/0/tiles/0/256-300_0-100_3-4`;
     const tile = await admin.request(url);
     expect(tile.status).toBe(200);

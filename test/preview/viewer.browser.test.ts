@@ -28,7 +28,12 @@ beforeAll(async () => {
   imageId = addDataset(ctx, "photo");
   await Bun.write(
     path.join(ctx.config.root, "photo", "scan.png"),
-    await (await import("sharp")).default(Buffer.from(Array.from({ length: 400 * 300 }, (_, i) => (i % 400) ^ Math.floor(i / 400))), { raw: { width: 400, height: 300, channels: 1 } }).png().toBuffer(),
+    await (
+      await import("sharp")
+    )
+      .default(Buffer.from(Array.from({ length: 400 * 300 }, (_, i) => (i % 400) ^ Math.floor(i / 400))), { raw: { width: 400, height: 300, channels: 1 } })
+      .png()
+      .toBuffer(),
   );
   stopJobs = await startJobs(ctx, { settleMs: 20 });
   commitChange(ctx, id);
@@ -98,12 +103,16 @@ describe("slice viewer in Chromium", () => {
     await page.focus(".mata-viewer");
     const z0 = cursor[1]!;
     await page.keyboard.press("ArrowDown");
-    await page.waitForFunction(`document.querySelector(".mata-viewer").getAttribute("data-cursor").split(",")[1] === "${z0 + 1}"`, undefined, { timeout: 5000 });
+    await page.waitForFunction(`document.querySelector(".mata-viewer").getAttribute("data-cursor").split(",")[1] === "${z0 + 1}"`, undefined, {
+      timeout: 5000,
+    });
     const levelsBefore = await page.$$eval(".viewer-pane", (els) => els.map((e) => e.getAttribute("data-level")));
     expect(levelsBefore.some((l) => l !== "0")).toBe(true);
     const reqBefore = Number(await page.getAttribute(".mata-viewer", "data-requests"));
     await page.keyboard.press("1");
-    await page.waitForFunction(`Array.from(document.querySelectorAll(".viewer-pane")).every((e) => e.getAttribute("data-level") === "0")`, undefined, { timeout: 5000 });
+    await page.waitForFunction(`Array.from(document.querySelectorAll(".viewer-pane")).every((e) => e.getAttribute("data-level") === "0")`, undefined, {
+      timeout: 5000,
+    });
     await page.waitForFunction(`${paneStats}.every((p) => p.lit > 0.08)`, undefined, { timeout: 15_000 });
     expect(Number(await page.getAttribute(".mata-viewer", "data-requests")) - reqBefore).toBeLessThanOrEqual(30);
 

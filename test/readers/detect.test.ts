@@ -31,7 +31,15 @@ describe("detectVolumes over a mixed dataset", () => {
     for (let z = 0; z < 5; z++) writeTiff(path.join(dir, `stack/img_${z}.tif`), { dtype: "uint8", width: 3, height: 3, pages: [z] });
     writeTiff(path.join(dir, "pages.tif"), { dtype: "uint8", width: 3, height: 3, pages: [0, 1] });
     writeTiff(path.join(dir, ".mata/thumb.tif"), { dtype: "uint8", width: 3, height: 3, pages: [0] });
-    const files = ["ct/scan.mhd", "ct/scan.raw", "mri/brain.nii.gz", "notes.txt", "pages.tif", ".mata/thumb.tif", ...[0, 1, 2, 3, 4].map((z) => `stack/img_${z}.tif`)];
+    const files = [
+      "ct/scan.mhd",
+      "ct/scan.raw",
+      "mri/brain.nii.gz",
+      "notes.txt",
+      "pages.tif",
+      ".mata/thumb.tif",
+      ...[0, 1, 2, 3, 4].map((z) => `stack/img_${z}.tif`),
+    ];
     await Bun.write(path.join(dir, "notes.txt"), "hello");
     const srcs = await detectVolumes(dir, files);
     expect(srcs.map((s) => [s.file, s.format, s.depth])).toEqual([

@@ -140,8 +140,7 @@ export function writeTiff(file: string, o: TiffOptions): string {
   const bps = BYTES[o.dtype] * 8;
   const sampleFormat = o.dtype.startsWith("float") ? 3 : o.dtype.startsWith("int") ? 2 : 1;
   const compressionCode = { none: 1, deflate: 8, packbits: 32773 }[o.compression ?? "none"];
-  const encode = (b: Uint8Array) =>
-    o.compression === "deflate" ? new Uint8Array(deflateSync(b)) : o.compression === "packbits" ? packBits(b) : b;
+  const encode = (b: Uint8Array) => (o.compression === "deflate" ? new Uint8Array(deflateSync(b)) : o.compression === "packbits" ? packBits(b) : b);
   const chunks: Uint8Array[] = [];
   let cursor = 8;
   const blobs: { page: number; offsets: number[]; counts: number[] }[] = [];
@@ -344,7 +343,20 @@ const NIFTI_CODES: Record<DType, number> = { uint8: 2, int16: 4, int32: 8, float
 /** A NIfTI-1 single file (.nii or .nii.gz) of the phantom, with optional scaling and calibration range. */
 export function writeNifti(
   file: string,
-  o: { dtype: DType; w: number; h: number; d: number; littleEndian?: boolean; pixdim?: number[]; units?: number; slope?: number; inter?: number; cal?: [number, number]; dimsOverride?: number[]; magic?: string },
+  o: {
+    dtype: DType;
+    w: number;
+    h: number;
+    d: number;
+    littleEndian?: boolean;
+    pixdim?: number[];
+    units?: number;
+    slope?: number;
+    inter?: number;
+    cal?: [number, number];
+    dimsOverride?: number[];
+    magic?: string;
+  },
 ): string {
   const le = o.littleEndian ?? true;
   const header = new Uint8Array(352);
@@ -375,13 +387,32 @@ export function writeBytes(file: string, data: Uint8Array | string): string {
 
 // ---------- NRRD, DICOM, Nikon XT, VGStudio ----------
 
-const NRRD_TYPES: Record<DType, string> = { uint8: "uchar", int8: "signed char", uint16: "ushort", int16: "short", uint32: "uint", int32: "int", float32: "float", float64: "double" };
+const NRRD_TYPES: Record<DType, string> = {
+  uint8: "uchar",
+  int8: "signed char",
+  uint16: "ushort",
+  int16: "short",
+  uint32: "uint",
+  int32: "int",
+  float32: "float",
+  float64: "double",
+};
 
 /** A NRRD: attached (.nrrd) or detached (.nhdr + data file), raw or gzip, either endian. */
 export function writeNrrd(
   dir: string,
   name: string,
-  o: { dtype: DType; w: number; h: number; d: number; littleEndian?: boolean; gzip?: boolean; detached?: boolean; directions?: boolean; sizesOverride?: string },
+  o: {
+    dtype: DType;
+    w: number;
+    h: number;
+    d: number;
+    littleEndian?: boolean;
+    gzip?: boolean;
+    detached?: boolean;
+    directions?: boolean;
+    sizesOverride?: string;
+  },
 ): string {
   const le = o.littleEndian ?? true;
   let data = volumeBytes(o.dtype, o.w, o.h, o.d, le);
@@ -411,7 +442,19 @@ export function writeNrrd(
 /** One DICOM Part 10 slice (uncompressed), explicit or implicit VR little endian, with the geometry tags readers use. */
 export function writeDicom(
   file: string,
-  o: { w: number; h: number; z: number; series: string; instance: number; position: number; implicit?: boolean; signed?: boolean; slope?: number; intercept?: number; pixelBytesOverride?: number },
+  o: {
+    w: number;
+    h: number;
+    z: number;
+    series: string;
+    instance: number;
+    position: number;
+    implicit?: boolean;
+    signed?: boolean;
+    slope?: number;
+    intercept?: number;
+    pixelBytesOverride?: number;
+  },
 ): string {
   const dtype: DType = o.signed ? "int16" : "uint16";
   const enc = new TextEncoder();
@@ -463,7 +506,18 @@ export function writeDicom(
 export function writeXtek(dir: string, name: string, o: { dtype: DType; w: number; h: number; d: number; voxelsZOverride?: number }): string {
   write(
     path.join(dir, `${name}.xtekct`),
-    ["[XTekCT]", `Name=${name}`, `VoxelsX=${o.w}`, `VoxelsY=${o.h}`, `VoxelsZ=${o.voxelsZOverride ?? o.d}`, "VoxelSizeX=0.012", "VoxelSizeY=0.012", "VoxelSizeZ=0.013", "Units=mm", ""].join("\r\n"),
+    [
+      "[XTekCT]",
+      `Name=${name}`,
+      `VoxelsX=${o.w}`,
+      `VoxelsY=${o.h}`,
+      `VoxelsZ=${o.voxelsZOverride ?? o.d}`,
+      "VoxelSizeX=0.012",
+      "VoxelSizeY=0.012",
+      "VoxelSizeZ=0.013",
+      "Units=mm",
+      "",
+    ].join("\r\n"),
   );
   write(path.join(dir, `${name}.vol`), volumeBytes(o.dtype, o.w, o.h, o.d, true));
   return path.join(dir, `${name}.xtekct`);

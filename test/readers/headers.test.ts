@@ -18,7 +18,12 @@ const TYPES: DType[] = ["uint8", "int8", "uint16", "int16", "uint32", "int32", "
 
 describe("NRRD", () => {
   test("real ITK .nhdr + .raw, including space directions", async () => {
-    const files = ["BrainProtonDensitySliceBorder20.nhdr", "BrainProtonDensitySliceBorder20.raw", "BrainT1SliceBorder20DirectionPlus30.nhdr", "BrainT1SliceBorder20DirectionPlus30.raw"];
+    const files = [
+      "BrainProtonDensitySliceBorder20.nhdr",
+      "BrainProtonDensitySliceBorder20.raw",
+      "BrainT1SliceBorder20DirectionPlus30.nhdr",
+      "BrainT1SliceBorder20DirectionPlus30.raw",
+    ];
     const [pd, t1] = await detectVolumes(ITK, files);
     expect(pd).toMatchObject({ format: "nrrd", kind: "image", width: 221, height: 257, depth: 1, dtype: "uint8", unit: "mm" });
     const raw = await Bun.file(path.join(ITK, "BrainProtonDensitySliceBorder20.raw")).bytes();
@@ -62,7 +67,16 @@ describe("NRRD", () => {
 describe("DICOM", () => {
   test("real pydicom CT_small (explicit VR LE) with rescale, and MR_small explicit/implicit/big-endian read alike", async () => {
     const [ct] = await detectVolumes(PYDICOM, ["CT_small.dcm"]);
-    expect(ct).toMatchObject({ format: "dicom", kind: "image", width: 128, height: 128, depth: 1, dtype: "int16", unit: "mm", valueScale: { slope: 1, intercept: -1024 } });
+    expect(ct).toMatchObject({
+      format: "dicom",
+      kind: "image",
+      width: 128,
+      height: 128,
+      depth: 1,
+      dtype: "int16",
+      unit: "mm",
+      valueScale: { slope: 1, intercept: -1024 },
+    });
     expect(ct!.spacing[0]).toBeCloseTo(0.661468, 6);
     const slices = [];
     for (const f of ["MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm"]) {
@@ -90,7 +104,9 @@ describe("DICOM", () => {
     const dir = dataset();
     // Positions descend as names ascend; instance numbers are scrambled.
     const order = [3, 0, 4, 1, 2];
-    order.forEach((z, i) => writeDicom(path.join(dir, `IM${i}`), { w: 7, h: 5, z, series: "1.2.3.4", instance: 10 - i, position: 100 + 2.5 * z, implicit: i % 2 === 1 }));
+    order.forEach((z, i) =>
+      writeDicom(path.join(dir, `IM${i}`), { w: 7, h: 5, z, series: "1.2.3.4", instance: 10 - i, position: 100 + 2.5 * z, implicit: i % 2 === 1 }),
+    );
     writeDicom(path.join(dir, "other.dcm"), { w: 7, h: 5, z: 0, series: "9.9.9", instance: 1, position: 0, signed: true, slope: 2, intercept: -50 });
     writeBytes(path.join(dir, "README"), "not dicom, no extension");
     // A DICOMDIR: DICOM, but no image in it; it must not fail the dataset.
@@ -138,7 +154,16 @@ describe("Nikon XT and VGStudio", () => {
     writeXtek(dir, "part", { dtype: "float32", w: 6, h: 4, d: 3 });
     writeXtek(path.join(dir, "u16"), "scan", { dtype: "uint16", w: 6, h: 4, d: 3 });
     const [f32, u16] = await detectVolumes(dir, ["part.xtekct", "part.vol", "u16/scan.xtekct", "u16/scan.vol"]);
-    expect(f32).toMatchObject({ format: "nikon-xtek", dtype: "float32", width: 6, height: 4, depth: 3, spacing: [0.012, 0.012, 0.013], unit: "mm", files: ["part.xtekct", "part.vol"] });
+    expect(f32).toMatchObject({
+      format: "nikon-xtek",
+      dtype: "float32",
+      width: 6,
+      height: 4,
+      depth: 3,
+      spacing: [0.012, 0.012, 0.013],
+      unit: "mm",
+      files: ["part.xtekct", "part.vol"],
+    });
     expect(u16).toMatchObject({ dtype: "uint16" });
     for (const z of [0, 2]) {
       await expectPhantomSlice(f32!, z);
@@ -181,9 +206,18 @@ describe("one raw file per slice", () => {
       writeBytes(path.join(dir, name), sliceBytes("int16", 6, 5, z, false));
       names.push(name);
     }
-    writeBytes(path.join(dir, "list.mhd"), `NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nElementByteOrderMSB = True\nElementSpacing = 1 1 3\nElementDataFile = LIST\n${names.join("\n")}\n`);
-    writeBytes(path.join(dir, "pat.mhd"), "NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nBinaryDataByteOrderMSB = True\nElementDataFile = sl%03d.raw 1 4 1\n");
-    writeBytes(path.join(dir, "list.nhdr"), `NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: raw\nendian: big\ndata file: LIST\n${names.join("\n")}\n`);
+    writeBytes(
+      path.join(dir, "list.mhd"),
+      `NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nElementByteOrderMSB = True\nElementSpacing = 1 1 3\nElementDataFile = LIST\n${names.join("\n")}\n`,
+    );
+    writeBytes(
+      path.join(dir, "pat.mhd"),
+      "NDims = 3\nDimSize = 6 5 4\nElementType = MET_SHORT\nBinaryDataByteOrderMSB = True\nElementDataFile = sl%03d.raw 1 4 1\n",
+    );
+    writeBytes(
+      path.join(dir, "list.nhdr"),
+      `NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: raw\nendian: big\ndata file: LIST\n${names.join("\n")}\n`,
+    );
     writeBytes(path.join(dir, "pat.nhdr"), "NRRD0004\ntype: short\ndimension: 3\nsizes: 6 5 4\nencoding: raw\nendian: big\ndata file: sl%03d.raw 1 4 1 2\n");
     const srcs = await detectVolumes(dir, ["list.mhd", "pat.mhd", "list.nhdr", "pat.nhdr", ...names]);
     expect(srcs.map((s) => s.file)).toEqual(["list.mhd", "list.nhdr", "pat.mhd", "pat.nhdr"]);

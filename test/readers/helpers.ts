@@ -36,6 +36,10 @@ export async function loadNpyU8(file: string): Promise<{ shape: number[]; data: 
   const start = (major === 1 ? 10 : 12) + headerLen;
   const header = new TextDecoder().decode(bytes.subarray(major === 1 ? 10 : 12, start));
   if (!header.includes("'|u1'") || header.includes("'fortran_order': True")) throw new Error(`${file}: not a C-order uint8 array`);
-  const shape = (header.match(/'shape': \(([^)]*)\)/)?.[1] ?? "").split(",").map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = (header.match(/'shape': \(([^)]*)\)/)?.[1] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   return { shape, data: bytes.subarray(start) };
 }

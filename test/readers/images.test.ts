@@ -62,7 +62,8 @@ describe("2D pictures", () => {
   test("numbered PNGs of one size form a 16-bit stack", async () => {
     const dir = dataset();
     const files: string[] = [];
-    for (let z = 0; z < 4; z++) files.push(await writePng(path.join(dir, `rec_${String(z).padStart(4, "0")}.png`), "uint16", 6, 5, z).then((f) => path.basename(f)));
+    for (let z = 0; z < 4; z++)
+      files.push(await writePng(path.join(dir, `rec_${String(z).padStart(4, "0")}.png`), "uint16", 6, 5, z).then((f) => path.basename(f)));
     const [src] = await detectVolumes(dir, files);
     expect(src).toMatchObject({ format: "png-stack", kind: "volume", depth: 4, dtype: "uint16" });
     for (const z of [0, 3]) await expectPhantomSlice(src!, z);

@@ -142,7 +142,14 @@ describe("generated TIFF", () => {
 
   test("ImageJ file with one IFD and images=N is read as contiguous slices after the first strip", async () => {
     const dir = dataset();
-    const file = writeTiff(path.join(dir, "big.tif"), { dtype: "uint16", width: 6, height: 4, pages: [0, 1, 2, 3], littleEndian: false, description: "ImageJ=1.54f\nimages=4\nslices=4\n" });
+    const file = writeTiff(path.join(dir, "big.tif"), {
+      dtype: "uint16",
+      width: 6,
+      height: 4,
+      pages: [0, 1, 2, 3],
+      littleEndian: false,
+      description: "ImageJ=1.54f\nimages=4\nslices=4\n",
+    });
     // Cut the IFD chain after the first page, as ImageJ does for stacks over 4 GB.
     const bytes = await Bun.file(file).bytes();
     const v = new DataView(bytes.buffer);

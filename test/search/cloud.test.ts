@@ -149,7 +149,9 @@ describe("a subtree most datasets carry", () => {
   test("its tag page lists newest first past 5,000 carriers, alphabetical below", async () => {
     const { subtreeHash: h } = await import("../../src/tags/tag-hash.ts");
     const hash = h(t("Lab", "Southampton"));
-    const ds = ctx.db.query<{ id: number }, [string, string, string]>("INSERT INTO datasets (uid, path, title, created_at, updated_at) VALUES (?, ?, ?, 0, 0) RETURNING id");
+    const ds = ctx.db.query<{ id: number }, [string, string, string]>(
+      "INSERT INTO datasets (uid, path, title, created_at, updated_at) VALUES (?, ?, ?, 0, 0) RETURNING id",
+    );
     const tag = ctx.db.query("INSERT INTO tags (dataset_id, parent_id, position, key, value, subtree_hash) VALUES (?, NULL, 0, 'Lab', 'Southampton', ?)");
     let last = 0;
     ctx.db.transaction(() => {

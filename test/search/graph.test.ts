@@ -11,7 +11,11 @@ const graph = async (id: number, q = "") => {
   const res = await app.request(`/api/v1/datasets/${id}/graph${q}`, { headers: admin.headers });
   return { status: res.status, body: (await res.json()) as any };
 };
-const datasetIds = (g: any) => g.nodes.filter((n: any) => n.kind === "dataset").map((n: any) => n.datasetId).sort((a: number, b: number) => a - b);
+const datasetIds = (g: any) =>
+  g.nodes
+    .filter((n: any) => n.kind === "dataset")
+    .map((n: any) => n.datasetId)
+    .sort((a: number, b: number) => a - b);
 
 beforeEach(() => {
   ctx = testContext();

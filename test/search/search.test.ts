@@ -24,7 +24,13 @@ beforeEach(() => {
     createdAt: Date.UTC(2024, 2, 10),
     bytes: 5e9,
   });
-  ids.heart = addDataset(db, { title: "Sheep heart", description: "Heart of a sheep; biopsy of the lung was not taken.", owner: "bob", createdAt: Date.UTC(2023, 5, 1), bytes: 2e6 });
+  ids.heart = addDataset(db, {
+    title: "Sheep heart",
+    description: "Heart of a sheep; biopsy of the lung was not taken.",
+    owner: "bob",
+    createdAt: Date.UTC(2023, 5, 1),
+    bytes: 2e6,
+  });
   ids.sample = addDataset(db, { title: "Sample_CT001", description: "Segmentation of the scan", owner: "alice", createdAt: Date.UTC(2024, 6, 1), bytes: 3e8 });
   ids.plain = addDataset(db, { title: "Zebrafish embryo", description: "3D microscopy stack", owner: "carol", createdAt: Date.UTC(2025, 0, 1), bytes: 1e7 });
   setTags(db, ids.lung, [t("Organ", "lung"), t("Patient", "", [t("Species", "sheep"), t("ID", "P-17")]), t("Modality", "micro-CT")]);
@@ -191,7 +197,7 @@ describe("bad input never breaks search", () => {
     "^lung",
     "lung -heart",
     "'; DROP TABLE datasets; --",
-    "\" OR 1=1 --",
+    '" OR 1=1 --',
     "lung' UNION SELECT * FROM accounts --",
     "*",
     "**",
@@ -288,7 +294,9 @@ describe("tag filters at scale", () => {
     }
     const { tagFilterSql } = await import("../../src/search/tag-filter.repo.ts");
     const sql = tagFilterSql("datasets.id", [{ key: "Common", value: "yes" }, { key: "Rare" }], [30_000, 3]).sql;
-    expect(sql).toBe("EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = datasets.id AND key = ? AND value = ?) AND datasets.id IN (SELECT dataset_id FROM tags WHERE key = ?)");
+    expect(sql).toBe(
+      "EXISTS (SELECT 1 FROM tags WHERE tags.dataset_id = datasets.id AND key = ? AND value = ?) AND datasets.id IN (SELECT dataset_id FROM tags WHERE key = ?)",
+    );
     expect(idsOf((await api("lung Common=yes Rare:")).body).length).toBe(3);
     expect(filterDatasetIds(ctx.db, [parseTagFilter("Common=yes"), parseTagFilter("Rare:")]).length).toBe(3);
     expect((await api("Common=yes")).body.total).toBe(30);

@@ -18,18 +18,40 @@ let server: { url: string; stop: () => void };
 
 /** A ready 64³ volume preview, n-th of the dataset; its tiles are never found (the panes stay black). */
 const volume = (n: number): PreviewView => ({
-  n, file: `vol${n}.mhd`, kind: "volume", format: "metaimage", state: "ready", progress: 1, size: [64, 64, 64], dtype: "uint8",
-  spacing: [1, 1, 1], unit: "px", window: null, levels: 1, notes: [], tiles: `/api/v1/datasets/1/previews/${n}/tiles`, version: `v${n}`,
+  n,
+  file: `vol${n}.mhd`,
+  kind: "volume",
+  format: "metaimage",
+  state: "ready",
+  progress: 1,
+  size: [64, 64, 64],
+  dtype: "uint8",
+  spacing: [1, 1, 1],
+  unit: "px",
+  window: null,
+  levels: 1,
+  notes: [],
+  tiles: `/api/v1/datasets/1/previews/${n}/tiles`,
+  version: `v${n}`,
 });
 
 beforeAll(async () => {
   const app = new Hono();
   mountRoutes(app as never, staticRoutes, requireAccess);
   let swaps = 0;
-  app.get("/", (c) => c.html(Layout({ title: "Swaps", children: [
-    <button type="button" id="go" hx-get="/panel" hx-target="#slot" hx-swap="innerHTML">Load</button>,
-    <div id="slot"></div>,
-  ] })));
+  app.get("/", (c) =>
+    c.html(
+      Layout({
+        title: "Swaps",
+        children: [
+          <button type="button" id="go" hx-get="/panel" hx-target="#slot" hx-swap="innerHTML">
+            Load
+          </button>,
+          <div id="slot"></div>,
+        ],
+      }),
+    ),
+  );
   // Each swap brings a new preview panel, graph and mesh viewer, with their script tags, as the real pages do.
   app.get("/panel", (c) => {
     swaps++;
@@ -41,13 +63,20 @@ beforeAll(async () => {
       </div>,
     );
   });
-  app.get("/api/v1/datasets/:id/previews/:n/tiles/info", (c) =>
-    c.json({ scales: [{ key: "1_1_1", size: [64, 64, 64], resolution: [1, 1, 1] }] }));
+  app.get("/api/v1/datasets/:id/previews/:n/tiles/info", (c) => c.json({ scales: [{ key: "1_1_1", size: [64, 64, 64], resolution: [1, 1, 1] }] }));
   app.get("/api/v1/datasets/:id/graph", (c) =>
-    c.json({ id: 1, limit: 150, more: false, tags: { shown: false, truncated: false }, edges: [{ from: "d2", to: "d1", kind: "derived" }], nodes: [
-      { id: "d1", kind: "dataset", datasetId: 1, label: "one", path: "one", state: "present", role: "self" },
-      { id: "d2", kind: "dataset", datasetId: 2, label: "two", path: "two", state: "present", role: "ancestor" },
-    ] }));
+    c.json({
+      id: 1,
+      limit: 150,
+      more: false,
+      tags: { shown: false, truncated: false },
+      edges: [{ from: "d2", to: "d1", kind: "derived" }],
+      nodes: [
+        { id: "d1", kind: "dataset", datasetId: 1, label: "one", path: "one", state: "present", role: "self" },
+        { id: "d2", kind: "dataset", datasetId: 2, label: "two", path: "two", state: "present", role: "ancestor" },
+      ],
+    }),
+  );
   server = serveApp(app);
   browser = await launchBrowser();
 });

@@ -6,7 +6,12 @@ import type { AppContext } from "../../src/context.ts";
  * Puts a dataset with real files on disk and matching rows in the database, for tests of features
  * that read datasets without running the sync engine.
  */
-export function putDataset(ctx: AppContext, relPath: string, files: Record<string, string | Uint8Array> = {}, fields: { title?: string; owner?: string; description?: string } = {}): number {
+export function putDataset(
+  ctx: AppContext,
+  relPath: string,
+  files: Record<string, string | Uint8Array> = {},
+  fields: { title?: string; owner?: string; description?: string } = {},
+): number {
   const dir = path.join(ctx.config.root, relPath);
   mkdirSync(dir, { recursive: true });
   const now = Date.now();

@@ -20,7 +20,10 @@ export interface LiveServer {
 }
 
 /** Runs `mata ARGS` from the checkout with stdin and env; resolves to its exit code and output. */
-export async function runMata(args: string[], opts: { stdin?: string; env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<{ code: number; out: string; err: string }> {
+export async function runMata(
+  args: string[],
+  opts: { stdin?: string; env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<{ code: number; out: string; err: string }> {
   const p = Bun.spawn([process.execPath, MAIN, ...args], {
     cwd: opts.cwd ?? PROJECT,
     // undefined removes a variable, so the caller's own MATA_URL or MATA_TOKEN cannot leak in.
@@ -60,7 +63,11 @@ async function waitForUrl(p: Bun.Subprocess<"ignore", "pipe", "pipe">, ms: numbe
 }
 
 async function api<T>(url: string, auth: string, method = "GET", body?: unknown): Promise<T> {
-  const res = await fetch(url, { method, headers: { Authorization: auth, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: auth, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${url}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -81,7 +88,10 @@ export async function startLiveServer(datasets: Record<string, Record<string, st
   }
   const admin = { name: "admin", password: "correct horse battery", token: "" };
   const user = { name: "bob", password: "bob's long password", token: "" };
-  for (const [a, flag] of [[admin, ["--admin"]], [user, []]] as const) {
+  for (const [a, flag] of [
+    [admin, ["--admin"]],
+    [user, []],
+  ] as const) {
     const r = await runMata(["user", "add", a.name, ...flag, "--root", root, "--state", state], { stdin: `${a.password}\n` });
     if (r.code !== 0) throw new Error(`mata user add ${a.name}: ${r.err}`);
   }

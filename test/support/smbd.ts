@@ -34,9 +34,14 @@ export async function freePort(): Promise<number> {
 async function waitForPort(port: number, proc: { exitCode: number | null }, logFile: string, timeoutMs = 15000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    if (proc.exitCode !== null) throw new Error(`smbd exited with ${proc.exitCode} before listening:\n${existsSync(logFile) ? readFileSync(logFile, "utf8").slice(-3000) : ""}`);
+    if (proc.exitCode !== null)
+      throw new Error(`smbd exited with ${proc.exitCode} before listening:\n${existsSync(logFile) ? readFileSync(logFile, "utf8").slice(-3000) : ""}`);
     const ok = await new Promise<boolean>((resolve) => {
-      Bun.connect({ hostname: "127.0.0.1", port, socket: { open: (s) => (s.end(), resolve(true)), error: () => resolve(false), data: () => {}, connectError: () => resolve(false) } }).catch(() => resolve(false));
+      Bun.connect({
+        hostname: "127.0.0.1",
+        port,
+        socket: { open: (s) => (s.end(), resolve(true)), error: () => resolve(false), data: () => {}, connectError: () => resolve(false) },
+      }).catch(() => resolve(false));
     });
     if (ok) return;
     await Bun.sleep(30);
@@ -89,7 +94,12 @@ include = ${path.resolve(include)}
   const logFile = path.join(d, "log", "smbd.out");
   const out = Bun.file(logFile);
   // Never --no-process-group: smbd would then signal its whole group, the test runner included.
-  const proc = Bun.spawn(["/usr/sbin/smbd", "--foreground", "--debug-stdout", "-s", conf], { stdin: "ignore", stdout: out, stderr: out, env: { ...process.env, ...opts.env } });
+  const proc = Bun.spawn(["/usr/sbin/smbd", "--foreground", "--debug-stdout", "-s", conf], {
+    stdin: "ignore",
+    stdout: out,
+    stderr: out,
+    env: { ...process.env, ...opts.env },
+  });
   const stop = async () => {
     if (proc.exitCode === null) {
       proc.kill("SIGTERM");
@@ -119,7 +129,11 @@ include = ${path.resolve(include)}
     conf,
     dir: d,
     addUser(name, password) {
-      const r = Bun.spawnSync(["smbpasswd", "-c", conf, "-s", "-a", name], { stdin: new TextEncoder().encode(`${password}\n${password}\n`), stdout: "pipe", stderr: "pipe" });
+      const r = Bun.spawnSync(["smbpasswd", "-c", conf, "-s", "-a", name], {
+        stdin: new TextEncoder().encode(`${password}\n${password}\n`),
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       if (r.exitCode !== 0) throw new Error(`smbpasswd -a ${name} failed: ${r.stderr.toString()}${r.stdout.toString()}`);
     },
     client(share, user, password, commands) {
@@ -133,11 +147,14 @@ include = ${path.resolve(include)}
       return { ok: r.exitCode === 0 && !/NT_STATUS_/.test(text), out: text };
     },
     kerberosClient(share, host, env, commands) {
-      const r = Bun.spawnSync(["smbclient", `//${host}/${share}`, "-I", "127.0.0.1", "-p", String(port), "-s", conf, "--use-kerberos=required", "-N", "-c", commands], {
-        env: { ...process.env, ...env },
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const r = Bun.spawnSync(
+        ["smbclient", `//${host}/${share}`, "-I", "127.0.0.1", "-p", String(port), "-s", conf, "--use-kerberos=required", "-N", "-c", commands],
+        {
+          env: { ...process.env, ...env },
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       const text = r.stdout.toString() + r.stderr.toString();
       return { ok: r.exitCode === 0 && !/NT_STATUS_/.test(text), out: text };
     },

@@ -24,7 +24,15 @@ function ctxWith(overrides = {}) {
 
 describe("names", () => {
   test("invalid UTF-8 and literal U+FFFD round-trip exactly and never collide", () => {
-    const cases = [Buffer.from("plain.tif"), Buffer.from([0x62, 0xff, 0xfe, 0x2e]), Buffer.from("x\uFFFDFF"), Buffer.from([0x78, 0xff]), Buffer.from("é\uFFFD~"), Buffer.from([0xe2, 0x82]), Buffer.from([0xed, 0xa0, 0x80])];
+    const cases = [
+      Buffer.from("plain.tif"),
+      Buffer.from([0x62, 0xff, 0xfe, 0x2e]),
+      Buffer.from("x\uFFFDFF"),
+      Buffer.from([0x78, 0xff]),
+      Buffer.from("é\uFFFD~"),
+      Buffer.from([0xe2, 0x82]),
+      Buffer.from([0xed, 0xa0, 0x80]),
+    ];
     const names = cases.map(bytesToName);
     expect(new Set(names).size).toBe(cases.length);
     cases.forEach((b, i) => expect(nameToBytes(names[i]!).equals(b)).toBe(true));
@@ -98,7 +106,20 @@ describe("unreadable and vanishing", () => {
     Bun.spawnSync(["chown", "-R", "65534:65534", root, ctx.config.state]);
     const scanAsNobody = () => {
       const r = Bun.spawnSync(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "src/main.ts", "scan", "--json", "--root", root, "--state", ctx.config.state],
+        [
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          process.execPath,
+          "src/main.ts",
+          "scan",
+          "--json",
+          "--root",
+          root,
+          "--state",
+          ctx.config.state,
+        ],
         { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
       );
       expect(r.stderr.toString()).toBe("");
@@ -130,7 +151,22 @@ describe("unreadable and vanishing", () => {
     Bun.spawnSync(["chown", "-R", "65534:65534", root, ctx.config.state]);
     const scanAsNobody = () => {
       const r = Bun.spawnSync(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "src/main.ts", "scan", "--json", "--depth", "2", "--root", root, "--state", ctx.config.state],
+        [
+          "setpriv",
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          process.execPath,
+          "src/main.ts",
+          "scan",
+          "--json",
+          "--depth",
+          "2",
+          "--root",
+          root,
+          "--state",
+          ctx.config.state,
+        ],
         { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
       );
       expect(r.exitCode).toBe(0);

@@ -15,7 +15,12 @@ const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
 
 function mata(args: string[]) {
-  const r = Bun.spawnSync([process.execPath, "src/main.ts", ...args], { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, MATA_LOG: "error" } });
+  const r = Bun.spawnSync([process.execPath, "src/main.ts", ...args], {
+    cwd: path.join(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, MATA_LOG: "error" },
+  });
   return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
@@ -62,14 +67,22 @@ describe("concurrent writers", () => {
     const flags = ["--root", root, "--state", ctx.config.state, "--json"];
     const runs = await Promise.all(
       [0, 1].map(async () => {
-        const p = Bun.spawn([process.execPath, "src/main.ts", "scan", ...flags], { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, MATA_LOG: "error" } });
+        const p = Bun.spawn([process.execPath, "src/main.ts", "scan", ...flags], {
+          cwd: path.join(import.meta.dir, "../.."),
+          stdout: "pipe",
+          stderr: "pipe",
+          env: { ...process.env, MATA_LOG: "error" },
+        });
         return { code: await p.exited, err: await new Response(p.stderr).text() };
       }),
     );
     await service.scanAll();
     await service.idle();
     await service.stop();
-    expect(runs).toEqual([{ code: 0, err: "" }, { code: 0, err: "" }]);
+    expect(runs).toEqual([
+      { code: 0, err: "" },
+      { code: 0, err: "" },
+    ]);
     const rows = ctx.db.query<{ uid: string; path: string; state: string }, []>("SELECT uid, path, state FROM datasets").all();
     expect(rows.filter((r) => r.state === "present")).toHaveLength(150);
     for (const r of rows.filter((x) => x.state === "present")) expect(readIdentity(path.join(root, r.path))?.uid).toBe(r.uid);
@@ -122,8 +135,13 @@ describe("mata rebuild", () => {
         ]),
       );
       expect(rel).toHaveLength(2);
-      const tags = db.query<{ key: string; value: string; subtree_hash: string }, [number]>("SELECT key, value, subtree_hash FROM tags WHERE dataset_id = ? ORDER BY id").all(id("other"));
-      expect(tags.map((t) => [t.key, t.value])).toEqual([["Patient", ""], ["Species", "sheep"]]);
+      const tags = db
+        .query<{ key: string; value: string; subtree_hash: string }, [number]>("SELECT key, value, subtree_hash FROM tags WHERE dataset_id = ? ORDER BY id")
+        .all(id("other"));
+      expect(tags.map((t) => [t.key, t.value])).toEqual([
+        ["Patient", ""],
+        ["Species", "sheep"],
+      ]);
       expect(tags[0]!.subtree_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM files").get()!.n).toBe(3);
     } finally {

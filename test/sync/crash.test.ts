@@ -56,11 +56,16 @@ describe("crash safety", () => {
 
     // Killed during its first start (migrations) and first reconcile, then finished: the baseline.
     let seed = 12345;
-    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const ms of [15, 40, 80, 150]) await scan(root, state, ms);
     await scan(root, state);
     let db = openDatabase(path.join(state, "mata.db"));
-    const idOf = new Map(db.query<{ id: number; path: string }, []>("SELECT id, path FROM datasets").all().map((r) => [r.path, r.id]));
+    const idOf = new Map(
+      db
+        .query<{ id: number; path: string }, []>("SELECT id, path FROM datasets")
+        .all()
+        .map((r) => [r.path, r.id]),
+    );
     expect(idOf.size).toBe(60);
     for (const [p, id] of idOf) db.query("UPDATE datasets SET title = ? WHERE id = ?").run(`title of ${p}`, id);
     db.close();
@@ -94,7 +99,8 @@ describe("crash safety", () => {
       }
       makeDataset(root, `new-${round}`, 600);
       // Modified files in many datasets, so each run rewrites many manifests (kills land mid-write).
-      for (const n of names.filter((_, i) => i % 3 === round % 3)) if (n !== a && existsSync(path.join(root, n))) writeFileSync(path.join(root, n, "img0.tif"), `round ${round}`);
+      for (const n of names.filter((_, i) => i % 3 === round % 3))
+        if (n !== a && existsSync(path.join(root, n))) writeFileSync(path.join(root, n, "img0.tif"), `round ${round}`);
     };
 
     // Kills are spread over the time a run lasts (learnt from runs that finished first), and the test
@@ -152,7 +158,9 @@ describe("crash safety", () => {
       expect(manifest!.files.map((f) => f.path).sort()).toEqual(disk.map((f) => f.path));
       if (existsSync(path.join(abs, ".mata/metadata.json"))) expect(readMetadataMirror(abs)).toBeDefined();
     }
-    console.log(`crash test: ${kills} runs with a random SIGKILL, ${finished} finished first, ${partial} died after committing part of their work; ${rows.length} datasets checked`);
+    console.log(
+      `crash test: ${kills} runs with a random SIGKILL, ${finished} finished first, ${partial} died after committing part of their work; ${rows.length} datasets checked`,
+    );
     expect(partial).toBeGreaterThanOrEqual(3);
   }, 180_000);
 });

@@ -11,8 +11,21 @@ export function put(root: string, rel: string, content: string | Uint8Array = "x
 }
 
 /** Dataset rows by path (present ones) for easy assertions. */
-export function datasets(ctx: AppContext): { id: number; uid: string; path: string; state: string; file_count: number; byte_count: number; generation: number; scan_error: string | null; title: string; owner: string | null }[] {
-  return ctx.db.query<any, []>("SELECT id, uid, path, state, file_count, byte_count, generation, scan_error, title, owner FROM datasets ORDER BY path, id").all();
+export function datasets(ctx: AppContext): {
+  id: number;
+  uid: string;
+  path: string;
+  state: string;
+  file_count: number;
+  byte_count: number;
+  generation: number;
+  scan_error: string | null;
+  title: string;
+  owner: string | null;
+}[] {
+  return ctx.db
+    .query<any, []>("SELECT id, uid, path, state, file_count, byte_count, generation, scan_error, title, owner FROM datasets ORDER BY path, id")
+    .all();
 }
 
 /** The one present dataset at a path. */
@@ -24,7 +37,10 @@ export function at(ctx: AppContext, p: string) {
 
 /** Sorted file paths of a dataset. */
 export function files(ctx: AppContext, datasetId: number): string[] {
-  return ctx.db.query<{ path: string }, [number]>("SELECT path FROM files WHERE dataset_id = ? ORDER BY path").all(datasetId).map((r) => r.path);
+  return ctx.db
+    .query<{ path: string }, [number]>("SELECT path FROM files WHERE dataset_id = ? ORDER BY path")
+    .all(datasetId)
+    .map((r) => r.path);
 }
 
 /** File rows of a dataset by path. */
@@ -35,12 +51,18 @@ export function fileRows(ctx: AppContext, datasetId: number): Map<string, { id: 
 
 /** Parent ids of a dataset. */
 export function parents(ctx: AppContext, id: number): number[] {
-  return ctx.db.query<{ parent_id: number }, [number]>("SELECT parent_id FROM relations WHERE child_id = ? ORDER BY position").all(id).map((r) => r.parent_id);
+  return ctx.db
+    .query<{ parent_id: number }, [number]>("SELECT parent_id FROM relations WHERE child_id = ? ORDER BY position")
+    .all(id)
+    .map((r) => r.parent_id);
 }
 
 /** Event kinds recorded for a dataset, oldest first. */
 export function eventKinds(ctx: AppContext, id: number): string[] {
-  return ctx.db.query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id").all(id).map((r) => r.kind);
+  return ctx.db
+    .query<{ kind: string }, [number]>("SELECT kind FROM events WHERE dataset_id = ? ORDER BY id")
+    .all(id)
+    .map((r) => r.kind);
 }
 
 /** Adds a small tag tree to a dataset, the way the metadata feature stores it. */

@@ -233,8 +233,13 @@ describe("file level", () => {
         removed: expect.arrayContaining(["gone", "ren", "mv"]),
       },
     ]);
-    const ev = ctx.db.query<{ detail: string }, [number]>("SELECT detail FROM events WHERE dataset_id = ? AND kind = 'files.changed' ORDER BY id DESC LIMIT 1").get(d.id)!;
-    expect(JSON.parse(ev.detail)).toMatchObject({ counts: { added: 1, removed: 1, modified: 1, renamed: 2, copied: 2 }, renamed: expect.arrayContaining([["ren", "ren2"]]) });
+    const ev = ctx.db
+      .query<{ detail: string }, [number]>("SELECT detail FROM events WHERE dataset_id = ? AND kind = 'files.changed' ORDER BY id DESC LIMIT 1")
+      .get(d.id)!;
+    expect(JSON.parse(ev.detail)).toMatchObject({
+      counts: { added: 1, removed: 1, modified: 1, renamed: 2, copied: 2 },
+      renamed: expect.arrayContaining([["ren", "ren2"]]),
+    });
   });
 
   test("an mtime-only change is a modification; files in .mata/ are not dataset files", async () => {

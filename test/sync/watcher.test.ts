@@ -27,7 +27,10 @@ async function running(overrides = {}, periodMs?: number) {
   return { ctx, service, runs, root: ctx.config.root };
 }
 
-const presentPaths = (ctx: Parameters<typeof datasets>[0]) => datasets(ctx).filter((d) => d.state === "present").map((d) => d.path);
+const presentPaths = (ctx: Parameters<typeof datasets>[0]) =>
+  datasets(ctx)
+    .filter((d) => d.state === "present")
+    .map((d) => d.path);
 
 describe("watcher", () => {
   test("scopes: hints map to the dataset folder at the configured depth", () => {

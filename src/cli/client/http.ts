@@ -82,7 +82,10 @@ async function answer(res: Response, base: string, credentials: Credentials): Pr
   if (res.status === 204) return undefined;
   // Redirects are not followed, so a token never travels to another address; the person picks the URL.
   if (res.status >= 300 && res.status < 400) {
-    throw new ClientError(`${base} redirects elsewhere (HTTP ${res.status} to ${res.headers.get("location") ?? "?"}); give the server's address with --url or MATA_URL`, res.status);
+    throw new ClientError(
+      `${base} redirects elsewhere (HTTP ${res.status} to ${res.headers.get("location") ?? "?"}); give the server's address with --url or MATA_URL`,
+      res.status,
+    );
   }
   const text = await res.text();
   let body: unknown;

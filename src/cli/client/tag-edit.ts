@@ -12,7 +12,10 @@ export interface TagAssignment {
 export function parseAssignment(arg: string): TagAssignment {
   const eq = arg.indexOf("=");
   if (eq < 0) throw new UsageError(`${JSON.stringify(arg)} is not KEY=VALUE (nested keys as Scan/Voltage=90)`);
-  const keys = arg.slice(0, eq).split("/").map((k) => k.trim());
+  const keys = arg
+    .slice(0, eq)
+    .split("/")
+    .map((k) => k.trim());
   if (keys.some((k) => k === "")) throw new UsageError(`${JSON.stringify(arg)} has an empty key: every key in Scan/Voltage=90 needs a name`);
   return { keys, value: arg.slice(eq + 1).trim() };
 }

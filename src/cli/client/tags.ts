@@ -54,7 +54,8 @@ export async function setTags(client: MataClient, id: number, assignments: TagAs
       return await client.request<VersionedTags>("PUT", `/api/v1/datasets/${id}/tags`, { tags, version: versionOf(current) });
     } catch (e) {
       if (!(e instanceof ClientError) || e.status !== 409) throw e;
-      if (attempt >= 2) throw new ClientError(`the tags of dataset ${id} changed again while yours were applied (409 twice); nothing was changed, run it again`, 409);
+      if (attempt >= 2)
+        throw new ClientError(`the tags of dataset ${id} changed again while yours were applied (409 twice); nothing was changed, run it again`, 409);
     }
   }
 }

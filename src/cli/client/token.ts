@@ -10,7 +10,11 @@ type Env = Record<string, string | undefined>;
  * Who `token create` signs in as: `--user`/MATA_USER with MATA_PASSWORD or the first line of stdin
  * (HTTP Basic), else the configured token (a token may make another), else a usage error.
  */
-export async function tokenCreateCredentials(values: Record<string, string | boolean | undefined>, token: string | undefined, env: Env = process.env): Promise<Credentials> {
+export async function tokenCreateCredentials(
+  values: Record<string, string | boolean | undefined>,
+  token: string | undefined,
+  env: Env = process.env,
+): Promise<Credentials> {
   const user = (typeof values.user === "string" && values.user) || env.MATA_USER;
   if (user) {
     const password = env.MATA_PASSWORD || (await readLineFromStdin(`Password for ${user}: `));

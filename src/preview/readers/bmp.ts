@@ -22,7 +22,7 @@ export interface BmpInfo {
 export async function readBmpInfo(abs: string, rel: string): Promise<BmpInfo> {
   const head = await readHead(abs, 14 + 124 + 256 * 4);
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
-  if (head.length < 26 || head[0] !== 0x42 || head[1] !== 0x4d) throw fail("bad BMP magic (expected \"BM\")");
+  if (head.length < 26 || head[0] !== 0x42 || head[1] !== 0x4d) throw fail('bad BMP magic (expected "BM")');
   const v = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const dataOffset = v.getUint32(10, true);
   const dibSize = v.getUint32(14, true);
@@ -49,7 +49,9 @@ export async function readBmpInfo(abs: string, rel: string): Promise<BmpInfo> {
     for (let i = 0; i < Math.min(used, 256); i++) {
       const o = start + i * 4;
       if (o + 3 > head.length) throw fail("truncated BMP palette");
-      const b = head[o]!, g = head[o + 1]!, r = head[o + 2]!;
+      const b = head[o]!,
+        g = head[o + 1]!,
+        r = head[o + 2]!;
       if (r !== g || g !== b) gray = false;
       palette[i] = Math.round(0.2126 * r + 0.7152 * g + 0.0722 * b);
     }

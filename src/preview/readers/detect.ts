@@ -81,8 +81,12 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
   }
   for (const group of groupNumbered(free(PNG))) {
     await attempt(group.files[0]!, () =>
-      openStackOrSingles(root, group.files, (a, r) => readPictureInfo(a, r), sameSize, (rels, info) =>
-        openPictures(root, rels, info, rels.length > 1 ? "png-stack" : "png"),
+      openStackOrSingles(
+        root,
+        group.files,
+        (a, r) => readPictureInfo(a, r),
+        sameSize,
+        (rels, info) => openPictures(root, rels, info, rels.length > 1 ? "png-stack" : "png"),
       ),
     );
   }
@@ -91,10 +95,21 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
   }
   for (const group of groupNumbered(free(BMP))) {
     await attempt(group.files[0]!, () =>
-      openStackOrSingles(root, group.files, (a, r) => readBmpInfo(a, r), sameSize, (rels, info) => openBmps(root, rels, info)),
+      openStackOrSingles(
+        root,
+        group.files,
+        (a, r) => readBmpInfo(a, r),
+        sameSize,
+        (rels, info) => openBmps(root, rels, info),
+      ),
     );
   }
-  await scanDicom(root, candidates.filter((f) => !claimed.has(f) && (DICOM.test(f) || NO_EXTENSION.test(f))), sources, failures);
+  await scanDicom(
+    root,
+    candidates.filter((f) => !claimed.has(f) && (DICOM.test(f) || NO_EXTENSION.test(f))),
+    sources,
+    failures,
+  );
   await applySkyScanLogs(root, candidates, sources);
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { sources, failures };

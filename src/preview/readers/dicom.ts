@@ -83,7 +83,9 @@ export async function readDicomSlice(root: string, rel: string): Promise<DicomSl
   if (samples !== 1) throw fail(`DICOM with ${samples} samples per pixel (colour) is not supported`);
   const bits = ds.uint16("x00280100") ?? 16;
   const signed = (ds.uint16("x00280103") ?? 0) === 1;
-  const dtype: DType | undefined = ({ 8: signed ? "int8" : "uint8", 16: signed ? "int16" : "uint16", 32: signed ? "int32" : "uint32" } as Record<number, DType>)[bits];
+  const dtype: DType | undefined = (
+    { 8: signed ? "int8" : "uint8", 16: signed ? "int16" : "uint16", 32: signed ? "int32" : "uint32" } as Record<number, DType>
+  )[bits];
   if (!dtype) throw fail(`unsupported Bits Allocated ${bits}`);
   const pixel = ds.elements["x7fe00010"];
   if (!pixel) throw fail("DICOM file has no Pixel Data element");

@@ -105,5 +105,6 @@ export const MAX_SLICE_BYTES = 2 ** 31 - 1;
 /** Rejects slice sizes no typed array can hold, before any allocation, naming the dimensions. */
 export function checkSliceSize(width: number, height: number, bytesPerSample: number, what: string): void {
   const bytes = width * height * bytesPerSample;
-  if (bytes > MAX_SLICE_BYTES) throw new Error(`${what}: a ${width}x${height} slice of ${bytesPerSample}-byte samples (${(bytes / 2 ** 30).toFixed(1)} GiB) is too large to read`);
+  if (bytes > MAX_SLICE_BYTES)
+    throw new Error(`${what}: a ${width}x${height} slice of ${bytesPerSample}-byte samples (${(bytes / 2 ** 30).toFixed(1)} GiB) is too large to read`);
 }

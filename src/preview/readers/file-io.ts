@@ -28,10 +28,7 @@ export class PositionedFile {
       while (done < length) {
         const { bytesRead } = await fh.read(view, done, length - done, offset + done);
         if (bytesRead === 0) {
-          throw new VolumeReadError(
-            `${this.name}: truncated: needed ${length} bytes at offset ${offset}, the file ends after ${offset + done}`,
-            this.name,
-          );
+          throw new VolumeReadError(`${this.name}: truncated: needed ${length} bytes at offset ${offset}, the file ends after ${offset + done}`, this.name);
         }
         done += bytesRead;
       }

@@ -88,10 +88,7 @@ export class InflateCursor {
       }
       if (r.done) {
         this.close();
-        throw new VolumeReadError(
-          `${this.name}: truncated: the decompressed data ends before byte ${at + max} (ended at ${at})`,
-          this.name,
-        );
+        throw new VolumeReadError(`${this.name}: truncated: the decompressed data ends before byte ${at + max} (ended at ${at})`, this.name);
       }
       this.pending.push(r.value);
       this.pendingBytes += r.value.length;

@@ -86,7 +86,11 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
   } else if (/^LIST\b/i.test(dataField) || dataField.includes("%")) {
     if (compressed) throw new VolumeReadError(`${rel}: compressed slice files are not supported`, rel);
     const names = /^LIST\b/i.test(dataField)
-      ? new TextDecoder("latin1").decode(head.subarray(headerBytes)).split(/\r?\n/).map((l) => l.trim()).filter(Boolean)
+      ? new TextDecoder("latin1")
+          .decode(head.subarray(headerBytes))
+          .split(/\r?\n/)
+          .map((l) => l.trim())
+          .filter(Boolean)
       : expandPattern(dataField);
     if (!names || names.length === 0) throw new VolumeReadError(`${rel}: ElementDataFile "${dataField}" names no slice files`, rel);
     const sliceRels = names.map((n) => companion(rel, n));

@@ -41,7 +41,11 @@ export function parseNrrdHeader(bytes: Uint8Array, name: string): NrrdHeader {
     fields.set(key, value);
     if ((key === "data file" || key === "datafile") && /^LIST\b/.test(value)) {
       // The slice file names follow, one per line, to the end of the header file.
-      const rest = text.slice(pos).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+      const rest = text
+        .slice(pos)
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter(Boolean);
       fields.set("data file list", rest.join("\n"));
       return { fields, headerBytes: bytes.length };
     }

@@ -49,10 +49,7 @@ export async function rawVolumeSource(info: SourceInfo, layout: RawLayout): Prom
     throw new VolumeReadError(`${info.file}: a compressed data file cannot have its data "at the end" (skip -1)`, info.file);
   }
   const file = layout.compression === "none" ? new PositionedFile(layout.dataPath, layout.dataName) : undefined;
-  const cursor =
-    layout.compression === "none"
-      ? undefined
-      : new InflateCursor(layout.dataPath, layout.dataName, layout.compression, layout.streamStart ?? 0);
+  const cursor = layout.compression === "none" ? undefined : new InflateCursor(layout.dataPath, layout.dataName, layout.compression, layout.streamStart ?? 0);
   let queue: Promise<unknown> = Promise.resolve();
   const read = async (z: number, signal?: AbortSignal): Promise<SliceData> => {
     throwIfAborted(signal);
@@ -128,7 +125,9 @@ export function expandPattern(spec: string): string[] | undefined {
   const m = spec.trim().match(/^(\S*%0?\d*d\S*)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)(?:\s+\d+)?$/);
   if (!m) return undefined;
   const [, format, a, b, c] = m;
-  const first = Number(a), last = Number(b), step = Number(c);
+  const first = Number(a),
+    last = Number(b),
+    step = Number(c);
   if (step === 0 || Math.abs((last - first) / step) > 1_000_000) return undefined;
   const out: string[] = [];
   for (let i = first; step > 0 ? i <= last : i >= last; i += step) {

@@ -45,7 +45,10 @@ export function groupNumbered(files: string[]): FileGroup[] {
     }
     const sub = new Map<string, { file: string; n: number }[]>();
     for (const m of members) {
-      const key = m.runs.filter((_, i) => i !== varying).map(Number).join(",");
+      const key = m.runs
+        .filter((_, i) => i !== varying)
+        .map(Number)
+        .join(",");
       const list = sub.get(key) ?? [];
       list.push({ file: m.file, n: varying < 0 ? 0 : Number(m.runs[varying]) });
       sub.set(key, list);

@@ -15,7 +15,13 @@ class NativeDeflateDecoder extends BaseDecoder {
 /** TIFF LZW with typed-array tables (geotiff's own decoder builds arrays of arrays and is several times slower). */
 class FastLzwDecoder extends BaseDecoder {
   override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
-    const p = this.parameters as { tileWidth?: number; tileHeight?: number; bitsPerSample?: number | ArrayLike<number>; samplesPerPixel?: number; planarConfiguration?: number };
+    const p = this.parameters as {
+      tileWidth?: number;
+      tileHeight?: number;
+      bitsPerSample?: number | ArrayLike<number>;
+      samplesPerPixel?: number;
+      planarConfiguration?: number;
+    };
     const bits = typeof p.bitsPerSample === "number" ? p.bitsPerSample : Array.from(p.bitsPerSample ?? [8]).reduce((a, b) => a + b, 0);
     const bitsPerPixel = p.planarConfiguration === 2 ? (typeof p.bitsPerSample === "number" ? p.bitsPerSample : Number(p.bitsPerSample?.[0] ?? 8)) : bits;
     const expected = Math.ceil(((p.tileWidth ?? 0) * bitsPerPixel) / 8) * (p.tileHeight ?? 0);

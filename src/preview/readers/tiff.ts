@@ -97,7 +97,7 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
   const info: TiffInfo = { width, height, dtype, samples, pages, spacing: [sx, sy, unit === "px" ? 1 : sz], unit, notes };
   if (ij?.min !== undefined && ij.max !== undefined && ij.max > ij.min) info.dataRange = [ij.min, ij.max];
 
-  const images = ij ? (ij.images || ij.slices) : 0;
+  const images = ij ? ij.images || ij.slices : 0;
   if (ij && count === 1 && images > 1 && samples === 1) {
     const compression = Number((await fd.loadValue("Compression")) ?? 1);
     const offsets = (await fd.loadValue("StripOffsets")) as ArrayLike<number> | undefined;
@@ -110,7 +110,7 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
   return info;
 }
 
-const METRES: Record<string, number> = { m: 1, cm: 1e-2, mm: 1e-3, "µm": 1e-6, nm: 1e-9 };
+const METRES: Record<string, number> = { m: 1, cm: 1e-2, mm: 1e-3, µm: 1e-6, nm: 1e-9 };
 
 /** Converts a length between metric units; unknown units are returned unchanged. */
 function convertLength(value: number, from: string, to: string): number {
@@ -205,10 +205,7 @@ export async function readTiffPage(
 ): Promise<SliceData> {
   const img = await tiff.getImage(index);
   if (img.getWidth() !== expect.width || img.getHeight() !== expect.height) {
-    throw new VolumeReadError(
-      `${rel}: page ${index} is ${img.getWidth()}x${img.getHeight()}, the volume is ${expect.width}x${expect.height}`,
-      rel,
-    );
+    throw new VolumeReadError(`${rel}: page ${index} is ${img.getWidth()}x${img.getHeight()}, the volume is ${expect.width}x${expect.height}`, rel);
   }
   const dtype = pageDType(img, rel);
   if (dtype !== expect.dtype) throw new VolumeReadError(`${rel}: page ${index} is ${dtype}, the volume is ${expect.dtype}`, rel);
@@ -237,7 +234,9 @@ function applyPalette(indices: SliceData, colorMap: ArrayLike<number> | undefine
   const lut = new Float64Array(entries);
   const scale = dtype === "uint8" ? 1 / 257 : 1;
   for (let i = 0; i < entries; i++) {
-    const r = Number(colorMap[i]), g = Number(colorMap[entries + i]), b = Number(colorMap[2 * entries + i]);
+    const r = Number(colorMap[i]),
+      g = Number(colorMap[entries + i]),
+      b = Number(colorMap[2 * entries + i]);
     lut[i] = Math.round((0.2126 * r + 0.7152 * g + 0.0722 * b) * scale);
   }
   const out = allocSlice(dtype, indices.length);

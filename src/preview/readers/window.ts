@@ -38,10 +38,7 @@ export async function percentileWindow(source: VolumeSource, opts: WindowOptions
 }
 
 /** The window to use for a source: its header's data range when it has one, else the sampled percentiles. */
-export async function displayWindow(
-  source: VolumeSource,
-  opts: WindowOptions = {},
-): Promise<{ window: [number, number]; from: "header" | "percentiles" }> {
+export async function displayWindow(source: VolumeSource, opts: WindowOptions = {}): Promise<{ window: [number, number]; from: "header" | "percentiles" }> {
   if (source.dataRange && source.dataRange[1] > source.dataRange[0]) return { window: source.dataRange, from: "header" };
   return { window: await percentileWindow(source, opts), from: "percentiles" };
 }
