@@ -87,11 +87,7 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
               {/* Rows by hono's escaping `html` template: much faster than JSX components for long listings. */}
               {p.files.map(
                 (f) =>
-                  html`<tr>
-                    <td class="path">${f.path}</td>
-                    <td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td>
-                    <td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td>
-                  </tr>`,
+                  html`<tr><td class="path">${f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
               )}
             </tbody>
           </table>

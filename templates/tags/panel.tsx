@@ -49,18 +49,7 @@ function label(n: TagNode): string {
 const attr = (on: boolean | undefined, name: string) => (on ? raw(` ${name}`) : "");
 
 function opButton(url: string, op: string, text: string, label: string, disabled: boolean, focus: boolean, confirm?: string) {
-  return html`<button
-    type="button"
-    class="tag-op op-${op}"
-    name="op"
-    value="${op}"
-    hx-post="${url}"
-    ${confirm ? html` hx-confirm="${confirm}"` : ""}
-    aria-label="${label}"
-    ${attr(disabled, "disabled")}${attr(focus, "autofocus")}
-  >
-    ${text}
-  </button>`;
+  return html`<button type="button" class="tag-op op-${op}" name="op" value="${op}" hx-post="${url}"${confirm ? html` hx-confirm="${confirm}"` : ""} aria-label="${label}"${attr(disabled, "disabled")}${attr(focus, "autofocus")}>${text}</button>`;
 }
 
 function DidYouMean(p: { d: NonNullable<TagsPanelProps["didYouMean"]> }) {
@@ -162,40 +151,20 @@ function node(props: TagsPanelProps, n: TagNode, at: number[], siblings: number)
   const row =
     props.editing === path && props.canEdit !== false
       ? html`${(<EditForm props={props} path={path} node={n} />)}`
-      : html`<div class="tag-row">
-          <span class="tag-text"
-            ><span class="tag-key">${n.key}</span>${
-              n.value ? html` <span class="tag-eq" aria-hidden="true">=</span> <span class="tag-value">${n.value}</span>` : ""
-            }</span
-          >${
-            props.canEdit === false
-              ? ""
-              : html`<span class="tag-tools"
-                  ><button
-                    type="button"
-                    class="tag-op"
-                    hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}"
-                    aria-label="Edit ${name}"
-                    ${attr(focusOp === "edit", "autofocus")}
-                  >
-                    Edit</button
-                  ><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">
-                    + Child</button
-                  >${[
-                    opButton(url, "up", "↑", `Move ${name} up`, disabled.up!, focusOp === "up"),
-                    opButton(url, "down", "↓", `Move ${name} down`, disabled.down!, focusOp === "down"),
-                    opButton(url, "indent", "→", `Nest ${name} under the tag above`, disabled.indent!, focusOp === "indent"),
-                    opButton(url, "outdent", "←", `Move ${name} one level out`, disabled.outdent!, focusOp === "outdent"),
-                    opButton(url, "delete", "Delete", `Delete ${name}${under}`, false, focusOp === "delete", `Delete “${name}”${under}?`),
-                  ]}</span
-                >`
-          }
-        </div>`;
-  const kids = n.children.length
-    ? html`<ol class="tag-tree">
-        ${n.children.map((c, i) => node(props, c, [...at, i], n.children.length))}
-      </ol>`
-    : "";
+      : html`<div class="tag-row"><span class="tag-text"><span class="tag-key">${n.key}</span>${
+          n.value ? html` <span class="tag-eq" aria-hidden="true">=</span> <span class="tag-value">${n.value}</span>` : ""
+        }</span>${
+          props.canEdit === false
+            ? ""
+            : html`<span class="tag-tools"><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}" aria-label="Edit ${name}"${attr(focusOp === "edit", "autofocus")}>Edit</button><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">+ Child</button>${[
+                opButton(url, "up", "↑", `Move ${name} up`, disabled.up!, focusOp === "up"),
+                opButton(url, "down", "↓", `Move ${name} down`, disabled.down!, focusOp === "down"),
+                opButton(url, "indent", "→", `Nest ${name} under the tag above`, disabled.indent!, focusOp === "indent"),
+                opButton(url, "outdent", "←", `Move ${name} one level out`, disabled.outdent!, focusOp === "outdent"),
+                opButton(url, "delete", "Delete", `Delete ${name}${under}`, false, focusOp === "delete", `Delete “${name}”${under}?`),
+              ]}</span>`
+        }</div>`;
+  const kids = n.children.length ? html`<ol class="tag-tree">${n.children.map((c, i) => node(props, c, [...at, i], n.children.length))}</ol>` : "";
   return html`<li class="tag" data-path="${path}" data-key="${n.key}" hx-vals='{"path":"${path}"}'>${row}${kids}</li>`;
 }
 
@@ -205,7 +174,7 @@ function tagOptions(tags: TagNode[], selected: string, skip?: string) {
     .filter((x) => skip === undefined || (formatPath(x.path) !== skip && !formatPath(x.path).startsWith(skip + ".")))
     .map((x) => {
       const v = formatPath(x.path);
-      return html`<option value="${v}" ${attr(v === selected, "selected")}>${"\u00a0\u00a0".repeat(x.path.length - 1) + label(x.node)}</option>`;
+      return html`<option value="${v}"${attr(v === selected, "selected")}>${"\u00a0\u00a0".repeat(x.path.length - 1) + label(x.node)}</option>`;
     });
 }
 
