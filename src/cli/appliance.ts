@@ -1,6 +1,8 @@
-import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
+import { configFlags, UsageError, type Command } from "./command.ts";
 import { loadConfig } from "../config.ts";
 import { ApplianceError, renderAppliance, writeAppliance } from "../access/appliance.service.ts";
+
+const FLAGS = configFlags("root", "state", "listen", "depth", "auth");
 
 /** `mata appliance render --out DIR`: the Samba, PAM, systemd, config and Kerberos files for this host. */
 export const applianceCommand: Command = {
@@ -15,9 +17,9 @@ export const applianceCommand: Command = {
   --binary PATH     the mata executable the unit runs (default: this one)
   --tls-cert FILE   TLS certificate for the web (with --tls-key; default: tls from the config)
   --tls-key FILE    its private key
-${CONFIG_USAGE}`,
+${FLAGS.usage}`,
   options: {
-    ...CONFIG_OPTIONS,
+    ...FLAGS.options,
     out: { type: "string" },
     hostname: { type: "string" },
     realm: { type: "string" },

@@ -1,14 +1,16 @@
 import path from "node:path";
-import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
+import { configFlags, UsageError, type Command } from "./command.ts";
 import { loadConfig } from "../config.ts";
 import { backupDatabase, restoreDatabase } from "../backup/backup.ts";
+
+const FLAGS = configFlags("state");
 
 /** `mata backup FILE`: a consistent copy of the database, safe while serving. */
 export const backupCommand: Command = {
   name: "backup",
   summary: "Write a consistent copy of the metadata database to FILE (safe while serving)",
-  usage: `mata backup FILE [options]\n${CONFIG_USAGE}`,
-  options: CONFIG_OPTIONS,
+  usage: `mata backup FILE [options]\n${FLAGS.usage}`,
+  options: FLAGS.options,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
     const config = loadConfig(values as Record<string, string>);
@@ -22,8 +24,8 @@ export const backupCommand: Command = {
 export const restoreCommand: Command = {
   name: "restore",
   summary: "Replace the metadata database with a backup FILE (stop mata serve first)",
-  usage: `mata restore FILE [options]\n${CONFIG_USAGE}`,
-  options: CONFIG_OPTIONS,
+  usage: `mata restore FILE [options]\n${FLAGS.usage}`,
+  options: FLAGS.options,
   async run({ values, positionals }) {
     if (positionals.length !== 1) throw new UsageError("expected exactly one FILE");
     const config = loadConfig(values as Record<string, string>);

@@ -43,19 +43,20 @@ export function parseCommandArgs(cmd: Command, argv: string[]) {
   }
 }
 
-/** The flags that choose root, state, listen, depth, auth and config, shared by serve, scan and others. */
-export const CONFIG_OPTIONS = {
-  root: { type: "string" },
-  state: { type: "string" },
-  listen: { type: "string" },
-  depth: { type: "string" },
-  auth: { type: "string" },
-  config: { type: "string" },
-} as const satisfies ParseArgsConfig["options"];
+/** The flags that choose where and how Mata runs; each command takes only those it uses. */
+export type ConfigFlag = "root" | "state" | "listen" | "depth" | "auth" | "config";
 
-export const CONFIG_USAGE = `  --root DIR        the folder the share exports (env MATA_ROOT)
-  --state DIR       where mata.db and previews live (env MATA_STATE)
-  --listen H:P      address to serve on, default 127.0.0.1:8080 (env MATA_LISTEN)
-  --depth N         folder depth of datasets below the root, default 1 (env MATA_DEPTH)
-  --auth local|pam  account backend, default local (env MATA_AUTH)
-  --config FILE     a TOML (or .json) config file (env MATA_CONFIG)`;
+const CONFIG_HELP: Record<ConfigFlag, string> = {
+  root: "  --root DIR        the folder the share exports (env MATA_ROOT)",
+  state: "  --state DIR       where mata.db and previews live (env MATA_STATE)",
+  listen: "  --listen H:P      address to serve on, default 127.0.0.1:8080 (env MATA_LISTEN)",
+  depth: "  --depth N         folder depth of datasets below the root, default 1 (env MATA_DEPTH)",
+  auth: "  --auth local|pam  account backend, default local (env MATA_AUTH)",
+  config: "  --config FILE     a TOML (or .json) config file (env MATA_CONFIG)",
+};
+
+/** The options and usage lines of the config flags a command uses (`--config` always: the file may set the rest). */
+export function configFlags(...names: Exclude<ConfigFlag, "config">[]): { options: Record<ConfigFlag | string, { type: "string" }>; usage: string } {
+  const all: ConfigFlag[] = [...names, "config"];
+  return { options: Object.fromEntries(all.map((n) => [n, { type: "string" as const }])), usage: all.map((n) => CONFIG_HELP[n]).join("\n") };
+}

@@ -1,16 +1,18 @@
 import { existsSync, mkdirSync, statSync } from "node:fs";
-import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
+import { configFlags, type Command } from "./command.ts";
 import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { contextOver } from "../services.ts";
 import { rebuildDatabase } from "../sync/rebuild.ts";
 
+const FLAGS = configFlags("root", "state", "depth");
+
 /** `mata rebuild`: recovers a lost or broken database from the sidecars in the share (stop `mata serve` first). */
 export const rebuildCommand: Command = {
   name: "rebuild",
   summary: "Re-create the database from the .mata sidecars in the share (run with the service stopped)",
-  usage: `mata rebuild [--json] [options]\n  --json            print the report as JSON\n  The previous mata.db is kept as mata.db.before-rebuild-TIME.\n${CONFIG_USAGE}`,
-  options: { ...CONFIG_OPTIONS, json: { type: "boolean" } },
+  usage: `mata rebuild [--json] [options]\n  --json            print the report as JSON\n  The previous mata.db is kept as mata.db.before-rebuild-TIME.\n${FLAGS.usage}`,
+  options: { ...FLAGS.options, json: { type: "boolean" } },
   async run({ values }) {
     const { json, ...flags } = values;
     const config = loadConfig(flags as Record<string, string>);

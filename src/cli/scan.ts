@@ -1,16 +1,18 @@
 import { existsSync, statSync } from "node:fs";
-import { CONFIG_OPTIONS, CONFIG_USAGE, type Command } from "./command.ts";
+import { configFlags, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { createContext } from "../services.ts";
 import { reconcileAll } from "../sync/reconcile.ts";
 import { startAccess } from "../access/access.service.ts";
 
+const FLAGS = configFlags("root", "state", "depth");
+
 /** `mata scan`: one full reconcile of the root, for cron jobs, scripts and after bulk changes. */
 export const scanCommand: Command = {
   name: "scan",
   summary: "Reconcile the database with the share once (datasets and files added, removed, renamed, copied), then exit",
-  usage: `mata scan [--json] [options]\n  --json            print the summary as JSON\n${CONFIG_USAGE}`,
-  options: { ...CONFIG_OPTIONS, json: { type: "boolean" } },
+  usage: `mata scan [--json] [options]\n  --json            print the summary as JSON\n${FLAGS.usage}`,
+  options: { ...FLAGS.options, json: { type: "boolean" } },
   async run({ values }) {
     const { json, ...flags } = values;
     const config = loadConfig(flags as Record<string, string>);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
+import { configFlags, UsageError, type Command } from "./command.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { startServer } from "../server.ts";
 import { createContext } from "../services.ts";
@@ -9,6 +9,8 @@ import { demoMetadataListener } from "../demo/demo.apply.ts";
 import { ensureDemoAccount } from "../demo/demo.account.ts";
 import { log } from "../log.ts";
 import { serverRunning } from "../backup/backup.ts";
+
+const FLAGS = configFlags("root", "state", "listen", "depth", "auth");
 
 /** Writes the pid file that restore and a second `serve` check; refuses a state dir another server holds. */
 function claimStateDir(state: string): () => void {
@@ -22,8 +24,8 @@ function claimStateDir(state: string): () => void {
 export const serveCommand: Command = {
   name: "serve",
   summary: "Run the watcher, background jobs and the web pages (default: demo data under ./mata-data)",
-  usage: `mata serve [options]\n${CONFIG_USAGE}\n  --tls-cert FILE   serve HTTPS with this PEM certificate (with --tls-key; config [tls] cert)\n  --tls-key FILE    the PEM private key of --tls-cert (config [tls] key)`,
-  options: { ...CONFIG_OPTIONS, "tls-cert": { type: "string" }, "tls-key": { type: "string" } },
+  usage: `mata serve [options]\n${FLAGS.usage}\n  --tls-cert FILE   serve HTTPS with this PEM certificate (with --tls-key; config [tls] cert)\n  --tls-key FILE    the PEM private key of --tls-cert (config [tls] key)`,
+  options: { ...FLAGS.options, "tls-cert": { type: "string" }, "tls-key": { type: "string" } },
   async run({ values }) {
     const config = loadConfig(values as Record<string, string>);
     const tlsCert = values["tls-cert"] as string | undefined;

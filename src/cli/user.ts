@@ -1,4 +1,4 @@
-import { CONFIG_OPTIONS, CONFIG_USAGE, UsageError, type Command } from "./command.ts";
+import { configFlags, UsageError, type Command } from "./command.ts";
 import { loadConfig } from "../config.ts";
 import { createContext } from "../services.ts";
 import { AppError } from "../errors.ts";
@@ -8,6 +8,8 @@ import { hashPassword } from "../auth/password.ts";
 import { setSharePassword } from "../auth/share-password.ts";
 import { endAllSessions } from "../auth/session.service.ts";
 import { readLineFromStdin } from "./stdin.ts";
+
+const FLAGS = configFlags("state", "auth");
 
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/;
 
@@ -22,8 +24,8 @@ export const userCommand: Command = {
   --admin           the new account administers Mata
   --json            list as JSON
   --smb-conf FILE   (passwd, auth pam) the smb.conf whose passdb gets the NT hash, default /etc/samba/smb.conf
-${CONFIG_USAGE}`,
-  options: { ...CONFIG_OPTIONS, admin: { type: "boolean" }, json: { type: "boolean" }, "smb-conf": { type: "string" } },
+${FLAGS.usage}`,
+  options: { ...FLAGS.options, admin: { type: "boolean" }, json: { type: "boolean" }, "smb-conf": { type: "string" } },
   async run({ values, positionals }) {
     const [action, name, ...extra] = positionals;
     if (extra.length) throw new UsageError(`unexpected arguments: ${extra.join(" ")}`);

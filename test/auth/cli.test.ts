@@ -26,7 +26,7 @@ async function mata(args: string[], stdin = ""): Promise<{ code: number; out: st
 function dirs() {
   const t = tempDir();
   cleanups.push(t.cleanup);
-  const where = ["--root", t.dir, "--state", path.join(t.dir, "state")];
+  const where = ["--state", path.join(t.dir, "state")];
   return { ...t, where, db: () => openDatabase(path.join(t.dir, "state", "mata.db")) };
 }
 

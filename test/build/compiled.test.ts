@@ -104,7 +104,7 @@ test("the executable copied alone into an empty folder serves health, embedded a
   expect(html).toContain("/static/app.css");
 
   // A signed-in page listing the dataset the scanner found (the account is made with the executable too).
-  const add = await run(["user", "add", "admin1", "--admin", "--root", root, "--state", state], "correct horse battery\n");
+  const add = await run(["user", "add", "admin1", "--admin", "--state", state], "correct horse battery\n");
   expect(add.code, add.err).toBe(0);
   const auth = { Authorization: `Basic ${btoa("admin1:correct horse battery")}` };
   let listing = "";
@@ -149,6 +149,14 @@ test("mata doctor --json from the executable: sharp makes real images in a worke
   const badReport = JSON.parse(bad.out) as DoctorReport;
   expect(badReport.ok).toBe(false);
   expect(badReport.checks.find((c) => c.name === "root")).toMatchObject({ status: "fail", detail: expect.stringContaining("no-such-root") });
+}, 30_000);
+
+test("an unexpected error in the executable is one line, never the bundle's source", async () => {
+  const tooLong = path.join(tmp.dir, ...Array.from({ length: 20 }, () => "e".repeat(250)), "b.db");
+  const r = await run(["backup", tooLong, "--state", state]);
+  expect(r.code).toBe(1);
+  expect(r.err.trim().split("\n")).toHaveLength(1);
+  expect(r.err).toStartWith("mata backup: ");
 }, 30_000);
 
 test("with no root the executable seeds the demo under ./mata-data, lists its datasets and builds a CT preview", async () => {

@@ -16,7 +16,7 @@ function state() {
   const db = openDatabase(path.join(st, "mata.db"));
   db.query("INSERT INTO datasets (uid, path, title, created_at, updated_at) VALUES ('u1', 'scan-1', 'First', 1, 1)").run();
   db.close();
-  return { dir, st, args: ["--root", dir, "--state", st] };
+  return { dir, st, args: ["--state", st] };
 }
 
 test("backup then restore brings back the metadata, keeping the replaced database", async () => {

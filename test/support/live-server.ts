@@ -92,7 +92,7 @@ export async function startLiveServer(datasets: Record<string, Record<string, st
     [admin, ["--admin"]],
     [user, []],
   ] as const) {
-    const r = await runMata(["user", "add", a.name, ...flag, "--root", root, "--state", state], { stdin: `${a.password}\n` });
+    const r = await runMata(["user", "add", a.name, ...flag, "--state", state], { stdin: `${a.password}\n` });
     if (r.code !== 0) throw new Error(`mata user add ${a.name}: ${r.err}`);
   }
   const proc = Bun.spawn([process.execPath, MAIN, "serve", "--root", root, "--state", state, "--listen", "127.0.0.1:0"], {
