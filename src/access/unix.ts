@@ -48,6 +48,14 @@ export const userIds = (names: string[]) => idsOf("passwd", names);
 /** Gids of the given group names; names the system does not know are left out. */
 export const groupIds = (names: string[]) => idsOf("group", names);
 
+/** Names of the given gids through NSS; gids the system does not know are left out. */
+export async function groupNames(gids: number[]): Promise<Map<number, string>> {
+  const names = new Map<number, string>();
+  if (gids.length === 0) return names;
+  for (const f of await getent("group", [...new Set(gids)].map(String))) if (f[0] && /^\d+$/.test(f[2] ?? "")) names.set(Number(f[2]), f[0]);
+  return names;
+}
+
 /** Ordinary (non-system) unix users and groups, for the sharing panel's picker. */
 export async function listPeople(): Promise<{ users: string[]; groups: string[] }> {
   const people = (rows: string[][]) =>

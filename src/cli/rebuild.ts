@@ -4,6 +4,8 @@ import { systemClock } from "../clock.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { contextOver } from "../services.ts";
 import { rebuildDatabase } from "../sync/rebuild.ts";
+import { importGrantsFromShare, type GrantImport } from "../access/acl-import.ts";
+import { serverRunning } from "../backup/backup.ts";
 
 const FLAGS = configFlags("root", "state", "depth");
 
@@ -17,14 +19,19 @@ export const rebuildCommand: Command = {
     const { json, ...flags } = values;
     const config = loadConfig(flags as Record<string, string>);
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
+    // The running server holds the database open and would keep writing to the one being replaced.
+    if (serverRunning(config.state)) throw new ConfigError(`mata serve is running on the state dir ${config.state}: stop it first (systemctl stop mata)`);
     mkdirSync(config.state, { recursive: true });
-    const r = await rebuildDatabase(config, (db) => contextOver(config, db, { clock: systemClock }));
+    const steps = config.acls ? [{ name: "grants", run: importGrantsFromShare }] : [];
+    const r = await rebuildDatabase(config, (db) => contextOver(config, db, { clock: systemClock }), steps);
+    const grants = r.restored.grants as GrantImport | undefined;
     if (json) console.log(JSON.stringify(r));
     else {
       console.log(
         `rebuilt: ${r.scan.datasets.present} datasets (${r.scan.datasets.copied} copies), ${r.scan.files.present} files, ` +
           `${r.mirrors} metadata mirrors, ${r.parents} parent links` +
           (r.skippedParents ? ` (${r.skippedParents} skipped: unknown or cyclic)` : "") +
+          (grants ? `, ${grants.grants} grants on ${grants.datasets} datasets from the share's ACLs` : "") +
           (r.previous ? `\nprevious database kept as ${r.previous}` : ""),
       );
     }

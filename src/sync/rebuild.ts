@@ -23,14 +23,20 @@ export interface RebuildReport {
   skippedParents: number;
   /** Where the previous database was moved (undefined when there was none). */
   previous?: string;
+  /** What the other features restored from the share (e.g. grants from its ACLs), by name. */
+  restored: Record<string, unknown>;
 }
 
+/** A feature's own recovery from the share, run on the new database before it is swapped in. */
+export type RestoreStep = { name: string; run: (ctx: AppContext) => Promise<unknown> };
+
 /**
- * Builds `mata.db` afresh from the sidecars: a full reconcile (identities, copies' parents, files) into a temp file,
- * then titles, descriptions, tags and parents from each metadata mirror; the old database is kept beside it.
+ * Builds `mata.db` afresh from the sidecars: a full reconcile (identities and ids, copies' parents, files) into a
+ * temp file, then titles, descriptions, tags and parents from each metadata mirror, then each feature's own
+ * restore steps (grants from the share's ACLs); the old database is kept beside it.
  * `contextOver` builds the context (with its own services) over the new database.
  */
-export async function rebuildDatabase(config: Config, contextOver: (db: Database) => AppContext): Promise<RebuildReport> {
+export async function rebuildDatabase(config: Config, contextOver: (db: Database) => AppContext, steps: RestoreStep[] = []): Promise<RebuildReport> {
   const dbFile = path.join(config.state, "mata.db");
   const tmp = `${dbFile}.rebuild-tmp`;
   for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
@@ -38,9 +44,11 @@ export async function rebuildDatabase(config: Config, contextOver: (db: Database
   const ctx = contextOver(db);
   let report: RebuildReport;
   try {
-    const scan = await reconcileAll(ctx);
-    report = { scan, mirrors: 0, parents: 0, skippedParents: 0 };
+    // Each dataset takes back the id its identity records, so links and scripts naming ids still work.
+    const scan = await reconcileAll(ctx, { adoptIds: true });
+    report = { scan, mirrors: 0, parents: 0, skippedParents: 0, restored: {} };
     applyMirrors(ctx, report);
+    for (const step of steps) report.restored[step.name] = await step.run(ctx);
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   } finally {
     db.close();

@@ -17,6 +17,8 @@ import { listDatasetFolders } from "./walk.ts";
 export interface ReconcileOptions {
   /** Watcher runs pass this so a file still being written is left as it was until it is stable. */
   isStable?: StableCheck;
+  /** `mata rebuild`: a dataset new to the database takes the id its identity records, when that id is free. */
+  adoptIds?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
   writeSidecarsFirst(ctx, repo, plan.actions, sidecarErrors);
   let ids: Map<string, number>;
   try {
-    ids = applyStructure(ctx, repo, plan.actions, plan.missing, summary);
+    ids = applyStructure(ctx, repo, plan.actions, plan.missing, summary, opts.adoptIds === true);
   } catch (e) {
     // Another process (`mata scan` beside `mata serve`) committed a dataset at one of these paths meanwhile: look again.
     if (attempt < 3 && String((e as { code?: string }).code ?? "").startsWith("SQLITE_CONSTRAINT")) {
@@ -76,6 +78,8 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
     }
     throw e;
   }
+
+  recordIds(plan.actions, ids, sidecarErrors);
 
   let lastYield = performance.now();
   for (const a of plan.actions) {
@@ -121,8 +125,35 @@ function writeSidecarsFirst(ctx: AppContext, repo: SyncRepo, actions: Action[], 
   }
 }
 
+/**
+ * Writes each dataset's id into its identity once the database has committed it (new datasets, and
+ * identities written before ids were kept), so a rebuilt database gives every dataset its old id.
+ */
+function recordIds(actions: Action[], ids: Map<string, number>, errors: Map<string, string>): void {
+  for (const a of actions) {
+    const id = ids.get(a.folder.path);
+    // New and adopted folders may have had their identity written just before the commit: read that one.
+    const fresh = a.kind === "new" || a.kind === "adopt";
+    if (id === undefined || errors.has(a.folder.path) || (!fresh && a.folder.identity?.id === id)) continue;
+    const current = fresh ? readIdentity(a.folder.abs) : a.folder.identity;
+    if (!current || current.id === id) continue;
+    try {
+      writeIdentity(a.folder.abs, { ...current, id });
+    } catch (e) {
+      errors.set(a.folder.path, `cannot write the sidecar: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+}
+
 /** Applies the folder-level plan in one transaction; returns the dataset id for every folder path. */
-function applyStructure(ctx: AppContext, repo: SyncRepo, actions: Action[], missing: SyncDatasetRow[], summary: SyncSummary): Map<string, number> {
+function applyStructure(
+  ctx: AppContext,
+  repo: SyncRepo,
+  actions: Action[],
+  missing: SyncDatasetRow[],
+  summary: SyncSummary,
+  adoptIds: boolean,
+): Map<string, number> {
   const ids = new Map<string, number>();
   const events = eventsRepo(ctx.db);
   const now = ctx.clock.now();
@@ -150,9 +181,15 @@ function applyStructure(ctx: AppContext, repo: SyncRepo, actions: Action[], miss
         }
         ids.set(folder.path, row.id);
       }
-      for (const a of actions) {
+      // Only the folder whose identity this is may claim its recorded id (a copy got a new uid), and only a free one;
+      // those claiming one go first, so the next free id handed to the others never takes a recorded one.
+      const recordedId = (a: Action) => (adoptIds && a.kind === "new" && a.folder.identity?.uid === a.uid ? a.folder.identity.id : undefined);
+      const fresh = actions.filter((a) => a.kind === "new").sort((x, y) => Number(recordedId(x) === undefined) - Number(recordedId(y) === undefined));
+      for (const a of fresh) {
         if (a.kind !== "new") continue;
-        const id = repo.insertDataset(a.uid, a.folder.path, ctx.services.owners.of(a.folder.ownerUid), a.folder.inode, now);
+        const recorded = recordedId(a);
+        const wanted = recorded !== undefined && !repo.idTaken(recorded) ? recorded : undefined;
+        const id = repo.insertDataset(a.uid, a.folder.path, ctx.services.owners.of(a.folder.ownerUid), a.folder.inode, now, wanted);
         ids.set(a.folder.path, id);
         const parentId = a.copyOf?.row?.id ?? (a.copyOf?.path !== undefined ? ids.get(a.copyOf.path) : undefined);
         if (parentId !== undefined) {

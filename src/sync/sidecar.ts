@@ -11,6 +11,8 @@ export interface Identity {
   createdAt: number;
   /** Set when this identity was given to a copy: the uid of the dataset it was copied from. */
   copiedFrom?: string;
+  /** The dataset's id in the database, so `mata rebuild` gives it the same one (links keep working). */
+  id?: number;
 }
 
 /** The metadata mirror kept beside the data so `mata rebuild` can re-create the database from the share. */
@@ -69,7 +71,9 @@ export function readIdentity(datasetAbs: FsPath): Identity | undefined {
   if (!isRecord(v) || !isUid(v.uid)) return undefined;
   if (typeof v.createdAt !== "number" || !Number.isFinite(v.createdAt) || v.createdAt < 0) return undefined;
   if (v.copiedFrom !== undefined && (!isUid(v.copiedFrom) || v.copiedFrom === v.uid)) return undefined;
-  return { uid: v.uid, createdAt: v.createdAt, ...(v.copiedFrom ? { copiedFrom: v.copiedFrom } : {}) };
+  // A bad id is only ignored: the identity itself still holds.
+  const id = Number.isSafeInteger(v.id) && (v.id as number) > 0 ? (v.id as number) : undefined;
+  return { uid: v.uid, createdAt: v.createdAt, ...(v.copiedFrom ? { copiedFrom: v.copiedFrom } : {}), ...(id ? { id } : {}) };
 }
 
 /** Writes `.mata/identity.json` atomically (whole old or whole new after any crash). */

@@ -50,9 +50,10 @@ export function syncRepo(db: Database) {
   const allPresent = db.query<SyncDatasetRow, []>(`SELECT ${DS_COLS} FROM datasets WHERE state = 'present'`);
   // Paths under a prefix: '/' + 1 is '0', so the range covers exactly "prefix/...".
   const presentUnder = db.query<SyncDatasetRow, [string, string]>(`SELECT ${DS_COLS} FROM datasets WHERE state = 'present' AND path > ? AND path < ?`);
-  const insertDataset = db.query<{ id: number }, [string, string, string | null, number, number, number, number]>(
-    "INSERT INTO datasets (uid, path, owner, folder_inode, created_at, updated_at, generation) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+  const insertDataset = db.query<{ id: number }, [number | null, string, string, string | null, number, number, number, number]>(
+    "INSERT INTO datasets (id, uid, path, owner, folder_inode, created_at, updated_at, generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
   );
+  const idTaken = db.query<{ one: number }, [number]>("SELECT 1 AS one FROM datasets WHERE id = ?");
   const setLocation = db.query<null, [string, string | null, number, number, number]>(
     "UPDATE datasets SET path = ?, state = 'present', missing_since = NULL, owner = CASE WHEN owner_fixed = 1 THEN owner ELSE ? END, folder_inode = ?, updated_at = ? WHERE id = ?",
   );
@@ -95,8 +96,10 @@ export function syncRepo(db: Database) {
       const self = presentByPath.get(prefix);
       return self ? [self, ...rows] : rows;
     },
-    insertDataset: (uid: string, path: string, owner: string | null, folderInode: number, now: number) =>
-      insertDataset.get(uid, path, owner, folderInode, now, now, 1)!.id,
+    /** A new dataset row; `id` picks its id (a rebuild restoring the one its identity records), else the next one. */
+    insertDataset: (uid: string, path: string, owner: string | null, folderInode: number, now: number, id?: number) =>
+      insertDataset.get(id ?? null, uid, path, owner, folderInode, now, now, 1)!.id,
+    idTaken: (id: number) => idTaken.get(id) !== null,
     setLocation: (id: number, path: string, owner: string | null, folderInode: number, now: number) => setLocation.run(path, owner, folderInode, now, id),
     setTempPath: (id: number) => setTempPath.run(`\u0000moving:${id}`, id),
     markMissing: (id: number, now: number) => markMissing.run(now, now, id),
