@@ -4,7 +4,7 @@ import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import { contentHash, diffChangesContent, diffFiles } from "./file-diff.ts";
 import { lstatOrNull, type FsPath } from "./fs.ts";
-import { writeManifest } from "./sidecar.ts";
+import { hasSidecarFile, writeManifest } from "./sidecar.ts";
 import type { SyncFileRow, SyncRepo } from "./sync.repo.ts";
 import type { SyncSummary } from "./summary.ts";
 import { walkDataset, type FileEntry } from "./walk.ts";
@@ -54,6 +54,15 @@ export function reconcileDatasetFiles(
   let diff = diffFiles(disk, rows);
   summary.files.present += disk.length;
   if (scanError && scanError === first.scan_error) summary.errors.push(`${first.path}: ${scanError}`);
+  // A deleted `.mata/` (or manifest) is written again whole, even when no file changed.
+  const manifestLost = !hasSidecarFile(abs, "manifest.json");
+  if (manifestLost && !diffChangesContent(diff)) {
+    try {
+      writeManifest(abs, first.uid, disk);
+    } catch (e) {
+      scanError = [scanError, `cannot write the sidecar manifest: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`].filter(Boolean).join("; ");
+    }
+  }
   if (!diffChangesContent(diff) && diff.relinked.length === 0 && scanError === first.scan_error) return unstablePaths.size > 0;
 
   if (diffChangesContent(diff)) {

@@ -32,7 +32,8 @@ const byPath = (a: Observed, b: Observed) => (a.path < b.path ? -1 : a.path > b.
 /**
  * Resolves identities. `folders` are every dataset folder known to exist among the paths looked at;
  * `scopeRows` the present rows whose folder would be among them if it still existed.
- * Rules (deterministic): a uid at its database path keeps that dataset; a uid seen elsewhere whose home is gone
+ * Rules (deterministic): a folder at its row's path with the row's folder inode keeps that dataset; a uid at its
+ * database path keeps that dataset; a uid seen elsewhere whose home is gone
  * moves there only if the folder is genuinely the same (same folder inode, or files matching the database),
  * so a forged or copied sidecar never takes over a dataset; every other claimant becomes a copy
  * (a new dataset with a fresh uid and the claimed dataset as its parent).
@@ -48,7 +49,16 @@ export function resolve(
   const taken = new Set<number>();
   const groups = new Map<string, Observed[]>();
   const anonymous: Observed[] = [];
+  // A folder still at its row's path with the same folder inode is that dataset, whatever its sidecar says now
+  // (deleted, copied over from another dataset, edited by hand): its identity is rewritten from the row.
+  const rowAtPath = new Map(scopeRows.map((r) => [r.path, r]));
   for (const f of [...folders].sort(byPath)) {
+    const own = rowAtPath.get(f.path);
+    if (own && own.folder_inode === f.inode && own.uid !== f.identity?.uid) {
+      actions.push({ kind: "adopt", folder: f, row: own });
+      taken.add(own.id);
+      continue;
+    }
     if (!f.identity) {
       anonymous.push(f);
       continue;
@@ -62,7 +72,10 @@ export function resolve(
   for (const [uid, claimants] of groups) {
     const row = repo.byUid(uid);
     let rest = claimants;
-    if (row) {
+    if (row && taken.has(row.id)) {
+      // Its own folder kept it (above): every other folder with its uid is a copy.
+      for (const f of claimants) actions.push({ kind: "new", folder: f, uid: newUid(), writeIdentity: true, copyOf: { row } });
+    } else if (row) {
       const home = claimants.find((f) => f.path === row.path);
       if (home) {
         actions.push({ kind: "keep", folder: home, row });

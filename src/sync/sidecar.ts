@@ -45,6 +45,12 @@ function sidecarDir(datasetAbs: FsPath): FsPath {
   return childPath(datasetAbs, SIDECAR_DIR);
 }
 
+/** Whether a sidecar file is there (a real file in a real `.mata` folder), so a lost one is written again. */
+export function hasSidecarFile(datasetAbs: FsPath, name: "manifest.json" | "metadata.json"): boolean {
+  const dir = sidecarDir(datasetAbs);
+  return lstatOrNull(dir)?.isDirectory() === true && lstatOrNull(childPath(dir, name))?.isFile() === true;
+}
+
 /** Reads a sidecar file only from a real `.mata` folder: a symlinked one could point at another dataset's. */
 function readSidecarFile(datasetAbs: FsPath, name: string, maxBytes: number): string | undefined {
   const dir = sidecarDir(datasetAbs);

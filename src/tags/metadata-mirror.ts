@@ -1,10 +1,10 @@
 import { lstatSync } from "node:fs";
 import path from "node:path";
-import type { AppContext } from "../context.ts";
+import type { AppContext, DatasetSeen } from "../context.ts";
 import { log } from "../log.ts";
 import { describeRepo } from "../datasets/describe.repo.ts";
 import { relationsRepo } from "../relations/relations.repo.ts";
-import { writeMetadataMirror } from "../sync/sidecar.ts";
+import { hasSidecarFile, writeMetadataMirror } from "../sync/sidecar.ts";
 import { tagsRepo } from "./tags.repo.ts";
 
 /**
@@ -45,4 +45,11 @@ function isFolder(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A reconcile listener that writes the mirror of a dataset whose `.mata/metadata.json` is gone (a user deleted `.mata/`). */
+export function restoreLostMirrors(ctx: AppContext): (seen: DatasetSeen) => void {
+  return ({ datasetId, path: rel }) => {
+    if (!hasSidecarFile(path.join(ctx.config.root, rel), "metadata.json")) mirrorMetadata(ctx, datasetId);
+  };
 }
