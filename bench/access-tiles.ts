@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import type { AppEnv, Principal } from "../src/context.ts";
 import { mountRoutes } from "../src/web/route.ts";
 import { requireAccess } from "../src/access/access.middleware.ts";
-import { levelOf } from "../src/access/access.rules.ts";
+import { levelOf } from "../src/web/access-levels.ts";
 import { datasetsRoutes } from "../src/datasets/datasets.routes.ts";
 import { renderError } from "../src/web/errors.ts";
 import { testContext } from "../test/support/env.ts";

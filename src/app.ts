@@ -3,7 +3,7 @@ import type { AppContext, AppEnv } from "./context.ts";
 import { notFound } from "./errors.ts";
 import { renderError } from "./web/errors.ts";
 import { limitBody, mountRoutes, type Route } from "./web/route.ts";
-import { levelOf } from "./access/access.rules.ts";
+import { levelOf } from "./web/access-levels.ts";
 import { requireAccess } from "./access/access.middleware.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
 import { healthRoutes } from "./web/health.routes.ts";

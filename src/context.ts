@@ -1,5 +1,6 @@
 import type { Database } from "bun:sqlite";
 import type { Clock } from "./clock.ts";
+import { log } from "./log.ts";
 import type { Config } from "./config.ts";
 import type { RequestAuth } from "./auth/request.ts";
 import type { Services } from "./services.ts";
@@ -27,6 +28,8 @@ export interface DatasetSeen {
 export interface AppHooks {
   contentChanged: ((change: ContentChange) => void)[];
   datasetSeen: ((seen: DatasetSeen) => void)[];
+  /** A dataset's title, description, tags or parents were committed (the metadata mirror listens). */
+  metadataChanged: ((datasetId: number) => void)[];
 }
 
 /** What every feature needs at run time, built once by `createContext` (`serve`, `scan`, tests). */
@@ -41,7 +44,18 @@ export interface AppContext {
 
 /** Empty hooks for a new context. */
 export function newHooks(): AppHooks {
-  return { contentChanged: [], datasetSeen: [] };
+  return { contentChanged: [], datasetSeen: [], metadataChanged: [] };
+}
+
+/** Tells the listeners that a dataset's metadata was committed; a failing listener never undoes the change. */
+export function metadataChanged(ctx: AppContext, datasetId: number): void {
+  for (const listener of ctx.hooks.metadataChanged) {
+    try {
+      listener(datasetId);
+    } catch (e) {
+      log.error("metadataChanged listener failed", { datasetId, error: String(e) });
+    }
+  }
 }
 
 /** The signed-in account a request acts for. */

@@ -17,7 +17,7 @@ import { PreviewStore } from "./preview/preview.store.ts";
 import { previewJob } from "./preview/preview.service.ts";
 import { newCloudSummaries, type CloudSummaries } from "./search/cloud.service.ts";
 import { OwnerNames } from "./sync/fs.ts";
-import { restoreLostMirrors } from "./tags/metadata-mirror.ts";
+import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -61,7 +61,7 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     owners: new OwnerNames(),
   };
   Object.assign(ctx, { services });
-  ctx.hooks.datasetSeen.push(restoreLostMirrors(ctx));
+  attachMetadataMirror(ctx);
   return ctx;
 }
 

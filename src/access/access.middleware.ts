@@ -4,7 +4,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
 import { AppError, forbidden, notFound } from "../errors.ts";
 import { atLeast, datasetAccess, roleOf, type Role } from "./access.cache.ts";
-import { DATASET_LEVELS, levelOf, type Rule } from "./access.rules.ts";
+import { DATASET_LEVELS, levelOf, type Rule } from "../web/access-levels.ts";
 
 const NEEDED_ROLE: Record<"read" | "edit" | "manage", Role> = { read: "viewer", edit: "editor", manage: "owner" };
 

@@ -1,24 +1,6 @@
-// The access levels a route declaration names (src/web/route.ts); the enforcement point turns them into checks.
-import type { AppContext } from "../context.ts";
+// Access rules that need the access feature's own data to find their dataset.
+import type { Rule } from "../web/access-levels.ts";
 import { accessRepo } from "./access.repo.ts";
-
-/**
- * What a request needs, weakest first: `public` (no account: health, login, static), `signed-in`
- * (lists, titles, folder listings, search), `read` (file content, previews, tiles, downloads),
- * `edit` (metadata), `manage` (grants: owner and admins), `admin` (admins only).
- */
-export type Level = "public" | "signed-in" | "read" | "edit" | "manage" | "admin";
-
-/** A rule: the level, and for dataset levels how the dataset is found (default: the `:id` path param is its id). */
-export type Rule = Level | { level: Level; datasetParam?: string; resolve?: (ctx: AppContext, value: string) => number | undefined };
 
 /** A job is cancelled or retried by those who may edit the dataset it works for (admins for share-wide jobs). */
 export const JOB_RULE: Rule = { level: "edit", resolve: (ctx, v) => (/^\d{1,15}$/.test(v) ? accessRepo(ctx.db).jobDatasetId(Number(v)) : undefined) };
-
-/** The level of a rule. */
-export function levelOf(rule: Rule): Level {
-  return typeof rule === "string" ? rule : rule.level;
-}
-
-/** Levels that concern one dataset and so need its id from the path. */
-export const DATASET_LEVELS: ReadonlySet<Level> = new Set(["read", "edit", "manage"]);

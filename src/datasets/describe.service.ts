@@ -1,7 +1,6 @@
-import type { AppContext } from "../context.ts";
+import { metadataChanged, type AppContext } from "../context.ts";
 import { badRequest, conflict, notFound, tooLarge } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
-import { mirrorMetadata } from "../tags/metadata-mirror.ts";
 import { MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH } from "../tags/tag-limits.ts";
 import { describeRepo } from "./describe.repo.ts";
 
@@ -72,6 +71,6 @@ export function describeDataset(ctx: AppContext, actor: string, id: number, inpu
       return { id, ...next, version: v };
     })
     .immediate();
-  mirrorMetadata(ctx, id);
+  metadataChanged(ctx, id);
   return out;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { MAX_PARENTS } from "../tags/tag-limits.ts";
+import { MAX_PARENTS } from "./relation-limits.ts";
 import { route } from "../web/route.ts";
 import { DatasetParams, ErrorBody, Id, json, queryText } from "../web/schemas.ts";
 import type { RelativeRow } from "./relations.repo.ts";

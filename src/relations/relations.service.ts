@@ -1,8 +1,7 @@
-import type { AppContext } from "../context.ts";
+import { metadataChanged, type AppContext } from "../context.ts";
 import { badRequest, conflict, notFound, tooLarge } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
-import { mirrorMetadata } from "../tags/metadata-mirror.ts";
-import { MAX_PARENTS } from "../tags/tag-limits.ts";
+import { MAX_PARENTS } from "./relation-limits.ts";
 import type { Database } from "bun:sqlite";
 import { relationsRepo, type RelativeRow } from "./relations.repo.ts";
 
@@ -78,7 +77,7 @@ export function setParents(ctx: AppContext, actor: string, id: number, parentIds
       eventsRepo(ctx.db).record(now, "relations.changed", id, { parents: parentIds }, actor);
     })
     .immediate();
-  mirrorMetadata(ctx, id);
+  metadataChanged(ctx, id);
   return getRelatives(ctx.db, id);
 }
 

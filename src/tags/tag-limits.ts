@@ -12,5 +12,3 @@ export const MAX_DEPTH = 8;
 export const MAX_TITLE_LENGTH = 300;
 /** Longest description, in characters. */
 export const MAX_DESCRIPTION_LENGTH = 20_000;
-/** Most parents one dataset may name (a fusion of a handful of scans is the realistic case). */
-export const MAX_PARENTS = 100;

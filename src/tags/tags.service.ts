@@ -1,9 +1,8 @@
 import type { Database } from "bun:sqlite";
-import type { AppContext } from "../context.ts";
+import { metadataChanged, type AppContext } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
 import { relationsRepo } from "../relations/relations.repo.ts";
-import { mirrorMetadata } from "./metadata-mirror.ts";
 import { checkLimits } from "./tag-validate.ts";
 import { applyOp, countTags, type TagOp } from "./tag-tree.ts";
 import type { TagNode } from "./tag.types.ts";
@@ -61,7 +60,7 @@ function changeTags<T>(
       return { tags: next.tags, tagsVersion, result: next.result, unchanged: false };
     })
     .immediate();
-  if (!out.unchanged) mirrorMetadata(ctx, datasetId);
+  if (!out.unchanged) metadataChanged(ctx, datasetId);
   return { tags: out.tags, tagsVersion: out.tagsVersion, result: out.result };
 }
 

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the route declarations (src/web/route.ts) by zod-to-openapi.
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { DATASET_LEVELS, levelOf } from "../access/access.rules.ts";
+import { DATASET_LEVELS, levelOf } from "./access-levels.ts";
 import { VERSION } from "../version.ts";
 import type { Route } from "./route.ts";
 import { ErrorBody } from "./schemas.ts";

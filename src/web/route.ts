@@ -6,7 +6,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { z } from "zod";
 import type { AppEnv } from "../context.ts";
 import { AppError, badRequest, tooLarge } from "../errors.ts";
-import type { Rule } from "../access/access.rules.ts";
+import type { Rule } from "./access-levels.ts";
 
 /** The HTTP methods routes use. */
 export type Method = "get" | "post" | "put" | "patch" | "delete";

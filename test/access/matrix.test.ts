@@ -1,7 +1,7 @@
 // The route matrix: every route the app has, for anonymous, other, viewer, editor, owner and admin.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appRoutes, createApp } from "../../src/app.ts";
-import { DATASET_LEVELS, levelOf, type Level } from "../../src/access/access.rules.ts";
+import { DATASET_LEVELS, levelOf, type Level } from "../../src/web/access-levels.ts";
 import { openApiPath } from "../../src/web/openapi.ts";
 import { routeKey } from "../../src/web/route.ts";
 import { testContext } from "../support/env.ts";

@@ -5,7 +5,7 @@ import { log } from "../log.ts";
 import { describeRepo } from "../datasets/describe.repo.ts";
 import { relationsRepo } from "../relations/relations.repo.ts";
 import { hasSidecarFile, writeMetadataMirror } from "../sync/sidecar.ts";
-import { tagsRepo } from "./tags.repo.ts";
+import { tagsRepo } from "../tags/tags.repo.ts";
 
 /**
  * Copies a dataset's committed metadata into its `.mata/metadata.json`, so `mata rebuild` can recover it
@@ -47,8 +47,14 @@ function isFolder(p: string): boolean {
   }
 }
 
+/** Keeps every dataset's mirror in step: after each metadata change, and when a scan finds one gone. */
+export function attachMetadataMirror(ctx: AppContext): void {
+  ctx.hooks.metadataChanged.push((datasetId) => mirrorMetadata(ctx, datasetId));
+  ctx.hooks.datasetSeen.push(restoreLostMirrors(ctx));
+}
+
 /** A reconcile listener that writes the mirror of a dataset whose `.mata/metadata.json` is gone (a user deleted `.mata/`). */
-export function restoreLostMirrors(ctx: AppContext): (seen: DatasetSeen) => void {
+function restoreLostMirrors(ctx: AppContext): (seen: DatasetSeen) => void {
   return ({ datasetId, path: rel }) => {
     if (!hasSidecarFile(path.join(ctx.config.root, rel), "metadata.json")) mirrorMetadata(ctx, datasetId);
   };
