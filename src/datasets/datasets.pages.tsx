@@ -4,7 +4,7 @@ import type { AppEnv } from "../context.ts";
 import { pageProps } from "../web/page-props.ts";
 import { atLeast } from "../access/access.cache.ts";
 import { datasetRole } from "../access/access.middleware.ts";
-import { thumbnailUrls } from "../preview/preview.service.ts";
+import { previewKinds, thumbnailUrls } from "../preview/preview.service.ts";
 import { attempt, formText, fragmentStatus } from "../web/fragment.ts";
 import { route } from "../web/route.ts";
 import { DatasetParams, html, queryEnum, queryInt } from "../web/schemas.ts";
@@ -32,10 +32,9 @@ function listHandler(c: Context<AppEnv>, q: z.output<typeof ListQuery>) {
   const limit = q.limit;
   const cursor = q.after ? decodeCursor(q.after, false) : q.before ? decodeCursor(q.before, true) : null;
   const page = listPage(c.var.ctx, sort, desc, limit, cursor);
-  const thumbs = thumbnailUrls(
-    c.var.ctx,
-    page.items.map((r) => r.id),
-  );
+  const ids = page.items.map((r) => r.id);
+  const thumbs = thumbnailUrls(c.var.ctx, ids);
+  const kinds = previewKinds(c.var.ctx, ids);
   const href = (extra: Record<string, string>) =>
     `/datasets?${new URLSearchParams({ sort, ...(desc ? { order: "desc" } : {}), ...(limit !== 50 ? { limit: String(limit) } : {}), ...extra })}`;
   return c.html(
@@ -50,6 +49,7 @@ function listHandler(c: Context<AppEnv>, q: z.output<typeof ListQuery>) {
         byteCount: r.byte_count,
         updatedAt: r.updated_at,
         thumbnail: thumbs.has(r.id) && atLeast(datasetRole(c, r.id), "viewer") ? thumbs.get(r.id) : undefined,
+        previewKind: kinds.get(r.id),
       }))}
       total={page.total}
       sort={sort}
