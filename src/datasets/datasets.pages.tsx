@@ -16,7 +16,7 @@ import { requireDataset } from "./datasets.service.ts";
 import { describeDataset } from "./describe.service.ts";
 import { datasetPage, decodeCursor, listPage } from "./list-page.service.ts";
 
-const FILES_PER_PAGE = 200;
+const FILES_PER_PAGE = 100;
 
 const ListQuery = z.object({
   sort: queryEnum(DATASET_SORTS),
@@ -86,13 +86,16 @@ export const datasetsPages = [
     access: "signed-in",
     summary: "The dataset page",
     params: DatasetParams,
-    query: z.object({ files: queryInt(0, 1_000_000_000, 0) }),
+    query: z.object({
+      after: z.string().max(8192).optional().meta({ description: "Show the files after this path" }),
+      before: z.string().max(8192).optional().meta({ description: "Show the files before this path (blank: the last ones)" }),
+    }),
     responses: { 200: html() },
     handler: (c, { params: { id }, query }) => {
       const role = datasetRole(c, id);
       return c.html(
         <DatasetPage
-          {...datasetPage(c.var.ctx, id, query.files, FILES_PER_PAGE)}
+          {...datasetPage(c.var.ctx, id, query.before !== undefined ? { before: query.before } : { after: query.after ?? null }, FILES_PER_PAGE)}
           canEdit={atLeast(role, "editor")}
           canRead={atLeast(role, "viewer")}
           {...pageProps(c)}

@@ -29,9 +29,8 @@ export interface DatasetPageProps {
   tags: TagNode[];
   tagsVersion: number;
   relatives: Relatives;
-  files: { path: string; size: number; mtime_ms: number }[];
-  filesOffset: number;
-  filesLimit: number;
+  /** One keyset page of the files and the path cursors of the pages beside it (null: none that way). */
+  files: { items: { path: string; size: number; mtime_ms: number }[]; next: string | null; prev: string | null };
   preview: { summary: PreviewSummary; previews: PreviewView[] };
   /** Whether the viewer may open content (owner, viewer, editor, admin): the tiles, not only the preview's state. */
   canRead: boolean;
@@ -62,15 +61,22 @@ function PreviewState(p: { summary: PreviewSummary; owner: string | null }) {
   );
 }
 
-function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: number; offset: number; limit: number }) {
-  const { offset, limit, total } = p;
+/** The URL of a file's content as an attachment; each path segment percent-encoded, the `/` between them kept. */
+export function fileHref(datasetId: number, path: string): string {
+  return `/api/v1/datasets/${datasetId}/files/${path.split("/").map(encodeURIComponent).join("/")}?download`;
+}
+
+/** One keyset page of the files: names link to the content for people who may read it, plain text for others. */
+function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: number; canRead: boolean }) {
+  const { items, next, prev } = p.files;
+  const page = (q: Record<string, string>) => `/datasets/${p.id}?${new URLSearchParams(q)}#files-heading`;
   return (
     <section class="panel files-panel" aria-labelledby="files-heading">
       <h2 id="files-heading">
-        Files <span class="muted count">{formatCount(total)}</span>
+        Files <span class="muted count">{formatCount(p.total)}</span>
       </h2>
-      {p.files.length === 0 ? (
-        <p class="muted">No files.</p>
+      {items.length === 0 ? (
+        <p class="muted">No files{prev !== null ? " on this page" : ""}.</p>
       ) : (
         <div class="files-scroll" tabindex={0} role="region" aria-label="Files of this dataset">
           <table class="files">
@@ -85,21 +91,30 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
             </thead>
             <tbody>
               {/* Rows by hono's escaping `html` template: much faster than JSX components for long listings. */}
-              {p.files.map(
+              {items.map(
                 (f) =>
-                  html`<tr><td class="path">${f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
+                  html`<tr><td class="path">${p.canRead ? html`<a href="${fileHref(p.id, f.path)}" download>${f.path}</a>` : f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
               )}
             </tbody>
           </table>
         </div>
       )}
-      {total > limit ? (
+      {next !== null || prev !== null ? (
         <nav class="pager" aria-label="File pages">
           <span class="muted">
-            {formatCount(offset + 1)}–{formatCount(Math.min(offset + limit, total))} of {formatCount(total)}
+            {formatCount(items.length)} of {formatCount(p.total)}, by path
           </span>
-          {offset > 0 ? <a href={`/datasets/${p.id}?files=${Math.max(0, offset - limit)}#files-heading`}>← Previous files</a> : null}
-          {offset + limit < total ? <a href={`/datasets/${p.id}?files=${offset + limit}#files-heading`}>Next files →</a> : null}
+          {prev !== null ? <a href={page({})}>First files</a> : null}
+          {prev !== null ? (
+            <a href={page({ before: prev })} rel="prev">
+              ← Previous files
+            </a>
+          ) : null}
+          {next !== null ? (
+            <a href={page({ after: next })} rel="next">
+              Next files →
+            </a>
+          ) : null}
         </nav>
       ) : null}
     </section>
@@ -144,7 +159,7 @@ export function DatasetPage(p: DatasetPageProps) {
             <h2 id="graph-heading">Relation network</h2>
             <RelationGraph datasetId={d.id} height="380px" />
           </section>
-          <FilesTable id={d.id} files={p.files} total={d.fileCount} offset={p.filesOffset} limit={p.filesLimit} />
+          <FilesTable id={d.id} files={p.files} total={d.fileCount} canRead={p.canRead} />
         </div>
         <div class="dataset-side">
           <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} canEdit={p.canEdit} />
