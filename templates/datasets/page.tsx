@@ -1,4 +1,6 @@
 import { html } from "hono/html";
+import type { Child } from "hono/jsx";
+import type { Flash } from "../../src/web/plain-form.ts";
 import { Layout } from "../layout.tsx";
 import type { Principal } from "../../src/context.ts";
 import type { Relatives } from "../../src/relations/relations.service.ts";
@@ -6,7 +8,7 @@ import type { PreviewSummary, PreviewView } from "../../src/preview/preview.serv
 import { PreviewPanel } from "../preview/viewer.tsx";
 import type { TagNode } from "../../src/tags/tag.types.ts";
 import { TagsPanel } from "../tags/panel.tsx";
-import { DescribeView } from "./describe.tsx";
+import { DescribeForm, DescribeView } from "./describe.tsx";
 import { RelationsPanel } from "./relations.tsx";
 import { RelationGraph } from "../graph/graph.tsx";
 import { displayTitle, formatBytes, formatCount, formatTime } from "./format.ts";
@@ -38,6 +40,17 @@ export interface DatasetPageProps {
   canEdit: boolean;
   user: Principal | null;
   csrf?: string;
+  /** A message left by a plain form post (no JavaScript) that redirected here. */
+  flash?: Flash;
+  /**
+   * Panels rendered in place of the defaults: an editor opened by a link (no JavaScript), or a refused form post's
+   * panel with its message and the person's input.
+   */
+  panels?: { describe?: Child; tags?: Child; relations?: Child; sharing?: Child };
+  /** Editors opened by a link (the no-JavaScript way to what htmx buttons fetch): title and description, a tag, a tag's child. */
+  open?: { describe?: boolean; editTag?: string; addTag?: string };
+  /** The sharing panel for browsers without JavaScript (the default one loads itself by htmx). */
+  sharingNoScript?: Child;
 }
 
 /** What someone without read access sees of the preview: its state, never its tiles. */
@@ -129,9 +142,19 @@ export function DatasetPage(p: DatasetPageProps) {
       <link rel="stylesheet" href="/static/datasets.css" />
       <script type="module" src="/static/tags.js"></script>
       <div id="flash" role="alert" class="flash" hidden></div>
+      {p.flash ? (
+        <p class={`${p.flash.kind === "error" ? "error" : "notice"} page-flash`} role={p.flash.kind === "error" ? "alert" : "status"}>
+          {p.flash.text}
+        </p>
+      ) : null}
       <div class="dataset-page" data-dataset-id={String(d.id)}>
         <div class="dataset-main">
-          <DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} canEdit={p.canEdit} />
+          {p.panels?.describe ??
+            (p.open?.describe && p.canEdit ? (
+              <DescribeForm id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} csrf={p.csrf} />
+            ) : (
+              <DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} canEdit={p.canEdit} />
+            ))}
           <dl class="facts">
             <dt>Owner</dt>
             <dd>{d.owner ?? "unknown"}</dd>
@@ -162,12 +185,29 @@ export function DatasetPage(p: DatasetPageProps) {
           <FilesTable id={d.id} files={p.files} total={d.fileCount} canRead={p.canRead} />
         </div>
         <div class="dataset-side">
-          <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} canEdit={p.canEdit} />
-          <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} />
+          {p.panels?.tags ?? (
+            <TagsPanel
+              datasetId={d.id}
+              tags={p.tags}
+              tagsVersion={p.tagsVersion}
+              hasParents={p.relatives.parents.length > 0}
+              canEdit={p.canEdit}
+              csrf={p.csrf}
+              editing={p.open?.editTag}
+              addUnder={p.open?.addTag}
+              focus={p.open?.addTag !== undefined ? "add-key" : undefined}
+            />
+          )}
+          {p.panels?.relations ?? <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} csrf={p.csrf} />}
           {/* The sharing panel loads itself, so only the access feature decides what it shows to whom. */}
-          <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="innerHTML" class="panel">
-            Loading sharing…
-          </div>
+          {p.panels?.sharing ? (
+            <div class="panel">{p.panels.sharing}</div>
+          ) : (
+            <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="innerHTML" class="panel">
+              <span class="needs-js">Loading sharing…</span>
+              {p.sharingNoScript ? <noscript>{p.sharingNoScript}</noscript> : null}
+            </div>
+          )}
         </div>
       </div>
     </Layout>
