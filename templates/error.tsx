@@ -1,9 +1,10 @@
 import { Layout } from "./layout.tsx";
+import type { Principal } from "../src/context.ts";
 
-/** A whole page for an error met while rendering a page. */
-export function ErrorPage(p: { status: number; message: string }) {
+/** A whole page for an error met while rendering a page; signed out (no `user`), its header offers only the sign-in link. */
+export function ErrorPage(p: { status: number; message: string; user?: Principal | null }) {
   return (
-    <Layout title={`Error ${p.status}`}>
+    <Layout title={`Error ${p.status}`} user={p.user}>
       <section class="error">
         <h1>Error {p.status}</h1>
         <p>{p.message}</p>

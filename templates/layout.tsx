@@ -12,7 +12,10 @@ const IMPORT_MAP = JSON.stringify({ imports: { three: "/static/vendor/three.modu
  */
 export const SCRIPT_SRC = `'self' 'sha256-${createHash("sha256").update(IMPORT_MAP).digest("base64")}' 'wasm-unsafe-eval'`;
 
-/** The page frame every page shares: header with search, navigation, and embedded assets only. */
+/**
+ * The page frame every page shares: header with search and navigation for a signed-in account (signed out, only the
+ * brand and a sign-in link, as everything else would lead back to the sign-in page), and embedded assets only.
+ */
 export function Layout(props: { title: string; user?: { name: string; isAdmin: boolean } | null; csrf?: string; children?: Child }) {
   return (
     <>
@@ -36,30 +39,36 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
             <a class="brand" href="/">
               Mata
             </a>
-            <nav>
-              <a href="/datasets">Datasets</a>
-              <a href="/tags">Tags</a>
-            </nav>
-            <form class="search" action="/search" method="get" role="search">
-              <input
-                type="search"
-                name="q"
-                placeholder="Search datasets"
-                aria-label="Search datasets"
-                autocomplete="off"
-                hx-get="/search/suggest"
-                hx-trigger="input changed delay:200ms, search"
-                hx-target="#search-suggest"
-                hx-swap="outerHTML"
-              />
-              <div id="search-suggest" class="search-suggest"></div>
-            </form>
-            {props.user?.isAdmin ? <a href="/jobs">Jobs</a> : null}
             {props.user ? (
-              <a class="who" href="/account" title="Your account: API tokens, password, sign out">
-                {props.user.name}
+              <>
+                <nav>
+                  <a href="/datasets">Datasets</a>
+                  <a href="/tags">Tags</a>
+                </nav>
+                <form class="search" action="/search" method="get" role="search">
+                  <input
+                    type="search"
+                    name="q"
+                    placeholder="Search datasets"
+                    aria-label="Search datasets"
+                    autocomplete="off"
+                    hx-get="/search/suggest"
+                    hx-trigger="input changed delay:200ms, search"
+                    hx-target="#search-suggest"
+                    hx-swap="outerHTML"
+                  />
+                  <div id="search-suggest" class="search-suggest"></div>
+                </form>
+                {props.user.isAdmin ? <a href="/jobs">Jobs</a> : null}
+                <a class="who" href="/account" title="Your account: API tokens, password, sign out">
+                  {props.user.name}
+                </a>
+              </>
+            ) : (
+              <a class="sign-in" href="/login">
+                Sign in
               </a>
-            ) : null}
+            )}
           </header>
           <main id="main">{props.children}</main>
         </body>

@@ -3,8 +3,10 @@ import { AppError, badRequest } from "../errors.ts";
 import { route } from "../web/route.ts";
 import { DatasetParams, html, json, queryText } from "../web/schemas.ts";
 import { formText } from "../web/fragment.ts";
-import { SharingPanel } from "../../templates/access/sharing.tsx";
 import { accessView, pickerNames, reassignOwner, setAccess } from "./access.service.ts";
+import { sharingPanel } from "./sharing.panel.tsx";
+import { answerPanel } from "../datasets/dataset-page.tsx";
+import { isHtmx } from "../web/plain-form.ts";
 
 const AccessView = z
   .object({
@@ -72,10 +74,7 @@ export const accessRoutes = [
     summary: "The sharing panel",
     params: DatasetParams,
     responses: { 200: html("The sharing panel") },
-    handler: async (c, { params }) => {
-      const view = accessView(c.var.ctx, c.var.user, params.id);
-      return c.html(<SharingPanel view={view} people={view.canManage ? await pickerNames(c.var.ctx) : undefined} />);
-    },
+    handler: async (c, { params }) => c.html(await sharingPanel(c, params.id)),
   }),
   route({
     method: "post",
@@ -89,7 +88,11 @@ export const accessRoutes = [
       name: formText(200),
       role: z.enum(["viewer", "editor"], { error: "must be viewer or editor" }).optional(),
     }),
-    responses: { 200: html("The sharing panel, with the refusal when a name is unknown") },
+    responses: {
+      200: html("The sharing panel, with the refusal when a name is unknown"),
+      303: { description: "Without JavaScript: done, back to the dataset page" },
+      400: html("Without JavaScript: the dataset page, its sharing panel with the refusal"),
+    },
     handler: async (c, { params: { id }, body: f }) => {
       const name = (f.name ?? "").trim();
       if (!name) throw badRequest("name is required");
@@ -103,10 +106,11 @@ export const accessRoutes = [
       const notice = f.op === "add" ? `Shared with ${name}` : `${name} no longer has access`;
       try {
         const view = await setAccess(c.var.ctx, c.var.user, id, { viewers, editors });
-        return c.html(<SharingPanel view={view} people={await pickerNames(c.var.ctx)} notice={notice} />);
+        return answerPanel(c, id, "sharing", await sharingPanel(c, id, { view, notice }), 200, `${notice}.`);
       } catch (e) {
-        // A bad name is shown inside the panel (htmx swaps only 2xx answers by default).
-        if (e instanceof AppError && e.status === 400) return c.html(<SharingPanel view={current} people={await pickerNames(c.var.ctx)} error={e.message} />);
+        // A bad name is shown inside the panel (htmx swaps only 2xx answers by default; a whole page says 400).
+        if (e instanceof AppError && e.status === 400)
+          return answerPanel(c, id, "sharing", await sharingPanel(c, id, { view: current, error: e.message }), isHtmx(c) ? 200 : 400);
         throw e;
       }
     },

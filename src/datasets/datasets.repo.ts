@@ -43,6 +43,17 @@ export const SORT_EXPR: Record<SortKey, string> = {
   updated: "updated_at",
 };
 
+/**
+ * The keyset pages of a dataset's files: each walks the UNIQUE (dataset_id, path) index from the cursor, so page
+ * 3,000 costs what page 1 does (test/datasets/files-paging.test.ts checks the query plans).
+ */
+export const FILE_PAGE_SQL = {
+  first: "SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path LIMIT ?",
+  last: "SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path DESC LIMIT ?",
+  after: "SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? AND path > ? ORDER BY path LIMIT ?",
+  before: "SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? AND path < ? ORDER BY path DESC LIMIT ?",
+} as const;
+
 /** What a dataset list may be narrowed by; every field is optional. */
 export interface ListFilter {
   /** Substring of path or title (case-insensitive). */
@@ -63,6 +74,12 @@ export function datasetsRepo(db: Database) {
   const children = db.query<{ id: number }, [number]>("SELECT child_id AS id FROM relations WHERE parent_id = ? ORDER BY child_id");
   const files = db.query<FileRow, [number, number, number]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path LIMIT ? OFFSET ?");
   const fileByPath = db.query<FileRow, [number, string]>("SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? AND path = ?");
+  const filesFirst = db.query<FileRow, [number, number]>(FILE_PAGE_SQL.first);
+  const filesLast = db.query<FileRow, [number, number]>(FILE_PAGE_SQL.last);
+  const filesAfter = db.query<FileRow, [number, string, number]>(FILE_PAGE_SQL.after);
+  const filesBefore = db.query<FileRow, [number, string, number]>(FILE_PAGE_SQL.before);
+  const anyUpTo = db.query<{ one: number }, [number, string]>("SELECT 1 AS one FROM files WHERE dataset_id = ? AND path <= ? LIMIT 1");
+  const anyFrom = db.query<{ one: number }, [number, string]>("SELECT 1 AS one FROM files WHERE dataset_id = ? AND path >= ? LIMIT 1");
 
   function where(f: ListFilter): { sql: string; params: (string | number)[] } {
     const clauses: string[] = [];
@@ -110,6 +127,17 @@ export function datasetsRepo(db: Database) {
     },
 
     files: (id: number, limit: number, offset: number) => files.all(id, limit, offset),
+    /**
+     * Up to `limit` files in path order after the path `after` (from the first when null), or, going back, the
+     * `limit` files just before `before` (the last ones when `before` is ""), still in path order.
+     */
+    filesPage(id: number, cursor: { after: string | null } | { before: string }, limit: number): FileRow[] {
+      if ("before" in cursor) return (cursor.before === "" ? filesLast.all(id, limit) : filesBefore.all(id, cursor.before, limit)).reverse();
+      return cursor.after === null ? filesFirst.all(id, limit) : filesAfter.all(id, cursor.after, limit);
+    },
+    /** Whether the dataset has a file at or before (`upTo`) or at or after (`from`) a path. */
+    hasFileUpTo: (id: number, path: string) => anyUpTo.get(id, path) !== null,
+    hasFileFrom: (id: number, path: string) => anyFrom.get(id, path) !== null,
     file: (id: number, path: string) => fileByPath.get(id, path),
   };
 }

@@ -41,6 +41,7 @@ export const DatasetList = z.object({ items: z.array(DatasetSummary), total: z.n
 export const FileList = z.object({
   items: z.array(z.object({ path: z.string(), size: z.number(), modifiedAt: Iso })),
   total: z.number().int(),
+  next: z.string().nullable().meta({ description: "Pass as `after` for the next page; null on the last page" }),
 });
 
 /** Title and description after an edit, with the new version. */

@@ -5,7 +5,7 @@ import type { AppContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { getTagTree } from "../tags/tags.service.ts";
 import { listPreviews, previewSummary } from "../preview/preview.service.ts";
-import { datasetsRepo, type DatasetRow, type ListFilter, type SortKey } from "./datasets.repo.ts";
+import { datasetsRepo, type DatasetRow, type FileRow, type ListFilter, type SortKey } from "./datasets.repo.ts";
 
 /** The dataset as `/api/v1/datasets` lists it. */
 export function datasetSummary(d: DatasetRow) {
@@ -59,13 +59,43 @@ export function datasetDetail(ctx: AppContext, id: number) {
   };
 }
 
-/** The files of a dataset, a page at a time (listing is open to every signed-in account). */
-export function listFiles(ctx: AppContext, id: number, limit: number, offset: number) {
+/** Where a page of a dataset's files starts: after a path (null: the first page), or back before one ("": the last page). */
+export type FileCursor = { after: string | null } | { before: string };
+
+/**
+ * One keyset page of a dataset's files in path order, with the cursors of the pages beside it (`next`: list after
+ * this path; `prev`: list before this one), each null where there is nothing more that way.
+ */
+export function fileCursorPage(ctx: AppContext, id: number, cursor: FileCursor, limit: number): { items: FileRow[]; next: string | null; prev: string | null } {
+  const repo = datasetsRepo(ctx.db);
+  const rows = repo.filesPage(id, cursor, limit + 1);
+  const more = rows.length > limit;
+  if ("before" in cursor) {
+    const items = more ? rows.slice(1) : rows;
+    const last = items[items.length - 1];
+    return { items, prev: more ? items[0]!.path : null, next: last && cursor.before !== "" && repo.hasFileFrom(id, cursor.before) ? last.path : null };
+  }
+  const items = rows.slice(0, limit);
+  const first = items[0];
+  const prev = cursor.after !== null && repo.hasFileUpTo(id, cursor.after) ? (first?.path ?? "") : null;
+  return { items, next: more ? items[items.length - 1]!.path : null, prev };
+}
+
+const fileView = (f: FileRow) => ({ path: f.path, size: f.size, modifiedAt: new Date(f.mtime_ms).toISOString() });
+
+/**
+ * The files of a dataset, a page at a time (listing is open to every signed-in account): after a path cursor
+ * (`after`, as deep pages cost what the first does), or at an offset.
+ */
+export function listFiles(ctx: AppContext, id: number, limit: number, at: { after: string } | { offset: number }) {
   const d = requireDataset(ctx, id);
-  const items = datasetsRepo(ctx.db)
-    .files(id, limit, offset)
-    .map((f) => ({ path: f.path, size: f.size, modifiedAt: new Date(f.mtime_ms).toISOString() }));
-  return { items, total: d.file_count };
+  if ("after" in at) {
+    const page = fileCursorPage(ctx, id, { after: at.after }, limit);
+    return { items: page.items.map(fileView), total: d.file_count, next: page.next };
+  }
+  const rows = datasetsRepo(ctx.db).files(id, limit + 1, at.offset);
+  const items = rows.slice(0, limit);
+  return { items: items.map(fileView), total: d.file_count, next: rows.length > limit ? items[items.length - 1]!.path : null };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { listPreviews, previewSummary } from "../preview/preview.service.ts";
 import type { AppContext } from "../context.ts";
 import { badRequest } from "../errors.ts";
-import { datasetsRepo } from "./datasets.repo.ts";
-import { requireDataset } from "./datasets.service.ts";
+import { fileCursorPage, requireDataset, type FileCursor } from "./datasets.service.ts";
 import { getRelatives } from "../relations/relations.service.ts";
 import { readTags } from "../tags/tags.service.ts";
 import { pagesRepo, sortValue, type ListRow, type ListSort } from "./list-page.repo.ts";
@@ -50,8 +49,8 @@ export function listPage(ctx: AppContext, sort: ListSort, desc: boolean, limit: 
   };
 }
 
-/** Everything the dataset page renders, read in one place. */
-export function datasetPage(ctx: AppContext, id: number, filesOffset: number, filesLimit: number) {
+/** Everything the dataset page renders, read in one place; its files one keyset page at a time. */
+export function datasetPage(ctx: AppContext, id: number, filesAt: FileCursor, filesLimit: number) {
   const d = requireDataset(ctx, id);
   const { tags, tagsVersion } = readTags(ctx, id);
   return {
@@ -71,9 +70,7 @@ export function datasetPage(ctx: AppContext, id: number, filesOffset: number, fi
     tags,
     tagsVersion,
     relatives: getRelatives(ctx.db, id),
-    files: datasetsRepo(ctx.db).files(id, filesLimit, filesOffset),
-    filesOffset,
-    filesLimit,
+    files: fileCursorPage(ctx, id, filesAt, filesLimit),
     preview: { summary: previewSummary(ctx, id), previews: listPreviews(ctx, id) },
   };
 }

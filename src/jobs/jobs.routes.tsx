@@ -4,6 +4,8 @@ import type { AppEnv } from "../context.ts";
 import { JOB_RULE } from "../access/access.rules.ts";
 import { pageProps } from "../web/page-props.ts";
 import { route } from "../web/route.ts";
+import { attempt } from "../web/fragment.ts";
+import { isHtmx, seeOther, takeFlash } from "../web/plain-form.ts";
 import { html, Id, json, queryEnum, queryInt, queryText } from "../web/schemas.ts";
 import { JobsPage, JobsTable } from "../../templates/jobs/jobs.tsx";
 import { queueFor } from "./index.ts";
@@ -45,7 +47,26 @@ function jobs(c: Context<AppEnv>, f: Filter) {
     .map((r) => jobView(r, now));
 }
 
-const table = (c: Context<AppEnv>, f: Filter) => c.html(<JobsTable jobs={jobs(c, f)} filter={f.state ?? ""} />);
+const table = (c: Context<AppEnv>, f: Filter) => c.html(<JobsTable jobs={jobs(c, f)} filter={f.state ?? ""} csrf={pageProps(c).csrf} />);
+
+/**
+ * Cancel or retry from the jobs page: htmx gets the fresh table (a refusal as an error, as before); a plain form
+ * post (no JavaScript) goes back to the page (303) with what happened, or why not, said there.
+ */
+function jobAction(c: Context<AppEnv>, f: Filter, act: () => unknown, done: string): Response | Promise<Response> {
+  if (isHtmx(c)) {
+    act();
+    return table(c, f);
+  }
+  const back = f.state ? `/jobs?state=${encodeURIComponent(f.state)}` : "/jobs";
+  return attempt(
+    () => {
+      act();
+      return seeOther(c, back, { kind: "notice", text: done });
+    },
+    (e) => seeOther(c, back, { kind: "error", text: e.message }),
+  );
+}
 
 /** The job admin API and page (admins); a job is cancelled or retried by those who may edit its dataset. */
 export const jobsRoutes = [
@@ -86,7 +107,7 @@ export const jobsRoutes = [
     summary: "The jobs page (admins)",
     query: Filter,
     responses: { 200: html() },
-    handler: (c, { query }) => c.html(<JobsPage jobs={jobs(c, query)} filter={query.state ?? ""} {...pageProps(c)} />),
+    handler: (c, { query }) => c.html(<JobsPage jobs={jobs(c, query)} filter={query.state ?? ""} flash={takeFlash(c)} {...pageProps(c)} />),
   }),
   route({
     method: "get",
@@ -104,11 +125,8 @@ export const jobsRoutes = [
     summary: "Cancel a job from the jobs page",
     params: JobParams,
     query: Filter,
-    responses: { 200: html("The table fragment") },
-    handler: (c, { params, query }) => {
-      queueFor(c.var.ctx).cancel(params.id);
-      return table(c, query);
-    },
+    responses: { 200: html("The table fragment"), 303: { description: "Without JavaScript: back to the jobs page" } },
+    handler: (c, { params, query }) => jobAction(c, query, () => queueFor(c.var.ctx).cancel(params.id), `Job ${params.id} cancelled.`),
   }),
   route({
     method: "post",
@@ -117,10 +135,7 @@ export const jobsRoutes = [
     summary: "Retry a job from the jobs page",
     params: JobParams,
     query: Filter,
-    responses: { 200: html("The table fragment") },
-    handler: (c, { params, query }) => {
-      queueFor(c.var.ctx).retry(params.id);
-      return table(c, query);
-    },
+    responses: { 200: html("The table fragment"), 303: { description: "Without JavaScript: back to the jobs page" } },
+    handler: (c, { params, query }) => jobAction(c, query, () => queueFor(c.var.ctx).retry(params.id), `Job ${params.id} queued again.`),
   }),
 ];

@@ -59,6 +59,9 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   const firstPictures = db.query<{ dataset_id: number; n: number; content_key: string }, [string]>(
     "SELECT dataset_id, min(n) AS n, content_key FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND kind <> 'mesh' GROUP BY dataset_id",
   );
+  const firstKinds = db.query<{ dataset_id: number; kind: PreviewRow["kind"] }, [string]>(
+    "SELECT dataset_id, kind, min(n) AS n FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) GROUP BY dataset_id",
+  );
   const deleteOfDataset = db.query<unknown, [number]>("DELETE FROM previews WHERE dataset_id = ?");
   const insert = db.query<
     unknown,
@@ -109,6 +112,8 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     list: (datasetId: number) => byDataset.all(datasetId),
     /** The first ready volume or image of each dataset, for thumbnails in lists. */
     firstPictures: (datasetIds: number[]) => firstPictures.all(JSON.stringify(datasetIds)),
+    /** The kind of each dataset's first preview, in any state, for the list's placeholder where no thumbnail is shown. */
+    firstKinds: (datasetIds: number[]) => firstKinds.all(JSON.stringify(datasetIds)),
     get: (datasetId: number, n: number) => byN.get(datasetId, n),
     /** The ready build of equal content anywhere (a copied dataset), to reuse its window and levels. */
     readyWithKey: (key: string) => readyByKey.get(key),

@@ -308,6 +308,11 @@ export function thumbnailUrls(ctx: AppContext, datasetIds: number[]): Map<number
   );
 }
 
+/** The kind of each listed dataset's first preview (volume, image or mesh), whatever its state; absent when it has none. */
+export function previewKinds(ctx: AppContext, datasetIds: number[]): Map<number, PreviewRow["kind"]> {
+  return new Map(ctx.services.preview.repo.firstKinds(datasetIds).map((r) => [r.dataset_id, r.kind]));
+}
+
 /** The previews of a dataset for the detail JSON and the viewer, with their tile URLs when ready. */
 export function listPreviews(ctx: AppContext, datasetId: number): PreviewView[] {
   return ctx.services.preview.repo.list(datasetId).map((r) => previewView(r));

@@ -5,8 +5,38 @@ import { route } from "../web/route.ts";
 import { DatasetParams, html, Id } from "../web/schemas.ts";
 import { RelationsPanel } from "../../templates/datasets/relations.tsx";
 import { getRelatives, setParents } from "./relations.service.ts";
+import type { Context } from "hono";
+import type { AppEnv } from "../context.ts";
+import { answerPanel } from "../datasets/dataset-page.tsx";
+import { datasetsRepo } from "../datasets/datasets.repo.ts";
+import { pageProps } from "../web/page-props.ts";
+import { isHtmx } from "../web/plain-form.ts";
 
-const PANEL = { 200: html("The relations panel"), 400: html("The panel with the refusal"), 409: html("The panel: the parent would make a cycle") };
+const PANEL = {
+  200: html("The relations panel"),
+  303: { description: "Without JavaScript: done, back to the dataset page" },
+  400: html("The panel with the refusal"),
+  409: html("The panel: the parent would make a cycle"),
+};
+
+/**
+ * Without JavaScript there is no pick list, so the typed text must name one dataset: its exact path, or the only one
+ * whose path or title contains it.
+ */
+function parentNamed(c: Context<AppEnv>, id: number, q: string): number {
+  const repo = datasetsRepo(c.var.ctx.db);
+  const exact = repo.byPath(q);
+  if (exact) return exact.id;
+  const hits = repo.list({ q, state: "present" }, "path", false, 6, 0).items.filter((d) => d.id !== id);
+  if (hits.length === 1) return hits[0]!.id;
+  if (hits.length === 0) throw badRequest(`No other dataset's title or path contains “${q}”`);
+  throw badRequest(
+    `Several datasets match “${q}” (${hits
+      .slice(0, 5)
+      .map((d) => d.path)
+      .join(", ")}${hits.length > 5 ? ", …" : ""}): type more of one path`,
+  );
+}
 
 /** The parents picker's htmx fragments on the dataset page. */
 export const relationsPages = [
@@ -21,8 +51,10 @@ export const relationsPages = [
     responses: PANEL,
     handler: (c, { params: { id }, body: f }) => {
       const relatives = () => getRelatives(c.var.ctx.db, id);
+      const csrf = pageProps(c).csrf;
       return attempt(
         () => {
+          if (!f.parent && f.q && !isHtmx(c)) f.parent = String(parentNamed(c, id, f.q));
           if (!f.parent)
             throw badRequest(
               f.q ? `Pick a dataset from the list that appears as you type “${f.q}”` : "Type a title or path, then pick a dataset from the list",
@@ -33,9 +65,11 @@ export const relationsPages = [
           const current = relatives().parents.map((p) => p.id);
           const r = setParents(c.var.ctx, c.var.user.name, id, current.includes(parent) ? current : [...current, parent]);
           const added = r.parents.find((p) => p.id === parent);
-          return c.html(<RelationsPanel datasetId={id} relatives={r} notice={added ? `Added parent “${added.title || added.path}”.` : undefined} focus />);
+          const notice = added ? `Added parent “${added.title || added.path}”.` : undefined;
+          return answerPanel(c, id, "relations", <RelationsPanel datasetId={id} relatives={r} notice={notice} focus csrf={csrf} />, 200, notice ?? "");
         },
-        (e) => c.html(<RelationsPanel datasetId={id} relatives={relatives()} error={e.message} focus />, fragmentStatus(e)),
+        (e) =>
+          answerPanel(c, id, "relations", <RelationsPanel datasetId={id} relatives={relatives()} error={e.message} focus csrf={csrf} />, fragmentStatus(e)),
       );
     },
   }),
@@ -47,7 +81,7 @@ export const relationsPages = [
     params: DatasetParams,
     bodyType: "form",
     body: z.object({ parent: Id }),
-    responses: { 200: html("The relations panel") },
+    responses: { 200: html("The relations panel"), 303: { description: "Without JavaScript: done, back to the dataset page" } },
     handler: (c, { params: { id }, body }) => {
       const current = getRelatives(c.var.ctx.db, id).parents.map((p) => p.id);
       const r = setParents(
@@ -56,7 +90,14 @@ export const relationsPages = [
         id,
         current.filter((p) => p !== body.parent),
       );
-      return c.html(<RelationsPanel datasetId={id} relatives={r} notice="Parent removed." focus />);
+      return answerPanel(
+        c,
+        id,
+        "relations",
+        <RelationsPanel datasetId={id} relatives={r} notice="Parent removed." focus csrf={pageProps(c).csrf} />,
+        200,
+        "Parent removed.",
+      );
     },
   }),
 ];

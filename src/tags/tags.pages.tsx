@@ -13,12 +13,33 @@ import { didYouMean } from "./dictionary.service.ts";
 import { dictionaryRepo } from "./dictionary.repo.ts";
 import { cleanKey, cleanValue } from "./tag-validate.ts";
 import { formatPath, nodeAt, parsePath, pathAfter, type TagOp } from "./tag-tree.ts";
-import { applyTagOps, importFromParents, readTags } from "./tags.service.ts";
+import { applyTagOps, importFromParents, readTags, type ImportReport } from "./tags.service.ts";
+import { pageProps } from "../web/page-props.ts";
+import { answerPanel } from "../datasets/dataset-page.tsx";
 
-function panel(c: Context<AppEnv>, id: number, extra: Partial<TagsPanelProps> = {}, status: 200 | 400 | 409 | 413 = 200) {
+function panelView(c: Context<AppEnv>, id: number, extra: Partial<TagsPanelProps> = {}) {
   const { tags, tagsVersion } = readTags(c.var.ctx, id);
   const hasParents = getRelatives(c.var.ctx.db, id).parents.length > 0;
-  return c.html(<TagsPanel datasetId={id} tags={tags} tagsVersion={tagsVersion} hasParents={hasParents} {...extra} />, status);
+  return <TagsPanel datasetId={id} tags={tags} tagsVersion={tagsVersion} hasParents={hasParents} csrf={pageProps(c).csrf} {...extra} />;
+}
+
+/** The panel after a post: swapped in by htmx; without JavaScript, back to the page once `done`, else the page with it. */
+function panel(c: Context<AppEnv>, id: number, extra: Partial<TagsPanelProps> = {}, status: 200 | 400 | 409 | 413 = 200, done?: string) {
+  return answerPanel(c, id, "tags", panelView(c, id, extra), status, done);
+}
+
+const OP_DONE: Record<(typeof OPS)[number], string> = {
+  up: "Moved the tag up.",
+  down: "Moved the tag down.",
+  indent: "Nested the tag under the one above.",
+  outdent: "Moved the tag one level out.",
+  delete: "Deleted the tag.",
+};
+
+function importDone(r: ImportReport): string {
+  if (r.parents === 0) return "This dataset has no parents to import tags from.";
+  if (r.imported.length === 0) return "Nothing new to import: every key of the parents is already set here.";
+  return `Imported ${r.imported.length} tag${r.imported.length === 1 ? "" : "s"} from the parents: ${r.imported.map((i) => i.key).join(", ")}.`;
 }
 
 type KeyForm = { confirmKey?: string; version?: number };
@@ -49,6 +70,7 @@ const PANEL = {
   400: html("The panel with the refusal"),
   409: html("The current panel: someone else changed the tags"),
   413: html("The panel with the refusal"),
+  303: { description: "Without JavaScript: done, back to the dataset page" },
 };
 const TagForm = z.object({ key: formText(), value: formText(), use: formText(), confirmKey: formText(), version: formVersion });
 
@@ -65,7 +87,7 @@ export const tagsPages = [
     handler: (c, { params: { id }, query: { edit, add } }) => {
       if (edit !== undefined) parsePath(edit, "edit");
       if (add !== undefined) parsePath(add, "add");
-      return panel(c, id, { editing: edit, addUnder: add, focus: add !== undefined ? "add-key" : undefined, canEdit: canEdit(c, id) });
+      return c.html(panelView(c, id, { editing: edit, addUnder: add, focus: add !== undefined ? "add-key" : undefined, canEdit: canEdit(c, id) }));
     },
   }),
   route({
@@ -85,7 +107,7 @@ export const tagsPages = [
           const tagOp = { op: f.op, path } as TagOp;
           applyTagOps(c.var.ctx, c.var.user.name, id, [tagOp], f.version ?? 0);
           const moved = pathAfter(before, tagOp);
-          return panel(c, id, { focus: moved ? `op:${formatPath(moved)}:${f.op === "delete" ? "edit" : f.op}` : "add-key" });
+          return panel(c, id, { focus: moved ? `op:${formatPath(moved)}:${f.op === "delete" ? "edit" : f.op}` : "add-key" }, 200, OP_DONE[f.op]);
         },
         (e) => panel(c, id, { error: e.message }, fragmentStatus(e)),
       );
@@ -111,11 +133,8 @@ export const tagsPages = [
           if (prompt) return panel(c, id, { draft, draftFor: "add", didYouMean: prompt });
           const before = readTags(c.var.ctx, id).tags;
           applyTagOps(c.var.ctx, c.var.user.name, id, [{ op: "add", parent, key, value }], f.version ?? 0);
-          return panel(c, id, {
-            focus: "add-key",
-            addUnder: draft.path,
-            notice: `Added “${key}”${parent.length ? ` under “${nodeAt(before, parent)?.key}”` : ""}.`,
-          });
+          const notice = `Added “${key}”${parent.length ? ` under “${nodeAt(before, parent)?.key}”` : ""}.`;
+          return panel(c, id, { focus: "add-key", addUnder: draft.path, notice }, 200, notice);
         },
         (e) => panel(c, id, { error: e.message, draft, draftFor: "add" }, fragmentStatus(e)),
       );
@@ -146,7 +165,7 @@ export const tagsPages = [
           if (formatPath(to) !== formatPath(path.slice(0, -1))) ops.push({ op: "move", path, to });
           applyTagOps(c.var.ctx, c.var.user.name, id, ops, f.version ?? 0);
           const at = ops[1] ? pathAfter(before, ops[1]) : path;
-          return panel(c, id, { focus: at ? `op:${formatPath(at)}:edit` : "add-key" });
+          return panel(c, id, { focus: at ? `op:${formatPath(at)}:edit` : "add-key" }, 200, `Saved “${key}”.`);
         },
         (e) => panel(c, id, { error: e.message, editing: e.status === 409 ? undefined : draft.path, draft, draftFor: "edit" }, fragmentStatus(e)),
       );
@@ -163,7 +182,10 @@ export const tagsPages = [
     responses: PANEL,
     handler: (c, { params: { id }, body: f }) =>
       attempt(
-        () => panel(c, id, { report: importFromParents(c.var.ctx, c.var.user.name, id, f.version).report, focus: "import" }),
+        () => {
+          const report = importFromParents(c.var.ctx, c.var.user.name, id, f.version).report;
+          return panel(c, id, { report, focus: "import" }, 200, importDone(report));
+        },
         (e) => panel(c, id, { error: e.message }, fragmentStatus(e)),
       ),
   }),

@@ -15,7 +15,7 @@ export function renderError(err: Error, c: Context): Response | Promise<Response
     return c.json(body, status);
   }
   if (c.req.header("HX-Request")) return c.html(ErrorFragment({ status, message: appErr.message }), status);
-  return c.html(ErrorPage({ status, message: appErr.message }), status);
+  return c.html(ErrorPage({ status, message: appErr.message, user: c.get("user") ?? null }), status);
 }
 
 function toAppError(err: Error): AppError {

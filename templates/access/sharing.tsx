@@ -1,10 +1,18 @@
 import type { AccessView } from "../../src/access/access.service.ts";
+import { CsrfField } from "../web/csrf-field.tsx";
 
 /**
  * The sharing panel of a dataset page (an htmx partial, GET/POST /datasets/:id/sharing): everyone
  * sees the owner, people with access see who else has it, the owner and admins add and remove people.
  */
-export function SharingPanel(props: { view: AccessView; people?: { users: string[]; groups: string[] }; error?: string; notice?: string }) {
+export function SharingPanel(props: {
+  view: AccessView;
+  people?: { users: string[]; groups: string[] };
+  error?: string;
+  notice?: string;
+  /** The session's CSRF token, posted by the forms when they are sent without JavaScript. */
+  csrf?: string;
+}) {
   const { view, people } = props;
   const url = `/datasets/${view.id}/sharing`;
   const canSee = view.role !== "none";
@@ -49,7 +57,8 @@ export function SharingPanel(props: { view: AccessView; people?: { users: string
                 <td>{e.role === "editor" ? "view and edit" : "view"}</td>
                 {view.canManage ? (
                   <td>
-                    <form hx-post={url}>
+                    <form method="post" action={url} hx-post={url}>
+                      <CsrfField token={props.csrf} />
                       <input type="hidden" name="op" value="remove" />
                       <input type="hidden" name="name" value={e.name} />
                       <button type="submit" aria-label={`Remove ${e.name}`}>
@@ -64,7 +73,14 @@ export function SharingPanel(props: { view: AccessView; people?: { users: string
         </table>
       )}
       {view.canManage ? (
-        <form class="grant-add" hx-post={url} style="margin-top: 0.75rem; display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap">
+        <form
+          class="grant-add"
+          method="post"
+          action={url}
+          hx-post={url}
+          style="margin-top: 0.75rem; display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap"
+        >
+          <CsrfField token={props.csrf} />
           <input type="hidden" name="op" value="add" />
           <label>
             Share with <input name="name" list="sharing-people" required autocomplete="off" placeholder="user or @group" />

@@ -1,5 +1,6 @@
 import { MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH } from "../../src/tags/tag-limits.ts";
 import { displayTitle } from "./format.ts";
+import { CsrfField } from "../web/csrf-field.tsx";
 
 /** The title and description as shown, with the button that turns them into a form. */
 export function DescribeView(p: {
@@ -23,9 +24,16 @@ export function DescribeView(p: {
       ) : null}
       <div class="description">{p.description ? p.description : <span class="muted">No description yet.</span>}</div>
       {p.canEdit === false ? null : (
-        <button type="button" hx-get={`/datasets/${p.id}/describe/edit`} hx-target="#describe" hx-swap="outerHTML" autofocus={p.focus}>
-          Edit title and description
-        </button>
+        <>
+          <button type="button" class="needs-js" hx-get={`/datasets/${p.id}/describe/edit`} hx-target="#describe" hx-swap="outerHTML" autofocus={p.focus}>
+            Edit title and description
+          </button>
+          <noscript>
+            <a class="button" href={`/datasets/${p.id}?edit=describe#describe`}>
+              Edit title and description
+            </a>
+          </noscript>
+        </>
       )}
     </section>
   );
@@ -40,9 +48,20 @@ export function DescribeForm(p: {
   version: number;
   error?: string;
   current?: { title: string; description: string; version: number };
+  csrf?: string;
 }) {
+  // htmx sends PATCH; without JavaScript the browser posts the same fields to the POST twin of the route.
   return (
-    <form id="describe" class="describe describe-form" hx-patch={`/datasets/${p.id}/describe`} hx-target="this" hx-swap="outerHTML">
+    <form
+      id="describe"
+      class="describe describe-form"
+      method="post"
+      action={`/datasets/${p.id}/describe`}
+      hx-patch={`/datasets/${p.id}/describe`}
+      hx-target="this"
+      hx-swap="outerHTML"
+    >
+      <CsrfField token={p.csrf} />
       {p.error ? (
         <div class="error" role="alert">
           <p>{p.error}</p>
@@ -72,9 +91,14 @@ export function DescribeForm(p: {
         <button type="submit" class="primary">
           Save
         </button>{" "}
-        <button type="button" hx-get={`/datasets/${p.id}/describe`} hx-target="#describe" hx-swap="outerHTML">
+        <button type="button" class="needs-js" hx-get={`/datasets/${p.id}/describe`} hx-target="#describe" hx-swap="outerHTML">
           Cancel
         </button>
+        <noscript>
+          <a class="button" href={`/datasets/${p.id}#describe`}>
+            Cancel
+          </a>
+        </noscript>
       </span>
     </form>
   );

@@ -1,4 +1,7 @@
-/** Sizes as people read them (1,024-based, one decimal above KiB), so a 40 GB scan does not show as 42949672960. */
+/**
+ * Sizes as people read them (1,024-based, one decimal below 10), so a 40 GiB scan does not show as 42949672960. Every
+ * template shows sizes through this one function, so a dataset reads the same in the list, its page and search.
+ */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB", "PiB"];

@@ -14,6 +14,26 @@ export interface ListItem {
   updatedAt: number;
   /** Shown only to people who may read the dataset's content. */
   thumbnail?: string;
+  /** The kind of its first preview, named in the slot when no thumbnail is shown. */
+  previewKind?: "volume" | "image" | "mesh";
+}
+
+const KIND_LABELS = { volume: "Volume", image: "Image", mesh: "3D mesh" } as const;
+
+/** The thumbnail slot: the picture, or words saying what the preview is (a mesh has no picture) or that there is none. */
+function ThumbSlot(p: { d: ListItem }) {
+  const { d } = p;
+  if (d.thumbnail)
+    return (
+      <span class="thumb-slot" id={`thumb-${d.id}`} data-dataset-id={String(d.id)} aria-hidden="true">
+        <img src={d.thumbnail} alt="" loading="lazy" width="48" height="36" />
+      </span>
+    );
+  return (
+    <span class="thumb-slot thumb-label" id={`thumb-${d.id}`} data-dataset-id={String(d.id)}>
+      {d.previewKind ? KIND_LABELS[d.previewKind] : "No preview"}
+    </span>
+  );
 }
 
 /** What the list page needs: one keyset page and the links around it. */
@@ -76,9 +96,7 @@ export function DatasetListPage(p: ListPageProps) {
               {p.items.map((d) => (
                 <tr class={d.state === "missing" ? "state-missing" : undefined}>
                   <td class="thumb-cell">
-                    <span class="thumb-slot" id={`thumb-${d.id}`} data-dataset-id={String(d.id)} aria-hidden="true">
-                      {d.thumbnail ? <img src={d.thumbnail} alt="" loading="lazy" width="48" height="36" /> : null}
-                    </span>
+                    <ThumbSlot d={d} />
                   </td>
                   <td>
                     <a href={`/datasets/${d.id}`}>{displayTitle(d)}</a>

@@ -1,4 +1,6 @@
 import { html } from "hono/html";
+import type { Child } from "hono/jsx";
+import type { Flash } from "../../src/web/plain-form.ts";
 import { Layout } from "../layout.tsx";
 import type { Principal } from "../../src/context.ts";
 import type { Relatives } from "../../src/relations/relations.service.ts";
@@ -6,7 +8,7 @@ import type { PreviewSummary, PreviewView } from "../../src/preview/preview.serv
 import { PreviewPanel } from "../preview/viewer.tsx";
 import type { TagNode } from "../../src/tags/tag.types.ts";
 import { TagsPanel } from "../tags/panel.tsx";
-import { DescribeView } from "./describe.tsx";
+import { DescribeForm, DescribeView } from "./describe.tsx";
 import { RelationsPanel } from "./relations.tsx";
 import { RelationGraph } from "../graph/graph.tsx";
 import { displayTitle, formatBytes, formatCount, formatTime } from "./format.ts";
@@ -29,9 +31,8 @@ export interface DatasetPageProps {
   tags: TagNode[];
   tagsVersion: number;
   relatives: Relatives;
-  files: { path: string; size: number; mtime_ms: number }[];
-  filesOffset: number;
-  filesLimit: number;
+  /** One keyset page of the files and the path cursors of the pages beside it (null: none that way). */
+  files: { items: { path: string; size: number; mtime_ms: number }[]; next: string | null; prev: string | null };
   preview: { summary: PreviewSummary; previews: PreviewView[] };
   /** Whether the viewer may open content (owner, viewer, editor, admin): the tiles, not only the preview's state. */
   canRead: boolean;
@@ -39,6 +40,17 @@ export interface DatasetPageProps {
   canEdit: boolean;
   user: Principal | null;
   csrf?: string;
+  /** A message left by a plain form post (no JavaScript) that redirected here. */
+  flash?: Flash;
+  /**
+   * Panels rendered in place of the defaults: an editor opened by a link (no JavaScript), or a refused form post's
+   * panel with its message and the person's input.
+   */
+  panels?: { describe?: Child; tags?: Child; relations?: Child; sharing?: Child };
+  /** Editors opened by a link (the no-JavaScript way to what htmx buttons fetch): title and description, a tag, a tag's child. */
+  open?: { describe?: boolean; editTag?: string; addTag?: string };
+  /** The sharing panel for browsers without JavaScript (the default one loads itself by htmx). */
+  sharingNoScript?: Child;
 }
 
 /** What someone without read access sees of the preview: its state, never its tiles. */
@@ -62,15 +74,22 @@ function PreviewState(p: { summary: PreviewSummary; owner: string | null }) {
   );
 }
 
-function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: number; offset: number; limit: number }) {
-  const { offset, limit, total } = p;
+/** The URL of a file's content as an attachment; each path segment percent-encoded, the `/` between them kept. */
+export function fileHref(datasetId: number, path: string): string {
+  return `/api/v1/datasets/${datasetId}/files/${path.split("/").map(encodeURIComponent).join("/")}?download`;
+}
+
+/** One keyset page of the files: names link to the content for people who may read it, plain text for others. */
+function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: number; canRead: boolean }) {
+  const { items, next, prev } = p.files;
+  const page = (q: Record<string, string>) => `/datasets/${p.id}?${new URLSearchParams(q)}#files-heading`;
   return (
     <section class="panel files-panel" aria-labelledby="files-heading">
       <h2 id="files-heading">
-        Files <span class="muted count">{formatCount(total)}</span>
+        Files <span class="muted count">{formatCount(p.total)}</span>
       </h2>
-      {p.files.length === 0 ? (
-        <p class="muted">No files.</p>
+      {items.length === 0 ? (
+        <p class="muted">No files{prev !== null ? " on this page" : ""}.</p>
       ) : (
         <div class="files-scroll" tabindex={0} role="region" aria-label="Files of this dataset">
           <table class="files">
@@ -85,21 +104,30 @@ function FilesTable(p: { id: number; files: DatasetPageProps["files"]; total: nu
             </thead>
             <tbody>
               {/* Rows by hono's escaping `html` template: much faster than JSX components for long listings. */}
-              {p.files.map(
+              {items.map(
                 (f) =>
-                  html`<tr><td class="path">${f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
+                  html`<tr><td class="path">${p.canRead ? html`<a href="${fileHref(p.id, f.path)}" download>${f.path}</a>` : f.path}</td><td class="num" title="${formatCount(f.size)} bytes">${formatBytes(f.size)}</td><td><time datetime="${new Date(f.mtime_ms).toISOString()}">${formatTime(f.mtime_ms)}</time></td></tr>`,
               )}
             </tbody>
           </table>
         </div>
       )}
-      {total > limit ? (
+      {next !== null || prev !== null ? (
         <nav class="pager" aria-label="File pages">
           <span class="muted">
-            {formatCount(offset + 1)}–{formatCount(Math.min(offset + limit, total))} of {formatCount(total)}
+            {formatCount(items.length)} of {formatCount(p.total)}, by path
           </span>
-          {offset > 0 ? <a href={`/datasets/${p.id}?files=${Math.max(0, offset - limit)}#files-heading`}>← Previous files</a> : null}
-          {offset + limit < total ? <a href={`/datasets/${p.id}?files=${offset + limit}#files-heading`}>Next files →</a> : null}
+          {prev !== null ? <a href={page({})}>First files</a> : null}
+          {prev !== null ? (
+            <a href={page({ before: prev })} rel="prev">
+              ← Previous files
+            </a>
+          ) : null}
+          {next !== null ? (
+            <a href={page({ after: next })} rel="next">
+              Next files →
+            </a>
+          ) : null}
         </nav>
       ) : null}
     </section>
@@ -114,9 +142,19 @@ export function DatasetPage(p: DatasetPageProps) {
       <link rel="stylesheet" href="/static/datasets.css" />
       <script type="module" src="/static/tags.js"></script>
       <div id="flash" role="alert" class="flash" hidden></div>
+      {p.flash ? (
+        <p class={`${p.flash.kind === "error" ? "error" : "notice"} page-flash`} role={p.flash.kind === "error" ? "alert" : "status"}>
+          {p.flash.text}
+        </p>
+      ) : null}
       <div class="dataset-page" data-dataset-id={String(d.id)}>
         <div class="dataset-main">
-          <DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} canEdit={p.canEdit} />
+          {p.panels?.describe ??
+            (p.open?.describe && p.canEdit ? (
+              <DescribeForm id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} csrf={p.csrf} />
+            ) : (
+              <DescribeView id={d.id} path={d.path} title={d.title} description={d.description} version={d.version} canEdit={p.canEdit} />
+            ))}
           <dl class="facts">
             <dt>Owner</dt>
             <dd>{d.owner ?? "unknown"}</dd>
@@ -144,15 +182,32 @@ export function DatasetPage(p: DatasetPageProps) {
             <h2 id="graph-heading">Relation network</h2>
             <RelationGraph datasetId={d.id} height="380px" />
           </section>
-          <FilesTable id={d.id} files={p.files} total={d.fileCount} offset={p.filesOffset} limit={p.filesLimit} />
+          <FilesTable id={d.id} files={p.files} total={d.fileCount} canRead={p.canRead} />
         </div>
         <div class="dataset-side">
-          <TagsPanel datasetId={d.id} tags={p.tags} tagsVersion={p.tagsVersion} hasParents={p.relatives.parents.length > 0} canEdit={p.canEdit} />
-          <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} />
+          {p.panels?.tags ?? (
+            <TagsPanel
+              datasetId={d.id}
+              tags={p.tags}
+              tagsVersion={p.tagsVersion}
+              hasParents={p.relatives.parents.length > 0}
+              canEdit={p.canEdit}
+              csrf={p.csrf}
+              editing={p.open?.editTag}
+              addUnder={p.open?.addTag}
+              focus={p.open?.addTag !== undefined ? "add-key" : undefined}
+            />
+          )}
+          {p.panels?.relations ?? <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} csrf={p.csrf} />}
           {/* The sharing panel loads itself, so only the access feature decides what it shows to whom. */}
-          <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="innerHTML" class="panel">
-            Loading sharing…
-          </div>
+          {p.panels?.sharing ? (
+            <div class="panel">{p.panels.sharing}</div>
+          ) : (
+            <div hx-get={`/datasets/${d.id}/sharing`} hx-trigger="load" hx-swap="innerHTML" class="panel">
+              <span class="needs-js">Loading sharing…</span>
+              {p.sharingNoScript ? <noscript>{p.sharingNoScript}</noscript> : null}
+            </div>
+          )}
         </div>
       </div>
     </Layout>

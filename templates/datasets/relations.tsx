@@ -1,8 +1,9 @@
 import type { RelativeRow } from "../../src/relations/relations.repo.ts";
 import type { Relatives } from "../../src/relations/relations.service.ts";
 import { displayTitle } from "./format.ts";
+import { CsrfField } from "../web/csrf-field.tsx";
 
-function RelList(p: { rows: RelativeRow[]; empty: string; removable?: { datasetId: number } }) {
+function RelList(p: { rows: RelativeRow[]; empty: string; removable?: { datasetId: number; csrf?: string } }) {
   if (!p.rows.length) return <p class="muted">{p.empty}</p>;
   return (
     <ul class="relatives">
@@ -13,17 +14,21 @@ function RelList(p: { rows: RelativeRow[]; empty: string; removable?: { datasetI
           {p.removable ? (
             <>
               {" "}
-              <button
-                type="button"
-                class="tag-op"
-                hx-post={`/datasets/${p.removable.datasetId}/parents/remove`}
-                hx-vals={JSON.stringify({ parent: String(r.id) })}
-                hx-target="#relations-panel"
-                hx-swap="outerHTML"
-                aria-label={`Remove parent ${displayTitle(r)}`}
-              >
-                Remove
-              </button>
+              <form class="inline-form" method="post" action={`/datasets/${p.removable.datasetId}/parents/remove`}>
+                <CsrfField token={p.removable.csrf} />
+                <input type="hidden" name="parent" value={String(r.id)} />
+                <button
+                  type="submit"
+                  class="tag-op"
+                  hx-post={`/datasets/${p.removable.datasetId}/parents/remove`}
+                  hx-vals={JSON.stringify({ parent: String(r.id) })}
+                  hx-target="#relations-panel"
+                  hx-swap="outerHTML"
+                  aria-label={`Remove parent ${displayTitle(r)}`}
+                >
+                  Remove
+                </button>
+              </form>
             </>
           ) : null}
         </li>
@@ -33,7 +38,16 @@ function RelList(p: { rows: RelativeRow[]; empty: string; removable?: { datasetI
 }
 
 /** Parents (editable with a search-as-you-type picker), children and siblings of a dataset. */
-export function RelationsPanel(p: { datasetId: number; relatives: Relatives; error?: string; notice?: string; focus?: boolean; canEdit?: boolean }) {
+export function RelationsPanel(p: {
+  datasetId: number;
+  relatives: Relatives;
+  error?: string;
+  notice?: string;
+  focus?: boolean;
+  canEdit?: boolean;
+  /** The session's CSRF token, posted by the forms when they are sent without JavaScript. */
+  csrf?: string;
+}) {
   const r = p.relatives;
   return (
     <section id="relations-panel" class="panel relations-panel" aria-labelledby="relations-heading">
@@ -49,9 +63,17 @@ export function RelationsPanel(p: { datasetId: number; relatives: Relatives; err
         </p>
       ) : null}
       <h3>Derived from (parents)</h3>
-      <RelList rows={r.parents} empty="No parents: an original scan." removable={p.canEdit === false ? undefined : { datasetId: p.datasetId }} />
+      <RelList rows={r.parents} empty="No parents: an original scan." removable={p.canEdit === false ? undefined : { datasetId: p.datasetId, csrf: p.csrf }} />
       {p.canEdit === false ? null : (
-        <form class="parent-picker" hx-post={`/datasets/${p.datasetId}/parents/add`} hx-target="#relations-panel" hx-swap="outerHTML">
+        <form
+          class="parent-picker"
+          method="post"
+          action={`/datasets/${p.datasetId}/parents/add`}
+          hx-post={`/datasets/${p.datasetId}/parents/add`}
+          hx-target="#relations-panel"
+          hx-swap="outerHTML"
+        >
+          <CsrfField token={p.csrf} />
           <label class="suggest">
             <span>Add a parent</span>
             <input
@@ -59,6 +81,7 @@ export function RelationsPanel(p: { datasetId: number; relatives: Relatives; err
               name="q"
               autocomplete="off"
               placeholder="Type a title or path"
+              title="A title or path; without JavaScript, one that names a single dataset"
               data-suggest="datasets"
               data-exclude={String(p.datasetId)}
               data-pick-into="parent-id"

@@ -1,6 +1,8 @@
 import { Layout } from "../layout.tsx";
 import type { Principal } from "../../src/context.ts";
 import type { JobView } from "../../src/jobs/jobs.service.ts";
+import type { Flash } from "../../src/web/plain-form.ts";
+import { CsrfField } from "../web/csrf-field.tsx";
 
 function when(ms: number | null): string {
   return ms === null ? "" : new Date(ms).toISOString().replace("T", " ").slice(0, 19);
@@ -11,8 +13,21 @@ function etaText(s: number | null): string {
   return s < 60 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
+/** Cancel or retry: a form of its own, so it works as a plain post too (htmx cancels that submit and posts itself). */
+function JobButton(p: { id: number; action: "cancel" | "retry"; q: string; csrf?: string }) {
+  const url = `/jobs/${p.id}/${p.action}${p.q}`;
+  return (
+    <form class="inline-form" method="post" action={url}>
+      <CsrfField token={p.csrf} />
+      <button type="submit" hx-post={url} hx-target="#jobs-table" hx-swap="outerHTML" aria-label={`${p.action === "cancel" ? "Cancel" : "Retry"} job ${p.id}`}>
+        {p.action === "cancel" ? "Cancel" : "Retry"}
+      </button>
+    </form>
+  );
+}
+
 /** The jobs table, refreshed by htmx every few seconds; cancel and retry answer with a fresh table. */
-export function JobsTable(p: { jobs: JobView[]; filter: string }) {
+export function JobsTable(p: { jobs: JobView[]; filter: string; csrf?: string }) {
   const q = p.filter ? `?state=${encodeURIComponent(p.filter)}` : "";
   return (
     <div id="jobs-table" hx-get={`/jobs/table${q}`} hx-trigger="every 3s" hx-swap="outerHTML">
@@ -49,16 +64,8 @@ export function JobsTable(p: { jobs: JobView[]; filter: string }) {
                 <td>{when(j.createdAt)}</td>
                 <td class="error">{j.error ?? ""}</td>
                 <td>
-                  {j.state === "queued" || j.state === "running" ? (
-                    <button type="button" hx-post={`/jobs/${j.id}/cancel${q}`} hx-target="#jobs-table" hx-swap="outerHTML">
-                      Cancel
-                    </button>
-                  ) : null}
-                  {j.state === "failed" || j.state === "cancelled" ? (
-                    <button type="button" hx-post={`/jobs/${j.id}/retry${q}`} hx-target="#jobs-table" hx-swap="outerHTML">
-                      Retry
-                    </button>
-                  ) : null}
+                  {j.state === "queued" || j.state === "running" ? <JobButton id={j.id} action="cancel" q={q} csrf={p.csrf} /> : null}
+                  {j.state === "failed" || j.state === "cancelled" ? <JobButton id={j.id} action="retry" q={q} csrf={p.csrf} /> : null}
                 </td>
               </tr>
             ))}
@@ -70,7 +77,7 @@ export function JobsTable(p: { jobs: JobView[]; filter: string }) {
 }
 
 /** The admin page of background jobs. */
-export function JobsPage(p: { jobs: JobView[]; filter: string; user: Principal | null; csrf?: string }) {
+export function JobsPage(p: { jobs: JobView[]; filter: string; user: Principal | null; csrf?: string; flash?: Flash }) {
   const states = ["", "queued", "running", "failed", "done", "cancelled"];
   return (
     <Layout title="Jobs" user={p.user} csrf={p.csrf}>
@@ -82,7 +89,12 @@ export function JobsPage(p: { jobs: JobView[]; filter: string; user: Principal |
           </a>
         ))}{" "}
       </nav>
-      <JobsTable jobs={p.jobs} filter={p.filter} />
+      {p.flash ? (
+        <p class={`${p.flash.kind === "error" ? "error" : "notice"} page-flash`} role={p.flash.kind === "error" ? "alert" : "status"}>
+          {p.flash.text}
+        </p>
+      ) : null}
+      <JobsTable jobs={p.jobs} filter={p.filter} csrf={p.csrf} />
     </Layout>
   );
 }

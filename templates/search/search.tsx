@@ -1,6 +1,7 @@
 import { Layout } from "../layout.tsx";
 import type { SearchHit, SearchResult } from "../../src/search/search.service.ts";
 import type { Segment } from "../../src/search/search.match.ts";
+import { formatBytes } from "../datasets/format.ts";
 
 /** The query parameters a search page was opened with, to rebuild links (facets, pages) from. */
 export type SearchParams = [string, string][];
@@ -24,17 +25,6 @@ function Marked(p: { segs: Segment[] }) {
   return <>{p.segs.map((s) => (s.hit ? <mark>{s.text}</mark> : s.text))}</>;
 }
 
-function bytes(n: number): string {
-  const units = ["B", "KB", "MB", "GB", "TB"];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
 function Hit(p: { hit: SearchHit }) {
   const h = p.hit;
   return (
@@ -44,7 +34,7 @@ function Hit(p: { hit: SearchHit }) {
       </a>
       <span class="search-matches">{h.matches === 1 ? "1 match" : `${h.matches} matches`}</span>
       <div class="muted search-hit-meta">
-        {h.path} · {h.owner ?? "no owner"} · {bytes(h.bytes)} · {new Date(h.createdAt).toISOString().slice(0, 10)}
+        {h.path} · {h.owner ?? "no owner"} · {formatBytes(h.bytes)} · {new Date(h.createdAt).toISOString().slice(0, 10)}
         {h.state === "missing" ? <span class="state-missing"> · missing</span> : null}
       </div>
       {h.highlight.description.length ? (
@@ -201,10 +191,10 @@ export function SearchPage(p: {
             to <input type="date" name="to" value={get("to")} />
           </label>
           <label>
-            Size at least <input name="minSize" value={get("minSize")} placeholder="10 MB" size={8} />
+            Size at least <input name="minSize" value={get("minSize")} placeholder="10 MiB" size={8} />
           </label>
           <label>
-            at most <input name="maxSize" value={get("maxSize")} placeholder="2 GB" size={8} />
+            at most <input name="maxSize" value={get("maxSize")} placeholder="2 GiB" size={8} />
           </label>
         </details>
         <p class="muted search-help">

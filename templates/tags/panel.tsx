@@ -4,6 +4,7 @@ import type { TagNode } from "../../src/tags/tag.types.ts";
 import type { ImportReport } from "../../src/tags/tags.service.ts";
 import { MAX_DEPTH, MAX_KEY_LENGTH, MAX_TAGS, MAX_VALUE_LENGTH } from "../../src/tags/tag-limits.ts";
 import { countTags, flatten, formatPath } from "../../src/tags/tag-tree.ts";
+import { CsrfField } from "../web/csrf-field.tsx";
 
 /** A key or value the person typed that the server handed back (after a refusal or a did-you-mean). */
 export interface TagDraft {
@@ -36,6 +37,8 @@ export interface TagsPanelProps {
   hasParents: boolean;
   /** False for people who may look but not change (neither owner, editor nor admin): no editing controls. */
   canEdit?: boolean;
+  /** The session's CSRF token, posted by the forms when they are sent without JavaScript. */
+  csrf?: string;
 }
 
 function label(n: TagNode): string {
@@ -47,9 +50,11 @@ function label(n: TagNode): string {
 // It is slim on purpose too: the panel carries the target, swap and version, each tag its address (htmx inherits
 // and merges hx-vals), so a button only says which operation it is.
 const attr = (on: boolean | undefined, name: string) => (on ? raw(` ${name}`) : "");
+const csrfInput = (token: string | undefined) => (token ? html`<input type="hidden" name="_csrf" value="${token}">` : "");
 
+// Submit buttons of the row's form, so they work as a plain form post too; htmx cancels that submit and posts itself.
 function opButton(url: string, op: string, text: string, label: string, disabled: boolean, focus: boolean, confirm?: string) {
-  return html`<button type="button" class="tag-op op-${op}" name="op" value="${op}" hx-post="${url}"${confirm ? html` hx-confirm="${confirm}"` : ""} aria-label="${label}"${attr(disabled, "disabled")}${attr(focus, "autofocus")}>${text}</button>`;
+  return html`<button type="submit" class="tag-op op-${op}" name="op" value="${op}" hx-post="${url}"${confirm ? html` hx-confirm="${confirm}"` : ""} aria-label="${label}"${attr(disabled, "disabled")}${attr(focus, "autofocus")}>${text}</button>`;
 }
 
 function DidYouMean(p: { d: NonNullable<TagsPanelProps["didYouMean"]> }) {
@@ -106,7 +111,15 @@ function EditForm(p: { props: TagsPanelProps; path: string; node: TagNode }) {
   const parentPath = p.path.includes(".") ? p.path.slice(0, p.path.lastIndexOf(".")) : "";
   const to = draft?.to ?? parentPath;
   return (
-    <form class="tag-form tag-edit" hx-post={`/datasets/${props.datasetId}/tags/edit`} hx-target="#tags-panel" hx-swap="outerHTML">
+    <form
+      class="tag-form tag-edit"
+      method="post"
+      action={`/datasets/${props.datasetId}/tags/edit`}
+      hx-post={`/datasets/${props.datasetId}/tags/edit`}
+      hx-target="#tags-panel"
+      hx-swap="outerHTML"
+    >
+      <CsrfField token={props.csrf} />
       <input type="hidden" name="version" value={String(props.tagsVersion)} />
       <input type="hidden" name="path" value={p.path} />
       <KeyValueInputs prefix="edit" keyValue={draft?.key ?? p.node.key} valueValue={draft?.value ?? p.node.value} autofocus={!props.didYouMean} />
@@ -124,9 +137,14 @@ function EditForm(p: { props: TagsPanelProps; path: string; node: TagNode }) {
         <button type="submit" class="primary">
           Save
         </button>{" "}
-        <button type="button" hx-get={`/datasets/${props.datasetId}/tags/panel`} hx-target="#tags-panel" hx-swap="outerHTML">
+        <button type="button" class="needs-js" hx-get={`/datasets/${props.datasetId}/tags/panel`} hx-target="#tags-panel" hx-swap="outerHTML">
           Cancel
         </button>
+        <noscript>
+          <a class="button" href={`/datasets/${props.datasetId}#tags-panel`}>
+            Cancel
+          </a>
+        </noscript>
       </span>
     </form>
   );
@@ -147,6 +165,7 @@ function node(props: TagsPanelProps, n: TagNode, at: number[], siblings: number)
   const focusOp = wanted && disabled[wanted] ? "edit" : wanted;
   const name = label(n);
   const url = `/datasets/${props.datasetId}/tags/op`;
+  const page = `/datasets/${props.datasetId}`;
   const under = below ? ` and the ${below} tag${below === 1 ? "" : "s"} under it` : "";
   const row =
     props.editing === path && props.canEdit !== false
@@ -156,13 +175,13 @@ function node(props: TagsPanelProps, n: TagNode, at: number[], siblings: number)
         }</span>${
           props.canEdit === false
             ? ""
-            : html`<span class="tag-tools"><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?edit=${path}" aria-label="Edit ${name}"${attr(focusOp === "edit", "autofocus")}>Edit</button><button type="button" class="tag-op" hx-get="/datasets/${props.datasetId}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">+ Child</button>${[
+            : html`<span class="tag-tools"><button type="button" class="tag-op needs-js" hx-get="${page}/tags/panel?edit=${path}" aria-label="Edit ${name}"${attr(focusOp === "edit", "autofocus")}>Edit</button><button type="button" class="tag-op needs-js" hx-get="${page}/tags/panel?add=${path}" aria-label="Add a tag under ${name}">+ Child</button><noscript><a class="tag-op button" href="${page}?edit-tag=${path}#tags-panel" aria-label="Edit ${name}">Edit</a><a class="tag-op button" href="${page}?add-tag=${path}#tags-panel" aria-label="Add a tag under ${name}">+ Child</a></noscript><form class="inline-form" method="post" action="${url}">${csrfInput(props.csrf)}<input type="hidden" name="path" value="${path}"><input type="hidden" name="version" value="${props.tagsVersion}">${[
                 opButton(url, "up", "↑", `Move ${name} up`, disabled.up!, focusOp === "up"),
                 opButton(url, "down", "↓", `Move ${name} down`, disabled.down!, focusOp === "down"),
                 opButton(url, "indent", "→", `Nest ${name} under the tag above`, disabled.indent!, focusOp === "indent"),
                 opButton(url, "outdent", "←", `Move ${name} one level out`, disabled.outdent!, focusOp === "outdent"),
                 opButton(url, "delete", "Delete", `Delete ${name}${under}`, false, focusOp === "delete", `Delete “${name}”${under}?`),
-              ]}</span>`
+              ]}</form></span>`
         }</div>`;
   const kids = n.children.length ? html`<ol class="tag-tree">${n.children.map((c, i) => node(props, c, [...at, i], n.children.length))}</ol>` : "";
   return html`<li class="tag" data-path="${path}" data-key="${n.key}" hx-vals='{"path":"${path}"}'>${row}${kids}</li>`;
@@ -184,7 +203,16 @@ function AddForm(p: { props: TagsPanelProps }) {
   const under = draft?.path ?? props.addUnder ?? "";
   const full = countTags(props.tags) >= MAX_TAGS;
   return (
-    <form class="tag-form tag-add" hx-post={`/datasets/${props.datasetId}/tags/add`} hx-target="#tags-panel" hx-swap="outerHTML" aria-label="Add a tag">
+    <form
+      class="tag-form tag-add"
+      method="post"
+      action={`/datasets/${props.datasetId}/tags/add`}
+      hx-post={`/datasets/${props.datasetId}/tags/add`}
+      hx-target="#tags-panel"
+      hx-swap="outerHTML"
+      aria-label="Add a tag"
+    >
+      <CsrfField token={props.csrf} />
       <input type="hidden" name="version" value={String(props.tagsVersion)} />
       <label>
         <span>Under</span>
@@ -271,17 +299,21 @@ export function TagsPanel(props: TagsPanelProps) {
       {props.canEdit === false ? <p class="muted">Only the owner, editors and admins can change these tags.</p> : null}
       {props.editing === undefined && props.canEdit !== false ? <AddForm props={props} /> : null}
       <div class="tag-actions" hidden={props.canEdit === false}>
-        <button
-          type="button"
-          hx-post={`/datasets/${props.datasetId}/tags/import`}
-          hx-vals={JSON.stringify({ version: String(props.tagsVersion) })}
-          hx-target="#tags-panel"
-          hx-swap="outerHTML"
-          autofocus={props.focus === "import"}
-          title="Copy each tag of the parent datasets whose key is not set here yet, with the tags under it"
-        >
-          Import tags from parents
-        </button>
+        <form class="inline-form" method="post" action={`/datasets/${props.datasetId}/tags/import`}>
+          <CsrfField token={props.csrf} />
+          <input type="hidden" name="version" value={String(props.tagsVersion)} />
+          <button
+            type="submit"
+            hx-post={`/datasets/${props.datasetId}/tags/import`}
+            hx-vals={JSON.stringify({ version: String(props.tagsVersion) })}
+            hx-target="#tags-panel"
+            hx-swap="outerHTML"
+            autofocus={props.focus === "import"}
+            title="Copy each tag of the parent datasets whose key is not set here yet, with the tags under it"
+          >
+            Import tags from parents
+          </button>
+        </form>
         <span class="muted limits">
           Limits: {MAX_TAGS} tags, {MAX_DEPTH} levels, values up to {MAX_VALUE_LENGTH.toLocaleString("en-US")} characters.
         </span>
