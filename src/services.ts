@@ -17,6 +17,8 @@ import { PreviewStore } from "./preview/preview.store.ts";
 import { previewJob } from "./preview/preview.service.ts";
 import { newCloudSummaries, type CloudSummaries } from "./search/cloud.service.ts";
 import { OwnerNames } from "./sync/fs.ts";
+import { renderDatasetPage } from "./datasets/dataset-page.tsx";
+import type { DatasetPageRenderer } from "./web/plain-form.ts";
 import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
@@ -35,6 +37,8 @@ export interface Services {
   cloudSummaries: CloudSummaries;
   /** Unix account names of folder owners. */
   owners: OwnerNames;
+  /** The whole dataset page, which other features' panels answer with when a plain form post is refused. */
+  datasetPage: DatasetPageRenderer;
 }
 
 /** What a context can be built with besides its configuration (tests pass a fake clock). */
@@ -59,6 +63,7 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     preview: new PreviewStore(db),
     cloudSummaries: newCloudSummaries(),
     owners: new OwnerNames(),
+    datasetPage: renderDatasetPage,
   };
   Object.assign(ctx, { services });
   attachMetadataMirror(ctx);

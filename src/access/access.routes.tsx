@@ -5,7 +5,7 @@ import { DatasetParams, html, json, queryText } from "../web/schemas.ts";
 import { formText } from "../web/fragment.ts";
 import { accessView, pickerNames, reassignOwner, setAccess } from "./access.service.ts";
 import { sharingPanel } from "./sharing.panel.tsx";
-import { answerPanel } from "../datasets/dataset-page.tsx";
+import { answerPanel } from "../web/plain-form.ts";
 import { isHtmx } from "../web/plain-form.ts";
 
 const AccessView = z

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { getConnInfo } from "hono/bun";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { isHttps } from "../web/https.ts";
 import type { AppEnv } from "../context.ts";
 import { SESSION_MAX_MS } from "./session.service.ts";
 
@@ -22,11 +23,6 @@ export function setRequestAuth(c: Context<AppEnv>, auth: RequestAuth): void {
 /** How the current request was authenticated, or null before/without authentication. */
 export function requestAuth(c: Context<AppEnv>): RequestAuth | null {
   return c.get("auth") ?? null;
-}
-
-/** True when the request came over TLS, so cookies get the Secure flag. */
-export function isHttps(c: Context<AppEnv>): boolean {
-  return Boolean(c.var.ctx.config.tls) || new URL(c.req.url).protocol === "https:";
 }
 
 /** The client's IP address (for per-address throttling), or "local" for in-process test requests. */

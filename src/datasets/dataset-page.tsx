@@ -5,16 +5,12 @@ import { atLeast } from "../access/access.cache.ts";
 import { datasetRole } from "../access/access.middleware.ts";
 import { sharingPanel } from "../access/sharing.panel.tsx";
 import { pageProps } from "../web/page-props.ts";
-import { isHtmx, seeOther, type Flash } from "../web/plain-form.ts";
+import type { Flash } from "../web/plain-form.ts";
 import { DatasetPage, type DatasetPageProps } from "../../templates/datasets/page.tsx";
 import type { FileCursor } from "./datasets.service.ts";
 import { datasetPage } from "./list-page.service.ts";
 
 const FILES_PER_PAGE = 100;
-
-/** A panel of the dataset page, and the id its form posts return to. */
-export type PanelSlot = "describe" | "tags" | "relations" | "sharing";
-const ANCHOR: Record<PanelSlot, string> = { describe: "describe", tags: "tags-panel", relations: "relations-panel", sharing: "sharing" };
 
 /** What to show besides the defaults: a page of files, an open editor, a panel in place of its default, a message. */
 export interface PageOptions {
@@ -42,22 +38,4 @@ export async function renderDatasetPage(c: Context<AppEnv>, id: number, o: PageO
     />,
     o.status ?? 200,
   );
-}
-
-/**
- * Answers a form post of one of the page's panels. htmx gets the panel, as it always has. A plain form post (no
- * JavaScript) is sent back to the page (303) once the change is `done`, with that said there; when the panel has
- * something to say first (a refusal, a did-you-mean question) it gets the whole page with that panel in place.
- */
-export function answerPanel(
-  c: Context<AppEnv>,
-  id: number,
-  slot: PanelSlot,
-  panel: string | Promise<string>,
-  status: 200 | 400 | 409 | 413 = 200,
-  done?: string,
-): Response | Promise<Response> {
-  if (isHtmx(c)) return c.html(panel, status);
-  if (done !== undefined && status === 200) return seeOther(c, `/datasets/${id}#${ANCHOR[slot]}`, { kind: "notice", text: done });
-  return renderDatasetPage(c, id, { panels: { [slot]: panel }, status });
 }

@@ -14,7 +14,8 @@ import { DATASET_SORTS } from "./datasets.repo.ts";
 import { requireDataset } from "./datasets.service.ts";
 import { describeDataset } from "./describe.service.ts";
 import { decodeCursor, listPage } from "./list-page.service.ts";
-import { answerPanel, renderDatasetPage } from "./dataset-page.tsx";
+import { renderDatasetPage } from "./dataset-page.tsx";
+import { answerPanel } from "../web/plain-form.ts";
 import { takeFlash } from "../web/plain-form.ts";
 import { parsePath } from "../tags/tag-tree.ts";
 

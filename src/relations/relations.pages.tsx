@@ -4,13 +4,11 @@ import { attempt, formText, fragmentStatus } from "../web/fragment.ts";
 import { route } from "../web/route.ts";
 import { DatasetParams, html, Id } from "../web/schemas.ts";
 import { RelationsPanel } from "../../templates/datasets/relations.tsx";
-import { getRelatives, setParents } from "./relations.service.ts";
+import { getRelatives, namedDataset, setParents } from "./relations.service.ts";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
-import { answerPanel } from "../datasets/dataset-page.tsx";
-import { datasetsRepo } from "../datasets/datasets.repo.ts";
 import { pageProps } from "../web/page-props.ts";
-import { isHtmx } from "../web/plain-form.ts";
+import { answerPanel, isHtmx } from "../web/plain-form.ts";
 
 const PANEL = {
   200: html("The relations panel"),
@@ -21,21 +19,13 @@ const PANEL = {
 
 /**
  * Without JavaScript there is no pick list, so the typed text must name one dataset: its exact path, or the only one
- * whose path or title contains it.
+ * whose path or title starts with it.
  */
 function parentNamed(c: Context<AppEnv>, id: number, q: string): number {
-  const repo = datasetsRepo(c.var.ctx.db);
-  const exact = repo.byPath(q);
-  if (exact) return exact.id;
-  const hits = repo.list({ q, state: "present" }, "path", false, 6, 0).items.filter((d) => d.id !== id);
-  if (hits.length === 1) return hits[0]!.id;
-  if (hits.length === 0) throw badRequest(`No other dataset's title or path contains “${q}”`);
-  throw badRequest(
-    `Several datasets match “${q}” (${hits
-      .slice(0, 5)
-      .map((d) => d.path)
-      .join(", ")}${hits.length > 5 ? ", …" : ""}): type more of one path`,
-  );
+  const found = namedDataset(c.var.ctx.db, q, id);
+  if (typeof found === "number") return found;
+  if (found.length === 0) throw badRequest(`No other dataset's title or path starts with “${q}”`);
+  throw badRequest(`Several datasets match “${q}” (${found.slice(0, 5).join(", ")}${found.length > 5 ? ", …" : ""}): type more of one path`);
 }
 
 /** The parents picker's htmx fragments on the dataset page. */

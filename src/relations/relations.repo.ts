@@ -35,6 +35,7 @@ export function relationsRepo(db: Database) {
        UNION SELECT id FROM datasets WHERE path LIKE ? ESCAPE '\\')
      ORDER BY d.state = 'missing', d.path LIMIT ?`,
   );
+  const byPath = db.query<RelativeRow, [string]>(`SELECT ${COLS} FROM datasets d WHERE d.path = ? AND d.state = 'present'`);
   const touch = db.query<never, [number, number]>("UPDATE datasets SET updated_at = ? WHERE id = ?");
 
   return {
@@ -43,6 +44,7 @@ export function relationsRepo(db: Database) {
     siblings: (id: number, limit = 500) => siblings.all(id, id, limit),
     childIds: (id: number) => childIds.all(id).map((r) => r.id),
     get: (id: number) => byId.get(id),
+    byPath: (path: string) => byPath.get(path),
     /** Replaces the parents of a dataset, in the given order. */
     setParents(id: number, parentIds: number[], now: number): void {
       removeParents.run(id);

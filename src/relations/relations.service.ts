@@ -87,3 +87,11 @@ export function pickDatasets(db: Database, text: string, limit = 12): RelativeRo
   if (t === "") return [];
   return relationsRepo(db).byPrefix(t.slice(0, 200), limit);
 }
+
+/** The one dataset (other than `self`) a typed text names: its exact path, or the only title or path starting with it; else the paths it could mean. */
+export function namedDataset(db: Database, text: string, self: number): number | string[] {
+  const exact = relationsRepo(db).byPath(text.trim());
+  if (exact && exact.id !== self) return exact.id;
+  const hits = pickDatasets(db, text, 7).filter((d) => d.id !== self && d.state === "present");
+  return hits.length === 1 ? hits[0]!.id : hits.map((d) => d.path);
+}

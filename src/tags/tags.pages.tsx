@@ -15,7 +15,7 @@ import { cleanKey, cleanValue } from "./tag-validate.ts";
 import { formatPath, nodeAt, parsePath, pathAfter, type TagOp } from "./tag-tree.ts";
 import { applyTagOps, importFromParents, readTags, type ImportReport } from "./tags.service.ts";
 import { pageProps } from "../web/page-props.ts";
-import { answerPanel } from "../datasets/dataset-page.tsx";
+import { answerPanel } from "../web/plain-form.ts";
 
 function panelView(c: Context<AppEnv>, id: number, extra: Partial<TagsPanelProps> = {}) {
   const { tags, tagsVersion } = readTags(c.var.ctx, id);

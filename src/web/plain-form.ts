@@ -3,7 +3,8 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { AppEnv } from "../context.ts";
-import { isHttps } from "../auth/request.ts";
+import type { DatasetPageProps } from "../../templates/datasets/page.tsx";
+import { isHttps } from "./https.ts";
 
 const FLASH_COOKIE = "mata_flash";
 
@@ -46,3 +47,32 @@ export function takeFlash(c: Context<AppEnv>): Flash | undefined {
 }
 
 const flashPath = (to: string) => to.replace(/[?#].*$/, "") || "/";
+
+/** A panel of the dataset page, and the id its form posts return to. */
+export type PanelSlot = "describe" | "tags" | "relations" | "sharing";
+const ANCHOR: Record<PanelSlot, string> = { describe: "describe", tags: "tags-panel", relations: "relations-panel", sharing: "sharing" };
+
+/** Renders a dataset's whole page for the caller; the datasets feature provides it (services.datasetPage). */
+export type DatasetPageRenderer = (
+  c: Context<AppEnv>,
+  id: number,
+  o: { panels?: DatasetPageProps["panels"]; status?: 200 | 400 | 409 | 413 },
+) => Promise<Response>;
+
+/**
+ * Answers a form post of one of the dataset page's panels. htmx gets the panel, as it always has. A plain form post
+ * (no JavaScript) is sent back to the page (303) once the change is `done`, with that said there; when the panel has
+ * something to say first (a refusal, a did-you-mean question) it gets the whole page with that panel in place.
+ */
+export function answerPanel(
+  c: Context<AppEnv>,
+  id: number,
+  slot: PanelSlot,
+  panel: string | Promise<string>,
+  status: 200 | 400 | 409 | 413 = 200,
+  done?: string,
+): Response | Promise<Response> {
+  if (isHtmx(c)) return c.html(panel, status);
+  if (done !== undefined && status === 200) return seeOther(c, `/datasets/${id}#${ANCHOR[slot]}`, { kind: "notice", text: done });
+  return c.var.ctx.services.datasetPage(c, id, { panels: { [slot]: panel }, status });
+}
