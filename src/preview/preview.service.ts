@@ -36,12 +36,15 @@ export function previewTmpDir(ctx: AppContext): string {
 }
 
 /**
- * Keys a preview by what it shows, not where it is: the volume's files (relative path, size, mtime), so a
- * renamed or moved dataset keeps its tiles and a copy with equal content reuses them.
+ * Keys a preview by the dataset it belongs to (its identity `uid`, kept through renames, moves and `mata rebuild`,
+ * never shared with a copy) and the volume's files (relative path, size, mtime), so a renamed or moved dataset
+ * keeps its tiles. Names, sizes and mtimes alone are no key: every signed-in user can list them and give their own
+ * files the same, and would then be served another dataset's tiles from their own dataset's URLs. An equal copy
+ * in another dataset is built again instead.
  */
-export function contentKey(file: string, files: { path: string; size: number; mtime_ms: number }[]): string {
+export function contentKey(datasetUid: string, file: string, files: { path: string; size: number; mtime_ms: number }[]): string {
   const h = createHash("sha256");
-  h.update(`mata-preview v${PREVIEW_FORMAT}\n${file}\n`);
+  h.update(`mata-preview v${PREVIEW_FORMAT}\n${datasetUid}\n${file}\n`);
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(`${f.path}\0${f.size}\0${Math.floor(f.mtime_ms)}\n`);
   return h.digest("hex").slice(0, 40);
 }
@@ -132,7 +135,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
             spacing: [1, 1, 1],
             unit: "",
             notes: [],
-            contentKey: contentKey(file, [s]),
+            contentKey: contentKey(ds.uid, file, [s]),
           }
         : s === null
           ? {
@@ -147,7 +150,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
               spacing: [1, 1, 1],
               unit: "px",
               notes: [],
-              contentKey: contentKey(file, []),
+              contentKey: contentKey(ds.uid, file, []),
               error: broken.find((b) => b.file === file)!.message,
             }
           : {
@@ -163,6 +166,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
               unit: s.unit,
               notes: s.notes ?? [],
               contentKey: contentKey(
+                ds.uid,
                 s.file,
                 s.files.map((f) => byPath.get(f) ?? { path: f, size: -1, mtime_ms: 0 }),
               ),
