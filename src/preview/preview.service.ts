@@ -12,6 +12,7 @@ import type { PreviewPlan, PreviewRow } from "./preview.repo.ts";
 import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
 import { buildInChild } from "./tiler.process.ts";
+import { checkVolumeLimits, PreviewLimitError, type PreviewLimits } from "./limits.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;
@@ -107,7 +108,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     const now = () => ctx.clock.now();
 
     // Good volumes still get previews when another file of the dataset is broken; the broken one is listed as failed.
-    const { sources, failures: unreadable } =
+    const { sources: found, failures: unreadable } =
       fileRows.length > 0
         ? await scanVolumes(
             abs,
@@ -116,6 +117,15 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
         : { sources: [], failures: [] };
     signal.throwIfAborted();
     const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
+    // A header claiming more than the caps allow fails its own preview here, before any child allocates for it.
+    const sources: typeof found = [];
+    for (const s of found) {
+      const over = overLimits(s, ctx.config.limits);
+      if (over) {
+        broken.push({ file: s.file, message: over });
+        await s.close();
+      } else sources.push(s);
+    }
     const ordered = [
       ...sources.map((s) => ({ s, file: s.file })),
       ...broken.map((b) => ({ s: null, file: b.file })),
@@ -202,6 +212,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
             orientations: "xyz",
             encoding: opts.encoding ?? "jpeg",
             quality: opts.quality ?? 85,
+            limits: ctx.config.limits,
           },
           signal,
           (fraction) => {
@@ -224,6 +235,16 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     if (failures.length > 0)
       throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
   };
+}
+
+function overLimits(s: { file: string; width: number; height: number; depth: number }, limits: PreviewLimits): string | null {
+  try {
+    checkVolumeLimits(s.file, s, limits);
+    return null;
+  } catch (e) {
+    if (e instanceof PreviewLimitError) return e.message;
+    throw e;
+  }
 }
 
 function fileOf(e: Error, i: number): string {
