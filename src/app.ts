@@ -3,6 +3,7 @@ import type { AppContext, AppEnv } from "./context.ts";
 import { notFound } from "./errors.ts";
 import { renderError } from "./web/errors.ts";
 import { limitBody, mountRoutes, type Route } from "./web/route.ts";
+import { securityHeaders } from "./web/security-headers.ts";
 import { levelOf } from "./web/access-levels.ts";
 import { requireAccess } from "./access/access.middleware.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
@@ -53,6 +54,7 @@ export function createApp(ctx: AppContext, routes: readonly Route[] = appRoutes(
   const app = new Hono<AppEnv>();
   app.onError(renderError);
   app.notFound((c) => renderError(notFound(`Nothing at ${c.req.path}`), c));
+  app.use("*", securityHeaders);
   app.use("*", async (c, next) => {
     c.set("ctx", ctx);
     await next();

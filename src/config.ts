@@ -34,8 +34,29 @@ export interface Config {
   adminGroup: string;
   /** Write grants to the share as POSIX ACLs. */
   acls: boolean;
+  /** Caps on what one preview may cost, checked from headers before anything is allocated (src/preview/limits.ts). */
+  limits: PreviewLimits;
   configFile?: string;
 }
+
+/**
+ * Caps on one preview build. A file's header may claim any size (a few MB of gzip-compressed zeros can claim
+ * 4096^3 voxels), so each is checked before a buffer is allocated or a tile written; a build over one fails with a
+ * message naming the setting to raise.
+ */
+export interface PreviewLimits {
+  /** `max_voxels`: width x height x depth of one volume (default 2^37). */
+  maxVoxels: number;
+  /** `max_tiles`: tiles of one volume's pyramid, every level and orientation (default 2,000,000). */
+  maxTiles: number;
+  /** `max_triangles`: triangles of one mesh file (default 50,000,000). */
+  maxTriangles: number;
+  /** `max_vertices`: vertices of one mesh file, as stored (OBJ) or welded (default 30,000,000). */
+  maxVertices: number;
+}
+
+/** The preview caps when nothing is configured. */
+export const DEFAULT_LIMITS: PreviewLimits = { maxVoxels: 2 ** 37, maxTiles: 2_000_000, maxTriangles: 50_000_000, maxVertices: 30_000_000 };
 
 /** The settings a caller may give as flags (already parsed, as strings). */
 export type ConfigFlags = Partial<Record<"root" | "state" | "listen" | "depth" | "auth" | "config", string>>;
@@ -93,6 +114,12 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     tls,
     kerberos,
     acls: bool(pick(undefined, "MATA_ACLS", "acls"), true),
+    limits: {
+      maxVoxels: num("max_voxels", "MATA_MAX_VOXELS", DEFAULT_LIMITS.maxVoxels, 1, 2 ** 50),
+      maxTiles: num("max_tiles", "MATA_MAX_TILES", DEFAULT_LIMITS.maxTiles, 1, 2 ** 40),
+      maxTriangles: num("max_triangles", "MATA_MAX_TRIANGLES", DEFAULT_LIMITS.maxTriangles, 1, 2 ** 32),
+      maxVertices: num("max_vertices", "MATA_MAX_VERTICES", DEFAULT_LIMITS.maxVertices, 1, 2 ** 32),
+    },
     adminGroup: str(pick(undefined, "MATA_ADMIN_GROUP", "admin_group"), "mata-admins"),
     configFile: configFile ? path.resolve(cwd, configFile) : undefined,
   };

@@ -33,3 +33,11 @@ export const notFound = (msg = "Not found") => new AppError(404, msg);
 export const conflict = (msg: string, details?: unknown) => new AppError(409, msg, { details });
 export const forbidden = (msg = "You do not have permission to do that") => new AppError(403, msg);
 export const tooLarge = (msg: string) => new AppError(413, msg);
+
+/** A preview build refused by a configured cap (`max_voxels`, `max_tiles`, `max_triangles`, `max_vertices`); the message names it. */
+export class PreviewLimitError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PreviewLimitError";
+  }
+}

@@ -1,12 +1,12 @@
 // The one place an instance is put together: the database, the clock, the hooks and every service and cache
 // the features keep, so two instances built in one process (tests) share nothing.
-import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Database } from "bun:sqlite";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { newHooks, type AppContext } from "./context.ts";
 import { openDatabase } from "./db/database.ts";
+import { secureStateDir } from "./db/state-files.ts";
 import { newAccessCache, type AccessCache } from "./access/access.cache.ts";
 import { newAclQueues, type AclQueues } from "./access/acl.service.ts";
 import { newAuthState, type AuthState } from "./auth/auth.runtime.ts";
@@ -72,6 +72,6 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
 
 /** Opens the state dir and its database and builds every service: what `serve`, `scan`, `user` and tests start from. */
 export function createContext(config: Config, opts: ContextOptions = {}): AppContext {
-  mkdirSync(config.state, { recursive: true });
+  secureStateDir(config.state);
   return contextOver(config, openDatabase(path.join(config.state, "mata.db")), opts);
 }

@@ -5,7 +5,7 @@ import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
 import { sameSecret } from "./password.ts";
-import { clientAddress, readSessionCookie, safeNext, setRequestAuth, writeSessionCookie, type RequestAuth } from "./request.ts";
+import { clientAddress, crossSiteRefusal, readSessionCookie, safeNext, setRequestAuth, writeSessionCookie, type RequestAuth } from "./request.ts";
 import { createSession, findSession } from "./session.service.ts";
 import { principalForToken } from "./token.service.ts";
 
@@ -14,8 +14,11 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /**
  * The single seam where every request gets its signed-in account (routes mounted before it, health,
  * static assets and the login page, stay open). Accepts, in order: HTTP Basic against the configured
- * backend, an API token (Bearer), a Kerberos ticket (Negotiate), or the session cookie; a
- * cookie-authenticated state-changing request must also carry the session's CSRF token.
+ * backend, an API token (Bearer), a Kerberos ticket (Negotiate), or the session cookie. A browser attaches the
+ * cookie, cached Basic credentials and Kerberos tickets to a cross-site form post by itself, so a state-changing
+ * request with any of these ambient credentials is refused when it comes from another site (before the
+ * credential is even checked), and a cookie-authenticated one must also carry the session's CSRF token. Only a
+ * Bearer token, which no browser sends by itself, is exempt.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const ctx = c.var.ctx;
@@ -23,6 +26,12 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const space = header.indexOf(" ");
   const scheme = (space < 0 ? header : header.slice(0, space)).toLowerCase();
   const credential = space < 0 ? "" : header.slice(space + 1).trim();
+
+  const ambient = scheme === "basic" || scheme === "negotiate" || (scheme === "" && readSessionCookie(c) !== undefined);
+  if (ambient && !SAFE_METHODS.has(c.req.method)) {
+    const why = crossSiteRefusal(c);
+    if (why) throw new AppError(403, `Refused: this request changes data and ${why}, not from this site`, { code: "csrf" });
+  }
 
   if (scheme === "basic") {
     const decoded = Buffer.from(credential, "base64").toString("utf8");

@@ -29,11 +29,13 @@ export interface AuthState {
   runtime: AuthRuntime | null;
   sessionsSweptAt: number;
   failuresSweptAt: number;
+  /** Sign-in attempts whose password check is under way, per throttle key (`user:NAME`, `addr:ADDRESS`). */
+  attemptsInFlight: Map<string, number>;
 }
 
 /** A fresh auth state for a new context: nothing opened, nothing swept. */
 export function newAuthState(): AuthState {
-  return { runtime: null, sessionsSweptAt: 0, failuresSweptAt: 0 };
+  return { runtime: null, sessionsSweptAt: 0, failuresSweptAt: 0, attemptsInFlight: new Map() };
 }
 
 /** Builds the runtime for a context with these options; call before the first request to override defaults. */

@@ -6,7 +6,7 @@ import { html } from "../web/schemas.ts";
 import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
-import { clientAddress, readSessionCookie, safeNext, writeSessionCookie } from "./request.ts";
+import { clientAddress, crossSiteRefusal, readSessionCookie, safeNext, writeSessionCookie } from "./request.ts";
 import { createSession, endSession, findSession } from "./session.service.ts";
 
 /** The sign-in page and form post: open to everyone (they are mounted before `authenticate`). */
@@ -38,11 +38,8 @@ export const loginRoutes = [
       429: html("The form: too many failed attempts"),
     },
     handler: async (c, { body: f }) => {
-      // Login CSRF: a browser always sends Origin on a cross-site form post; it must be this site.
-      const origin = c.req.header("Origin");
-      if (origin && origin !== "null" && new URL(origin).host !== new URL(c.req.url).host) {
-        throw new AppError(403, "Sign-in from another site is refused", { code: "csrf" });
-      }
+      // Login CSRF: a browser marks a cross-site form post (Origin, Sec-Fetch-Site); it must be this site.
+      if (crossSiteRefusal(c)) throw new AppError(403, "Sign-in from another site is refused", { code: "csrf" });
       const name = f.name ?? "";
       const next = safeNext(f.next ?? "/");
       const kerberos = authRuntime(c.var.ctx).negotiator !== null;

@@ -60,3 +60,46 @@ export function safeNext(next: string | undefined | null): string {
   if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\") || /[\0-\x1f]/.test(next)) return "/";
   return next;
 }
+
+/** Hosts this request may legitimately come from: its Host (what the browser connected to) and, behind a proxy, X-Forwarded-Host. */
+function ownHosts(c: Context<AppEnv>): Set<string> {
+  const hosts = new Set<string>([new URL(c.req.url).host.toLowerCase()]);
+  const host = c.req.header("Host");
+  if (host) hosts.add(host.toLowerCase());
+  // A cross-site form or fetch cannot set this header (not CORS-safelisted), so trusting it opens nothing.
+  for (const h of (c.req.header("X-Forwarded-Host") ?? "").split(",")) if (h.trim()) hosts.add(h.trim().toLowerCase());
+  return hosts;
+}
+
+function hostOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    return u.protocol === "http:" || u.protocol === "https:" ? u.host.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why a request looks sent by another site, or null when it does not: a browser marks every cross-site request
+ * (Sec-Fetch-Site, Origin on every POST/PUT/PATCH/DELETE, else Referer), while scripts (curl, python requests)
+ * send none of these and pass. Checked for every state-changing request that carries an ambient credential
+ * (session cookie, Basic, Negotiate), which the browser attaches to a cross-site form post by itself.
+ */
+export function crossSiteRefusal(c: Context<AppEnv>): string | null {
+  const site = c.req.header("Sec-Fetch-Site");
+  if (site === "cross-site" || site === "same-site") return `the browser marked it Sec-Fetch-Site: ${site}`;
+  const origin = c.req.header("Origin");
+  if (origin !== undefined) {
+    const host = hostOf(origin);
+    return host && ownHosts(c).has(host)
+      ? null
+      : `it came from ${origin === "null" ? "an opaque origin (Origin: null)" : `the origin ${origin.slice(0, 200)}`}`;
+  }
+  const referer = c.req.header("Referer");
+  if (referer !== undefined) {
+    const host = hostOf(referer);
+    return host && ownHosts(c).has(host) ? null : `it came from the page ${referer.slice(0, 200)}`;
+  }
+  return null;
+}

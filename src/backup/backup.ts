@@ -1,19 +1,25 @@
 import { Database } from "bun:sqlite";
-import { existsSync, renameSync, rmSync, statSync, copyFileSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, renameSync, rmSync, statSync, copyFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { AppError } from "../errors.ts";
 import { migrate } from "../db/database.ts";
 import { fsyncFile } from "../platform/fs.ts";
+import { createPrivateFile, DB_FILE_MODE, secureDatabaseFiles } from "../db/state-files.ts";
 
 /** Writes a consistent copy of the live database to `file` (safe while `mata serve` runs: VACUUM INTO reads one snapshot). */
 export function backupDatabase(dbFile: string, file: string): { bytes: number } {
   if (!existsSync(dbFile)) throw new AppError(404, `No database at ${dbFile}: nothing to back up`);
   if (existsSync(file)) throw new AppError(409, `${file} already exists; choose a new file name`);
   const tmp = `${file}.tmp-${process.pid}`;
+  // A backup holds the password hashes too: created 0600 before a byte is written (VACUUM INTO takes an empty file).
+  createPrivateFile(tmp);
   const db = new Database(dbFile, { readonly: true });
   try {
     db.exec("PRAGMA busy_timeout = 10000");
     db.query("VACUUM INTO ?").run(tmp);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   } finally {
     db.close();
   }
@@ -33,6 +39,7 @@ export function restoreDatabase(dbFile: string, file: string): { migrations: str
   if (header !== "SQLite format 3\0") throw new AppError(400, `${file} is not an SQLite database`);
   const tmp = `${dbFile}.restore-${process.pid}`;
   copyFileSync(file, tmp);
+  chmodSync(tmp, DB_FILE_MODE);
   let migrations: string[] = [];
   const db = new Database(tmp, { readwrite: true });
   try {
@@ -63,6 +70,7 @@ export function restoreDatabase(dbFile: string, file: string): { migrations: str
   rmSync(`${dbFile}-wal`, { force: true });
   rmSync(`${dbFile}-shm`, { force: true });
   renameSync(tmp, dbFile);
+  secureDatabaseFiles(dbFile);
   return { migrations };
 }
 

@@ -2,10 +2,13 @@ import { Database } from "bun:sqlite";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { MIGRATIONS } from "./migrations/index.ts";
+import { secureDatabaseFiles, STATE_DIR_MODE } from "./state-files.ts";
 
 /** Opens the store with every pragma set in this one place, and brings its schema up to date. */
 export function openDatabase(file: string, opts: { readonly?: boolean; migrate?: boolean } = {}): Database {
-  if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true, mode: STATE_DIR_MODE });
+  // Password hashes and session ids live here: 0600 from the first byte, and narrowed at every start.
+  if (file !== ":memory:" && !opts.readonly) secureDatabaseFiles(file);
   const db = new Database(file, opts.readonly ? { readonly: true } : { create: true, readwrite: true, strict: true });
   db.exec("PRAGMA busy_timeout = 10000");
   if (!opts.readonly) {

@@ -19,6 +19,8 @@ const Filter = z.object({
   limit: queryInt(1, 1000, 200),
 });
 type Filter = z.output<typeof Filter>;
+const DatasetFilter = Filter.omit({ dataset: true });
+const DatasetParams = z.object({ id: Id.meta({ description: "Dataset id" }) });
 const JobParams = z.object({ id: Id.meta({ description: "Job id" }) });
 
 const Job = z
@@ -68,7 +70,10 @@ function jobAction(c: Context<AppEnv>, f: Filter, act: () => unknown, done: stri
   );
 }
 
-/** The job admin API and page (admins); a job is cancelled or retried by those who may edit its dataset. */
+/**
+ * The job admin API and page (admins: every dataset's jobs, with their command output); a dataset's readers
+ * list that dataset's own jobs; a job is cancelled or retried by those who may edit its dataset.
+ */
 export const jobsRoutes = [
   route({
     method: "get",
@@ -79,6 +84,17 @@ export const jobsRoutes = [
     query: Filter,
     responses: { 200: json(z.object({ items: z.array(Job) }), "Jobs, newest first") },
     handler: (c, { query }) => c.json({ items: jobs(c, query) }),
+  }),
+  route({
+    method: "get",
+    path: "/api/v1/datasets/:id/jobs",
+    access: "read",
+    group: "jobs",
+    summary: "One dataset's background jobs with state, progress, ETA and errors (those who may read the dataset)",
+    params: DatasetParams,
+    query: DatasetFilter,
+    responses: { 200: json(z.object({ items: z.array(Job) }), "The dataset's jobs, newest first") },
+    handler: (c, { params, query }) => c.json({ items: jobs(c, { ...query, dataset: params.id }) }),
   }),
   route({
     method: "post",

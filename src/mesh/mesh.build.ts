@@ -6,6 +6,8 @@ import { readTriangles } from "./mesh.reader.ts";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../platform/fs.ts";
+import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
+import { checkVertices } from "./mesh.limits.ts";
 
 /** Browsers with integrated GPUs struggle above about half a million triangles (RECIPES). */
 export const MAX_PREVIEW_TRIANGLES = 500_000;
@@ -47,8 +49,9 @@ class Grow<T extends Float32Array | Uint32Array> {
 export async function buildMeshPreview(
   file: string,
   outFile: string,
-  opts: { signal?: AbortSignal; progress?: (f: number) => void; name?: string } = {},
+  opts: { signal?: AbortSignal; progress?: (f: number) => void; name?: string; limits?: PreviewLimits } = {},
 ): Promise<MeshPreviewInfo> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
   // Pass 1: bounds and count.
   const min: [number, number, number] = [Infinity, Infinity, Infinity];
   const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
@@ -64,6 +67,7 @@ export async function buildMeshPreview(
     },
     opts.signal,
     opts.name,
+    limits,
   );
   opts.progress?.(0.3);
 
@@ -78,6 +82,7 @@ export async function buildMeshPreview(
     let id = ids.get(key);
     if (id === undefined) {
       id = positions.length / 3;
+      if (id >= limits.maxVertices) checkVertices(opts.name ?? file, id + 1, limits);
       ids.set(key, id);
       positions.push3(x, y, z);
     }
@@ -100,6 +105,7 @@ export async function buildMeshPreview(
     },
     opts.signal,
     opts.name,
+    limits,
   );
   ids.clear();
 

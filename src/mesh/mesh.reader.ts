@@ -1,4 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
+import { checkTriangles, checkVertices } from "./mesh.limits.ts";
 
 /** Thrown for a mesh file that cannot be read; the message names the file and the problem. */
 export class MeshReadError extends Error {}
@@ -19,21 +21,23 @@ export function meshFormat(file: string): "stl" | "obj" | null {
 /**
  * Streams the triangles of an STL (binary or ASCII) or OBJ file in bounded memory.
  * OBJ keeps one position per vertex (12 bytes) since faces may refer back to any of them.
+ * A binary STL's triangle count is checked against `max_triangles` from its header before anything is read;
+ * text files are counted as they stream and stopped at the cap (and an OBJ at `max_vertices`).
  */
-export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSignal, name = file): number {
+export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSignal, name = file, limits: PreviewLimits = DEFAULT_LIMITS): number {
   try {
     const format = meshFormat(file);
-    if (format === "stl") return isBinaryStl(file) ? readBinaryStl(file, sink, signal) : readAsciiStl(file, sink, signal);
-    if (format === "obj") return readObj(file, sink, signal);
+    if (format === "stl") return isBinaryStl(file, limits) ? readBinaryStl(file, sink, signal) : readAsciiStl(file, sink, signal, limits);
+    if (format === "obj") return readObj(file, sink, signal, limits);
     throw new MeshReadError(`${file}: not an STL or OBJ file`);
   } catch (e) {
     // Messages name the file as the person knows it (relative to the dataset), not the server's path.
-    if (e instanceof MeshReadError && name !== file) throw new MeshReadError(e.message.split(file).join(name));
+    if (e instanceof Error && (e instanceof MeshReadError || e.name === "PreviewLimitError") && name !== file) e.message = e.message.split(file).join(name);
     throw e;
   }
 }
 
-function isBinaryStl(file: string): boolean {
+function isBinaryStl(file: string, limits: PreviewLimits): boolean {
   const fd = openSync(file, "r");
   try {
     const size = fstatSync(fd).size;
@@ -47,7 +51,10 @@ function isBinaryStl(file: string): boolean {
     readSync(fd, head, 0, 84, 0);
     const n = head.readUInt32LE(80);
     // Many binary STLs start with "solid" too: the exact size decides.
-    if (84 + 50 * n === size) return true;
+    if (84 + 50 * n === size) {
+      checkTriangles(file, n, limits);
+      return true;
+    }
     if (head.toString("latin1", 0, 80).trimStart().startsWith("solid")) return false;
     throw new MeshReadError(`${file}: binary STL header says ${n} triangles (${84 + 50 * n} bytes) but the file has ${size} bytes`);
   } finally {
@@ -112,7 +119,7 @@ function forEachLine(file: string, onLine: (line: string, no: number) => void, s
   }
 }
 
-function readAsciiStl(file: string, sink: TriangleSink, signal?: AbortSignal): number {
+function readAsciiStl(file: string, sink: TriangleSink, signal: AbortSignal | undefined, limits: PreviewLimits): number {
   const out = new Float32Array(4096 * 9);
   let n = 0;
   let corner = 0;
@@ -133,7 +140,7 @@ function readAsciiStl(file: string, sink: TriangleSink, signal?: AbortSignal): n
       }
       if (++corner === 3) {
         corner = 0;
-        total++;
+        if (++total > limits.maxTriangles) checkTriangles(file, total, limits, true);
         if (++n === 4096) {
           sink(out, n);
           n = 0;
@@ -148,7 +155,7 @@ function readAsciiStl(file: string, sink: TriangleSink, signal?: AbortSignal): n
   return total;
 }
 
-function readObj(file: string, sink: TriangleSink, signal?: AbortSignal): number {
+function readObj(file: string, sink: TriangleSink, signal: AbortSignal | undefined, limits: PreviewLimits): number {
   let verts = new Float32Array(3 * 65536);
   let nv = 0;
   const out = new Float32Array(4096 * 9);
@@ -166,6 +173,7 @@ function readObj(file: string, sink: TriangleSink, signal?: AbortSignal): number
           y = Number(p[2]),
           z = Number(p[3]);
         if (!Number.isFinite(x) || !Number.isFinite(y) || !Number.isFinite(z)) throw new MeshReadError(`${file}: line ${no}: malformed vertex`);
+        if (nv >= limits.maxVertices) checkVertices(file, nv + 1, limits);
         if (nv * 3 + 3 > verts.length) {
           const grown = new Float32Array(verts.length * 2);
           grown.set(verts);
@@ -193,7 +201,7 @@ function readObj(file: string, sink: TriangleSink, signal?: AbortSignal): number
           corner(refs[0]!, 0);
           corner(refs[k]!, 1);
           corner(refs[k + 1]!, 2);
-          total++;
+          if (++total > limits.maxTriangles) checkTriangles(file, total, limits, true);
           if (++n === 4096) {
             sink(out, n);
             n = 0;

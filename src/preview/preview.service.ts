@@ -12,6 +12,7 @@ import type { PreviewPlan, PreviewRow } from "./preview.repo.ts";
 import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
 import { buildInChild } from "./tiler.process.ts";
+import { checkVolumeLimits, PreviewLimitError, type PreviewLimits } from "./limits.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;
@@ -36,12 +37,15 @@ export function previewTmpDir(ctx: AppContext): string {
 }
 
 /**
- * Keys a preview by what it shows, not where it is: the volume's files (relative path, size, mtime), so a
- * renamed or moved dataset keeps its tiles and a copy with equal content reuses them.
+ * Keys a preview by the dataset it belongs to (its identity `uid`, kept through renames, moves and `mata rebuild`,
+ * never shared with a copy) and the volume's files (relative path, size, mtime), so a renamed or moved dataset
+ * keeps its tiles. Names, sizes and mtimes alone are no key: every signed-in user can list them and give their own
+ * files the same, and would then be served another dataset's tiles from their own dataset's URLs. An equal copy
+ * in another dataset is built again instead.
  */
-export function contentKey(file: string, files: { path: string; size: number; mtime_ms: number }[]): string {
+export function contentKey(datasetUid: string, file: string, files: { path: string; size: number; mtime_ms: number }[]): string {
   const h = createHash("sha256");
-  h.update(`mata-preview v${PREVIEW_FORMAT}\n${file}\n`);
+  h.update(`mata-preview v${PREVIEW_FORMAT}\n${datasetUid}\n${file}\n`);
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(`${f.path}\0${f.size}\0${Math.floor(f.mtime_ms)}\n`);
   return h.digest("hex").slice(0, 40);
 }
@@ -104,7 +108,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     const now = () => ctx.clock.now();
 
     // Good volumes still get previews when another file of the dataset is broken; the broken one is listed as failed.
-    const { sources, failures: unreadable } =
+    const { sources: found, failures: unreadable } =
       fileRows.length > 0
         ? await scanVolumes(
             abs,
@@ -113,6 +117,15 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
         : { sources: [], failures: [] };
     signal.throwIfAborted();
     const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
+    // A header claiming more than the caps allow fails its own preview here, before any child allocates for it.
+    const sources: typeof found = [];
+    for (const s of found) {
+      const over = overLimits(s, ctx.config.limits);
+      if (over) {
+        broken.push({ file: s.file, message: over });
+        await s.close();
+      } else sources.push(s);
+    }
     const ordered = [
       ...sources.map((s) => ({ s, file: s.file })),
       ...broken.map((b) => ({ s: null, file: b.file })),
@@ -132,7 +145,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
             spacing: [1, 1, 1],
             unit: "",
             notes: [],
-            contentKey: contentKey(file, [s]),
+            contentKey: contentKey(ds.uid, file, [s]),
           }
         : s === null
           ? {
@@ -147,7 +160,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
               spacing: [1, 1, 1],
               unit: "px",
               notes: [],
-              contentKey: contentKey(file, []),
+              contentKey: contentKey(ds.uid, file, []),
               error: broken.find((b) => b.file === file)!.message,
             }
           : {
@@ -163,6 +176,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
               unit: s.unit,
               notes: s.notes ?? [],
               contentKey: contentKey(
+                ds.uid,
                 s.file,
                 s.files.map((f) => byPath.get(f) ?? { path: f, size: -1, mtime_ms: 0 }),
               ),
@@ -198,6 +212,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
             orientations: "xyz",
             encoding: opts.encoding ?? "jpeg",
             quality: opts.quality ?? 85,
+            limits: ctx.config.limits,
           },
           signal,
           (fraction) => {
@@ -220,6 +235,16 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     if (failures.length > 0)
       throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
   };
+}
+
+function overLimits(s: { file: string; width: number; height: number; depth: number }, limits: PreviewLimits): string | null {
+  try {
+    checkVolumeLimits(s.file, s, limits);
+    return null;
+  } catch (e) {
+    if (e instanceof PreviewLimitError) return e.message;
+    throw e;
+  }
 }
 
 function fileOf(e: Error, i: number): string {

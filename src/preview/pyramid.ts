@@ -3,6 +3,7 @@ import path from "node:path";
 import type { VolumeSource } from "./readers/reader.types.ts";
 import { windowTo8 } from "./window.ts";
 import { encodeGrid, encodeTile, writeThumbnail } from "./tile-encoder.ts";
+import { checkVolumeLimits, DEFAULT_LIMITS, type PreviewLimits } from "./limits.ts";
 
 /** Tile edge in pixels; the chunk shapes of every scale are [T,T,1], [T,1,T] and [1,T,T]. */
 export const TILE = 256;
@@ -17,6 +18,8 @@ export interface PyramidOptions {
   onProgress?: (fraction: number) => void;
   /** Encodes in flight at once; libvips work runs on its own threads while the next tiles are cut. */
   parallel?: number;
+  /** The caps checked before any slab is allocated (default DEFAULT_LIMITS). */
+  limits?: PreviewLimits;
 }
 
 /** One scale of the Neuroglancer precomputed `info` file. */
@@ -100,6 +103,8 @@ interface Level {
  * the next level on the fly, so memory is bounded by the slabs whatever the depth.
  */
 export async function buildPyramid(source: VolumeSource, outDir: string, opts: PyramidOptions): Promise<PyramidResult> {
+  // The header's claim is checked before the slabs (up to 256 slices of a level each) are allocated.
+  checkVolumeLimits(source.file, source, opts.limits ?? DEFAULT_LIMITS, opts.orientations);
   const xyz = opts.orientations === "xyz" && source.depth > 1;
   const downZ = opts.orientations === "xyz";
   const dims = planLevels(source.width, source.height, source.depth, downZ && source.depth > 1);

@@ -4,6 +4,7 @@ import { detectVolumes, displayWindow } from "./readers/index.ts";
 import { buildPyramid } from "./pyramid.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
 import { buildMeshPreview, type MeshPreviewInfo } from "../mesh/mesh.build.ts";
+import { checkVolumeLimits, DEFAULT_LIMITS, type PreviewLimits } from "./limits.ts";
 
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as a tiler child. */
 export const TILER_CHILD_ENV = "MATA_TILER_CHILD";
@@ -25,6 +26,8 @@ export interface BuildSpec {
   orientations: "xyz" | "xy";
   encoding: "jpeg" | "raw";
   quality: number;
+  /** The configured caps (config `max_voxels` ...); checked again here, before the build allocates. */
+  limits?: PreviewLimits;
 }
 
 /** What the child reports, one JSON object per line on stdout. */
@@ -113,6 +116,8 @@ async function buildVolume(spec: BuildSpec): Promise<BuildMeta> {
   for (const s of sources) if (s !== source) await s.close();
   if (!source) throw new Error(`${spec.file}: no volume or image found in it any more`);
   try {
+    // Before the window is sampled or anything allocated: the header's claim against the caps.
+    checkVolumeLimits(source.file, source, spec.limits ?? DEFAULT_LIMITS, spec.orientations);
     const { window, from } = await displayWindow(source);
     freshDir(spec.tmpDir);
     const result = await buildPyramid(source, spec.tmpDir, {
@@ -120,6 +125,7 @@ async function buildVolume(spec: BuildSpec): Promise<BuildMeta> {
       orientations: spec.orientations,
       encoding: spec.encoding,
       quality: spec.quality,
+      limits: spec.limits,
       onProgress: progressSender(),
     });
     return { window, windowFrom: from, levels: result.scales.length, tiles: result.tiles, file: spec.file, builtAt: Date.now() };
@@ -133,6 +139,7 @@ async function buildMesh(spec: BuildSpec): Promise<BuildMeta> {
   const mesh = await buildMeshPreview(path.join(spec.datasetPath, spec.file), path.join(spec.tmpDir, MESH_FILE), {
     progress: progressSender(),
     name: spec.file,
+    limits: spec.limits,
   });
   return { window: [0, 0], windowFrom: "mesh", levels: 0, tiles: 0, file: spec.file, builtAt: Date.now(), mesh };
 }

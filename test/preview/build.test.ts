@@ -63,7 +63,7 @@ describe("preview builds through the queue", () => {
     expect(existsSync(path.join(ctx.config.state, "previews", ".tmp")) ? readdirSync(path.join(ctx.config.state, "previews", ".tmp")) : []).toEqual([]);
   }, 60_000);
 
-  test("a copied dataset reuses the tiles; a renamed one is not rebuilt", async () => {
+  test("a copied dataset gets its own build (equal names, sizes and times are no key); a renamed one is not rebuilt", async () => {
     const ctx = setup();
     const a = addDataset(ctx, "orig");
     writeMetaImage(path.join(ctx.config.root, "orig"), "vol", [40, 30, 20], ramp);
@@ -84,7 +84,10 @@ describe("preview builds through the queue", () => {
     }
     commitChange(ctx, b);
     await waitFor("copy preview", () => previewSummary(ctx, b).state === "ready");
-    expect(previewRepo(ctx.db).get(b, 0)!.content_key).toBe(key);
+    // Built again from the copy's own bytes under its own key: another dataset never shares tiles (test/security/preview-key.test.ts).
+    const copyKey = previewRepo(ctx.db).get(b, 0)!.content_key;
+    expect(copyKey).not.toBe(key);
+    expect(existsSync(path.join(previewDir(ctx, copyKey), "info"))).toBe(true);
     // A rename: the dataset path changes, the files and their times do not; the job finds the same key.
     ctx.db.query("UPDATE datasets SET path = 'renamed' WHERE id = ?").run(a);
     const { renameSync } = await import("node:fs");
