@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { createApp } from "../../src/app.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { previewSummary } from "../../src/preview/preview.service.ts";
@@ -67,12 +67,24 @@ const paneStats = `(() => Array.from(document.querySelectorAll(".viewer-canvas")
   return { lit: lit / (d.length / 4), sum };
 }))()`;
 
+/**
+ * Polls an expression in the page until it is true. The page's CSP forbids evaluating strings in it (as
+ * waitForFunction with a string does); page.evaluate goes through the debugging protocol instead.
+ */
+async function until(page: Page, expr: string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expr))) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expr.slice(0, 120)}`);
+    await Bun.sleep(50);
+  }
+}
+
 describe("slice viewer in Chromium", () => {
   test("three synchronized panes are drawn; scrolling, keys and zoom change them; about 20 tiles a view", async () => {
     const { page, errors } = await signedInPage();
     await page.goto(`${server.url}/datasets/${id}/viewer`);
     await page.waitForSelector('.mata-viewer[data-state="ready"]', { timeout: 15_000 });
-    await page.waitForFunction(`${paneStats}.every((p) => p.lit > 0.08)`, undefined, { timeout: 15_000 });
+    await until(page, `${paneStats}.every((p) => p.lit > 0.08)`, 15_000);
     const panes = await page.$$eval(".viewer-pane", (els) => els.map((e) => e.getAttribute("data-pane")));
     expect(panes).toEqual(["XY", "XZ", "YZ"]);
     const requests = Number(await page.getAttribute(".mata-viewer", "data-requests"));
@@ -86,15 +98,15 @@ describe("slice viewer in Chromium", () => {
     const box = (await xy.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     for (let i = 0; i < 40; i++) await page.mouse.wheel(0, 100);
-    await page.waitForFunction(`document.querySelector(".mata-viewer").getAttribute("data-cursor") === "300,250,190"`, undefined, { timeout: 5000 });
-    await page.waitForFunction(`${paneStats}[0].sum !== ${before[0]!.sum} && ${paneStats}[0].lit > 0.08`, undefined, { timeout: 10_000 });
+    await until(page, `document.querySelector(".mata-viewer").getAttribute("data-cursor") === "300,250,190"`, 5000);
+    await until(page, `${paneStats}[0].sum !== ${before[0]!.sum} && ${paneStats}[0].lit > 0.08`, 10_000);
 
     // A click in the XZ pane moves the cursor in x and z; the YZ pane follows (a different slice).
     const xz = page.locator('.viewer-pane[data-pane="XZ"] canvas');
     const xzBox = (await xz.boundingBox())!;
     const yzBefore = ((await page.evaluate(paneStats)) as { sum: number }[])[2]!.sum;
     await page.mouse.click(xzBox.x + xzBox.width * 0.3, xzBox.y + xzBox.height * 0.5);
-    await page.waitForFunction(`${paneStats}[2].sum !== ${yzBefore}`, undefined, { timeout: 10_000 });
+    await until(page, `${paneStats}[2].sum !== ${yzBefore}`, 10_000);
     const cursor = (await page.getAttribute(".mata-viewer", "data-cursor"))!.split(",").map(Number);
     expect(cursor[0]).toBeLessThan(300);
     expect(cursor[1]).toBe(250);
@@ -103,24 +115,20 @@ describe("slice viewer in Chromium", () => {
     await page.focus(".mata-viewer");
     const z0 = cursor[1]!;
     await page.keyboard.press("ArrowDown");
-    await page.waitForFunction(`document.querySelector(".mata-viewer").getAttribute("data-cursor").split(",")[1] === "${z0 + 1}"`, undefined, {
-      timeout: 5000,
-    });
+    await until(page, `document.querySelector(".mata-viewer").getAttribute("data-cursor").split(",")[1] === "${z0 + 1}"`, 5000);
     const levelsBefore = await page.$$eval(".viewer-pane", (els) => els.map((e) => e.getAttribute("data-level")));
     expect(levelsBefore.some((l) => l !== "0")).toBe(true);
     const reqBefore = Number(await page.getAttribute(".mata-viewer", "data-requests"));
     await page.keyboard.press("1");
-    await page.waitForFunction(`Array.from(document.querySelectorAll(".viewer-pane")).every((e) => e.getAttribute("data-level") === "0")`, undefined, {
-      timeout: 5000,
-    });
-    await page.waitForFunction(`${paneStats}.every((p) => p.lit > 0.08)`, undefined, { timeout: 15_000 });
+    await until(page, `Array.from(document.querySelectorAll(".viewer-pane")).every((e) => e.getAttribute("data-level") === "0")`, 5000);
+    await until(page, `${paneStats}.every((p) => p.lit > 0.08)`, 15_000);
     expect(Number(await page.getAttribute(".mata-viewer", "data-requests")) - reqBefore).toBeLessThanOrEqual(30);
 
     // Brightness is client side: the picture changes with no tile request.
     const reqs = Number(await page.getAttribute(".mata-viewer", "data-requests"));
     const lit = ((await page.evaluate(paneStats)) as { lit: number }[])[0]!.lit;
     await page.locator('input[aria-label="Brightness"]').fill("0.3");
-    await page.waitForFunction(`${paneStats}[0].lit < ${lit}`, undefined, { timeout: 5000 });
+    await until(page, `${paneStats}[0].lit < ${lit}`, 5000);
     expect(Number(await page.getAttribute(".mata-viewer", "data-requests"))).toBe(reqs);
     await screenshot(page, "preview-viewer");
     expect(errors).toEqual([]);
@@ -131,7 +139,7 @@ describe("slice viewer in Chromium", () => {
     const { page, errors } = await signedInPage();
     await page.goto(`${server.url}/datasets/${imageId}/viewer`);
     await page.waitForSelector('.mata-viewer[data-state="ready"]', { timeout: 15_000 });
-    await page.waitForFunction(`(() => { const s = ${paneStats}; return s.length === 1 && s[0].lit > 0.08; })()`, undefined, { timeout: 15_000 });
+    await until(page, `(() => { const s = ${paneStats}; return s.length === 1 && s[0].lit > 0.08; })()`, 15_000);
     expect(await page.$$eval(".viewer-pane", (els) => els.length)).toBe(1);
     expect(errors).toEqual([]);
     await page.close();

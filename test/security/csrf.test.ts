@@ -66,6 +66,7 @@ const reset = () => ctx.db.query("DELETE FROM grants WHERE dataset_id = ?").run(
 /** What the attack page's form sends: share the dataset with Mallory as an editor. */
 const SHARE_FORM = new URLSearchParams({ op: "add", name: "mallory", role: "editor" }).toString();
 
+/** The status of the attack page's form post: 403 when refused, 303 (back to the dataset page) when accepted. */
 async function postShare(headers: Record<string, string>): Promise<number> {
   const res = await fetch(`${base}/datasets/${id}/sharing`, {
     method: "POST",
@@ -120,11 +121,11 @@ describe("HTTP Basic (credentials the browser cached)", () => {
 
   test("scripts keep working: no Origin and no Referer (curl, python requests) passes, so does this site's own Origin", async () => {
     reset();
-    expect(await postShare({ Authorization: basic })).toBe(200);
+    expect(await postShare({ Authorization: basic })).toBe(303);
     expect(grants()).toEqual(["user:mallory"]);
     reset();
-    expect(await postShare({ Authorization: basic, Origin: base, "Sec-Fetch-Site": "same-origin" })).toBe(200);
-    expect(await postShare({ Authorization: basic, Referer: `${base}/datasets/${id}` })).toBe(200);
+    expect(await postShare({ Authorization: basic, Origin: base, "Sec-Fetch-Site": "same-origin" })).toBe(303);
+    expect(await postShare({ Authorization: basic, Referer: `${base}/datasets/${id}` })).toBe(303);
     // Reads are never refused, whatever site links to them.
     expect((await fetch(`${base}/api/v1/datasets/${id}`, { headers: { Authorization: basic, Origin: EVIL } })).status).toBe(200);
   });
@@ -138,7 +139,7 @@ describe("Kerberos (Negotiate: the browser answers the challenge with its ticket
     expect(grants()).toEqual([]);
     expect(await curlNegotiate(["-H", "Sec-Fetch-Site: cross-site", "-d", SHARE_FORM, url])).toBe(403);
     expect(grants()).toEqual([]);
-    expect(await curlNegotiate(["-d", SHARE_FORM, url])).toBe(200);
+    expect(await curlNegotiate(["-d", SHARE_FORM, url])).toBe(303);
     expect(grants()).toEqual(["user:mallory"]);
   });
 });
@@ -151,7 +152,7 @@ describe("session cookie", () => {
     expect(await postShare({ Cookie: ann.cookie, Origin: base })).toBe(403);
     expect(await postShare({ ...ann.headers, Origin: EVIL })).toBe(403);
     expect(grants()).toEqual([]);
-    expect(await postShare({ ...ann.headers, Origin: base })).toBe(200);
+    expect(await postShare({ ...ann.headers, Origin: base })).toBe(303);
     expect(grants()).toEqual(["user:mallory"]);
   });
 });
@@ -160,7 +161,7 @@ describe("what stays open", () => {
   test("a Bearer token (no browser sends one by itself) is exempt", async () => {
     reset();
     const { secret } = createToken(ctx, "ann", "script");
-    expect(await postShare({ Authorization: `Bearer ${secret}`, Origin: EVIL })).toBe(200);
+    expect(await postShare({ Authorization: `Bearer ${secret}`, Origin: EVIL })).toBe(303);
     expect(grants()).toEqual(["user:mallory"]);
   });
 
