@@ -66,4 +66,6 @@ for (let r = 0; r < 3; r++) rounds.push([await perRequest(bare), await perReques
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
 const b = med(rounds.map((x) => x[0]));
 const d = med(rounds.map((x) => x[1]));
-console.log(`bare Hono with hand-written parsing: ${b.toFixed(1)} µs/request; declared route: ${d.toFixed(1)} µs/request; the layer costs ${(d - b).toFixed(1)} µs`);
+console.log(
+  `bare Hono with hand-written parsing: ${b.toFixed(1)} µs/request; declared route: ${d.toFixed(1)} µs/request; the layer costs ${(d - b).toFixed(1)} µs`,
+);

@@ -22,7 +22,12 @@ let seed = 42;
 const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
 ctx.db.transaction(() => {
   for (let i = 0; i < N; i++) {
-    const id = addDataset(ctx, { path: `ds-${String(i).padStart(6, "0")}`, title: `${WORDS[rnd(12)]} ${WORDS[rnd(12)]} ${i}`, description: `${WORDS[rnd(12)]} study`, owner: "alice" });
+    const id = addDataset(ctx, {
+      path: `ds-${String(i).padStart(6, "0")}`,
+      title: `${WORDS[rnd(12)]} ${WORDS[rnd(12)]} ${i}`,
+      description: `${WORDS[rnd(12)]} study`,
+      owner: "alice",
+    });
     const tags = [
       { key: "Species", value: SPECIES[rnd(5)]!, children: [] },
       { key: "Scan", value: "", children: [{ key: "Voltage", value: `${60 + rnd(60)} kV`, children: [] }] },
@@ -35,7 +40,11 @@ replaceTags(
   ctx,
   "bench",
   page,
-  Array.from({ length: 40 }, (_, i) => ({ key: `Key ${i}`, value: `value ${i}`, children: Array.from({ length: 4 }, (_, j) => ({ key: `Sub ${j}`, value: `v${i}.${j}`, children: [] })) })),
+  Array.from({ length: 40 }, (_, i) => ({
+    key: `Key ${i}`,
+    value: `value ${i}`,
+    children: Array.from({ length: 4 }, (_, j) => ({ key: `Sub ${j}`, value: `v${i}.${j}`, children: [] })),
+  })),
 );
 for (let i = 0; i < 200; i++) addFile(ctx, page, `slices/slice_${String(i).padStart(4, "0")}.tif`, 4_000_000 + i, 1_700_000_000_000 + i);
 refreshSearchIndex(ctx);
