@@ -28,9 +28,9 @@ export interface CommandPayload {
 export type DatasetLocator = (datasetId: number) => { path: string; present: boolean } | null;
 
 /**
- * Runs a file-type rule's command in the dataset folder with MATA_DATASET_PATH set and the changed files as
- * arguments; a non-zero exit, a timeout or a missing program fails the job and is logged on the dataset,
- * never taking the server down.
+ * Runs a file-type rule's command in the dataset folder, in a process group of its own, with MATA_DATASET_PATH set
+ * and the changed files as `./path` arguments; a non-zero exit, a timeout or a missing program fails the job and is
+ * logged on the dataset, never taking the server down, and nothing the command started outlives it.
  */
 export function commandHandler(locate: DatasetLocator): JobHandler {
   return async (job, run) => {
@@ -47,7 +47,9 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     };
     let proc: ReturnType<typeof Bun.spawn>;
     try {
-      proc = Bun.spawn([...p.command, ...p.files], {
+      // `setsid` makes the command the leader of its own process group, so a timeout or a cancel kills whatever it
+      // started too; files are given as `./name`, so a file named `--checkpoint-action=...` is never an option.
+      proc = Bun.spawn(["setsid", "--", ...p.command, ...p.files.map((f) => `./${f}`)], {
         cwd,
         stdin: "ignore",
         stdout: "ignore",
@@ -59,11 +61,18 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     }
     const stderrText = new Response(proc.stderr as ReadableStream).text();
     let timedOut = false;
+    const killGroup = () => {
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        proc.kill("SIGKILL"); // the group is gone already (or setsid never ran): the process itself
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      proc.kill("SIGKILL");
+      killGroup();
     }, p.timeoutSeconds * 1000);
-    const kill = () => proc.kill("SIGKILL");
+    const kill = killGroup;
     run.signal.addEventListener("abort", kill, { once: true });
     try {
       const code = await proc.exited;
@@ -82,6 +91,12 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     } finally {
       clearTimeout(timer);
       run.signal.removeEventListener("abort", kill);
+      // Whatever the command left running in its group (a forgotten background child) ends with it.
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        // nothing left
+      }
     }
   };
 }

@@ -206,7 +206,7 @@ describe("job queue", () => {
     commitChange(ctx, id, ["a.csv", "notes.txt"]);
     commitChange(ctx, id, ["b.csv", "x.bad", "y.slow"]);
     await waitFor("commands finished", () => jobs(ctx, "command").filter((j) => j.state === "done" || j.state === "failed").length === 3, 30_000);
-    expect(readFileSync(path.join(ctx.config.root, "out.txt"), "utf8").trim()).toBe(`${dsDir} a.csv b.csv`);
+    expect(readFileSync(path.join(ctx.config.root, "out.txt"), "utf8").trim()).toBe(`${dsDir} ./a.csv ./b.csv`);
     const final = jobs(ctx, "command").filter((j) => j.state !== "cancelled");
     expect(final.map((j) => j.state).sort()).toEqual(["done", "failed", "failed"]);
     const errors = final
@@ -222,5 +222,36 @@ describe("job queue", () => {
     expect(events.filter((k) => k === "rule.failed").length).toBe(2);
     expect(queueFor(ctx).repo.list({ datasetId: id, limit: 10 }).length).toBeGreaterThanOrEqual(3);
     expect(existsSync(path.join(ctx.config.state, "previews", ".tmp"))).toBe(false);
+  }, 60_000);
+
+  test("a command runs in its own process group: a timeout kills its children too, and a file named like an option stays a file", async () => {
+    const ctx = setup({
+      rules: [
+        // Starts a child that would outlive it, notes the child's pid, then hangs past its timeout.
+        { glob: "**/*.hang", command: ["sh", "-c", 'sleep 300 & echo $! > "$MATA_DATASET_PATH/../child.pid"; sleep 300'], timeoutSeconds: 1 },
+        { glob: "**/*.txt", command: ["sh", "-c", 'printf "%s\\n" "$@" > "$MATA_DATASET_PATH/../args.txt"', "rule"], timeoutSeconds: 10 },
+      ],
+    });
+    const id = addDataset(ctx, "hostile");
+    const dsDir = path.join(ctx.config.root, "hostile");
+    for (const f of ["x.hang", "--checkpoint-action=exec=touch PWNED.txt"]) await Bun.write(path.join(dsDir, f), "1");
+    const stop = await startJobs(ctx, { settleMs: 30 });
+    cleanups.push(stop);
+    commitChange(ctx, id, ["x.hang", "--checkpoint-action=exec=touch PWNED.txt"]);
+    await waitFor("both commands ended", () => jobs(ctx, "command").filter((j) => j.state === "done" || j.state === "failed").length === 2, 30_000);
+    const child = Number(readFileSync(path.join(ctx.config.root, "child.pid"), "utf8"));
+    await waitFor(
+      "the background child is gone",
+      () => {
+        try {
+          process.kill(child, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      5000,
+    );
+    expect(readFileSync(path.join(ctx.config.root, "args.txt"), "utf8").trim()).toBe("./--checkpoint-action=exec=touch PWNED.txt");
   }, 60_000);
 });
