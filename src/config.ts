@@ -4,7 +4,8 @@ import { cpus } from "node:os";
 
 /** A rule that runs an action when files matching `glob` are added or changed in a dataset. */
 export interface FileRule {
-  glob: string;
+  /** Which changed files the rule is about; an action without one takes the files its own job kind reads. */
+  glob?: string;
   /** A built-in action name, e.g. "preview". */
   action?: string;
   /** An external command (argv); it gets MATA_DATASET_PATH and the changed files as arguments. */
@@ -65,7 +66,8 @@ export type ConfigFlags = Partial<Record<"root" | "state" | "listen" | "depth" |
 export class ConfigError extends Error {}
 
 const DEFAULT_RULES: FileRule[] = [
-  { glob: "**/*.{tif,tiff,png,jpg,jpeg,bmp,nii,nii.gz,mhd,nrrd,nhdr,vgi,xtekct,dcm,vol,raw,stl,obj}", action: "preview", timeoutSeconds: 3600 },
+  // No glob: previews follow the files the readers themselves read (src/preview/readers/detect.ts isVolumeInput).
+  { action: "preview", timeoutSeconds: 3600 },
 ];
 
 /** Merges flags over env over the config file over defaults, and validates the result. */
@@ -174,15 +176,18 @@ function parseRules(v: unknown, from: string): FileRule[] {
     const where = `${from}: rules[${i}]`;
     if (typeof r !== "object" || r === null) throw new ConfigError(`${where} must be a table`);
     const o = r as Record<string, unknown>;
-    if (typeof o.glob !== "string" || !o.glob) throw new ConfigError(`${where}.glob must be a non-empty string`);
     const hasAction = typeof o.action === "string" && o.action !== "";
     const hasCommand = Array.isArray(o.command) && o.command.length > 0 && o.command.every((a) => typeof a === "string");
     if (hasAction === hasCommand) throw new ConfigError(`${where} needs exactly one of action (a name) or command (a list of strings)`);
+    // A built-in action knows which files concern it; a command must say.
+    if (o.glob !== undefined || hasCommand) {
+      if (typeof o.glob !== "string" || !o.glob) throw new ConfigError(`${where}.glob must be a non-empty string`);
+    }
     const timeout = o.timeout_seconds ?? 600;
     if (typeof timeout !== "number" || !Number.isInteger(timeout) || timeout < 1 || timeout > 86400)
       throw new ConfigError(`${where}.timeout_seconds must be a whole number from 1 to 86400`);
     return {
-      glob: o.glob,
+      glob: o.glob as string | undefined,
       action: hasAction ? (o.action as string) : undefined,
       command: hasCommand ? (o.command as string[]) : undefined,
       timeoutSeconds: timeout,

@@ -28,6 +28,8 @@ export interface JobKind {
   name: string;
   priority: number;
   handler: JobHandler;
+  /** The files that concern this kind, for a rule that names the kind as its action without a glob of its own. */
+  inputs?: (file: string) => boolean;
   /** Start-up work of the feature, run when the queue starts and before it takes a job (clear leftovers, queue what was missed while stopped). */
   start?(ctx: AppContext, queue: JobQueue, settleMs: number): void;
 }

@@ -91,6 +91,11 @@ export class JobQueue {
     this.kinds.set(kind.name, kind);
   }
 
+  /** The registered kind of this name, if any (the rules ask it which files concern it). */
+  kind(name: string): JobKind | undefined {
+    return this.kinds.get(name);
+  }
+
   /** Puts a job in the queue (or refreshes its queued twin) and wakes the loop. */
   enqueue(kindName: string, opts: EnqueueOptions = {}): number {
     const kind = this.kinds.get(kindName);

@@ -7,16 +7,24 @@ import { parsePayload } from "./jobs.repo.ts";
 /** The job kind of the built-in "preview" action (kept here so the rules need not import the tiler). */
 const PREVIEW_ACTION = "preview";
 
-/** A rule with its glob compiled once. */
+/** A rule with its matcher made once. */
 interface CompiledRule {
   index: number;
   rule: FileRule;
-  glob: Bun.Glob;
+  matches: (file: string) => boolean;
 }
 
-/** Matches a path case-insensitively as well, since scanners write .TIF as often as .tif. */
-function matches(glob: Bun.Glob, file: string): boolean {
-  return glob.match(file) || glob.match(file.toLowerCase());
+/** A glob as a matcher, case-insensitive as well, since scanners write .TIF as often as .tif. */
+export function globMatcher(pattern: string): (file: string) => boolean {
+  const glob = new Bun.Glob(pattern);
+  return (file) => glob.match(file) || glob.match(file.toLowerCase());
+}
+
+/** A rule's matcher: its glob, else the files its action's job kind reads. */
+function matcherOf(queue: JobQueue, rule: FileRule): (file: string) => boolean {
+  if (rule.glob !== undefined) return globMatcher(rule.glob);
+  const inputs = rule.action ? queue.kind(rule.action)?.inputs : undefined;
+  return inputs ?? (() => false);
 }
 
 /**
@@ -25,7 +33,7 @@ function matches(glob: Bun.Glob, file: string): boolean {
  * waits `settleMs` after the last change, so a copy of 2,000 slices ends in one build.
  */
 export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: number): (change: ContentChange) => void {
-  const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, glob: new Bun.Glob(rule.glob) }));
+  const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, matches: matcherOf(queue, rule) }));
   return (change) => {
     const { datasetId, generation } = change;
     const revoked = queue.revokeStale(datasetId, generation);
@@ -38,9 +46,9 @@ export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: numb
       const payload = parsePayload(job.payload);
       want(job.kind, dedupeKey(job.kind, datasetId, payload), payload);
     }
-    for (const { index, rule, glob } of compiled) {
-      const changed = change.changed.filter((f) => matches(glob, f));
-      const removed = change.removed.filter((f) => matches(glob, f));
+    for (const { index, rule, matches } of compiled) {
+      const changed = change.changed.filter(matches);
+      const removed = change.removed.filter(matches);
       if (rule.action === PREVIEW_ACTION && (changed.length > 0 || removed.length > 0)) want(PREVIEW_ACTION, dedupeKey(PREVIEW_ACTION, datasetId, {}), {});
       if (rule.command && changed.length > 0) {
         const payload: CommandPayload = { rule: index, command: rule.command, timeoutSeconds: rule.timeoutSeconds, files: changed };

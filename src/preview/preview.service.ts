@@ -6,11 +6,12 @@ import type { FileRule } from "../config.ts";
 import type { JobHandler, JobKind } from "../jobs/job.types.ts";
 import { estimateEta } from "../jobs/jobs.service.ts";
 import { jobsRepo } from "../jobs/jobs.repo.ts";
-import { scanVolumes, VolumeReadError } from "./readers/index.ts";
+import { isVolumeInput, scanVolumes, VolumeReadError } from "./readers/index.ts";
 import { log } from "../log.ts";
 import type { PreviewPlan, PreviewRow } from "./preview.repo.ts";
 import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
+import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
 import { checkVolumeLimits, PreviewLimitError, type PreviewLimits } from "./limits.ts";
 
@@ -50,15 +51,13 @@ export function contentKey(datasetUid: string, file: string, files: { path: stri
   return h.digest("hex").slice(0, 40);
 }
 
-/** True when a file is one the preview rules cover (case-insensitive: scanners write .TIF as often as .tif). */
-export function matchesAny(globs: Bun.Glob[], file: string): boolean {
-  const lower = file.toLowerCase();
-  return globs.some((g) => g.match(file) || g.match(lower));
-}
+/** The files a preview reads: every file the volume readers read, and meshes. */
+const readByPreviews = (file: string) => isVolumeInput(file) || meshFormat(file) !== null;
 
-/** The globs of the rules whose built-in action is "preview". */
-export function previewGlobs(rules: FileRule[]): Bun.Glob[] {
-  return rules.filter((r) => r.action === PREVIEW_JOB).map((r) => new Bun.Glob(r.glob));
+/** Which of a dataset's files the preview rules cover: a rule's glob, or for a rule without one what the readers read. */
+export function previewCovers(rules: FileRule[]): (file: string) => boolean {
+  const matchers = rules.filter((r) => r.action === PREVIEW_JOB).map((r) => (r.glob === undefined ? readByPreviews : globMatcher(r.glob)));
+  return (file) => matchers.some((m) => m(file));
 }
 
 function readMeta(dir: string): BuildMeta | null {
@@ -79,6 +78,7 @@ export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number }
     name: PREVIEW_JOB,
     priority: PREVIEW_PRIORITY,
     handler: previewHandler(opts),
+    inputs: readByPreviews,
     start(ctx, queue, settleMs) {
       rmSync(previewTmpDir(ctx), { recursive: true, force: true });
       const behind = datasetsBehind(ctx);
@@ -100,8 +100,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     const ds = repo.dataset(job.datasetId);
     if (!ds || ds.state !== "present") return;
     const abs = path.join(ctx.config.root, ds.path);
-    const globs = previewGlobs(ctx.config.rules);
-    const covered = repo.files(ds.id).filter((f) => matchesAny(globs, f.path));
+    const covers = previewCovers(ctx.config.rules);
+    const covered = repo.files(ds.id).filter((f) => covers(f.path));
     const meshRows = covered.filter((f) => meshFormat(f.path) !== null);
     const fileRows = covered.filter((f) => meshFormat(f.path) === null);
     const byPath = new Map(fileRows.map((f) => [f.path, f]));
@@ -258,9 +258,9 @@ function fileOf(e: Error, i: number): string {
  */
 export function datasetsBehind(ctx: AppContext): { id: number; generation: number }[] {
   const repo = ctx.services.preview.repo;
-  const globs = previewGlobs(ctx.config.rules);
-  if (globs.length === 0) return [];
-  return repo.behind().filter((d) => repo.files(d.id).some((f) => matchesAny(globs, f.path)));
+  if (!ctx.config.rules.some((r) => r.action === PREVIEW_JOB)) return [];
+  const covers = previewCovers(ctx.config.rules);
+  return repo.behind().filter((d) => repo.files(d.id).some((f) => covers(f.path)));
 }
 
 /** Deletes tile folders no dataset refers to any more (deleted datasets, changed content). */

@@ -50,6 +50,18 @@ const BMP = /\.bmp$/i;
 const DICOM = /\.(dcm|dicom|ima)$/i;
 const NO_EXTENSION = /(^|\/)[^./]+$/;
 
+// Data files that headers name (MetaImage ElementDataFile, NRRD data file, Analyze .img, Nikon .vol, gzip'ed ones).
+const DATA_FILE = /\.(raw|zraw|img|vol|dat|bin|gz)$/i;
+
+/**
+ * Whether a file may be read by a preview: every header format above, the data files headers usually name,
+ * pictures, and DICOM (also without an extension). A change to any other file (notes, logs) never rebuilds one.
+ */
+export function isVolumeInput(rel: string): boolean {
+  if (rel.startsWith(".mata/") || rel.includes("/.mata/")) return false;
+  return HEADER_FORMATS.some((f) => f.test.test(rel)) || [TIFF, PNG, JPEG, BMP, DICOM, DATA_FILE, NO_EXTENSION].some((re) => re.test(rel));
+}
+
 /** Finds every volume and 2D image among a dataset's files; broken ones are reported, never thrown past here. */
 export async function scanVolumes(root: string, files: string[]): Promise<VolumeScan> {
   const sources: VolumeSource[] = [];
