@@ -64,6 +64,7 @@ export function jobsRepo(db: Database) {
   const markCancelled = db.query<unknown, [string, number, number]>(
     "UPDATE jobs SET state = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'running')",
   );
+  const setGeneration = db.query<unknown, [number, number]>("UPDATE jobs SET generation = max(generation, ?) WHERE id = ?");
   const staleOfDataset = db.query<JobRow, [number, number]>("SELECT * FROM jobs WHERE dataset_id = ? AND generation < ? AND state IN ('queued', 'running')");
   const requeue = db.query<unknown, [number, number]>(
     "UPDATE jobs SET state = 'queued', progress = 0, error = NULL, started_at = NULL, finished_at = NULL, run_after = ? WHERE id = ?",
@@ -137,6 +138,8 @@ export function jobsRepo(db: Database) {
       return markCancelled.run(reason, now, id).changes > 0;
     },
     /** Jobs of a dataset queued for an older generation than the given one, still queued or running. */
+    /** Carries a job over to a newer generation of its dataset (a change that did not touch its inputs). */
+    carryOver: (id: number, generation: number) => void setGeneration.run(generation, id),
     stale(datasetId: number, generation: number): JobRow[] {
       return staleOfDataset.all(datasetId, generation);
     },

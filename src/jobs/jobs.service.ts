@@ -165,17 +165,23 @@ export class JobQueue {
   }
 
   /**
-   * Revokes the dataset's jobs made for an older generation: running ones are aborted at once (their children
-   * killed) and marked cancelled; queued ones with a dedupe key stay queued for the caller to refresh, others are
-   * cancelled. Returns every revoked row so the caller can queue its replacement for the new generation.
+   * Revokes the dataset's jobs made for an older generation whose inputs the change touched (`touched`): running
+   * ones are aborted at once (their children killed) and marked cancelled; queued ones with a dedupe key stay queued
+   * for the caller to refresh, others are cancelled. Jobs whose inputs it did not touch carry on, now counted for the
+   * new generation. Returns every revoked row so the caller can queue its replacement for the new generation.
    */
-  revokeStale(datasetId: number, generation: number): JobRow[] {
-    const stale = this.repo.stale(datasetId, generation);
-    for (const row of stale) {
+  revokeStale(datasetId: number, generation: number, touched: (row: JobRow) => boolean = () => true): JobRow[] {
+    const revoked: JobRow[] = [];
+    for (const row of this.repo.stale(datasetId, generation)) {
+      if (!touched(row)) {
+        this.repo.carryOver(row.id, generation);
+        continue;
+      }
+      revoked.push(row);
       if (row.state === "queued" && row.dedupe_key) continue;
       this.stopJob(row, `superseded: the dataset changed (generation ${generation})`);
     }
-    return stale;
+    return revoked;
   }
 
   /** True while a job is in this process's running set (tests and the admin page use it). */

@@ -28,15 +28,21 @@ function matcherOf(queue: JobQueue, rule: FileRule): (file: string) => boolean {
 }
 
 /**
- * Turns content changes into jobs: the dataset's older jobs are revoked at once (running ones killed) and queued
- * again for the new generation, and every rule whose glob matches a changed file queues its action; all of it
- * waits `settleMs` after the last change, so a copy of 2,000 slices ends in one build.
+ * Turns content changes into jobs: the dataset's older jobs whose inputs changed are revoked at once (running ones
+ * killed) and queued again for the new generation, and every rule matching a changed file queues its action; all
+ * of it waits `settleMs` after the last change, so a copy of 2,000 slices ends in one build.
  */
 export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: number): (change: ContentChange) => void {
   const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, matches: matcherOf(queue, rule) }));
   return (change) => {
     const { datasetId, generation } = change;
-    const revoked = queue.revokeStale(datasetId, generation);
+    // A job is stopped only when the change touches its inputs: a saved note never restarts an hour-long build.
+    const touches = (m: (file: string) => boolean) => change.changed.some(m) || change.removed.some(m);
+    const revoked = queue.revokeStale(datasetId, generation, (job) => {
+      const payload = parsePayload(job.payload) as Partial<CommandPayload>;
+      const own = compiled.filter((c) => (job.kind === COMMAND_JOB ? c.index === payload?.rule : c.rule.action === job.kind));
+      return own.length === 0 || own.some((c) => touches(c.matches));
+    });
     const wanted = new Map<string, { kind: string; payload: unknown }>();
     const want = (kind: string, key: string, payload: unknown) => {
       const prev = wanted.get(key);

@@ -255,3 +255,26 @@ describe("job queue", () => {
     expect(readFileSync(path.join(ctx.config.root, "args.txt"), "utf8").trim()).toBe("./--checkpoint-action=exec=touch PWNED.txt");
   }, 60_000);
 });
+
+test("a change stops only the jobs whose inputs it touches: a saved note leaves a running command alone", async () => {
+  const ctx = testContext({
+    rules: [{ glob: "**/*.csv", command: ["sh", "-c", 'sleep 2; echo ran >> "$MATA_DATASET_PATH/../runs.txt"'], timeoutSeconds: 30 }],
+  });
+  cleanups.push(() => ctx.cleanup());
+  const id = addDataset(ctx, "tables");
+  const dsDir = path.join(ctx.config.root, "tables");
+  for (const f of ["a.csv", "notes.txt"]) await Bun.write(path.join(dsDir, f), "1");
+  const stop = await startJobs(ctx, { settleMs: 30 });
+  cleanups.push(stop);
+  commitChange(ctx, id, ["a.csv"]);
+  await waitFor("the command runs", () => jobs(ctx, "command").some((j) => j.state === "running"), 10_000);
+  commitChange(ctx, id, ["notes.txt"]);
+  await waitFor("the command ends", () => jobs(ctx, "command").some((j) => j.state === "done" || j.state === "cancelled" || j.state === "failed"), 15_000);
+  expect(jobs(ctx, "command").map((j) => j.state)).toEqual(["done"]);
+  // Its own input changing does stop it, and it runs again for the new version.
+  commitChange(ctx, id, ["a.csv"]);
+  await waitFor("the second run starts", () => jobs(ctx, "command").filter((j) => j.state === "running").length === 1, 10_000);
+  commitChange(ctx, id, ["a.csv"]);
+  await waitFor("a third run ends", () => jobs(ctx, "command").filter((j) => j.state === "done").length === 2, 20_000);
+  expect(jobs(ctx, "command").filter((j) => j.state === "cancelled").length).toBe(1);
+}, 60_000);
