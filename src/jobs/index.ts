@@ -43,7 +43,7 @@ export class Jobs {
     const queue = this.newQueue(kinds);
     this.current = queue;
     const settleMs = opts.settleMs ?? Math.max(3000, ctx.config.stableMs * 2);
-    const listener = rulesListener(queue, ctx.config.rules, settleMs);
+    const listener = rulesListener(queue, ctx.config.rules, settleMs, ctx.config.root);
     ctx.hooks.contentChanged.push(listener);
     for (const kind of this.registered(kinds)) kind.start?.(ctx, queue, settleMs);
     queue.start();

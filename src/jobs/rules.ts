@@ -1,4 +1,6 @@
+import path from "node:path";
 import type { FileRule } from "../config.ts";
+import { lstatOrNull } from "../sync/fs.ts";
 import type { ContentChange } from "../context.ts";
 import { COMMAND_JOB, type CommandPayload } from "./command.job.ts";
 import type { JobQueue } from "./jobs.service.ts";
@@ -6,6 +8,9 @@ import { parsePayload } from "./jobs.repo.ts";
 
 /** The job kind of the built-in "preview" action (kept here so the rules need not import the tiler). */
 const PREVIEW_ACTION = "preview";
+
+// File times and the job clock come from the same machine; this absorbs timestamp granularity.
+const CLOCK_SLACK_MS = 100;
 
 /** A rule with its matcher made once. */
 interface CompiledRule {
@@ -32,16 +37,32 @@ function matcherOf(queue: JobQueue, rule: FileRule): (file: string) => boolean {
  * killed) and queued again for the new generation, and every rule matching a changed file queues its action; all
  * of it waits `settleMs` after the last change, so a copy of 2,000 slices ends in one build.
  */
-export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: number): (change: ContentChange) => void {
+export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: number, root: string): (change: ContentChange) => void {
   const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, matches: matcherOf(queue, rule) }));
   return (change) => {
     const { datasetId, generation } = change;
+    // What a rule's command wrote into its own dataset (its log beside its input) is its output: it neither stops nor
+    // re-triggers that command, else a command writing a file its own glob matches would restart itself forever.
+    const ownOutput = (index: number): ((file: string) => boolean) => {
+      const run = queue.repo.lastRun(dedupeKey(COMMAND_JOB, datasetId, { rule: index }));
+      if (!run) return () => false;
+      const end = (run.finished_at ?? Date.now()) + CLOCK_SLACK_MS;
+      return (file) => {
+        const mtime = lstatOrNull(path.join(root, change.path, file))?.mtimeMs;
+        return mtime !== undefined && mtime >= run.started_at - CLOCK_SLACK_MS && mtime <= end;
+      };
+    };
+    const inputsOf = (c: CompiledRule) => {
+      const output = c.rule.command ? ownOutput(c.index) : () => false;
+      return { changed: change.changed.filter((f) => c.matches(f) && !output(f)), removed: change.removed.filter(c.matches) };
+    };
+    const inputs = new Map(compiled.map((c) => [c.index, inputsOf(c)]));
+    const touched = (c: CompiledRule) => inputs.get(c.index)!.changed.length > 0 || inputs.get(c.index)!.removed.length > 0;
     // A job is stopped only when the change touches its inputs: a saved note never restarts an hour-long build.
-    const touches = (m: (file: string) => boolean) => change.changed.some(m) || change.removed.some(m);
     const revoked = queue.revokeStale(datasetId, generation, (job) => {
       const payload = parsePayload(job.payload) as Partial<CommandPayload>;
       const own = compiled.filter((c) => (job.kind === COMMAND_JOB ? c.index === payload?.rule : c.rule.action === job.kind));
-      return own.length === 0 || own.some((c) => touches(c.matches));
+      return own.length === 0 || own.some(touched);
     });
     const wanted = new Map<string, { kind: string; payload: unknown }>();
     const want = (kind: string, key: string, payload: unknown) => {
@@ -52,9 +73,9 @@ export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: numb
       const payload = parsePayload(job.payload);
       want(job.kind, dedupeKey(job.kind, datasetId, payload), payload);
     }
-    for (const { index, rule, matches } of compiled) {
-      const changed = change.changed.filter(matches);
-      const removed = change.removed.filter(matches);
+    for (const c of compiled) {
+      const { index, rule } = c;
+      const { changed, removed } = inputs.get(index)!;
       if (rule.action === PREVIEW_ACTION && (changed.length > 0 || removed.length > 0)) want(PREVIEW_ACTION, dedupeKey(PREVIEW_ACTION, datasetId, {}), {});
       if (rule.command && changed.length > 0) {
         const payload: CommandPayload = { rule: index, command: rule.command, timeoutSeconds: rule.timeoutSeconds, files: changed };

@@ -278,3 +278,29 @@ test("a change stops only the jobs whose inputs it touches: a saved note leaves 
   await waitFor("a third run ends", () => jobs(ctx, "command").filter((j) => j.state === "done").length === 2, 20_000);
   expect(jobs(ctx, "command").filter((j) => j.state === "cancelled").length).toBe(1);
 }, 60_000);
+
+test("a command's own output in its dataset neither stops nor re-triggers it, however its glob is written", async () => {
+  const ctx = testContext({
+    rules: [{ glob: "**/*", command: ["sh", "-c", 'sleep 0.3; echo "analysed $*" >> "$MATA_DATASET_PATH/analysis.log"', "rule"], timeoutSeconds: 30 }],
+  });
+  cleanups.push(() => ctx.cleanup());
+  const id = addDataset(ctx, "study");
+  const dsDir = path.join(ctx.config.root, "study");
+  await Bun.write(path.join(dsDir, "a.csv"), "1");
+  const stop = await startJobs(ctx, { settleMs: 30 });
+  cleanups.push(stop);
+  commitChange(ctx, id, ["a.csv"]);
+  await waitFor("the first run", () => jobs(ctx, "command").filter((j) => j.state === "done").length === 1, 15_000);
+  // The watcher reports the log the command wrote: no new run.
+  commitChange(ctx, id, ["analysis.log"]);
+  await Bun.sleep(500);
+  expect(jobs(ctx, "command").map((j) => j.state)).toEqual(["done"]);
+  // A person's change afterwards runs it again, once.
+  await Bun.write(path.join(dsDir, "b.csv"), "2");
+  commitChange(ctx, id, ["b.csv"]);
+  await waitFor("the second run", () => jobs(ctx, "command").filter((j) => j.state === "done").length === 2, 15_000);
+  commitChange(ctx, id, ["analysis.log"]);
+  await Bun.sleep(500);
+  expect(jobs(ctx, "command").map((j) => j.state)).toEqual(["done", "done"]);
+  expect(readFileSync(path.join(dsDir, "analysis.log"), "utf8").trim().split("\n")).toEqual(["analysed ./a.csv", "analysed ./b.csv"]);
+}, 60_000);
