@@ -64,8 +64,8 @@ export function jobsRepo(db: Database) {
   const markCancelled = db.query<unknown, [string, number, number]>(
     "UPDATE jobs SET state = 'cancelled', error = ?, finished_at = ? WHERE id = ? AND state IN ('queued', 'running')",
   );
-  const lastRun = db.query<{ started_at: number; finished_at: number | null }, [string]>(
-    "SELECT started_at, finished_at FROM jobs WHERE dedupe_key = ? AND started_at IS NOT NULL ORDER BY started_at DESC LIMIT 1",
+  const lastRun = db.query<{ started_at: number; finished_at: number | null; payload: string }, [string]>(
+    "SELECT started_at, finished_at, payload FROM jobs WHERE dedupe_key = ? AND started_at IS NOT NULL ORDER BY started_at DESC LIMIT 1",
   );
   const setGeneration = db.query<unknown, [number, number]>("UPDATE jobs SET generation = max(generation, ?) WHERE id = ?");
   const staleOfDataset = db.query<JobRow, [number, number]>("SELECT * FROM jobs WHERE dataset_id = ? AND generation < ? AND state IN ('queued', 'running')");
@@ -141,7 +141,7 @@ export function jobsRepo(db: Database) {
       return markCancelled.run(reason, now, id).changes > 0;
     },
     /** Jobs of a dataset queued for an older generation than the given one, still queued or running. */
-    /** When the latest run of a deduplicated job started and (unless still running) finished. */
+    /** When the latest run of a deduplicated job started and (unless still running) finished, and its payload. */
     lastRun: (dedupeKey: string) => lastRun.get(dedupeKey) ?? undefined,
     /** Carries a job over to a newer generation of its dataset (a change that did not touch its inputs). */
     carryOver: (id: number, generation: number) => void setGeneration.run(generation, id),

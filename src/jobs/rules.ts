@@ -47,9 +47,12 @@ export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: numb
       const run = queue.repo.lastRun(dedupeKey(COMMAND_JOB, datasetId, { rule: index }));
       if (!run) return () => false;
       const end = (run.finished_at ?? Date.now()) + CLOCK_SLACK_MS;
+      // The files it was run for stay inputs: a person saving one of them while it runs gets a new run.
+      const ranFor = new Set((parsePayload(run.payload) as Partial<CommandPayload>)?.files ?? []);
       return (file) => {
+        if (ranFor.has(file)) return false;
         const mtime = lstatOrNull(path.join(root, change.path, file))?.mtimeMs;
-        return mtime !== undefined && mtime >= run.started_at - CLOCK_SLACK_MS && mtime <= end;
+        return mtime !== undefined && mtime >= run.started_at && mtime <= end;
       };
     };
     const inputsOf = (c: CompiledRule) => {
