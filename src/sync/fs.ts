@@ -41,9 +41,21 @@ function direntKind(d: Dirent): DirEntry["kind"] {
   return "unknown";
 }
 
-/** lstat that answers undefined for a path that vanished (files disappear mid-scan). */
-export function lstatOrNull(p: FsPath): Stats | undefined {
+/** lstat that answers undefined for a path that vanished (files disappear mid-scan) and throws any other refusal. */
+export function lstatStrict(p: FsPath): Stats | undefined {
   return lstatSync(p, { throwIfNoEntry: false });
+}
+
+/**
+ * lstat that answers undefined for a path that vanished or cannot be looked at (too long, no permission, I/O
+ * error): one bad entry never ends a scan; the walk records why with lstatStrict (walk.ts).
+ */
+export function lstatOrNull(p: FsPath): Stats | undefined {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
 }
 
 /** The kind of an lstat result, never following a symlink. */

@@ -1,5 +1,5 @@
 // Walking the share: the dataset folders at the configured depth, and the files of one dataset.
-import { listDir, lstatOrNull, statKind, type FsPath } from "./fs.ts";
+import { listDir, lstatStrict, statKind, type FsPath } from "./fs.ts";
 import { fsPath } from "./names.ts";
 
 /** The sidecar folder inside every dataset folder; its files are never dataset files. */
@@ -29,6 +29,24 @@ function errCode(e: unknown): string {
   return (e as NodeJS.ErrnoException)?.code ?? String(e);
 }
 
+/** A path of hundreds of characters, cut in the middle so the error naming it still shows its cause. */
+function shown(rel: string): string {
+  return rel.length > 300 ? `${rel.slice(0, 120)}…${rel.slice(-120)}` : rel;
+}
+
+/**
+ * lstat of one entry; a refusal other than "vanished" (a name too long for the path limit, a permission, an I/O
+ * error) is recorded against that entry and the walk goes on without it.
+ */
+function lstatEntry(p: FsPath, rel: string, errors: WalkErrors): ReturnType<typeof lstatStrict> {
+  try {
+    return lstatStrict(p);
+  } catch (e) {
+    errors.push(`cannot read "${shown(rel)}": ${errCode(e)}`);
+    return undefined;
+  }
+}
+
 /**
  * Lists every file below a dataset folder (never following symlinks, skipping fifos, sockets and devices,
  * and the top-level sidecar). Unreadable subfolders are reported in `errors` (and their paths in `unreadable`,
@@ -46,7 +64,7 @@ export function walkDataset(abs: FsPath, errors: WalkErrors, unreadable: string[
     } catch (e) {
       const code = errCode(e);
       if (code !== "ENOENT" && code !== "ENOTDIR") {
-        errors.push(`cannot read folder "${dir.rel || "."}": ${code}`);
+        errors.push(`cannot read folder "${shown(dir.rel) || "."}": ${code}`);
         unreadable.push(dir.rel);
       }
       continue;
@@ -59,7 +77,7 @@ export function walkDataset(abs: FsPath, errors: WalkErrors, unreadable: string[
         continue;
       }
       if (ent.kind === "symlink" || ent.kind === "other") continue;
-      const st = lstatOrNull(ent.path);
+      const st = lstatEntry(ent.path, rel, errors);
       if (!st) continue;
       const kind = statKind(st);
       if (kind === "dir") stack.push({ abs: ent.path, rel });
@@ -79,7 +97,7 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
   const parts = prefix === "" ? 0 : prefix.split("/").length;
   const startAbs = fsPath(root, prefix);
   if (parts === depth) {
-    const st = lstatOrNull(startAbs);
+    const st = lstatEntry(startAbs, prefix, errors);
     if (st?.isDirectory()) out.push({ path: prefix, abs: startAbs, inode: st.ino, ownerUid: st.uid });
     return out;
   }
@@ -90,7 +108,7 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
     } catch (e) {
       const code = errCode(e);
       if (code !== "ENOENT" && code !== "ENOTDIR") {
-        errors.push(`cannot read folder "${rel || "."}": ${code}`);
+        errors.push(`cannot read folder "${shown(rel) || "."}": ${code}`);
         unreadable.push(rel);
       }
       return;
@@ -98,9 +116,9 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
     for (const ent of entries) {
       if (ent.name.startsWith(".")) continue;
       if (ent.kind !== "dir" && ent.kind !== "unknown") continue;
-      const st = lstatOrNull(ent.path);
-      if (!st?.isDirectory()) continue;
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
+      const st = lstatEntry(ent.path, childRel, errors);
+      if (!st?.isDirectory()) continue;
       if (level + 1 === depth) out.push({ path: childRel, abs: ent.path, inode: st.ino, ownerUid: st.uid });
       else visit(ent.path, childRel, level + 1);
     }

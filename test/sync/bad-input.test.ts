@@ -318,3 +318,35 @@ describe("size", () => {
     expect(existsSync(path.join(root, "huge/.mata/manifest.json"))).toBe(true);
   }, 60_000);
 });
+
+describe("one bad entry never ends a scan", () => {
+  test("a file whose path is over the kernel's 4,096-byte limit is reported on its dataset; the others are scanned whole", async () => {
+    const ctx = testContext();
+    const root = ctx.config.root;
+    put(root, "before/a.tif", "a");
+    put(root, "zafter/b.tif", "bb");
+    // Nested folders just under the limit, then a file whose full path is over it (made with relative paths).
+    const segments = Array.from({ length: 16 }, (_, i) => `${String(i).padStart(2, "0")}${"d".repeat(250)}`);
+    const made = Bun.spawnSync([
+      "bash",
+      "-c",
+      `mkdir -p "$1" && cd "$1" && for s in "\${@:2}"; do mkdir "$s" && cd "$s" || exit 1; done && echo x > "${"f".repeat(200)}.tif"`,
+      "mk",
+      path.join(root, "deep"),
+      ...segments,
+    ]);
+    expect(made.exitCode).toBe(0);
+    try {
+      const s = await reconcileAll(ctx);
+      expect(s.datasets.present).toBe(3);
+      expect(files(ctx, at(ctx, "before").id)).toEqual(["a.tif"]);
+      expect(files(ctx, at(ctx, "zafter").id)).toEqual(["b.tif"]);
+      expect(at(ctx, "deep").scan_error).toMatch(/ENAMETOOLONG/);
+      expect(s.errors.join("\n")).toMatch(/deep: .*ENAMETOOLONG/);
+    } finally {
+      // rm cannot remove what it cannot name either: walk down and back with relative paths.
+      Bun.spawnSync(["rm", "-rf", path.join(root, "deep")]);
+      ctx.cleanup();
+    }
+  });
+});
