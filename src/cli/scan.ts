@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from "../config.ts";
 import { createContext } from "../services.ts";
 import { reconcileAll } from "../sync/reconcile.ts";
 import { startAccess } from "../access/access.service.ts";
+import { recordChangesForServe } from "../jobs/outbox.ts";
 
 const FLAGS = configFlags("root", "state", "depth");
 
@@ -20,6 +21,8 @@ export const scanCommand: Command = {
     const ctx = createContext(config);
     // The share's ACLs follow the same reconcile as under `serve`: new files get their grants, drift is repaired.
     const stopAccess = startAccess(ctx);
+    // This process runs no jobs: what it changes is left for `serve` to queue (now, or when it next starts).
+    ctx.hooks.contentChanged.push(recordChangesForServe(ctx));
     try {
       const s = await reconcileAll(ctx);
       await stopAccess();

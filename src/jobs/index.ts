@@ -3,6 +3,7 @@ import { log } from "../log.ts";
 import type { JobKind } from "./job.types.ts";
 import { JobQueue } from "./jobs.service.ts";
 import { rulesListener } from "./rules.ts";
+import { drainOutbox } from "./outbox.ts";
 
 /** Knobs tests turn; the server uses the defaults. */
 export interface JobsOptions {
@@ -10,6 +11,8 @@ export interface JobsOptions {
   settleMs?: number;
   /** Kinds added for this run, replacing registered kinds of the same name (tests: a preview kind with raw tiles). */
   kinds?: JobKind[];
+  /** How often changes other processes recorded (`mata scan`) are taken into the queue (default 2 s). */
+  outboxMs?: number;
 }
 
 /**
@@ -46,9 +49,11 @@ export class Jobs {
     const listener = rulesListener(queue, ctx.config.rules, settleMs, ctx.config.root);
     ctx.hooks.contentChanged.push(listener);
     for (const kind of this.registered(kinds)) kind.start?.(ctx, queue, settleMs);
+    const stopDrain = drainOutbox(ctx, listener, opts.outboxMs ?? 2000);
     queue.start();
     log.info("jobs started", { concurrency: ctx.config.jobConcurrency, settleMs });
     return async () => {
+      stopDrain();
       const i = ctx.hooks.contentChanged.indexOf(listener);
       if (i >= 0) ctx.hooks.contentChanged.splice(i, 1);
       await queue.stop();

@@ -8,6 +8,7 @@ import m006 from "./006_previews.sql" with { type: "text" };
 import m007 from "./007_metadata.sql" with { type: "text" };
 import m008 from "./008_mesh_previews.sql" with { type: "text" };
 import m009 from "./009_cloud_index.sql" with { type: "text" };
+import m010 from "./010_change_outbox.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "007_metadata", sql: m007 },
   { name: "008_mesh_previews", sql: m008 },
   { name: "009_cloud_index", sql: m009 },
+  { name: "010_change_outbox", sql: m010 },
 ];
