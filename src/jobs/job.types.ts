@@ -33,3 +33,17 @@ export interface JobKind {
   /** Start-up work of the feature, run when the queue starts and before it takes a job (clear leftovers, queue what was missed while stopped). */
   start?(ctx: AppContext, queue: JobQueue, settleMs: number): void;
 }
+
+/**
+ * Thrown by a handler whose work was overtaken by an event it can recover from (its dataset moved mid-build):
+ * the queue runs the job again after `delayMs` instead of failing it, up to a few attempts.
+ */
+export class RunAgain extends Error {
+  constructor(
+    message: string,
+    readonly delayMs = 1000,
+  ) {
+    super(message);
+    this.name = "RunAgain";
+  }
+}

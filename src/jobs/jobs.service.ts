@@ -1,7 +1,7 @@
 import type { AppContext } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
 import { log } from "../log.ts";
-import type { JobKind, JobRecord } from "./job.types.ts";
+import { RunAgain, type JobKind, type JobRecord } from "./job.types.ts";
 import { jobsRepo, parsePayload, type JobRow, type JobsRepo } from "./jobs.repo.ts";
 
 /** How a caller asks for a job; `delayMs` lets a burst of changes settle, `merge` folds a queued twin's payload into the new one. */
@@ -31,6 +31,9 @@ export interface JobView {
   finishedAt: number | null;
   runAfter: number;
 }
+
+// A job asking to run again (RunAgain) gets this many attempts in all before it fails like any other.
+const RUN_AGAIN_ATTEMPTS = 5;
 
 /** Why a running job was stopped: a cancel ends it, a shutdown puts it back in the queue. */
 type StopReason = { kind: "cancel"; message: string } | { kind: "shutdown" };
@@ -273,6 +276,9 @@ export class JobQueue {
           this.repo.requeue(row.id, this.ctx.clock.now());
         } else if (reason?.kind === "cancel") {
           // The row was marked cancelled when the stop was asked for.
+        } else if (e instanceof RunAgain && row.attempts < RUN_AGAIN_ATTEMPTS) {
+          log.info("job runs again", { job: row.id, kind: row.kind, dataset: row.dataset_id, reason: e.message });
+          this.repo.requeue(row.id, this.ctx.clock.now() + e.delayMs);
         } else {
           const message = e instanceof Error ? e.message : String(e);
           this.repo.finish(row.id, "failed", message, this.ctx.clock.now());

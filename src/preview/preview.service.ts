@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import type { FileRule } from "../config.ts";
-import type { JobHandler, JobKind } from "../jobs/job.types.ts";
+import { RunAgain, type JobHandler, type JobKind } from "../jobs/job.types.ts";
 import { estimateEta } from "../jobs/jobs.service.ts";
 import { jobsRepo } from "../jobs/jobs.repo.ts";
 import { isVolumeInput, scanVolumes, VolumeReadError } from "./readers/index.ts";
@@ -232,6 +232,11 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
       }
     }
     removeUnreferenced(ctx);
+    // Renamed or moved while it was built (its folder is gone from the path it was read at, or the database already
+    // knows the new one): build again once the scan has followed it, rather than failing for good.
+    const current = repo.dataset(ds.id);
+    if (failures.length > 0 && current?.state === "present" && (current.path !== ds.path || !existsSync(abs)))
+      throw new RunAgain(`the dataset moved away from ${ds.path} during the build`, 3000);
     if (failures.length > 0)
       throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
   };
