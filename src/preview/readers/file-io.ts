@@ -69,6 +69,19 @@ export async function readHead(path: string, length: number): Promise<Uint8Array
 }
 
 /** Reads a whole small file (text headers, one DICOM slice, one 2D image). */
+/** How far a header is read at first; a header longer than that (a list of thousands of slice files) is read again whole. */
+export const HEADER_HEAD = 64 * 1024;
+/** The most a header listing slice files may hold (about 100,000 names). */
+export const MAX_LIST_HEADER = 16 * 1024 * 1024;
+
+/** The whole of a detached header naming its slice files, which may be far longer than its first read. */
+export async function readListHeader(path: string, head: Uint8Array, name: string): Promise<Uint8Array> {
+  if (head.length < HEADER_HEAD) return head;
+  const whole = await readHead(path, MAX_LIST_HEADER + 1);
+  if (whole.length > MAX_LIST_HEADER) throw new VolumeReadError(`${name}: the header's list of slice files is over ${MAX_LIST_HEADER / 1048576} MiB`, name);
+  return whole;
+}
+
 export async function readWhole(path: string, name: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, positiveOr1 } from "./dtype.ts";
-import { companion, readHead } from "./file-io.ts";
+import { companion, HEADER_HEAD, readHead, readListHeader } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const MET_TYPES: Record<string, DType> = {
@@ -48,7 +48,7 @@ export function parseMetaHeader(bytes: Uint8Array, name: string): MetaHeader {
 /** Opens a MetaImage .mhd/.mha: returns the source and the data files it claims. */
 export async function openMetaImage(root: string, rel: string): Promise<VolumeSource> {
   const abs = path.join(root, rel);
-  const head = await readHead(abs, 64 * 1024);
+  const head = await readHead(abs, HEADER_HEAD);
   const { fields, headerBytes } = parseMetaHeader(head, rel);
   const get = (k: string) => fields.get(k.toLowerCase());
   const nums = (k: string) => (get(k) ?? "").split(/\s+/).filter(Boolean).map(Number);
@@ -87,7 +87,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
     if (compressed) throw new VolumeReadError(`${rel}: compressed slice files are not supported`, rel);
     const names = /^LIST\b/i.test(dataField)
       ? new TextDecoder("latin1")
-          .decode(head.subarray(headerBytes))
+          .decode((await readListHeader(abs, head, rel)).subarray(headerBytes))
           .split(/\r?\n/)
           .map((l) => l.trim())
           .filter(Boolean)

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { companion, readHead } from "./file-io.ts";
+import { companion, HEADER_HEAD, readHead, readListHeader } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const TYPES: [RegExp, DType][] = [
@@ -58,7 +58,10 @@ export function parseNrrdHeader(bytes: Uint8Array, name: string): NrrdHeader {
 /** Opens a .nrrd (attached data) or .nhdr (detached data file) with raw or gzip encoding. */
 export async function openNrrd(root: string, rel: string): Promise<VolumeSource> {
   const abs = path.join(root, rel);
-  const { fields, headerBytes } = parseNrrdHeader(await readHead(abs, 64 * 1024), rel);
+  const head = await readHead(abs, HEADER_HEAD);
+  let { fields, headerBytes } = parseNrrdHeader(head, rel);
+  // A list of slice files runs to the end of the header file, which may be longer than the first read.
+  if (fields.has("data file list")) ({ fields, headerBytes } = parseNrrdHeader(await readListHeader(abs, head, rel), rel));
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
   const typeName = (fields.get("type") ?? "").toLowerCase();
   const dtype = TYPES.find(([re]) => re.test(typeName))?.[1];
