@@ -122,8 +122,11 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
     mkdirSync(dir, { recursive: true });
     return { index, w, h, d, dir, slab: xyz ? new Uint8Array(w * h * Math.min(TILE, d)) : null, slabStart: 0, slabCount: 0, pending: null };
   });
+  // z is halved only while a level still has more than one slice: a thin volume's coarse levels keep the z step
+  // of the last real halving, so size x resolution stays the volume's true depth.
+  const zFactor = levels.map((_, i) => 2 ** levels.slice(1, i + 1).filter((_, j) => downZ && levels[j]!.d > 1).length);
   const scales: ScaleInfo[] = levels.map((l) => {
-    const fz = downZ && source.depth > 1 ? 2 ** l.index : 1;
+    const fz = zFactor[l.index]!;
     return {
       key: String(l.index),
       size: [l.w, l.h, l.d],

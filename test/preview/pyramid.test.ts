@@ -223,3 +223,18 @@ describe("pyramid", () => {
     }
   });
 });
+
+test("a volume thinner than the pyramid keeps its true depth at every level (z is halved only while there is more than one slice)", async () => {
+  const t = tempDir();
+  try {
+    const src = phantomSource(1200, 1100, 3, blocky, { spacing: [1, 1, 5], unit: "um" });
+    await buildPyramid(src, t.dir, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85 });
+    const info = JSON.parse(readFileSync(path.join(t.dir, "info"), "utf8")) as { scales: { size: number[]; resolution: number[] }[] };
+    const depthNm = info.scales.map((s) => s.size[2]! * s.resolution[2]!);
+    expect(info.scales.map((s) => s.size[2])).toEqual([3, 2, 1, 1]);
+    // 3 slices of 5 µm: the extent never passes one coarse voxel beyond 15 µm (4 x 5 µm), however many levels follow.
+    expect(depthNm).toEqual([15_000, 20_000, 20_000, 20_000]);
+  } finally {
+    t.cleanup();
+  }
+});
