@@ -101,10 +101,12 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     if (!ds || ds.state !== "present") return;
     const abs = path.join(ctx.config.root, ds.path);
     const covers = previewCovers(ctx.config.rules);
-    const covered = repo.files(ds.id).filter((f) => covers(f.path));
+    const all = repo.files(ds.id);
+    const covered = all.filter((f) => covers(f.path));
     const meshRows = covered.filter((f) => meshFormat(f.path) !== null);
     const fileRows = covered.filter((f) => meshFormat(f.path) === null);
-    const byPath = new Map(fileRows.map((f) => [f.path, f]));
+    // The content key covers every file a volume reads, companions the rules do not name included.
+    const byPath = new Map(all.map((f) => [f.path, f]));
     const now = () => ctx.clock.now();
 
     // Good volumes still get previews when another file of the dataset is broken; the broken one is listed as failed.

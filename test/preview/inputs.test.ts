@@ -5,10 +5,10 @@ import { afterEach, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
-import { previewCovers } from "../../src/preview/preview.service.ts";
+import { previewCovers, previewJob } from "../../src/preview/preview.service.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { testContext } from "../support/env.ts";
-import { addDataset, commitChange } from "../jobs/fixture.ts";
+import { addDataset, commitChange, waitFor } from "../jobs/fixture.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -50,4 +50,24 @@ test("a changed note queues no preview build; a changed volume does", async () =
   expect(previews()).toBe(0);
   commitChange(ctx, id, ["knee.mha"]);
   expect(previews()).toBe(1);
+});
+
+test("the preview key covers a companion data file the rules do not name: new bytes under the same header, a new preview", async () => {
+  const ctx = testContext();
+  cleanups.push(() => ctx.cleanup());
+  const id = addDataset(ctx, "ct");
+  const dir = path.join(ctx.config.root, "ct");
+  writeFileSync(path.join(dir, "vol.mhd"), "ObjectType = Image\nNDims = 3\nDimSize = 8 8 4\nElementType = MET_UCHAR\nElementDataFile = vol.voxels\n");
+  // Only the data file changes; the header stays byte for byte (and time for time) the same.
+  const write = (value: number) => writeFileSync(path.join(dir, "vol.voxels"), new Uint8Array(8 * 8 * 4).fill(value));
+  write(10);
+  cleanups.push(await startJobs(ctx, { settleMs: 20, kinds: [previewJob({ encoding: "raw" })] }));
+  const key = () => ctx.db.query<{ content_key: string; state: string }, [number]>("SELECT content_key, state FROM previews WHERE dataset_id = ?").get(id);
+  commitChange(ctx, id, ["vol.mhd", "vol.voxels"]);
+  await waitFor("first preview", () => key()?.state === "ready", 30_000);
+  const first = key()!.content_key;
+  await Bun.sleep(20);
+  write(200);
+  commitChange(ctx, id, ["vol.mhd", "vol.voxels"]);
+  await waitFor("second preview", () => key()?.state === "ready" && key()!.content_key !== first, 30_000);
 });
