@@ -274,14 +274,7 @@ export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkRe
     const repo = accessRepo(ctx.db);
     try {
       const r = await walkTree(plan, datasetRoot(ctx, access), () => true);
-      repo.saveAclState({
-        dataset_id: id,
-        spec_hash: plan.hash,
-        max_ctime_ms: r.maxCtimeMs,
-        applied_at: ctx.clock.now(),
-        entries: r.entries,
-        error: unresolvedError(plan),
-      });
+      repo.saveAclState(appliedState(ctx, id, plan, r));
       return r;
     } catch (e) {
       const msg = (e as Error).message;
@@ -289,6 +282,11 @@ export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkRe
       throw e;
     }
   });
+}
+
+/** What a finished walk records: the spec it applied, the newest ctime it saw, and what could not be resolved. */
+function appliedState(ctx: AppContext, id: number, plan: AclPlan, r: { maxCtimeMs: number; entries: number }) {
+  return { dataset_id: id, spec_hash: plan.hash, max_ctime_ms: r.maxCtimeMs, applied_at: ctx.clock.now(), entries: r.entries, error: unresolvedError(plan) };
 }
 
 /**
@@ -310,14 +308,7 @@ export function repairDrift(ctx: AppContext, id: number): Promise<number> {
     const full = !state || state.spec_hash !== plan.hash;
     const since = full ? -1 : state.max_ctime_ms;
     const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs >= since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
-    repo.saveAclState({
-      dataset_id: id,
-      spec_hash: plan.hash,
-      max_ctime_ms: r.maxCtimeMs,
-      applied_at: ctx.clock.now(),
-      entries: r.entries,
-      error: unresolvedError(plan),
-    });
+    repo.saveAclState(appliedState(ctx, id, plan, r));
     if (r.changed > 0 && !full) log.warn("acl drift repaired", { dataset: id, path: access.path, entries: r.changed });
     return r.changed;
   });
