@@ -1,10 +1,8 @@
 // The caps of one preview build (config `max_voxels`, `max_tiles`, `max_triangles`, `max_vertices`), checked from
 // what a header claims before any buffer is allocated or tile written: headers are untrusted input.
-import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
+import type { PreviewLimits } from "../config.ts";
 import { PreviewLimitError } from "../errors.ts";
 import { planLevels, TILE } from "./pyramid.ts";
-
-export { DEFAULT_LIMITS, PreviewLimitError, type PreviewLimits };
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
-import type { FileRule } from "../config.ts";
+import type { FileRule, PreviewLimits } from "../config.ts";
 import { RunAgain, type JobHandler, type JobKind } from "../jobs/job.types.ts";
 import { estimateEta } from "../jobs/jobs.service.ts";
 import { jobsRepo } from "../jobs/jobs.repo.ts";
@@ -13,7 +13,8 @@ import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
 import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
-import { checkVolumeLimits, PreviewLimitError, type PreviewLimits } from "./limits.ts";
+import { checkVolumeLimits } from "./limits.ts";
+import { PreviewLimitError } from "../errors.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;

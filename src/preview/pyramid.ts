@@ -3,7 +3,8 @@ import path from "node:path";
 import type { VolumeSource } from "./readers/reader.types.ts";
 import { windowTo8 } from "./window.ts";
 import { encodeGrid, encodeTile, writeThumbnail } from "./tile-encoder.ts";
-import { checkVolumeLimits, DEFAULT_LIMITS, type PreviewLimits } from "./limits.ts";
+import { checkVolumeLimits } from "./limits.ts";
+import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
 
 /** Tile edge in pixels; the chunk shapes of every scale are [T,T,1], [T,1,T] and [1,T,T]. */
 export const TILE = 256;

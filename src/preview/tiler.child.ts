@@ -4,7 +4,8 @@ import { detectVolumes, displayWindow } from "./readers/index.ts";
 import { buildPyramid } from "./pyramid.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
 import { buildMeshPreview, type MeshPreviewInfo } from "../mesh/mesh.build.ts";
-import { checkVolumeLimits, DEFAULT_LIMITS, type PreviewLimits } from "./limits.ts";
+import { checkVolumeLimits } from "./limits.ts";
+import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
 
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as a tiler child. */
 export const TILER_CHILD_ENV = "MATA_TILER_CHILD";
