@@ -22,6 +22,8 @@ export interface ContentChange {
 export interface DatasetSeen {
   datasetId: number;
   path: string;
+  /** The owners and newest inode change time of every folder and file the walk met (the sidecar left out). */
+  walk: { maxCtimeMs: number; uids: Set<number> };
 }
 
 /** Listeners other features attach to the sync engine without it knowing them. */

@@ -1,4 +1,4 @@
-import type { AppContext, Principal } from "../context.ts";
+import type { AppContext, DatasetSeen, Principal } from "../context.ts";
 import { AppError, badRequest, notFound } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
@@ -164,9 +164,9 @@ export function startAccess(ctx: AppContext): () => Promise<void> {
     invalidateAccess(ctx, ch.datasetId);
     if (ctx.config.acls && ch.changed.length) applyToPaths(ctx, ch.datasetId, ch.changed).catch(report("applying ACLs to new files failed", ch.datasetId));
   };
-  const onSeen = (s: { datasetId: number }) => {
+  const onSeen = (s: DatasetSeen) => {
     invalidateAccess(ctx, s.datasetId);
-    if (ctx.config.acls) repairDrift(ctx, s.datasetId).catch(report("ACL drift check failed", s.datasetId));
+    if (ctx.config.acls) repairDrift(ctx, s.datasetId, s.walk).catch(report("ACL drift check failed", s.datasetId));
   };
   if (ctx.config.acls && !canWriteAcls())
     log.warn("acls is on but Mata is not running as root: grants are enforced on the web only", { uid: process.getuid?.() });

@@ -294,7 +294,7 @@ function appliedState(ctx: AppContext, id: number, plan: AclPlan, r: { maxCtimeM
  * the newest seen then: timestamps are coarse, so equal counts as changed; or a foreign owner) are compared with what they should carry and fixed; a changed grant spec means a
  * full rewrite. Returns the number of entries repaired.
  */
-export function repairDrift(ctx: AppContext, id: number): Promise<number> {
+export function repairDrift(ctx: AppContext, id: number, seen?: SeenWalk): Promise<number> {
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return 0;
@@ -306,12 +306,32 @@ export function repairDrift(ctx: AppContext, id: number): Promise<number> {
     const repo = accessRepo(ctx.db);
     const state = repo.aclState(id);
     const full = !state || state.spec_hash !== plan.hash;
+    if (!full && seen && nothingNewer(ctx, state, plan, seen)) return 0;
     const since = full ? -1 : state.max_ctime_ms;
     const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs >= since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
     repo.saveAclState(appliedState(ctx, id, plan, r));
     if (r.changed > 0 && !full) log.warn("acl drift repaired", { dataset: id, path: access.path, entries: r.changed });
     return r.changed;
   });
+}
+
+/** What the reconcile's own walk of a dataset saw: enough to tell that no entry changed since the last check. */
+export interface SeenWalk {
+  maxCtimeMs: number;
+  uids: Set<number>;
+}
+
+/** A check walks every entry again at least this often, whatever the reconcile saw (timestamps are coarse). */
+const RECHECK_MS = 24 * 3600_000;
+
+/**
+ * True when the reconcile's walk met no entry changed after the last check (no ctime newer than the newest then) and
+ * no foreign owner, so walking the tree again would find nothing: the drift check then costs nothing. An entry
+ * changed within the same clock tick as that check is caught by the daily walk.
+ */
+function nothingNewer(ctx: AppContext, state: { max_ctime_ms: number; applied_at: number }, plan: AclPlan, seen: SeenWalk): boolean {
+  if (seen.maxCtimeMs > state.max_ctime_ms || ctx.clock.now() - state.applied_at > RECHECK_MS) return false;
+  return plan.ownerUid === null || [...seen.uids].every((u) => u === plan.ownerUid);
 }
 
 /**

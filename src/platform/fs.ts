@@ -36,6 +36,42 @@ export function writeFileAtomic(dir: FsPath, name: string, data: string | Uint8A
   fsyncDir(dir);
 }
 
+/** writeFileAtomic for content produced piece by piece (a listing of millions of lines), written in 1 MiB blocks. */
+export function writeFileAtomicStream(dir: FsPath, name: string, pieces: Iterable<string>, mode = 0o644): void {
+  const tmp = childPath(dir, `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+  const fd = openSync(tmp, "w", mode);
+  try {
+    let block: string[] = [];
+    let size = 0;
+    const flush = () => {
+      const buf = Buffer.from(block.join(""), "utf8");
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      block = [];
+      size = 0;
+    };
+    for (const p of pieces) {
+      block.push(p);
+      size += p.length;
+      if (size >= 1 << 20) flush();
+    }
+    flush();
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  try {
+    renameSync(tmp, childPath(dir, name));
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(dir);
+}
+
 /** Flushes a file's content to disk. */
 export function fsyncFile(file: FsPath): void {
   const fd = openSync(file, "r");

@@ -47,8 +47,8 @@ export interface PreviewPlan {
  * reads the preview job needs. `onWrite` is called on every write to previews, so read caches look again.
  */
 export function previewRepo(db: Database, onWrite: () => void = () => {}) {
-  const dataset = db.query<{ id: number; uid: string; path: string; title: string; generation: number; state: string; content_hash: string }, [number]>(
-    "SELECT id, uid, path, title, generation, state, content_hash FROM datasets WHERE id = ?",
+  const dataset = db.query<{ id: number; uid: string; path: string; title: string; generation: number; state: string }, [number]>(
+    "SELECT id, uid, path, title, generation, state FROM datasets WHERE id = ?",
   );
   const files = db.query<{ path: string; size: number; mtime_ms: number }, [number]>(
     "SELECT path, size, mtime_ms FROM files WHERE dataset_id = ? ORDER BY path",

@@ -1,4 +1,5 @@
-// Comparing the files of one dataset on disk with its rows in the database: pure, so it is easy to test.
+// Turning what a walk found (files not in the database, rows not on disk) into renames, copies, additions and
+// removals: pure but for the lookups it is given, so it is easy to test.
 import type { SyncFileRow } from "./sync.repo.ts";
 import type { FileEntry } from "./walk.ts";
 
@@ -15,70 +16,75 @@ export interface FileDiff {
   relinked: { row: SyncFileRow; file: FileEntry }[];
 }
 
+/** What a walk found before moves are matched: `fresh` files have no row at their path, `gone` rows no file. */
+export interface WalkDelta {
+  fresh: FileEntry[];
+  gone: SyncFileRow[];
+  modified: { row: SyncFileRow; file: FileEntry }[];
+  relinked: { row: SyncFileRow; file: FileEntry }[];
+}
+
+/** Rows of the same dataset looked up in the database, for files the walk did not compare them with. */
+export interface MoveLookup {
+  byInode(inode: number): SyncFileRow[];
+  bySizeMtime(size: number, mtimeMs: number): SyncFileRow[];
+  /** For a row the walk did not look at: is its file still there, unchanged? (A whole walk looked at every row.) */
+  stillThere(row: SyncFileRow): boolean;
+}
+
 /** True when the diff changes what the dataset holds (anything but a quiet inode update). */
 export function diffChangesContent(d: FileDiff): boolean {
   return d.added.length + d.copied.length + d.removed.length + d.modified.length + d.renamed.length > 0;
 }
 
-/** Matches disk against rows: same path first, then renames by inode+size+mtime, then copies by size+mtime. */
-export function diffFiles(disk: FileEntry[], rows: SyncFileRow[]): FileDiff {
-  const byPath = new Map<string, SyncFileRow>();
-  for (const r of rows) byPath.set(r.path, r);
-  const diff: FileDiff = { added: [], copied: [], removed: [], modified: [], renamed: [], relinked: [] };
-  const fresh: FileEntry[] = [];
-  for (const f of disk) {
-    const row = byPath.get(f.path);
-    if (!row) {
-      fresh.push(f);
-      continue;
-    }
-    byPath.delete(f.path);
-    if (row.size !== f.size || row.mtime_ms !== f.mtimeMs) diff.modified.push({ row, file: f });
-    else if (row.inode !== f.inode) diff.relinked.push({ row, file: f });
-  }
-  if (fresh.length === 0) {
-    diff.removed = [...byPath.values()];
-    return diff;
-  }
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+const sameFile = (r: SyncFileRow, f: FileEntry) => r.size === f.size && r.mtime_ms === f.mtimeMs;
+
+/**
+ * Matches fresh files with gone rows: the same inode, size and mtime under a new path is a rename (also of a row
+ * outside the walked part whose file is gone); a fresh file with the content of a file that stays (same size and
+ * mtime, as `cp -p` or a file manager leaves it, or the same inode: a hard link) is a copy; the rest are added or
+ * removed. Lookups run only for fresh files, so the cost follows the change, not the dataset.
+ */
+export function matchMoves(delta: WalkDelta, lookup: MoveLookup | undefined): FileDiff {
+  const diff: FileDiff = { added: [], copied: [], removed: [], modified: delta.modified, renamed: [], relinked: delta.relinked };
   const gone = new Map<string, SyncFileRow[]>();
-  for (const r of byPath.values()) {
+  for (const r of delta.gone) {
     const k = `${r.inode}:${r.size}:${r.mtime_ms}`;
     const list = gone.get(k);
     if (list) list.push(r);
     else gone.set(k, [r]);
   }
+  const goneIds = new Set(delta.gone.map((r) => r.id));
+  const used = new Set<number>();
   const unmatched: FileEntry[] = [];
-  for (const f of fresh.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    const list = gone.get(`${f.inode}:${f.size}:${f.mtimeMs}`);
-    const row = list?.shift();
+  for (const f of [...delta.fresh].sort(byPath)) {
+    const row = gone.get(`${f.inode}:${f.size}:${f.mtimeMs}`)?.find((r) => !used.has(r.id));
     if (row) {
-      byPath.delete(row.path);
+      used.add(row.id);
       diff.renamed.push({ row, file: f });
     } else unmatched.push(f);
   }
-  diff.removed = [...byPath.values()];
-  if (unmatched.length > 0) {
-    // A copy has the content of a file that stays: same size and mtime (cp -p, a file manager) or the same inode (a hard link).
-    const freshPaths = new Set(unmatched.map((f) => f.path));
-    const sources = new Map<string, string>();
-    for (const f of disk) {
-      if (freshPaths.has(f.path)) continue;
-      sources.set(`s${f.size}:${f.mtimeMs}`, f.path);
-      sources.set(`i${f.inode}`, f.path);
+  for (const f of unmatched) {
+    if (!lookup) {
+      diff.added.push(f);
+      continue;
     }
-    for (const f of unmatched) {
-      const from = sources.get(`i${f.inode}`) ?? (f.size > 0 ? sources.get(`s${f.size}:${f.mtimeMs}`) : undefined);
-      if (from !== undefined) diff.copied.push({ from, file: f });
-      else diff.added.push(f);
+    const linked = lookup.byInode(f.inode).filter((r) => r.path !== f.path && !goneIds.has(r.id) && !used.has(r.id));
+    // A row outside the walked part whose file is gone, with this file's inode, size and mtime: moved here.
+    const moved = linked.find((r) => sameFile(r, f) && !lookup.stillThere(r));
+    if (moved) {
+      used.add(moved.id);
+      diff.renamed.push({ row: moved, file: f });
+      continue;
     }
+    const sources = [...linked, ...(f.size > 0 ? lookup.bySizeMtime(f.size, f.mtimeMs) : [])];
+    const from = sources.find(
+      (r) => r.path !== f.path && !goneIds.has(r.id) && !used.has(r.id) && (r.inode === f.inode || sameFile(r, f)) && lookup.stillThere(r),
+    );
+    if (from) diff.copied.push({ from: from.path, file: f });
+    else diff.added.push(f);
   }
+  diff.removed = delta.gone.filter((r) => !used.has(r.id));
   return diff;
-}
-
-/** A digest of a file list (path, size, mtime), equal for datasets with equal content listings. */
-export function contentHash(files: FileEntry[]): string {
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const h = new Bun.CryptoHasher("sha256");
-  for (const f of sorted) h.update(`${f.path}\u0000${f.size}\u0000${f.mtimeMs}\n`);
-  return h.digest("hex");
 }

@@ -4,7 +4,7 @@ import { readFileSync as readText } from "node:fs";
 import { bytesToName } from "./names.ts";
 import { childPath, type FsPath } from "../platform/fs.ts";
 
-export { childPath, fsyncDir, writeFileAtomic, type FsPath } from "../platform/fs.ts";
+export { childPath, fsyncDir, writeFileAtomic, writeFileAtomicStream, type FsPath } from "../platform/fs.ts";
 
 /** One entry of a folder: its stored name, its fs path, and its kind when the listing told it. */
 export interface DirEntry {

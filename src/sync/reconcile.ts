@@ -11,7 +11,7 @@ import { resolve, type Action, type Observed } from "./resolve.ts";
 import { newUid, readIdentity, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
 import { emptySummary, type SyncSummary } from "./summary.ts";
 import { syncRepo, type SyncDatasetRow, type SyncRepo, type SyncTagRow } from "./sync.repo.ts";
-import { listDatasetFolders } from "./walk.ts";
+import { listDatasetFolders, type WalkStats } from "./walk.ts";
 
 /** Options of a reconcile run. */
 export interface ReconcileOptions {
@@ -19,6 +19,11 @@ export interface ReconcileOptions {
   isStable?: StableCheck;
   /** `mata rebuild`: a dataset new to the database takes the id its identity records, when that id is free. */
   adoptIds?: boolean;
+  /**
+   * Watcher runs: for a dataset folder (by path) that stays where it was, only these paths below it changed, so only
+   * they are looked at; a dataset not named here is walked whole.
+   */
+  paths?: Map<string, string[]>;
 }
 
 /**
@@ -85,12 +90,17 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
   for (const a of plan.actions) {
     const id = ids.get(a.folder.path)!;
     const err = sidecarErrors.get(a.folder.path);
-    const unstable = reconcileDatasetFiles(ctx, repo, id, a.folder.abs, err ? [err] : [], summary, opts.isStable);
+    const stayed = a.kind === "keep" && a.row.path === a.folder.path && a.row.state === "present";
+    const paths = stayed && !err ? opts.paths?.get(a.folder.path) : undefined;
+    const walk: WalkStats = { maxCtimeMs: 0, uids: new Set() };
+    const unstable = await reconcileDatasetFiles(ctx, repo, id, a.folder.abs, err ? [err] : [], summary, { isStable: opts.isStable, paths, stats: walk });
     if (unstable) summary.retry.push(a.folder.path);
     summary.datasets.present += 1;
+    // Drift checks need the whole folder walked; a run over named paths leaves them to the next whole one.
+    if (paths) continue;
     for (const listener of ctx.hooks.datasetSeen) {
       try {
-        listener({ datasetId: id, path: a.folder.path });
+        listener({ datasetId: id, path: a.folder.path, walk });
       } catch (e) {
         log.error("datasetSeen listener failed", { datasetId: id, error: String(e) });
       }

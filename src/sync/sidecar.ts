@@ -1,9 +1,9 @@
-// The hidden `.mata/` sidecar of a dataset folder: identity, manifest of files, and the metadata mirror.
+// The hidden `.mata/` sidecar of a dataset folder: identity and the metadata mirror (the manifest is manifest.ts).
 // Everything read from it is untrusted: a file that does not validate is treated as absent.
 import { lstatSync, mkdirSync } from "node:fs";
 import type { TagNode } from "../tags/tag.types.ts";
 import { childPath, lstatOrNull, readSmallFile, removeStaleTemps, writeFileAtomic, type FsPath } from "./fs.ts";
-import { SIDECAR_DIR, type FileEntry } from "./walk.ts";
+import { SIDECAR_DIR } from "./walk.ts";
 
 /** The identity a dataset folder carries with it through renames, moves and copies. */
 export interface Identity {
@@ -41,12 +41,12 @@ export function isUid(v: unknown): v is string {
   return typeof v === "string" && UID_RE.test(v);
 }
 
-function sidecarDir(datasetAbs: FsPath): FsPath {
+export function sidecarDir(datasetAbs: FsPath): FsPath {
   return childPath(datasetAbs, SIDECAR_DIR);
 }
 
 /** Whether a sidecar file is there (a real file in a real `.mata` folder), so a lost one is written again. */
-export function hasSidecarFile(datasetAbs: FsPath, name: "manifest.json" | "metadata.json"): boolean {
+export function hasSidecarFile(datasetAbs: FsPath, name: string): boolean {
   const dir = sidecarDir(datasetAbs);
   return lstatOrNull(dir)?.isDirectory() === true && lstatOrNull(childPath(dir, name))?.isFile() === true;
 }
@@ -58,7 +58,7 @@ function readSidecarFile(datasetAbs: FsPath, name: string, maxBytes: number): st
   return readSmallFile(childPath(dir, name), maxBytes);
 }
 
-function parseJson(text: string | undefined): unknown {
+export function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
     return JSON.parse(text);
@@ -67,7 +67,7 @@ function parseJson(text: string | undefined): unknown {
   }
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
+export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
@@ -87,28 +87,6 @@ export function writeIdentity(datasetAbs: FsPath, identity: Identity): void {
   const dir = sidecarDir(datasetAbs);
   ensureSidecarDir(dir);
   writeFileAtomic(dir, "identity.json", JSON.stringify(identity) + "\n");
-}
-
-/** Writes `.mata/manifest.json`: the files as last reconciled, so the folder documents itself. */
-export function writeManifest(datasetAbs: FsPath, uid: string, files: FileEntry[]): void {
-  const dir = sidecarDir(datasetAbs);
-  ensureSidecarDir(dir);
-  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const lines = sorted.map((f) => JSON.stringify({ path: f.path, size: f.size, mtime: f.mtimeMs, inode: f.inode }));
-  writeFileAtomic(dir, "manifest.json", `{"uid":${JSON.stringify(uid)},"files":[\n${lines.join(",\n")}\n]}\n`);
-}
-
-/** Reads and validates `.mata/manifest.json`; undefined when absent or malformed. */
-export function readManifest(datasetAbs: FsPath): { uid: string; files: FileEntry[] } | undefined {
-  const v = parseJson(readSidecarFile(datasetAbs, "manifest.json", 512 * 1024 * 1024));
-  if (!isRecord(v) || !isUid(v.uid) || !Array.isArray(v.files)) return undefined;
-  const files: FileEntry[] = [];
-  for (const f of v.files) {
-    if (!isRecord(f) || typeof f.path !== "string" || f.path === "" || f.path.startsWith("/") || f.path.split("/").includes("..")) return undefined;
-    if (![f.size, f.mtime, f.inode].every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0)) return undefined;
-    files.push({ path: f.path, size: f.size as number, mtimeMs: f.mtime as number, inode: f.inode as number });
-  }
-  return { uid: v.uid, files };
 }
 
 /** Writes `.mata/metadata.json` atomically; metadata calls it after every title, description, tag or parent change. */
@@ -151,7 +129,7 @@ function validateTags(v: unknown, depth: number): TagNode[] | undefined {
 }
 
 /** Creates `.mata` (never its dataset folder: one that vanished meanwhile must stay gone) and clears stale temps. */
-function ensureSidecarDir(dir: FsPath): void {
+export function ensureSidecarDir(dir: FsPath): void {
   try {
     mkdirSync(dir);
   } catch (e) {

@@ -14,10 +14,11 @@ export interface SyncDatasetRow {
   generation: number;
   file_count: number;
   byte_count: number;
-  content_hash: string;
   scan_error: string | null;
   created_at: number;
   folder_inode: number | null;
+  /** The generation the sidecar manifest reflects. */
+  manifest_generation: number;
 }
 
 /** A file row as the sync engine compares it with the disk. */
@@ -40,7 +41,7 @@ export interface SyncTagRow {
 }
 
 const DS_COLS =
-  "id, uid, path, title, description, owner, owner_fixed, state, generation, file_count, byte_count, content_hash, scan_error, created_at, folder_inode";
+  "id, uid, path, title, description, owner, owner_fixed, state, generation, file_count, byte_count, scan_error, created_at, folder_inode, manifest_generation";
 
 /** Prepared statements of the sync engine; callers wrap writes in `db.transaction`. */
 export function syncRepo(db: Database) {
@@ -61,10 +62,18 @@ export function syncRepo(db: Database) {
   const markMissing = db.query<null, [number, number, number]>(
     "UPDATE datasets SET state = 'missing', missing_since = ?, generation = generation + 1, updated_at = ? WHERE id = ? AND state = 'present'",
   );
-  const setContent = db.query<{ generation: number }, [number, number, string, number, string | null, number, number]>(
-    "UPDATE datasets SET file_count = ?, byte_count = ?, content_hash = ?, generation = generation + ?, scan_error = ?, updated_at = ? WHERE id = ? RETURNING generation",
+  const setContent = db.query<{ generation: number }, [number, number, number, string | null, number, number]>(
+    "UPDATE datasets SET file_count = ?, byte_count = ?, generation = generation + ?, scan_error = ?, updated_at = ? WHERE id = ? RETURNING generation",
   );
-  const filesOf = db.query<SyncFileRow, [number]>("SELECT id, path, size, mtime_ms, inode FROM files WHERE dataset_id = ?");
+  const setManifestGeneration = db.query<null, [number, number]>("UPDATE datasets SET manifest_generation = ? WHERE id = ?");
+  const FILE_COLS = "id, path, size, mtime_ms, inode";
+  const filesPage = db.query<SyncFileRow, [number, string, number]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND path > ? ORDER BY path LIMIT ?`);
+  const filesFrom = db.query<SyncFileRow, [number, string, number]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND path >= ? ORDER BY path LIMIT ?`);
+  const fileAt = db.query<SyncFileRow, [number, string]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND path = ?`);
+  const byInode = db.query<SyncFileRow, [number, number]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND inode = ? LIMIT 8`);
+  const bySizeMtime = db.query<SyncFileRow, [number, number, number]>(
+    `SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND size = ? AND mtime_ms = ? LIMIT 8`,
+  );
   const sampleFiles = db.query<SyncFileRow, [number, number]>("SELECT id, path, size, mtime_ms, inode FROM files WHERE dataset_id = ? ORDER BY id LIMIT ?");
   const insertFile = db.query<null, [number, string, number, number, number, number]>(
     "INSERT INTO files (dataset_id, path, size, mtime_ms, inode, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -104,9 +113,30 @@ export function syncRepo(db: Database) {
     setTempPath: (id: number) => setTempPath.run(`\u0000moving:${id}`, id),
     markMissing: (id: number, now: number) => markMissing.run(now, now, id),
     /** Stores the new totals; `bump` 1 increments the generation. Returns the generation after. */
-    setContent: (id: number, fileCount: number, byteCount: number, hash: string, bump: 0 | 1, scanError: string | null, now: number) =>
-      setContent.get(fileCount, byteCount, hash, bump, scanError, now, id)!.generation,
-    filesOf: (datasetId: number) => filesOf.all(datasetId),
+    setContent: (id: number, fileCount: number, byteCount: number, bump: 0 | 1, scanError: string | null, now: number) =>
+      setContent.get(fileCount, byteCount, bump, scanError, now, id)!.generation,
+    setManifestGeneration: (id: number, generation: number) => setManifestGeneration.run(generation, id),
+    /**
+     * The file rows of a dataset in path order, read a page at a time (no statement stays open, so the caller may
+     * yield and others may write in between); `under` limits them to one folder's subtree.
+     */
+    *files(datasetId: number, under = ""): Generator<SyncFileRow> {
+      const prefix = under === "" ? "" : `${under}/`;
+      // '/' + 1 is '0': every path below the folder sorts before `${under}0`.
+      const end = under === "" ? undefined : `${under}0`;
+      let page = prefix === "" ? filesPage.all(datasetId, "", 2000) : filesFrom.all(datasetId, prefix, 2000);
+      while (page.length > 0) {
+        for (const r of page) {
+          if (end !== undefined && r.path >= end) return;
+          yield r;
+        }
+        if (page.length < 2000) return;
+        page = filesPage.all(datasetId, page[page.length - 1]!.path, 2000);
+      }
+    },
+    fileAt: (datasetId: number, path: string) => fileAt.get(datasetId, path) ?? undefined,
+    byInode: (datasetId: number, inode: number) => byInode.all(datasetId, inode),
+    bySizeMtime: (datasetId: number, size: number, mtimeMs: number) => bySizeMtime.all(datasetId, size, mtimeMs),
     sampleFiles: (datasetId: number, limit: number) => sampleFiles.all(datasetId, limit),
     insertFile: (datasetId: number, path: string, size: number, mtimeMs: number, inode: number, now: number) =>
       insertFile.run(datasetId, path, size, mtimeMs, inode, now),

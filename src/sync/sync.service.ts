@@ -26,6 +26,19 @@ export function scopeOf(relPath: string, depth: number): string {
   return (bad < 0 ? parts : parts.slice(0, bad)).join("/");
 }
 
+/**
+ * The path of a raw event below its dataset folder (stored form), or undefined when the event is at or above the
+ * dataset level or names a folder or file whose name lost bytes (it cannot be opened by that name).
+ */
+export function belowDataset(relPath: string, depth: number): string | undefined {
+  const parts = relPath.split("/").filter(Boolean);
+  if (parts.length <= depth || parts.some((p) => p.includes("\uFFFD"))) return undefined;
+  return parts.slice(depth).join("/");
+}
+
+/** Beyond this many named paths in one dataset, walking it whole is simpler and no slower. */
+const MAX_NAMED = 256;
+
 /** Starts the sync engine for `serve`: returns the function that stops it. */
 export async function startSync(ctx: AppContext): Promise<() => Promise<void>> {
   const service = await createSyncService(ctx);
@@ -37,7 +50,8 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
   const { debounceMs, stableMs, reconcileMinutes, depth, root } = ctx.config;
   const periodMs = opts.periodMs ?? reconcileMinutes * 60_000;
   const maxDelay = Math.max(2000, debounceMs * 10);
-  const pending = new Map<string, { first: number; due: number }>();
+  // Per dataset-level scope: when to look, and the paths below the dataset folder named since (null: the whole scope).
+  const pending = new Map<string, { first: number; due: number; paths: Set<string> | null }>();
   const seenWriting = new Map<string, { size: number; mtimeMs: number; at: number }>();
   const waiters: { resolve: (s: SyncSummary) => void; reject: (e: unknown) => void }[] = [];
   const onRun: ((s: SyncSummary) => void)[] = [];
@@ -99,6 +113,7 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
   const runOnce = async () => {
     const now = Date.now();
     let scopes: string[];
+    const paths = new Map<string, string[]>();
     const full = fullRequested;
     if (full) {
       fullRequested = false;
@@ -106,17 +121,21 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
       scopes = [""];
     } else {
       scopes = [...pending.entries()].filter(([, p]) => p.due <= now).map(([s]) => s);
-      for (const s of scopes) pending.delete(s);
+      for (const s of scopes) {
+        const named = pending.get(s)!.paths;
+        if (named && s.split("/").length === depth) paths.set(s, [...named]);
+        pending.delete(s);
+      }
       if (scopes.length === 0) return;
     }
     // Files that vanished while being written would otherwise stay in the map for ever.
     if (seenWriting.size > 10_000) for (const [k, v] of seenWriting) if (v.at < ctx.clock.now() - 10 * stableMs - 60_000) seenWriting.delete(k);
     try {
       recheckAt = Infinity;
-      const summary = await reconcileScopes(ctx, scopes, { isStable });
+      const summary = await reconcileScopes(ctx, scopes, { isStable, paths });
       const due = Number.isFinite(recheckAt) ? recheckAt - ctx.clock.now() + Date.now() : Date.now() + stableMs;
       for (const p of summary.retry) {
-        if (!pending.has(p)) pending.set(p, { first: Date.now(), due });
+        if (!pending.has(p)) pending.set(p, { first: Date.now(), due, paths: null });
       }
       log.debug("reconciled", { scopes: full ? "all" : scopes.length, ms: summary.ms, datasets: summary.datasets, files: summary.files });
       onRun.forEach((f) => f(summary));
@@ -129,10 +148,14 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
 
   const onHint = (hint: WatchHint) => {
     const scope = scopeOf(hint.path, depth);
+    const below = belowDataset(hint.path, depth);
     const now = Date.now();
-    const p = pending.get(scope);
+    let p = pending.get(scope);
     if (p) p.due = Math.min(now + debounceMs, p.first + maxDelay);
-    else pending.set(scope, { first: now, due: now + debounceMs });
+    else pending.set(scope, (p = { first: now, due: now + debounceMs, paths: new Set() }));
+    // A change at or above the dataset folder, or at a name that lost bytes, is looked at whole; so are many changes.
+    if (below === undefined || (p.paths && p.paths.size >= MAX_NAMED)) p.paths = null;
+    else p.paths?.add(below);
     schedule();
   };
 

@@ -1,4 +1,5 @@
 // Walking the share: the dataset folders at the configured depth, and the files of one dataset.
+import type { Stats } from "node:fs";
 import { listDir, lstatStrict, statKind, type FsPath } from "./fs.ts";
 import { fsPath } from "./names.ts";
 
@@ -47,43 +48,130 @@ function lstatEntry(p: FsPath, rel: string, errors: WalkErrors): ReturnType<type
   }
 }
 
+/** Owners and the newest inode change seen in a walk, so an ACL drift check can tell nothing changed without walking again. */
+export interface WalkStats {
+  maxCtimeMs: number;
+  uids: Set<number>;
+}
+
 /**
- * Lists every file below a dataset folder (never following symlinks, skipping fifos, sockets and devices,
- * and the top-level sidecar). Unreadable subfolders are reported in `errors` (and their paths in `unreadable`,
- * "" for the dataset folder itself); vanished entries are skipped.
- * Entries are in no particular order.
+ * Orders stored paths as SQLite's `ORDER BY path` does (bytes of UTF-8, that is code points); JavaScript's `<`
+ * compares UTF-16 units, which differs only when a surrogate pair meets a character from U+E000 up.
  */
-export function walkDataset(abs: FsPath, errors: WalkErrors, unreadable: string[] = []): FileEntry[] {
-  const files: FileEntry[] = [];
-  const stack: { abs: FsPath; rel: string }[] = [{ abs, rel: "" }];
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
+export function comparePaths(a: string, b: string): number {
+  if (a === b) return 0;
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a.charCodeAt(i) !== b.charCodeAt(i)) return a.codePointAt(i)! - b.codePointAt(i)!;
+  return a.length - b.length;
+}
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/** Options of a sorted walk. */
+export interface WalkOptions {
+  /** Walk only below this folder of the dataset (stored form); "" or absent: the whole dataset. */
+  start?: string;
+  /** Filled with the owners and newest ctime of every folder and file met (the start folder included). */
+  stats?: WalkStats;
+}
+
+interface Pending {
+  name: string;
+  path: FsPath;
+  /** Sort key: the name, with "/" after a folder's, so a depth-first walk meets files in stored-path order. */
+  key: string;
+  dir: boolean;
+}
+
+/**
+ * Visits every file below a dataset folder in stored-path order (the order of `ORDER BY path`), never following
+ * symlinks, skipping fifos, sockets and devices and the top-level sidecar. Memory holds one folder's listing per
+ * level, never the whole dataset. Unreadable folders are reported in `errors` (and their paths in `unreadable`, ""
+ * for the start folder itself) before any file that sorts after them is visited; vanished entries are skipped.
+ * Yields to the event loop every few milliseconds, so a dataset of millions of files never stalls the server.
+ */
+export async function walkSorted(
+  abs: FsPath,
+  onFile: (f: FileEntry) => void,
+  errors: WalkErrors,
+  unreadable: string[] = [],
+  opts: WalkOptions = {},
+): Promise<void> {
+  const start = opts.start ?? "";
+  const stats = opts.stats;
+  const note = (st: Stats) => {
+    if (!stats) return;
+    if (st.ctimeMs > stats.maxCtimeMs) stats.maxCtimeMs = st.ctimeMs;
+    stats.uids.add(st.uid);
+  };
+  const startAbs = start === "" ? abs : fsPath(abs, start);
+  if (stats) {
+    const st = lstatEntry(startAbs, start || ".", errors);
+    if (st) note(st);
+  }
+  const frames: { rel: string; items: Pending[]; next: number }[] = [];
+  const open = (dirAbs: FsPath, rel: string) => {
     let entries;
     try {
-      entries = listDir(dir.abs);
+      entries = listDir(dirAbs);
     } catch (e) {
       const code = errCode(e);
       if (code !== "ENOENT" && code !== "ENOTDIR") {
-        errors.push(`cannot read folder "${shown(dir.rel) || "."}": ${code}`);
-        unreadable.push(dir.rel);
+        errors.push(`cannot read folder "${shown(rel) || "."}": ${code}`);
+        unreadable.push(rel);
       }
+      return;
+    }
+    const items: Pending[] = [];
+    for (const ent of entries) {
+      if (rel === "" && ent.name === SIDECAR_DIR) continue;
+      if (ent.kind === "symlink" || ent.kind === "other") continue;
+      let dir = ent.kind === "dir";
+      if (ent.kind === "unknown") {
+        const st = lstatEntry(ent.path, rel === "" ? ent.name : `${rel}/${ent.name}`, errors);
+        const kind = st && statKind(st);
+        if (kind !== "dir" && kind !== "file") continue;
+        dir = kind === "dir";
+      }
+      items.push({ name: ent.name, path: ent.path, key: dir ? `${ent.name}/` : ent.name, dir });
+    }
+    items.sort((x, y) => comparePaths(x.key, y.key));
+    frames.push({ rel, items, next: 0 });
+  };
+  open(startAbs, start);
+  let visited = 0;
+  let lastYield = performance.now();
+  while (frames.length > 0) {
+    const frame = frames[frames.length - 1]!;
+    if (frame.next === frame.items.length) {
+      frames.pop();
       continue;
     }
-    for (const ent of entries) {
-      if (dir.rel === "" && ent.name === SIDECAR_DIR) continue;
-      const rel = dir.rel === "" ? ent.name : `${dir.rel}/${ent.name}`;
-      if (ent.kind === "dir") {
-        stack.push({ abs: ent.path, rel });
-        continue;
-      }
-      if (ent.kind === "symlink" || ent.kind === "other") continue;
-      const st = lstatEntry(ent.path, rel, errors);
-      if (!st) continue;
+    const item = frame.items[frame.next++]!;
+    const rel = frame.rel === "" ? item.name : `${frame.rel}/${item.name}`;
+    const st = lstatEntry(item.path, rel, errors);
+    if (st) {
       const kind = statKind(st);
-      if (kind === "dir") stack.push({ abs: ent.path, rel });
-      else if (kind === "file") files.push({ path: rel, size: st.size, mtimeMs: Math.floor(st.mtimeMs), inode: st.ino });
+      // The listing's kind can be stale (an entry replaced meanwhile): what lstat says now decides.
+      if (kind === "dir" && item.dir) {
+        note(st);
+        open(item.path, rel);
+      } else if (kind === "file" && !item.dir) {
+        note(st);
+        onFile({ path: rel, size: st.size, mtimeMs: Math.floor(st.mtimeMs), inode: st.ino });
+      }
+    }
+    if ((++visited & 255) === 0 && performance.now() - lastYield > 15) {
+      await new Promise<void>((r) => setImmediate(r));
+      lastYield = performance.now();
     }
   }
+}
+
+/** Every file below a dataset folder, in stored-path order (tests and small folders; the reconcile streams). */
+export async function walkDataset(abs: FsPath, errors: WalkErrors, unreadable: string[] = []): Promise<FileEntry[]> {
+  const files: FileEntry[] = [];
+  await walkSorted(abs, (f) => files.push(f), errors, unreadable);
   return files;
 }
 

@@ -15,7 +15,7 @@ const res = await app.request(`/api/v1/datasets/${id}/access`, {
   headers: { ...withUser(ctx, "probe_owner").headers, "Content-Type": "application/json" },
   body: JSON.stringify({ viewers: ["probe_viewer"] }),
 });
-for (const l of ctx.hooks.datasetSeen) l({ datasetId: id, path: "mine" });
+for (const l of ctx.hooks.datasetSeen) l({ datasetId: id, path: "mine", walk: { maxCtimeMs: Date.now(), uids: new Set([0]) } });
 await stop();
 const acl = Bun.spawnSync(["getfacl", "-p", "--omit-header", `${ctx.config.root}/mine`]).stdout.toString();
 console.log(JSON.stringify({ status: res.status, body: await res.json(), acl }));

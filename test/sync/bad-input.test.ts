@@ -5,7 +5,8 @@ import net from "node:net";
 import path from "node:path";
 import { bytesToName, fsPath, nameToBytes } from "../../src/sync/names.ts";
 import { reconcileAll } from "../../src/sync/reconcile.ts";
-import { readIdentity, writeManifest } from "../../src/sync/sidecar.ts";
+import { writeManifest } from "../../src/sync/manifest.ts";
+import { readIdentity } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { at, datasets, fileRows, files, parents, put } from "./helpers.ts";
 
@@ -191,7 +192,7 @@ describe("unreadable and vanishing", () => {
   test("a sidecar is never written into a dataset folder that vanished (it is not re-created)", () => {
     const ctx = ctxWith();
     const gone = path.join(ctx.config.root, "gone");
-    expect(() => writeManifest(gone, "00000000-0000-4000-8000-000000000000", [])).toThrow(/ENOENT/);
+    expect(() => writeManifest(gone, "00000000-0000-4000-8000-000000000000", 1, [])).toThrow(/ENOENT/);
     expect(existsSync(gone)).toBe(false);
   });
 

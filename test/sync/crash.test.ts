@@ -3,7 +3,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
-import { readIdentity, readManifest, readMetadataMirror } from "../../src/sync/sidecar.ts";
+import { readManifest } from "../../src/sync/manifest.ts";
+import { readIdentity, readMetadataMirror } from "../../src/sync/sidecar.ts";
 import { walkDataset } from "../../src/sync/walk.ts";
 import { tempDir } from "../support/env.ts";
 
@@ -148,7 +149,7 @@ describe("crash safety", () => {
     const filesOf = db.query<{ path: string; size: number }, [number]>("SELECT path, size FROM files WHERE dataset_id = ? ORDER BY path");
     for (const r of present) {
       const abs = path.join(root, r.path);
-      const disk = walkDataset(abs, []).sort((x, y) => (x.path < y.path ? -1 : 1));
+      const disk = await walkDataset(abs, []);
       const dbFiles = filesOf.all(r.id);
       expect(dbFiles).toEqual(disk.map((f) => ({ path: f.path, size: f.size })));
       expect(r.file_count).toBe(disk.length);

@@ -5,7 +5,8 @@ import { cpSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describeDataset } from "../../src/datasets/describe.service.ts";
 import { reconcileAll } from "../../src/sync/reconcile.ts";
-import { readIdentity, readManifest, readMetadataMirror } from "../../src/sync/sidecar.ts";
+import { readManifest } from "../../src/sync/manifest.ts";
+import { readIdentity, readMetadataMirror } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { at, datasets, parents, put } from "./helpers.ts";
 

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chownSync, cpSync, mkdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync, linkSync } from "node:fs";
 import path from "node:path";
 import { reconcileAll, reconcileScopes } from "../../src/sync/reconcile.ts";
-import { readIdentity, readManifest, readMetadataMirror } from "../../src/sync/sidecar.ts";
+import { readManifest } from "../../src/sync/manifest.ts";
+import { readIdentity, readMetadataMirror } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
 import { addTags, at, datasets, eventKinds, fileRows, files, parents, put, tagTreeOf } from "./helpers.ts";
 
