@@ -15,6 +15,7 @@ import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
 import { checkVolumeLimits } from "./limits.ts";
 import { PreviewLimitError } from "../errors.ts";
+import { openablePath, storedPath } from "../sync/names.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;
@@ -100,7 +101,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     if (job.datasetId === null) throw new Error("a preview job needs a dataset");
     const ds = repo.dataset(job.datasetId);
     if (!ds || ds.state !== "present") return;
-    const abs = path.join(ctx.config.root, ds.path);
+    // In stored form (names that are not UTF-8 escaped): the readers and the child open it by its exact bytes.
+    const abs = `${storedPath(ctx.config.root)}/${ds.path}`;
     const covers = previewCovers(ctx.config.rules);
     const all = repo.files(ds.id);
     const covered = all.filter((f) => covers(f.path));
@@ -238,7 +240,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     // Renamed or moved while it was built (its folder is gone from the path it was read at, or the database already
     // knows the new one): build again once the scan has followed it, rather than failing for good.
     const current = repo.dataset(ds.id);
-    if (failures.length > 0 && current?.state === "present" && (current.path !== ds.path || !existsSync(abs)))
+    if (failures.length > 0 && current?.state === "present" && (current.path !== ds.path || !existsSync(openablePath(abs))))
       throw new RunAgain(`the dataset moved away from ${ds.path} during the build`, 3000);
     if (failures.length > 0)
       throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
