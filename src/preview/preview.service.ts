@@ -80,7 +80,8 @@ export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number }
     name: PREVIEW_JOB,
     priority: PREVIEW_PRIORITY,
     handler: previewHandler(opts),
-    inputs: readByPreviews,
+    // A file the readers' list misses is an input still when a volume's header of that dataset names it.
+    inputs: (file, datasetId, ctx) => readByPreviews(file) || ctx.services.preview.repo.isExtraInput(datasetId, file),
     start(ctx, queue, settleMs) {
       rmSync(previewTmpDir(ctx), { recursive: true, force: true });
       const behind = datasetsBehind(ctx);
@@ -121,6 +122,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
           )
         : { sources: [], failures: [] };
     signal.throwIfAborted();
+    // Recorded before the build, so a change to one of them while it runs stops it and queues the next.
+    repo.setExtraInputs(ds.id, extraInputs(found, unreadable));
     const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
     // A header claiming more than the caps allow fails its own preview here, before any child allocates for it.
     const sources: typeof found = [];
@@ -245,6 +248,17 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     if (failures.length > 0)
       throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
   };
+}
+
+/**
+ * The files the found volumes read, and those a broken one was missing or could not read (named by its header,
+ * perhaps not there yet), that the readers' own list of inputs misses: the preview's inputs in this dataset.
+ */
+function extraInputs(sources: { files: string[] }[], failures: Error[]): string[] {
+  const named = new Set<string>();
+  for (const s of sources) for (const f of s.files) named.add(f);
+  for (const e of failures) if (e instanceof VolumeReadError && e.file) named.add(e.file);
+  return [...named].filter((f) => !readByPreviews(f)).sort();
 }
 
 function overLimits(s: { file: string; width: number; height: number; depth: number }, limits: PreviewLimits): string | null {

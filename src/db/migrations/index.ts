@@ -9,6 +9,7 @@ import m007 from "./007_metadata.sql" with { type: "text" };
 import m008 from "./008_mesh_previews.sql" with { type: "text" };
 import m009 from "./009_cloud_index.sql" with { type: "text" };
 import m010 from "./010_change_outbox.sql" with { type: "text" };
+import m011 from "./011_preview_inputs.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
@@ -22,4 +23,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "008_mesh_previews", sql: m008 },
   { name: "009_cloud_index", sql: m009 },
   { name: "010_change_outbox", sql: m010 },
+  { name: "011_preview_inputs", sql: m011 },
 ];
