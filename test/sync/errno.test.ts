@@ -4,6 +4,8 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { Database } from "bun:sqlite";
+import { mirrorMetadata } from "../../src/mirror/metadata-mirror.ts";
 import { reconcileAll, reconcileScopes } from "../../src/sync/reconcile.ts";
 import { readIdentity } from "../../src/sync/sidecar.ts";
 import { mountFaulty } from "../support/faulty-fs.ts";
@@ -115,6 +117,58 @@ describe("EACCES", () => {
     chmodSync(path.join(root, "a/.mata"), 0o755);
     expect(scanAsNobody(ctx).errors).toEqual([]);
     expect(at(ctx, "a")).toMatchObject({ id: a.id, scan_error: null });
+  });
+});
+
+describe("EACCES on a metadata mirror", () => {
+  test("`mata rebuild` goes on past a mirror it cannot open: that dataset comes back with its id and files, and is reported", () => {
+    const ctx = ctxWith();
+    const root = ctx.config.root;
+    put(root, "a/x.tif", "1");
+    put(root, "b/y.tif", "22");
+    Bun.spawnSync(["chown", "-R", "65534:65534", root]);
+    scanAsNobody(ctx);
+    const [a, b] = ["a", "b"].map((p) => at(ctx, p)) as [Row, Row];
+    for (const d of [a, b]) {
+      ctx.db.query("UPDATE datasets SET title = ? WHERE id = ?").run(`Title of ${d.path}`, d.id);
+      expect(mirrorMetadata(ctx, d.id)).toBe(true);
+    }
+    chmodSync(path.join(root, "a/.mata/metadata.json"), 0o000);
+    Bun.spawnSync(["chown", "-R", "65534:65534", ctx.config.state]);
+    const r = Bun.spawnSync(
+      [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        process.execPath,
+        "src/main.ts",
+        "rebuild",
+        "--json",
+        "--root",
+        root,
+        "--state",
+        ctx.config.state,
+      ],
+      { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
+    );
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+    const report = JSON.parse(r.stdout.toString());
+    expect(report).toMatchObject({ mirrors: 1, unreadableMirrors: ["a"] });
+    expect(report.scan.datasets).toMatchObject({ added: 2, present: 2 });
+    const db = new Database(path.join(ctx.config.state, "mata.db"), { readonly: true });
+    try {
+      const rows = db
+        .query<{ id: number; path: string; title: string; file_count: number }, []>("SELECT id, path, title, file_count FROM datasets ORDER BY path")
+        .all();
+      expect(rows).toEqual([
+        { id: a.id, path: "a", title: "", file_count: 1 },
+        { id: b.id, path: "b", title: "Title of b", file_count: 1 },
+      ]);
+    } finally {
+      db.close();
+    }
   });
 });
 
