@@ -32,6 +32,7 @@ export const rebuildCommand: Command = {
           `${r.mirrors} metadata mirrors, ${r.parents} parent links` +
           (r.skippedParents ? ` (${r.skippedParents} skipped: unknown or cyclic)` : "") +
           (grants ? `, ${grants.grants} grants on ${grants.datasets} datasets from the share's ACLs` : "") +
+          (r.unreadableMirrors.length ? `\nmetadata mirrors that could not be read (those datasets have no metadata): ${r.unreadableMirrors.join(", ")}` : "") +
           (r.previous ? `\nprevious database kept as ${r.previous}` : ""),
       );
     }

@@ -1,4 +1,6 @@
+import { closeSync, openSync } from "node:fs";
 import path from "node:path";
+import { fsPath, isEscapedName, nameToBytes } from "../sync/names.ts";
 import { eventsRepo } from "../events/events.repo.ts";
 import type { JobHandler, JobKind } from "./job.types.ts";
 
@@ -39,7 +41,10 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     if (job.datasetId === null) throw new Error("a rule command needs a dataset");
     const ds = locate(job.datasetId);
     if (!ds || !ds.present) return;
-    const cwd = path.join(run.ctx.config.root, ds.path);
+    // A folder whose name is not UTF-8 cannot be given to spawn as text: it is held open and entered through /proc.
+    const held = isEscapedName(ds.path) ? openDir(fsPath(run.ctx.config.root, ds.path)) : undefined;
+    if (held === null) return;
+    const cwd = held === undefined ? path.join(run.ctx.config.root, ds.path) : `/proc/${process.pid}/fd/${held}`;
     const started = run.ctx.clock.now();
     const fail = (message: string): never => {
       eventsRepo(run.ctx.db).record(run.ctx.clock.now(), "rule.failed", job.datasetId, { rule: p.rule, command: p.command, message });
@@ -49,7 +54,7 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     try {
       // `setsid` makes the command the leader of its own process group, so a timeout or a cancel kills whatever it
       // started too; files are given as `./name`, so a file named `--checkpoint-action=...` is never an option.
-      proc = Bun.spawn(["setsid", "--", ...p.command, ...p.files.map((f) => `./${f}`)], {
+      proc = Bun.spawn(commandLine(p.command, p.files), {
         cwd,
         stdin: "ignore",
         stdout: "ignore",
@@ -57,6 +62,7 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
         env: { ...process.env, MATA_DATASET_PATH: cwd, MATA_DATASET_ID: String(job.datasetId) },
       });
     } catch (e) {
+      if (held !== undefined) closeSync(held);
       return fail(`rule command ${p.command[0]} could not start: ${(e as Error).message}`);
     }
     const stderrText = new Response(proc.stderr as ReadableStream).text();
@@ -89,6 +95,7 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
         ms: run.ctx.clock.now() - started,
       });
     } finally {
+      if (held !== undefined) closeSync(held);
       clearTimeout(timer);
       run.signal.removeEventListener("abort", kill);
       // Whatever the command left running in its group (a forgotten background child) ends with it.
@@ -99,4 +106,25 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
       }
     }
   };
+}
+
+/** An open descriptor on a dataset folder, or null when it is gone (the scan will say so). */
+function openDir(abs: string | Buffer): number | null {
+  try {
+    return openSync(abs, "r");
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The argv of a rule command: `setsid`, the command, and the changed files as `./name`. A stored name that is not
+ * UTF-8 (src/sync/names.ts) cannot be handed to spawn as text, so then bash rebuilds every file argument from
+ * `$'\xNN'` quotes of its exact bytes and execs the command with them.
+ */
+export function commandLine(command: string[], files: string[]): string[] {
+  const args = files.map((f) => `./${f}`);
+  if (!args.some(isEscapedName)) return ["setsid", "--", ...command, ...args];
+  const quoted = args.map((a) => `$'${[...nameToBytes(a)].map((b) => `\\x${b.toString(16).padStart(2, "0")}`).join("")}'`);
+  return ["setsid", "--", "bash", "-c", `exec "$@" ${quoted.join(" ")}`, "mata-rule", ...command];
 }

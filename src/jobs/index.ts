@@ -46,7 +46,7 @@ export class Jobs {
     const queue = this.newQueue(kinds);
     this.current = queue;
     const settleMs = opts.settleMs ?? Math.max(3000, ctx.config.stableMs * 2);
-    const listener = rulesListener(queue, ctx.config.rules, settleMs, ctx.config.root);
+    const listener = rulesListener(ctx, queue, settleMs);
     ctx.hooks.contentChanged.push(listener);
     for (const kind of this.registered(kinds)) kind.start?.(ctx, queue, settleMs);
     const stopDrain = drainOutbox(ctx, listener, opts.outboxMs ?? 2000);

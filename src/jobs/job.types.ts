@@ -28,8 +28,11 @@ export interface JobKind {
   name: string;
   priority: number;
   handler: JobHandler;
-  /** The files that concern this kind, for a rule that names the kind as its action without a glob of its own. */
-  inputs?: (file: string) => boolean;
+  /**
+   * The files that concern this kind, for a rule that names the kind as its action without a glob of its own; a
+   * kind may know more for one dataset (the data file a volume's header names, whatever its extension).
+   */
+  inputs?: (file: string, datasetId: number, ctx: AppContext) => boolean;
   /** Start-up work of the feature, run when the queue starts and before it takes a job (clear leftovers, queue what was missed while stopped). */
   start?(ctx: AppContext, queue: JobQueue, settleMs: number): void;
 }

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { FileRule } from "../config.ts";
 import { lstatOrNull } from "../sync/fs.ts";
-import type { ContentChange } from "../context.ts";
+import type { AppContext, ContentChange } from "../context.ts";
 import { COMMAND_JOB, type CommandPayload } from "./command.job.ts";
 import type { JobQueue } from "./jobs.service.ts";
 import { parsePayload } from "./jobs.repo.ts";
@@ -16,7 +16,7 @@ const CLOCK_SLACK_MS = 100;
 interface CompiledRule {
   index: number;
   rule: FileRule;
-  matches: (file: string) => boolean;
+  matches: (file: string, datasetId: number) => boolean;
 }
 
 /** A glob as a matcher, case-insensitive as well, since scanners write .TIF as often as .tif. */
@@ -25,11 +25,11 @@ export function globMatcher(pattern: string): (file: string) => boolean {
   return (file) => glob.match(file) || glob.match(file.toLowerCase());
 }
 
-/** A rule's matcher: its glob, else the files its action's job kind reads. */
-function matcherOf(queue: JobQueue, rule: FileRule): (file: string) => boolean {
+/** A rule's matcher: its glob, else the files its action's job kind reads in that dataset. */
+function matcherOf(ctx: AppContext, queue: JobQueue, rule: FileRule): (file: string, datasetId: number) => boolean {
   if (rule.glob !== undefined) return globMatcher(rule.glob);
   const inputs = rule.action ? queue.kind(rule.action)?.inputs : undefined;
-  return inputs ?? (() => false);
+  return inputs ? (file, datasetId) => inputs(file, datasetId, ctx) : () => false;
 }
 
 /**
@@ -37,8 +37,9 @@ function matcherOf(queue: JobQueue, rule: FileRule): (file: string) => boolean {
  * killed) and queued again for the new generation, and every rule matching a changed file queues its action; all
  * of it waits `settleMs` after the last change, so a copy of 2,000 slices ends in one build.
  */
-export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: number, root: string): (change: ContentChange) => void {
-  const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, matches: matcherOf(queue, rule) }));
+export function rulesListener(ctx: AppContext, queue: JobQueue, settleMs: number): (change: ContentChange) => void {
+  const { rules, root } = ctx.config;
+  const compiled: CompiledRule[] = rules.map((rule, index) => ({ index, rule, matches: matcherOf(ctx, queue, rule) }));
   return (change) => {
     const { datasetId, generation } = change;
     // What a rule's command wrote into its own dataset (its log beside its input) is its output: it neither stops nor
@@ -57,7 +58,10 @@ export function rulesListener(queue: JobQueue, rules: FileRule[], settleMs: numb
     };
     const inputsOf = (c: CompiledRule) => {
       const output = c.rule.command ? ownOutput(c.index) : () => false;
-      return { changed: change.changed.filter((f) => c.matches(f) && !output(f)), removed: change.removed.filter(c.matches) };
+      return {
+        changed: change.changed.filter((f) => c.matches(f, datasetId) && !output(f)),
+        removed: change.removed.filter((f) => c.matches(f, datasetId)),
+      };
     };
     const inputs = new Map(compiled.map((c) => [c.index, inputsOf(c)]));
     const touched = (c: CompiledRule) => inputs.get(c.index)!.changed.length > 0 || inputs.get(c.index)!.removed.length > 0;

@@ -1,9 +1,9 @@
 import { lstatSync } from "node:fs";
-import path from "node:path";
 import type { AppContext, DatasetSeen } from "../context.ts";
 import { log } from "../log.ts";
 import { describeRepo } from "../datasets/describe.repo.ts";
 import { relationsRepo } from "../relations/relations.repo.ts";
+import { fsPath } from "../sync/names.ts";
 import { hasSidecarFile, writeMetadataMirror } from "../sync/sidecar.ts";
 import { tagsRepo } from "../tags/tags.repo.ts";
 
@@ -24,7 +24,8 @@ export function mirrorMetadata(ctx: AppContext, datasetId: number): boolean {
       .map((p) => p.uid),
     updatedAt: ctx.clock.now(),
   };
-  const abs = path.join(ctx.config.root, d.path);
+  // The exact bytes of a folder name that is not UTF-8 (src/sync/names.ts).
+  const abs = fsPath(ctx.config.root, d.path);
   // Never re-create a folder that vanished since the last scan (writing `.mata/` would): the scan decides what it means.
   if (!isFolder(abs)) {
     log.warn("metadata mirror skipped: the dataset folder is not there", { datasetId, path: d.path });
@@ -39,7 +40,7 @@ export function mirrorMetadata(ctx: AppContext, datasetId: number): boolean {
   }
 }
 
-function isFolder(p: string): boolean {
+function isFolder(p: string | Buffer): boolean {
   try {
     return lstatSync(p).isDirectory();
   } catch {
@@ -56,6 +57,6 @@ export function attachMetadataMirror(ctx: AppContext): void {
 /** A reconcile listener that writes the mirror of a dataset whose `.mata/metadata.json` is gone (a user deleted `.mata/`). */
 function restoreLostMirrors(ctx: AppContext): (seen: DatasetSeen) => void {
   return ({ datasetId, path: rel }) => {
-    if (!hasSidecarFile(path.join(ctx.config.root, rel), "metadata.json")) mirrorMetadata(ctx, datasetId);
+    if (!hasSidecarFile(fsPath(ctx.config.root, rel), "metadata.json")) mirrorMetadata(ctx, datasetId);
   };
 }

@@ -99,6 +99,10 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   );
   const resetRunning = db.query<unknown, [number]>("UPDATE previews SET state = 'queued', progress = 0 WHERE dataset_id = ? AND state = 'running'");
   const keys = db.query<{ content_key: string }, []>("SELECT DISTINCT content_key FROM previews");
+  const deleteInputs = db.query<unknown, [number]>("DELETE FROM preview_inputs WHERE dataset_id = ?");
+  const insertInput = db.query<unknown, [number, string]>("INSERT OR IGNORE INTO preview_inputs (dataset_id, path) VALUES (?, ?)");
+  const isInput = db.query<{ one: number }, [number, string]>("SELECT 1 AS one FROM preview_inputs WHERE dataset_id = ? AND path = ?");
+  const inputsOf = db.query<{ path: string }, [number]>("SELECT path FROM preview_inputs WHERE dataset_id = ? ORDER BY path");
   const behind = db.query<{ id: number; generation: number }, []>(
     `SELECT d.id, d.generation FROM datasets d
      WHERE d.state = 'present'
@@ -172,6 +176,17 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     },
     /** Present datasets whose current generation no preview job or preview has seen (changed while no server ran). */
     behind: () => behind.all(),
+    /** Replaces the files a dataset's volumes read beyond the readers' own list of inputs (see migration 011). */
+    setExtraInputs: (datasetId: number, paths: string[]) =>
+      db
+        .transaction(() => {
+          deleteInputs.run(datasetId);
+          for (const p of paths) insertInput.run(datasetId, p);
+        })
+        .immediate(),
+    /** Whether a file is one of those (one indexed look-up: asked for each changed file the readers' list misses). */
+    isExtraInput: (datasetId: number, file: string) => isInput.get(datasetId, file) !== null,
+    extraInputs: (datasetId: number) => inputsOf.all(datasetId).map((r) => r.path),
     /** Content keys any dataset still refers to; tile folders of other keys can be removed. */
     referencedKeys: () => new Set(keys.all().map((r) => r.content_key)),
   };

@@ -15,6 +15,7 @@ import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
 import { checkVolumeLimits } from "./limits.ts";
 import { PreviewLimitError } from "../errors.ts";
+import { openablePath, storedPath } from "../sync/names.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;
@@ -79,7 +80,8 @@ export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number }
     name: PREVIEW_JOB,
     priority: PREVIEW_PRIORITY,
     handler: previewHandler(opts),
-    inputs: readByPreviews,
+    // A file the readers' list misses is an input still when a volume's header of that dataset names it.
+    inputs: (file, datasetId, ctx) => readByPreviews(file) || ctx.services.preview.repo.isExtraInput(datasetId, file),
     start(ctx, queue, settleMs) {
       rmSync(previewTmpDir(ctx), { recursive: true, force: true });
       const behind = datasetsBehind(ctx);
@@ -100,7 +102,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     if (job.datasetId === null) throw new Error("a preview job needs a dataset");
     const ds = repo.dataset(job.datasetId);
     if (!ds || ds.state !== "present") return;
-    const abs = path.join(ctx.config.root, ds.path);
+    // In stored form (names that are not UTF-8 escaped): the readers and the child open it by its exact bytes.
+    const abs = `${storedPath(ctx.config.root)}/${ds.path}`;
     const covers = previewCovers(ctx.config.rules);
     const all = repo.files(ds.id);
     const covered = all.filter((f) => covers(f.path));
@@ -119,6 +122,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
           )
         : { sources: [], failures: [] };
     signal.throwIfAborted();
+    // Recorded before the build, so a change to one of them while it runs stops it and queues the next.
+    repo.setExtraInputs(ds.id, extraInputs(found, unreadable));
     const broken = unreadable.map((e, i) => ({ file: fileOf(e, i), message: e.message }));
     // A header claiming more than the caps allow fails its own preview here, before any child allocates for it.
     const sources: typeof found = [];
@@ -238,11 +243,22 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
     // Renamed or moved while it was built (its folder is gone from the path it was read at, or the database already
     // knows the new one): build again once the scan has followed it, rather than failing for good.
     const current = repo.dataset(ds.id);
-    if (failures.length > 0 && current?.state === "present" && (current.path !== ds.path || !existsSync(abs)))
+    if (failures.length > 0 && current?.state === "present" && (current.path !== ds.path || !existsSync(openablePath(abs))))
       throw new RunAgain(`the dataset moved away from ${ds.path} during the build`, 3000);
     if (failures.length > 0)
       throw new Error(failures.length === 1 ? failures[0]! : `${failures.length} of ${rows.length} previews failed: ${failures.join("; ")}`);
   };
+}
+
+/**
+ * The files the found volumes read, and those a broken one was missing or could not read (named by its header,
+ * perhaps not there yet), that the readers' own list of inputs misses: the preview's inputs in this dataset.
+ */
+function extraInputs(sources: { files: string[] }[], failures: Error[]): string[] {
+  const named = new Set<string>();
+  for (const s of sources) for (const f of s.files) named.add(f);
+  for (const e of failures) if (e instanceof VolumeReadError && e.file) named.add(e.file);
+  return [...named].filter((f) => !readByPreviews(f)).sort();
 }
 
 function overLimits(s: { file: string; width: number; height: number; depth: number }, limits: PreviewLimits): string | null {

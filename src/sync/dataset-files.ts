@@ -39,7 +39,8 @@ const cap = <T>(xs: T[]) => xs.slice(0, LIST_CAP);
 const ATTEMPTS = 3;
 const errText = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 
-const under = (dirs: string[], p: string) => dirs.some((u) => u === "" || p.startsWith(`${u}/`));
+/** Whether a path is one that could not be looked at, or below one. */
+const under = (dirs: string[], p: string) => dirs.some((u) => u === "" || p === u || p.startsWith(`${u}/`));
 
 function dbLookup(repo: SyncRepo, datasetId: number, stillThere: (r: SyncFileRow) => boolean): MoveLookup {
   return { byInode: (i) => repo.byInode(datasetId, i), bySizeMtime: (s, m) => repo.bySizeMtime(datasetId, s, m), stillThere };
@@ -197,13 +198,15 @@ export async function reconcileDatasetFiles(
     const content = diffChangesContent(diff);
     if (!content && diff.relinked.length === 0 && scanError === first.scan_error) {
       if (scanError) summary.errors.push(`${first.path}: ${scanError}`);
-      if (!partial) keepManifest(repo, first, abs, summary);
+      if (!partial && extraErrors.length === 0) keepManifest(repo, first, abs, summary);
       return scan.unstable;
     }
+    // A sidecar that could not be written (recorded as the dataset's scan error) takes no manifest either.
+    const sidecarOk = extraErrors.length === 0;
     const committed = commit(ctx, repo, first, diff, scan, scanError, summary);
     if (committed === "raced") continue;
     if (committed.change) {
-      manifestAfter(repo, first, abs, committed.generation, diff, summary);
+      if (sidecarOk) manifestAfter(repo, first, abs, committed.generation, diff, summary);
       for (const listener of ctx.hooks.contentChanged) {
         try {
           listener(committed.change);
@@ -211,7 +214,7 @@ export async function reconcileDatasetFiles(
           log.error("contentChanged listener failed", { datasetId, error: String(e) });
         }
       }
-    } else if (!partial) keepManifest(repo, { ...first, generation: committed.generation }, abs, summary);
+    } else if (!partial && sidecarOk) keepManifest(repo, { ...first, generation: committed.generation }, abs, summary);
     return scan.unstable;
   }
   log.warn("files kept changing under other writers; looking again later", { dataset: datasetId });

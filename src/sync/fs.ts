@@ -23,14 +23,26 @@ export function listDir(dir: FsPath): DirEntry[] {
   if (typeof dir === "string") {
     const dirents = readdirSync(dir, { withFileTypes: true }) as Dirent[];
     if (!dirents.some((d) => d.name.includes(REPLACEMENT))) {
+      if (dirents.length > 0) assertSearchable(dir);
       return dirents.map((d) => ({ name: d.name, path: `${dir}/${d.name}`, kind: direntKind(d) }));
     }
   }
   const names = readdirSync(dir as string, { encoding: "buffer" }) as unknown as Buffer[];
+  if (names.length > 0) assertSearchable(dir);
   return names.map((raw) => {
     const name = bytesToName(raw);
     return { name, path: childPath(dir, name === raw.toString("utf8") ? name : raw), kind: "unknown" as const };
   });
+}
+
+/**
+ * Throws the refusal (EACCES) for a folder that can be listed but not searched (mode r--): its names come back
+ * while every entry in it refuses lstat, so it is as unreadable as a folder that cannot be listed at all, and the
+ * walk keeps its known files instead of taking them for deleted. One lstat of "DIR/." per folder, by the
+ * effective user like every other look (access(2) would ask for the real one).
+ */
+function assertSearchable(dir: FsPath): void {
+  lstatSync(childPath(dir, "."));
 }
 
 function direntKind(d: Dirent): DirEntry["kind"] {

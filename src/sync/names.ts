@@ -72,6 +72,22 @@ export function fsPath(base: string | Buffer, relative: string): string | Buffer
   return Buffer.concat([Buffer.from(base), Buffer.from("/"), nameToBytes(relative)]);
 }
 
+/**
+ * The stored form of a path given as text (the configured root): the text itself, unless it holds a literal U+FFFD,
+ * which is escaped like any name, so `${storedPath(root)}/${dataset path}` is one path in stored form throughout.
+ */
+export function storedPath(text: string): string {
+  return isEscapedName(text) ? bytesToName(Buffer.from(text, "utf8")) : text;
+}
+
+/**
+ * A path the fs module can open for a whole path in stored form (see `storedPath`): readers and jobs pass stored
+ * paths around as text (through JSON to child processes too) and turn them into bytes only where they open a file.
+ */
+export function openablePath(stored: string): string | Buffer {
+  return isEscapedName(stored) ? nameToBytes(stored) : stored;
+}
+
 /** Length of the valid UTF-8 sequence starting at `i`, or 0 when the byte there starts none. */
 function validSequenceLength(b: Uint8Array, i: number): number {
   const c = b[i]!;

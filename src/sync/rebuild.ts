@@ -10,7 +10,7 @@ import { subtreeHash } from "../tags/tag-hash.ts";
 import type { TagNode } from "../tags/tag.types.ts";
 import { fsPath } from "./names.ts";
 import { reconcileAll } from "./reconcile.ts";
-import { readMetadataMirror } from "./sidecar.ts";
+import { hasSidecarFile, readMetadataMirror } from "./sidecar.ts";
 import type { SyncSummary } from "./summary.ts";
 import { syncRepo, type SyncRepo } from "./sync.repo.ts";
 
@@ -18,6 +18,8 @@ import { syncRepo, type SyncRepo } from "./sync.repo.ts";
 export interface RebuildReport {
   scan: SyncSummary;
   mirrors: number;
+  /** Datasets whose mirror is there but could not be read or is malformed: they come back without their metadata. */
+  unreadableMirrors: string[];
   parents: number;
   /** Parent links dropped because the uid is unknown or the link would close a cycle. */
   skippedParents: number;
@@ -46,7 +48,7 @@ export async function rebuildDatabase(config: Config, contextOver: (db: Database
   try {
     // Each dataset takes back the id its identity records, so links and scripts naming ids still work.
     const scan = await reconcileAll(ctx, { adoptIds: true });
-    report = { scan, mirrors: 0, parents: 0, skippedParents: 0, restored: {} };
+    report = { scan, mirrors: 0, unreadableMirrors: [], parents: 0, skippedParents: 0, restored: {} };
     applyMirrors(ctx, report);
     for (const step of steps) report.restored[step.name] = await step.run(ctx);
     db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -72,8 +74,12 @@ function applyMirrors(ctx: AppContext, report: RebuildReport): void {
   ctx.db
     .transaction(() => {
       for (const row of present) {
-        const mirror = readMetadataMirror(fsPath(ctx.config.root, row.path));
-        if (!mirror) continue;
+        const abs = fsPath(ctx.config.root, row.path);
+        const mirror = readMetadataMirror(abs);
+        if (!mirror) {
+          if (hasSidecarFile(abs, "metadata.json")) report.unreadableMirrors.push(row.path);
+          continue;
+        }
         report.mirrors += 1;
         repo.setText(row.id, mirror.title, mirror.description, now);
         repo.deleteTags(row.id);

@@ -66,7 +66,7 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
     for (const r of repo.presentInScope(scope)) rowsById.set(r.id, r);
   }
   // Datasets below a folder that cannot be read now are left as they were, not marked missing.
-  for (const [id, r] of rowsById) if (unreadable.some((u) => u === "" || r.path.startsWith(`${u}/`))) rowsById.delete(id);
+  for (const [id, r] of rowsById) if (unreadable.some((u) => u === "" || r.path === u || r.path.startsWith(`${u}/`))) rowsById.delete(id);
   const holdsOutside = (row: SyncDatasetRow) => !inScope(norm, row.path) && readIdentity(fsPath(root, row.path))?.uid === row.uid;
   const plan = resolve(repo, folders, [...rowsById.values()], newUid, holdsOutside);
 

@@ -37,13 +37,15 @@ function shown(rel: string): string {
 
 /**
  * lstat of one entry; a refusal other than "vanished" (a name too long for the path limit, a permission, an I/O
- * error) is recorded against that entry and the walk goes on without it.
+ * error) is recorded against that entry and the walk goes on without it, naming it in `unreadable` so what is
+ * known at or below it is kept as it was.
  */
-function lstatEntry(p: FsPath, rel: string, errors: WalkErrors): ReturnType<typeof lstatStrict> {
+function lstatEntry(p: FsPath, rel: string, errors: WalkErrors, unreadable: string[]): ReturnType<typeof lstatStrict> {
   try {
     return lstatStrict(p);
   } catch (e) {
-    errors.push(`cannot read "${shown(rel)}": ${errCode(e)}`);
+    errors.push(`cannot read "${shown(rel) || "."}": ${errCode(e)}`);
+    unreadable.push(rel);
     return undefined;
   }
 }
@@ -106,7 +108,7 @@ export async function walkSorted(
   };
   const startAbs = start === "" ? abs : fsPath(abs, start);
   if (stats) {
-    const st = lstatEntry(startAbs, start || ".", errors);
+    const st = lstatEntry(startAbs, start, errors, unreadable);
     if (st) note(st);
   }
   const frames: { rel: string; items: Pending[]; next: number }[] = [];
@@ -128,7 +130,7 @@ export async function walkSorted(
       if (ent.kind === "symlink" || ent.kind === "other") continue;
       let dir = ent.kind === "dir";
       if (ent.kind === "unknown") {
-        const st = lstatEntry(ent.path, rel === "" ? ent.name : `${rel}/${ent.name}`, errors);
+        const st = lstatEntry(ent.path, rel === "" ? ent.name : `${rel}/${ent.name}`, errors, unreadable);
         const kind = st && statKind(st);
         if (kind !== "dir" && kind !== "file") continue;
         dir = kind === "dir";
@@ -149,7 +151,7 @@ export async function walkSorted(
     }
     const item = frame.items[frame.next++]!;
     const rel = frame.rel === "" ? item.name : `${frame.rel}/${item.name}`;
-    const st = lstatEntry(item.path, rel, errors);
+    const st = lstatEntry(item.path, rel, errors, unreadable);
     if (st) {
       const kind = statKind(st);
       // The listing's kind can be stale (an entry replaced meanwhile): what lstat says now decides.
@@ -185,7 +187,7 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
   const parts = prefix === "" ? 0 : prefix.split("/").length;
   const startAbs = fsPath(root, prefix);
   if (parts === depth) {
-    const st = lstatEntry(startAbs, prefix, errors);
+    const st = lstatEntry(startAbs, prefix, errors, unreadable);
     if (st?.isDirectory()) out.push({ path: prefix, abs: startAbs, inode: st.ino, ownerUid: st.uid });
     return out;
   }
@@ -205,7 +207,7 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
       if (ent.name.startsWith(".")) continue;
       if (ent.kind !== "dir" && ent.kind !== "unknown") continue;
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
-      const st = lstatEntry(ent.path, childRel, errors);
+      const st = lstatEntry(ent.path, childRel, errors, unreadable);
       if (!st?.isDirectory()) continue;
       if (level + 1 === depth) out.push({ path: childRel, abs: ent.path, inode: st.ino, ownerUid: st.uid });
       else visit(ent.path, childRel, level + 1);

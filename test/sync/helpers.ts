@@ -99,3 +99,31 @@ export async function until<T>(check: () => T | Promise<T>, ms = 10000, what = "
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/**
+ * Runs the real `mata scan --json` as the unprivileged uid 65534 (root reads everything, so permission errors need
+ * another user), on a tree and state dir that user owns; returns the printed summary. Extra CLI flags in `args`.
+ */
+export function scanAsNobody(ctx: AppContext, args: string[] = []): any {
+  Bun.spawnSync(["chown", "-R", "65534:65534", ctx.config.state]);
+  const r = Bun.spawnSync(
+    [
+      "setpriv",
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      process.execPath,
+      "src/main.ts",
+      "scan",
+      "--json",
+      "--root",
+      ctx.config.root,
+      "--state",
+      ctx.config.state,
+      ...args,
+    ],
+    { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
+  );
+  if (r.exitCode !== 0 || r.stderr.length > 0) throw new Error(`scan as uid 65534 failed (${r.exitCode}): ${r.stderr.toString()}`);
+  return JSON.parse(r.stdout.toString());
+}

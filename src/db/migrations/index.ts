@@ -9,6 +9,7 @@ import m007 from "./007_metadata.sql" with { type: "text" };
 import m008 from "./008_mesh_previews.sql" with { type: "text" };
 import m009 from "./009_cloud_index.sql" with { type: "text" };
 import m010 from "./010_change_outbox.sql" with { type: "text" };
+import m011 from "./011_preview_inputs.sql" with { type: "text" };
 import m012 from "./012_file_scale.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
@@ -23,5 +24,6 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "008_mesh_previews", sql: m008 },
   { name: "009_cloud_index", sql: m009 },
   { name: "010_change_outbox", sql: m010 },
+  { name: "011_preview_inputs", sql: m011 },
   { name: "012_file_scale", sql: m012 },
 ];

@@ -1,6 +1,12 @@
 import path from "node:path";
 import { open, stat, readFile, type FileHandle } from "node:fs/promises";
 import { VolumeReadError } from "./reader.types.ts";
+import { bytesToName, openablePath } from "../../sync/names.ts";
+
+/**
+ * Paths handed to the readers are in stored form (src/sync/names.ts: a name that is not UTF-8 is escaped), so a
+ * dataset named in Latin-1 is read like any other; each open below turns the path back into its exact bytes.
+ */
 
 /**
  * A file read by position, so a slice read costs one pread and never the whole file. Each read opens and
@@ -17,7 +23,7 @@ export class PositionedFile {
   async readExact(offset: number, length: number): Promise<ArrayBuffer> {
     let fh: FileHandle;
     try {
-      fh = await open(this.path, "r");
+      fh = await open(openablePath(this.path), "r");
     } catch (e) {
       throw new VolumeReadError(`${this.name}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, this.name);
     }
@@ -45,7 +51,7 @@ export class PositionedFile {
 /** The size of a file in bytes, or a VolumeReadError naming it when it is missing. */
 export async function fileSize(path: string, name: string): Promise<number> {
   try {
-    return (await stat(path)).size;
+    return (await stat(openablePath(path))).size;
   } catch (e) {
     throw new VolumeReadError(`${name}: missing or unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
   }
@@ -53,7 +59,7 @@ export async function fileSize(path: string, name: string): Promise<number> {
 
 /** Reads up to `length` bytes from the start of a file (headers, magic numbers). */
 export async function readHead(path: string, length: number): Promise<Uint8Array> {
-  const fh = await open(path, "r");
+  const fh = await open(openablePath(path), "r");
   try {
     const buf = new Uint8Array(length);
     let done = 0;
@@ -84,7 +90,7 @@ export async function readListHeader(path: string, head: Uint8Array, name: strin
 
 export async function readWhole(path: string, name: string): Promise<Uint8Array> {
   try {
-    return new Uint8Array(await readFile(path));
+    return new Uint8Array(await readFile(openablePath(path)));
   } catch (e) {
     throw new VolumeReadError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
   }
@@ -120,4 +126,16 @@ export function companion(headerRel: string, name: string): string {
     throw new VolumeReadError(`${headerRel}: the data file "${name}" lies outside the dataset folder`, headerRel);
   }
   return rel;
+}
+
+// Header text is decoded as windows-1252 ("latin1" in TextDecoder); this maps each decoded character back to its byte.
+const HEADER_DECODER = new TextDecoder("latin1");
+const BYTE_OF = new Map(Array.from({ length: 256 }, (_, b) => [HEADER_DECODER.decode(Uint8Array.of(b)), b] as const));
+
+/**
+ * The stored form of a file name a header gives (decoded as "latin1", as header text is): its bytes again, named by
+ * the rule of src/sync/names.ts, so a UTF-8 name, or a Latin-1 one from an old scanner PC, finds its file.
+ */
+export function headerName(text: string): string {
+  return bytesToName(Uint8Array.from(text, (ch) => BYTE_OF.get(ch) ?? 0x3f));
 }

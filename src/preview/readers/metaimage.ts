@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, positiveOr1 } from "./dtype.ts";
-import { companion, HEADER_HEAD, readHead, readListHeader } from "./file-io.ts";
+import { companion, HEADER_HEAD, headerName, readHead, readListHeader } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const MET_TYPES: Record<string, DType> = {
@@ -93,7 +93,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
           .filter(Boolean)
       : expandPattern(dataField);
     if (!names || names.length === 0) throw new VolumeReadError(`${rel}: ElementDataFile "${dataField}" names no slice files`, rel);
-    const sliceRels = names.map((n) => companion(rel, n));
+    const sliceRels = names.map((n) => companion(rel, headerName(n)));
     return rawSliceFilesSource(
       {
         format: "metaimage",
@@ -111,7 +111,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
       { offset: headerSize, littleEndian: !msb, channels },
     );
   } else {
-    dataRel = companion(rel, dataField);
+    dataRel = companion(rel, headerName(dataField));
     offset = compressed ? 0 : headerSize;
   }
   const notes: string[] = [];

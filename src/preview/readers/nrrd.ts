@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { companion, HEADER_HEAD, readHead, readListHeader } from "./file-io.ts";
+import { companion, HEADER_HEAD, headerName, readHead, readListHeader } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
 const TYPES: [RegExp, DType][] = [
@@ -100,7 +100,7 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
     if (compression !== "none") throw fail("gzip-compressed slice files are not supported");
     const names = /^LIST\b/.test(dataField) ? (fields.get("data file list") ?? "").split("\n").filter(Boolean) : expandPattern(dataField);
     if (!names || names.length === 0) throw fail(`data file "${dataField}" names no slice files`);
-    const sliceRels = names.map((n) => companion(rel, n));
+    const sliceRels = names.map((n) => companion(rel, headerName(n)));
     const byteSkip = Number(fields.get("byte skip") ?? 0);
     return rawSliceFilesSource(
       {
@@ -120,7 +120,7 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
     );
   }
   if (dataField) {
-    dataRel = companion(rel, dataField);
+    dataRel = companion(rel, headerName(dataField));
   } else {
     streamStart = headerBytes;
     if (compression === "none") offset = headerBytes;

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { readWhole } from "./file-io.ts";
+import { headerName, readWhole } from "./file-io.ts";
 import { iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
@@ -29,7 +29,7 @@ export async function openVgi(root: string, rel: string): Promise<VolumeSource> 
   if (format !== "raw") throw fail(`unsupported file format "${format}" (only raw volumes are read)`);
   const name = get("name", ["file1"]);
   if (!name) throw fail("no data file name ([file1] Name)");
-  const dataRel = path.posix.join(path.posix.dirname(rel), name.replace(/\\/g, "/").split("/").at(-1)!);
+  const dataRel = path.posix.join(path.posix.dirname(rel), headerName(name.replace(/\\/g, "/").split("/").at(-1)!));
   const skip = Number(get("skipheader", ["file1"]) ?? 0) || 0;
   const endian = (get("endian", ["file1"]) ?? "little").toLowerCase();
   const range = (get("datarange", ["file1"]) ?? get("datarange", ["representation"]) ?? "").split(/\s+/).filter(Boolean).map(Number);

@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { companion, fileSize, readWhole } from "./file-io.ts";
+import { companion, fileSize, readWhole, headerName } from "./file-io.ts";
 import { iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
@@ -27,7 +27,7 @@ export async function openXtek(root: string, rel: string): Promise<VolumeSource>
   const dir = path.posix.dirname(rel);
   const stem = path.posix.basename(rel).replace(/\.(xtekct|xtekvolume)$/i, "");
   const named = iniGet(ini, "Name");
-  const candidates = [named ? `${named}.vol` : undefined, `${stem}.vol`].filter((x): x is string => !!x);
+  const candidates = [named ? `${headerName(named)}.vol` : undefined, `${stem}.vol`].filter((x): x is string => !!x);
   let dataRel: string | undefined;
   let size = 0;
   for (const c of candidates) {
