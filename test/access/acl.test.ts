@@ -133,6 +133,18 @@ describe("grants on the folder tree", () => {
     expect(getfacl(path.join(dir, "img"))).toContain(`user:${U.vw}:r-x`);
     expect(getfacl(path.join(dir, "img/made-by-root"))).toContain("other::r-x");
     expect(await repairDrift(ctx, id)).toBe(0);
+    // Nothing changed since: the reconcile's own walk tells the drift check so, and it does not walk the tree again.
+    const checkedAt = () => ctx.db.query<{ applied_at: number }, [number]>("SELECT applied_at FROM acl_state WHERE dataset_id = ?").get(id)!.applied_at;
+    const before = checkedAt();
+    await Bun.sleep(5);
+    await reconcileAll(ctx);
+    await aclIdle(ctx);
+    expect(checkedAt()).toBe(before);
+    // A change after it is seen by that walk, and checked.
+    chmodSync(f, 0o640);
+    await reconcileAll(ctx);
+    await aclIdle(ctx);
+    expect(checkedAt()).toBeGreaterThan(before);
   });
 
   test("a revoked grant is gone from the tree", async () => {
