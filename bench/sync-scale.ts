@@ -33,7 +33,7 @@ function run(cmd: string[], env: Record<string, string> = {}): { ms: number; rss
   const r = Bun.spawnSync(cmd, { cwd: repo, stdout: "pipe", stderr: "pipe", env: { ...process.env, MATA_LOG: "error", ...env } });
   const ms = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr.toString()}`);
-  return { ms, rssMB: Math.round((r.resourceUsage?.maxRSS ?? 0) / 1024), out: r.stdout.toString() };
+  return { ms, rssMB: Math.round((r.resourceUsage?.maxRSS ?? 0) / 1048576), out: r.stdout.toString() };
 }
 const find = (root: string) => run(["bash", "-c", `find '${root}' -printf '%s %T@ %i\\n' > /dev/null`]);
 const scan = (root: string, state: string, env: Record<string, string> = {}) =>
@@ -90,7 +90,7 @@ if (what === "oneadd" || what === "all") {
   rmSync(state, { recursive: true, force: true });
   const flags = ["--root", root, "--state", state];
   const env = { ...process.env, MATA_LOG: "warn", MATA_ACLS: "false" };
-  const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", ...flags], {
+  const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", "--state", state], {
     cwd: repo,
     stdin: Buffer.from("bench-password-1234\n"),
     env,
@@ -132,7 +132,7 @@ if (what === "oneadd" || what === "all") {
     const idle = proc("VmRSS");
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const rel = `f0500/added-${i}.dat`;
+      const rel = `f0500/added-${i}.txt`;
       writeFileSync(path.join(root, "ds000", rel), `one more ${i}\n`);
       const t = performance.now();
       for (;;) {
@@ -150,6 +150,6 @@ if (what === "oneadd" || what === "all") {
   } finally {
     server.kill("SIGTERM");
     await server.exited;
-    for (let i = 0; i < 5; i++) rmSync(path.join(root, "ds000", `f0500/added-${i}.dat`), { force: true });
+    for (let i = 0; i < 5; i++) rmSync(path.join(root, "ds000", `f0500/added-${i}.txt`), { force: true });
   }
 }

@@ -24,7 +24,7 @@ rmSync(state, { recursive: true, force: true });
 for (let i = 0; i < 10; i++) rmSync(path.join(root, "ds0001", `big-${i}.bin`), { force: true });
 
 const flags = ["--root", root, "--state", state];
-const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", ...flags], {
+const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", "--state", state], {
   cwd: repo,
   stdin: Buffer.from("bench-password-1234\n"),
   env,

@@ -1,6 +1,6 @@
 // Walking the share: the dataset folders at the configured depth, and the files of one dataset.
-import type { Stats } from "node:fs";
-import { listDir, lstatStrict, statKind, type FsPath } from "./fs.ts";
+import { lstatEntry as statPath, openDir, type DirHandle, type EntryStat } from "../platform/stat-at.ts";
+import { listDir, type FsPath } from "./fs.ts";
 import { fsPath } from "./names.ts";
 
 /** The sidecar folder inside every dataset folder; its files are never dataset files. */
@@ -40,15 +40,17 @@ function shown(rel: string): string {
  * error) is recorded against that entry and the walk goes on without it, naming it in `unreadable` so what is
  * known at or below it is kept as it was.
  */
-function lstatEntry(p: FsPath, rel: string, errors: WalkErrors, unreadable: string[]): ReturnType<typeof lstatStrict> {
+function lookAt(look: () => EntryStat | undefined, rel: string, errors: WalkErrors, unreadable: string[]): EntryStat | undefined {
   try {
-    return lstatStrict(p);
+    return look();
   } catch (e) {
     errors.push(`cannot read "${shown(rel) || "."}": ${errCode(e)}`);
     unreadable.push(rel);
     return undefined;
   }
 }
+
+const lstatEntry = (p: FsPath, rel: string, errors: WalkErrors, unreadable: string[]) => lookAt(() => statPath(p), rel, errors, unreadable);
 
 /** Owners and the newest inode change seen in a walk, so an ACL drift check can tell nothing changed without walking again. */
 export interface WalkStats {
@@ -80,6 +82,8 @@ export interface WalkOptions {
 interface Pending {
   name: string;
   path: FsPath;
+  /** The name as the kernel knows it (bytes when not valid UTF-8), for looking it up in its open folder. */
+  raw: string | Buffer;
   /** Sort key: the name, with "/" after a folder's, so a depth-first walk meets files in stored-path order. */
   key: string;
   dir: boolean;
@@ -101,7 +105,7 @@ export async function walkSorted(
 ): Promise<void> {
   const start = opts.start ?? "";
   const stats = opts.stats;
-  const note = (st: Stats) => {
+  const note = (st: EntryStat) => {
     if (!stats) return;
     if (st.ctimeMs > stats.maxCtimeMs) stats.maxCtimeMs = st.ctimeMs;
     stats.uids.add(st.uid);
@@ -111,7 +115,7 @@ export async function walkSorted(
     const st = lstatEntry(startAbs, start, errors, unreadable);
     if (st) note(st);
   }
-  const frames: { rel: string; items: Pending[]; next: number }[] = [];
+  const frames: { rel: string; items: Pending[]; next: number; handle: DirHandle | null; abs: FsPath }[] = [];
   const open = (dirAbs: FsPath, rel: string) => {
     let entries;
     try {
@@ -131,41 +135,54 @@ export async function walkSorted(
       let dir = ent.kind === "dir";
       if (ent.kind === "unknown") {
         const st = lstatEntry(ent.path, rel === "" ? ent.name : `${rel}/${ent.name}`, errors, unreadable);
-        const kind = st && statKind(st);
+        const kind = st?.kind;
         if (kind !== "dir" && kind !== "file") continue;
         dir = kind === "dir";
       }
-      items.push({ name: ent.name, path: ent.path, key: dir ? `${ent.name}/` : ent.name, dir });
+      const raw = typeof ent.path === "string" ? ent.name : ent.path.subarray(ent.path.lastIndexOf(0x2f) + 1);
+      items.push({ name: ent.name, path: ent.path, raw, key: dir ? `${ent.name}/` : ent.name, dir });
     }
-    items.sort((x, y) => comparePaths(x.key, y.key));
-    frames.push({ rel, items, next: 0 });
+    // Native order is code-point order unless a name holds a surrogate pair (rare: check once per folder).
+    items.sort(items.some((i) => SURROGATE.test(i.key)) ? (x, y) => comparePaths(x.key, y.key) : (x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+    // Paths at the kernel's limit are looked at by path, so they are reported as everything else opens them.
+    frames.push({ rel, items, next: 0, handle: dirAbs.length < 3800 ? openDir(dirAbs) : null, abs: dirAbs });
   };
   open(startAbs, start);
-  let visited = 0;
-  let lastYield = performance.now();
-  while (frames.length > 0) {
-    const frame = frames[frames.length - 1]!;
-    if (frame.next === frame.items.length) {
-      frames.pop();
-      continue;
-    }
-    const item = frame.items[frame.next++]!;
-    const rel = frame.rel === "" ? item.name : `${frame.rel}/${item.name}`;
-    const st = lstatEntry(item.path, rel, errors, unreadable);
-    if (st) {
-      const kind = statKind(st);
-      // The listing's kind can be stale (an entry replaced meanwhile): what lstat says now decides.
-      if (kind === "dir" && item.dir) {
-        note(st);
-        open(item.path, rel);
-      } else if (kind === "file" && !item.dir) {
-        note(st);
-        onFile({ path: rel, size: st.size, mtimeMs: Math.floor(st.mtimeMs), inode: st.ino });
+  try {
+    await visitAll();
+  } finally {
+    for (const f of frames) f.handle?.close();
+  }
+
+  async function visitAll() {
+    let visited = 0;
+    let lastYield = performance.now();
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      if (frame.next === frame.items.length) {
+        frame.handle?.close();
+        frames.pop();
+        continue;
       }
-    }
-    if ((++visited & 255) === 0 && performance.now() - lastYield > 15) {
-      await new Promise<void>((r) => setImmediate(r));
-      lastYield = performance.now();
+      const item = frame.items[frame.next++]!;
+      const rel = frame.rel === "" ? item.name : `${frame.rel}/${item.name}`;
+      const handle = frame.handle;
+      const st = handle ? lookAt(() => handle.stat(item.raw), rel, errors, unreadable) : lstatEntry(item.path, rel, errors, unreadable);
+      if (st) {
+        const kind = st.kind;
+        // The listing's kind can be stale (an entry replaced meanwhile): what lstat says now decides.
+        if (kind === "dir" && item.dir) {
+          note(st);
+          open(item.path, rel);
+        } else if (kind === "file" && !item.dir) {
+          note(st);
+          onFile({ path: rel, size: st.size, mtimeMs: Math.floor(st.mtimeMs), inode: st.ino });
+        }
+      }
+      if ((++visited & 255) === 0 && performance.now() - lastYield > 15) {
+        await new Promise<void>((r) => setImmediate(r));
+        lastYield = performance.now();
+      }
     }
   }
 }
@@ -188,7 +205,7 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
   const startAbs = fsPath(root, prefix);
   if (parts === depth) {
     const st = lstatEntry(startAbs, prefix, errors, unreadable);
-    if (st?.isDirectory()) out.push({ path: prefix, abs: startAbs, inode: st.ino, ownerUid: st.uid });
+    if (st?.kind === "dir") out.push({ path: prefix, abs: startAbs, inode: st.ino, ownerUid: st.uid });
     return out;
   }
   const visit = (abs: FsPath, rel: string, level: number) => {
@@ -208,7 +225,7 @@ export function listDatasetFolders(root: string, depth: number, prefix: string, 
       if (ent.kind !== "dir" && ent.kind !== "unknown") continue;
       const childRel = rel === "" ? ent.name : `${rel}/${ent.name}`;
       const st = lstatEntry(ent.path, childRel, errors, unreadable);
-      if (!st?.isDirectory()) continue;
+      if (st?.kind !== "dir") continue;
       if (level + 1 === depth) out.push({ path: childRel, abs: ent.path, inode: st.ino, ownerUid: st.uid });
       else visit(ent.path, childRel, level + 1);
     }
