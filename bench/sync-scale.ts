@@ -36,8 +36,10 @@ function run(cmd: string[], env: Record<string, string> = {}): { ms: number; rss
   return { ms, rssMB: Math.round((r.resourceUsage?.maxRSS ?? 0) / 1048576), out: r.stdout.toString() };
 }
 const find = (root: string) => run(["bash", "-c", `find '${root}' -printf '%s %T@ %i\\n' > /dev/null`]);
-const scan = (root: string, state: string, env: Record<string, string> = {}) =>
-  run([process.execPath, "src/main.ts", "scan", "--json", "--root", root, "--state", state], env);
+// The executable users run when it is built (`npm run build`), else the sources.
+const mata = existsSync(path.join(repo, "dist/mata")) ? [path.join(repo, "dist/mata")] : [process.execPath, "src/main.ts"];
+console.log(`running ${mata.join(" ")}`);
+const scan = (root: string, state: string, env: Record<string, string> = {}) => run([...mata, "scan", "--json", "--root", root, "--state", state], env);
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const r0 = (n: number) => Math.round(n);
 
@@ -90,7 +92,7 @@ if (what === "oneadd" || what === "all") {
   rmSync(state, { recursive: true, force: true });
   const flags = ["--root", root, "--state", state];
   const env = { ...process.env, MATA_LOG: "warn", MATA_ACLS: "false" };
-  const add = Bun.spawnSync([process.execPath, "src/main.ts", "user", "add", "bench", "--admin", "--state", state], {
+  const add = Bun.spawnSync([...mata, "user", "add", "bench", "--admin", "--state", state], {
     cwd: repo,
     stdin: Buffer.from("bench-password-1234\n"),
     env,
@@ -103,7 +105,7 @@ if (what === "oneadd" || what === "all") {
   const base = `http://127.0.0.1:${port}`;
   const auth = { Authorization: `Bearer ${token}` };
   const t0 = performance.now();
-  const server = Bun.spawn([process.execPath, "src/main.ts", "serve", ...flags, "--listen", `127.0.0.1:${port}`], {
+  const server = Bun.spawn([...mata, "serve", ...flags, "--listen", `127.0.0.1:${port}`], {
     cwd: repo,
     env,
     stdout: "ignore",

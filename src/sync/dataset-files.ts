@@ -102,7 +102,6 @@ async function scanPaths(repo: SyncRepo, ds: SyncDatasetRow, abs: FsPath, paths:
   const rows = new Map<string, SyncFileRow>();
   const errors: string[] = [];
   const unreadable: string[] = [];
-  let unstable = false;
   const done: string[] = [];
   for (const p of [...new Set(paths)].sort()) {
     if (done.some((d) => p === d || p.startsWith(`${d}/`))) continue;
@@ -128,7 +127,7 @@ async function scanPaths(repo: SyncRepo, ds: SyncDatasetRow, abs: FsPath, paths:
     fileCount: ds.file_count,
     byteCount: ds.byte_count,
     errors,
-    unstable,
+    unstable: false,
     lookup: undefined,
   };
   for (const f of disk.values()) {

@@ -134,8 +134,10 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
       recheckAt = Infinity;
       const summary = await reconcileScopes(ctx, scopes, { isStable, paths });
       const due = Number.isFinite(recheckAt) ? recheckAt - ctx.clock.now() + Date.now() : Date.now() + stableMs;
+      // A dataset looked at by named paths is looked at again by the same paths (the file still being written is one).
       for (const p of summary.retry) {
-        if (!pending.has(p)) pending.set(p, { first: Date.now(), due, paths: null });
+        const named = paths.get(p);
+        if (!pending.has(p)) pending.set(p, { first: Date.now(), due, paths: named ? new Set(named) : null });
       }
       log.debug("reconciled", { scopes: full ? "all" : scopes.length, ms: summary.ms, datasets: summary.datasets, files: summary.files });
       onRun.forEach((f) => f(summary));
