@@ -14,48 +14,30 @@ export function childPath(dir: FsPath, name: string | Buffer): FsPath {
  * content, whole: temp name in the same folder, write, fsync, rename over, fsync the folder.
  */
 export function writeFileAtomic(dir: FsPath, name: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = childPath(dir, `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-  const fd = openSync(tmp, "w", mode);
-  try {
-    const buf = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  try {
-    renameSync(tmp, childPath(dir, name));
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  fsyncDir(dir);
+  writeFileAtomicStream(dir, name, [data], mode);
 }
 
 /** writeFileAtomic for content produced piece by piece (a listing of millions of lines), written in 1 MiB blocks. */
-export function writeFileAtomicStream(dir: FsPath, name: string, pieces: Iterable<string>, mode = 0o644): void {
+export function writeFileAtomicStream(dir: FsPath, name: string, pieces: Iterable<string | Uint8Array>, mode = 0o644): void {
   const tmp = childPath(dir, `${name}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
   const fd = openSync(tmp, "w", mode);
   try {
-    let block: string[] = [];
+    let block: Buffer[] = [];
     let size = 0;
     const flush = () => {
-      const buf = Buffer.from(block.join(""), "utf8");
+      const buf = block.length === 1 ? block[0]! : Buffer.concat(block);
       let off = 0;
       while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
       block = [];
       size = 0;
     };
     for (const p of pieces) {
-      block.push(p);
-      size += p.length;
+      const buf = typeof p === "string" ? Buffer.from(p, "utf8") : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+      block.push(buf);
+      size += buf.length;
       if (size >= 1 << 20) flush();
     }
-    flush();
+    if (block.length > 0) flush();
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);

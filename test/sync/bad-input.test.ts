@@ -8,7 +8,7 @@ import { reconcileAll } from "../../src/sync/reconcile.ts";
 import { writeManifest } from "../../src/sync/manifest.ts";
 import { readIdentity } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
-import { at, datasets, fileRows, files, parents, put } from "./helpers.ts";
+import { at, datasets, fileRows, files, parents, put, scanAsNobody as scanAsNobodyIn } from "./helpers.ts";
 
 // Real trees, processes and watchers on a shared machine: generous bounds, the waits inside are specific.
 setDefaultTimeout(60_000);
@@ -105,28 +105,7 @@ describe("unreadable and vanishing", () => {
     put(root, "b/fine.tif", "3");
     // Run the real CLI as an unprivileged user (root reads everything), owning the tree.
     Bun.spawnSync(["chown", "-R", "65534:65534", root, ctx.config.state]);
-    const scanAsNobody = () => {
-      const r = Bun.spawnSync(
-        [
-          "setpriv",
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          process.execPath,
-          "src/main.ts",
-          "scan",
-          "--json",
-          "--root",
-          root,
-          "--state",
-          ctx.config.state,
-        ],
-        { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
-      );
-      expect(r.stderr.toString()).toBe("");
-      expect(r.exitCode).toBe(0);
-      return JSON.parse(r.stdout.toString());
-    };
+    const scanAsNobody = () => scanAsNobodyIn(ctx);
     expect(scanAsNobody().files.present).toBe(3);
     put(root, "a/locked/new.tif", "4");
     chmodSync(path.join(root, "a/locked"), 0o000);
@@ -150,29 +129,7 @@ describe("unreadable and vanishing", () => {
     put(root, "lab-a/s1/a.tif", "1");
     put(root, "lab-b/s2/b.tif", "2");
     Bun.spawnSync(["chown", "-R", "65534:65534", root, ctx.config.state]);
-    const scanAsNobody = () => {
-      const r = Bun.spawnSync(
-        [
-          "setpriv",
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          process.execPath,
-          "src/main.ts",
-          "scan",
-          "--json",
-          "--depth",
-          "2",
-          "--root",
-          root,
-          "--state",
-          ctx.config.state,
-        ],
-        { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
-      );
-      expect(r.exitCode).toBe(0);
-      return JSON.parse(r.stdout.toString());
-    };
+    const scanAsNobody = () => scanAsNobodyIn(ctx, ["--depth", "2"]);
     expect(scanAsNobody().datasets.added).toBe(2);
     chmodSync(path.join(root, "lab-a"), 0o000);
     try {
