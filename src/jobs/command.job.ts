@@ -1,4 +1,4 @@
-import { closeSync, openSync } from "node:fs";
+import { closeSync, fstatSync, openSync, statSync } from "node:fs";
 import path from "node:path";
 import { fsPath, isEscapedName, nameToBytes } from "../sync/names.ts";
 import { eventsRepo } from "../events/events.repo.ts";
@@ -30,7 +30,7 @@ export interface CommandPayload {
 export type DatasetLocator = (datasetId: number) => { path: string; present: boolean } | null;
 
 /**
- * Runs a file-type rule's command in the dataset folder, in a process group of its own, with MATA_DATASET_PATH set
+ * Runs a file-type rule's command in the dataset folder as the folder's owner, in a process group of its own, with MATA_DATASET_PATH set
  * and the changed files as `./path` arguments; a non-zero exit, a timeout or a missing program fails the job and is
  * logged on the dataset, never taking the server down, and nothing the command started outlives it.
  */
@@ -54,12 +54,13 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     try {
       // `setsid` makes the command the leader of its own process group, so a timeout or a cancel kills whatever it
       // started too; files are given as `./name`, so a file named `--checkpoint-action=...` is never an option.
-      proc = Bun.spawn(commandLine(p.command, p.files), {
+      const as = runAs(held ?? cwd);
+      proc = Bun.spawn([...as.argv, ...commandLine(p.command, p.files)], {
         cwd,
         stdin: "ignore",
         stdout: "ignore",
         stderr: "pipe",
-        env: { ...process.env, MATA_DATASET_PATH: cwd, MATA_DATASET_ID: String(job.datasetId) },
+        env: { ...process.env, ...as.env, MATA_DATASET_PATH: cwd, MATA_DATASET_ID: String(job.datasetId) },
       });
     } catch (e) {
       if (held !== undefined) closeSync(held);
@@ -105,6 +106,25 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
         // nothing left
       }
     }
+  };
+}
+
+/**
+ * Who a command runs as: the unix owner of its dataset folder (the dataset's owner; with ACLs on, Mata keeps the
+ * tree chowned to them), so a rule never acts with root's reach on files its owner could not touch. Mata running
+ * unprivileged, or a folder owned by root, runs it as Mata. `setpriv` changes ids after the spawn entered the folder.
+ */
+export function runAs(folder: string | number): { argv: string[]; env: Record<string, string> } {
+  const st = typeof folder === "number" ? fstatSync(folder) : statSync(folder);
+  if (process.getuid?.() !== 0 || st.uid === 0) return { argv: [], env: {} };
+  const entry = Bun.spawnSync(["getent", "passwd", String(st.uid)], { stdout: "pipe", stderr: "ignore" });
+  const fields = entry.exitCode === 0 ? entry.stdout.toString().trim().split(":") : [];
+  // A uid with no account still runs as that uid, with no supplementary groups.
+  const groups = fields.length >= 7 ? "--init-groups" : "--clear-groups";
+  const name = fields[0] || String(st.uid);
+  return {
+    argv: ["setpriv", `--reuid=${st.uid}`, `--regid=${fields.length >= 7 ? fields[3] : st.gid}`, groups, "--"],
+    env: { HOME: fields[5] || "/", USER: name, LOGNAME: name },
   };
 }
 
