@@ -109,7 +109,7 @@ export const datasetsRoutes = [
         throw badRequest("The file path is not valid percent-encoding");
       }
       const file = resolveDatasetFile(c.var.ctx, params.id, rel);
-      return sendFile(file.abs, c.req.raw, { downloadName: query.download !== undefined ? file.name : undefined });
+      return sendFile(file, c.req.raw, { downloadName: query.download !== undefined ? file.name : undefined });
     },
   }),
 ];

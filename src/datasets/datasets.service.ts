@@ -1,6 +1,7 @@
-import { realpathSync, statSync } from "node:fs";
+import { closeSync, fstatSync } from "node:fs";
 import path from "node:path";
-import { fsPath } from "../sync/names.ts";
+import { openBeneath } from "../platform/beneath.ts";
+import { nameToBytes } from "../sync/names.ts";
 import type { AppContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { getTagTree } from "../tags/tags.service.ts";
@@ -102,24 +103,24 @@ export function listFiles(ctx: AppContext, id: number, limit: number, at: { afte
  * Resolves a file of a dataset to its absolute path, refusing anything the database does not list
  * and anything whose real path leaves the dataset folder (a symlink swapped in since the scan).
  */
-export function resolveDatasetFile(ctx: AppContext, id: number, relPath: string): { abs: string | Buffer; name: string } {
+export function resolveDatasetFile(ctx: AppContext, id: number, relPath: string): { fd: number; name: string } {
   if (relPath === "" || relPath.includes("\0")) throw badRequest("A file path is required");
   const segments = relPath.split("/");
   if (segments.some((s) => s === "" || s === "." || s === "..") || relPath.includes("\\")) throw badRequest(`Invalid file path ${JSON.stringify(relPath)}`);
   const d = requireDataset(ctx, id);
   if (d.state !== "present") throw notFound(`Dataset ${id} is missing from the share`);
   if (!datasetsRepo(ctx.db).file(id, relPath)) throw notFound(`No file ${relPath} in dataset ${id}`);
-  // Stored names may escape bytes that are not UTF-8 (src/sync/names.ts): open the exact bytes.
-  let abs: Buffer;
-  let realBase: Buffer;
+  // Opened beneath the root with no symlink at any component (a folder swapped for a link to /etc is refused
+  // whatever the timing), by its exact bytes (stored names may escape bytes that are not UTF-8: src/sync/names.ts).
+  let fd: number;
   try {
-    abs = realpathSync(fsPath(ctx.config.root, `${d.path}/${relPath}`), { encoding: "buffer" });
-    realBase = realpathSync(fsPath(ctx.config.root, d.path), { encoding: "buffer" });
+    fd = openBeneath(ctx.config.root, nameToBytes(`${d.path}/${relPath}`));
   } catch {
     throw notFound(`File ${relPath} is no longer on the share`);
   }
-  const inside = abs.length > realBase.length + 1 && abs.subarray(0, realBase.length).equals(realBase) && abs[realBase.length] === 0x2f;
-  if (!inside || !statSync(abs).isFile()) throw notFound(`No file ${relPath} in dataset ${id}`);
-  const text = abs.toString("utf8");
-  return { abs: Buffer.from(text, "utf8").equals(abs) ? text : abs, name: path.basename(relPath) };
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw notFound(`No file ${relPath} in dataset ${id}`);
+  }
+  return { fd, name: path.basename(relPath) };
 }

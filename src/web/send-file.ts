@@ -1,4 +1,4 @@
-import { createReadStream, openSync, statSync } from "node:fs";
+import { closeSync, createReadStream, fstatSync, openSync, statSync } from "node:fs";
 import { Readable } from "node:stream";
 
 /** Parses a single `bytes=` range against a size; null for no/unsupported range, "unsatisfiable" when out of bounds. */
@@ -22,9 +22,42 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end };
 }
 
-/** Streams a file with validators and HTTP Range (206/416), never reading it whole into memory. */
-export function sendFile(absPath: string | Buffer, req: Request, opts: { contentType?: string; cacheControl?: string; downloadName?: string } = {}): Response {
-  const st = statSync(absPath);
+/**
+ * Streams a file with validators and HTTP Range (206/416), never reading it whole into memory. The file is a path,
+ * or a descriptor opened by the caller (share content, opened beneath the root), which the answer closes.
+ */
+export function sendFile(
+  file: string | Buffer | { fd: number },
+  req: Request,
+  opts: { contentType?: string; cacheControl?: string; downloadName?: string } = {},
+): Response {
+  if (typeof file === "object" && "fd" in file) {
+    let handedOver = false;
+    try {
+      return sendFrom(fstatSync(file.fd), req, opts, (start, end) => {
+        if (req.method === "HEAD") return new Blob([]);
+        handedOver = true;
+        return Readable.toWeb(createReadStream("", { fd: file.fd, start, end, autoClose: true })) as unknown as ReadableStream;
+      });
+    } finally {
+      if (!handedOver) closeSync(file.fd);
+    }
+  }
+  // Bun.file sends from the kernel; a path that is not valid UTF-8 (bytes) is streamed instead.
+  const absPath = file;
+  return sendFrom(statSync(absPath), req, opts, (start, end) =>
+    typeof absPath === "string"
+      ? Bun.file(absPath).slice(start, end + 1)
+      : (Readable.toWeb(createReadStream("", { fd: openSync(absPath, "r"), start, end, autoClose: true })) as unknown as ReadableStream),
+  );
+}
+
+function sendFrom(
+  st: { size: number; mtimeMs: number; ino: number },
+  req: Request,
+  opts: { contentType?: string; cacheControl?: string; downloadName?: string },
+  body: (start: number, end: number) => Blob | ReadableStream,
+): Response {
   const etag = `"${st.size.toString(36)}-${Math.floor(st.mtimeMs).toString(36)}-${st.ino.toString(36)}"`;
   const lastModified = new Date(Math.floor(st.mtimeMs / 1000) * 1000).toUTCString();
   const headers = new Headers({
@@ -42,11 +75,6 @@ export function sendFile(absPath: string | Buffer, req: Request, opts: { content
 
   const ifRange = req.headers.get("If-Range");
   const range = ifRange && ifRange !== etag && ifRange !== lastModified ? null : parseRange(req.headers.get("Range") ?? undefined, st.size);
-  // Bun.file sends from the kernel; a path that is not valid UTF-8 (bytes) is streamed instead.
-  const body = (start: number, end: number) =>
-    typeof absPath === "string"
-      ? Bun.file(absPath).slice(start, end + 1)
-      : (Readable.toWeb(createReadStream("", { fd: openSync(absPath, "r"), start, end, autoClose: true })) as unknown as ReadableStream);
   if (range === "unsatisfiable") {
     headers.set("Content-Range", `bytes */${st.size}`);
     return new Response(null, { status: 416, headers });
