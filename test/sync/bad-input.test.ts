@@ -1,5 +1,5 @@
 // Bad input on real trees: odd names, symlinks, fifos, sockets, unreadable folders, vanishing files, forged sidecars.
-import { afterEach, describe, expect, test, setDefaultTimeout } from "bun:test";
+import { describe, expect, test, setDefaultTimeout } from "bun:test";
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
@@ -8,20 +8,12 @@ import { reconcileAll } from "../../src/sync/reconcile.ts";
 import { writeManifest } from "../../src/sync/manifest.ts";
 import { readIdentity } from "../../src/sync/sidecar.ts";
 import { testContext } from "../support/env.ts";
-import { at, datasets, fileRows, files, parents, put, scanAsNobody as scanAsNobodyIn } from "./helpers.ts";
+import { at, datasets, fileRows, files, parents, put, scanAsNobody as scanAsNobodyIn, contextsPerTest } from "./helpers.ts";
 
 // Real trees, processes and watchers on a shared machine: generous bounds, the waits inside are specific.
 setDefaultTimeout(60_000);
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-function ctxWith(overrides = {}) {
-  const ctx = testContext(overrides);
-  cleanups.push(ctx.cleanup);
-  return ctx;
-}
+const { ctxWith, cleanups } = contextsPerTest();
 
 describe("names", () => {
   test("invalid UTF-8 and literal U+FFFD round-trip exactly and never collide", () => {

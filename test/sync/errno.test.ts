@@ -1,7 +1,7 @@
 // One errno at a time, each from the real kernel: a refused lstat, open or read (EACCES, as an unprivileged
 // scanner), a symlink loop (ELOOP), an I/O error (EIO, from a FUSE file system that fails on demand). Each is
 // recorded on its dataset or ignored as the entry it is; the scan goes on and the other datasets are whole.
-import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Database } from "bun:sqlite";
@@ -9,23 +9,14 @@ import { mirrorMetadata } from "../../src/mirror/metadata-mirror.ts";
 import { reconcileAll, reconcileScopes } from "../../src/sync/reconcile.ts";
 import { readIdentity } from "../../src/sync/sidecar.ts";
 import { mountFaulty } from "../support/faulty-fs.ts";
-import { testContext } from "../support/env.ts";
-import { addTags, at, datasets, files, put, scanAsNobody, tagTreeOf } from "./helpers.ts";
+import { addTags, at, datasets, files, put, scanAsNobody, tagTreeOf, contextsPerTest, asNobody } from "./helpers.ts";
 
 // Real trees, a FUSE mount and child processes on a shared machine: generous bounds.
 setDefaultTimeout(60_000);
 
 type Row = ReturnType<typeof at>;
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const f of cleanups.splice(0).reverse()) await f();
-});
-function ctxWith(overrides = {}) {
-  const ctx = testContext(overrides);
-  cleanups.push(ctx.cleanup);
-  return ctx;
-}
+const { ctxWith, cleanups } = contextsPerTest();
 /** Sets a mode for the body, and back to 0755 after it whatever happens (so the temp tree can be removed). */
 function withMode(paths: string[], mode: number): void {
   for (const p of paths) chmodSync(p, mode);
@@ -134,27 +125,7 @@ describe("EACCES on a metadata mirror", () => {
       expect(mirrorMetadata(ctx, d.id)).toBe(true);
     }
     chmodSync(path.join(root, "a/.mata/metadata.json"), 0o000);
-    Bun.spawnSync(["chown", "-R", "65534:65534", ctx.config.state]);
-    const r = Bun.spawnSync(
-      [
-        "setpriv",
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        process.execPath,
-        "src/main.ts",
-        "rebuild",
-        "--json",
-        "--root",
-        root,
-        "--state",
-        ctx.config.state,
-      ],
-      { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
-    );
-    expect(r.stderr.toString()).toBe("");
-    expect(r.exitCode).toBe(0);
-    const report = JSON.parse(r.stdout.toString());
+    const report = asNobody(ctx, "rebuild");
     expect(report).toMatchObject({ mirrors: 1, unreadableMirrors: ["a"] });
     expect(report.scan.datasets).toMatchObject({ added: 2, present: 2 });
     const db = new Database(path.join(ctx.config.state, "mata.db"), { readonly: true });

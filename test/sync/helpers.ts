@@ -1,7 +1,9 @@
 // Shared helpers of the sync tests: build real trees, read back what the database holds.
+import { afterEach } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../../src/context.ts";
+import { testContext } from "../support/env.ts";
 
 /** Writes a file (and its folders) under the root. */
 export function put(root: string, rel: string, content: string | Uint8Array = "x"): void {
@@ -101,29 +103,39 @@ export async function until<T>(check: () => T | Promise<T>, ms = 10000, what = "
 }
 
 /**
- * Runs the real `mata scan --json` as the unprivileged uid 65534 (root reads everything, so permission errors need
- * another user), on a tree and state dir that user owns; returns the printed summary. Extra CLI flags in `args`.
+ * Runs a real `mata COMMAND --json` (scan, rebuild) as the unprivileged uid 65534 (root reads everything, so
+ * permission errors need another user), on a tree and state dir that user owns; returns the printed report.
+ * Extra CLI flags in `args`.
  */
-export function scanAsNobody(ctx: AppContext, args: string[] = []): any {
+export function asNobody(ctx: AppContext, command: "scan" | "rebuild", args: string[] = []): any {
   Bun.spawnSync(["chown", "-R", "65534:65534", ctx.config.state]);
-  const r = Bun.spawnSync(
-    [
-      "setpriv",
-      "--reuid=65534",
-      "--regid=65534",
-      "--clear-groups",
-      process.execPath,
-      "src/main.ts",
-      "scan",
-      "--json",
-      "--root",
-      ctx.config.root,
-      "--state",
-      ctx.config.state,
-      ...args,
-    ],
-    { cwd: path.join(import.meta.dir, "../.."), stdout: "pipe", stderr: "pipe", env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" } },
-  );
-  if (r.exitCode !== 0 || r.stderr.length > 0) throw new Error(`scan as uid 65534 failed (${r.exitCode}): ${r.stderr.toString()}`);
+  const argv = [process.execPath, "src/main.ts", command, "--json", "--root", ctx.config.root, "--state", ctx.config.state, ...args];
+  const r = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...argv], {
+    cwd: path.join(import.meta.dir, "../.."),
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, HOME: "/tmp", MATA_LOG: "error" },
+  });
+  if (r.exitCode !== 0 || r.stderr.length > 0) throw new Error(`${command} as uid 65534 failed (${r.exitCode}): ${r.stderr.toString()}`);
   return JSON.parse(r.stdout.toString());
+}
+
+/** `mata scan --json` as uid 65534 (see asNobody). */
+export const scanAsNobody = (ctx: AppContext, args: string[] = []): any => asNobody(ctx, "scan", args);
+
+/**
+ * Per-test cleanup for a test file: `ctxWith` makes a test context, `cleanups` takes any other undo; all run after
+ * each test, last first.
+ */
+export function contextsPerTest() {
+  const cleanups: (() => void | Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const f of cleanups.splice(0).reverse()) await f();
+  });
+  const ctxWith = (overrides: Parameters<typeof testContext>[0] = {}) => {
+    const ctx = testContext(overrides);
+    cleanups.push(ctx.cleanup);
+    return ctx;
+  };
+  return { ctxWith, cleanups };
 }
