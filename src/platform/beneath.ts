@@ -1,51 +1,16 @@
 // Opening a file of the share beneath the root without following a symlink at any component: openat2 with
 // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS (Linux 5.6+), through libc's syscall(). A share user who swaps a dataset
 // folder (or any folder on the way) for a symlink to /etc gets ELOOP, not /etc's files, however the race falls.
-import { dlopen, FFIType, read } from "bun:ffi";
 import { closeSync, openSync, constants } from "node:fs";
 import type { FsPath } from "./fs.ts";
+import { cString, errnoError, libc } from "./libc.ts";
 
-const SYS_OPENAT2 = 437;
 const RESOLVE_NO_SYMLINKS = 0x04;
 const RESOLVE_BENEATH = 0x08;
 const O_CLOEXEC = 0o2000000;
 const O_NOFOLLOW = 0o400000;
-
-interface Sys {
-  openat2(dirfd: number, path: Buffer, how: Uint8Array): number;
-  errno(): number;
-}
-
-let sys: Sys | null | undefined;
-
-function load(): Sys | null {
-  if (process.platform !== "linux" || process.arch !== "x64") return null;
-  try {
-    const lib = dlopen("libc.so.6", {
-      syscall: { args: [FFIType.i64, FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
-      __errno_location: { args: [], returns: FFIType.ptr },
-    });
-    const s = lib.symbols;
-    return {
-      openat2: (dirfd, p, how) => Number(s.syscall(SYS_OPENAT2, dirfd, p, how, how.length)),
-      errno: () => read.i32(s.__errno_location()!, 0),
-    };
-  } catch {
-    return null;
-  }
-}
-
-const ERRNO: Record<number, string> = {
-  2: "ENOENT",
-  13: "EACCES",
-  20: "ENOTDIR",
-  21: "EISDIR",
-  40: "ELOOP",
-  18: "EXDEV",
-  5: "EIO",
-  36: "ENAMETOOLONG",
-  38: "ENOSYS",
-};
+const ENOSYS = 38;
+const EINVAL = 22;
 
 /**
  * Opens `rel` (bytes or text, '/'-separated, relative) read-only beneath the folder `root`, refusing any symlink on
@@ -56,21 +21,20 @@ const ERRNO: Record<number, string> = {
 export function openBeneath(root: string, rel: FsPath): number {
   const bytes = typeof rel === "string" ? Buffer.from(rel, "utf8") : rel;
   const parts = bytes.toString("latin1").split("/");
-  if (bytes.length === 0 || bytes[0] === 0x2f || parts.some((p) => p === "" || p === "." || p === "..")) throw coded("EINVAL", "not a relative path");
+  if (bytes.length === 0 || bytes[0] === 0x2f || parts.some((p) => p === "" || p === "." || p === "..")) throw errnoError(EINVAL, "not a relative path");
   const rootFd = openSync(root, constants.O_RDONLY | constants.O_DIRECTORY | O_CLOEXEC);
   try {
-    if (sys === undefined) sys = load();
+    const sys = libc();
     if (sys) {
       // struct open_how { u64 flags; u64 mode; u64 resolve; }
       const how = new Uint8Array(24);
       const v = new DataView(how.buffer);
       v.setUint32(0, constants.O_RDONLY | O_CLOEXEC | O_NOFOLLOW, true);
       v.setUint32(16, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, true);
-      const path = Buffer.concat([bytes, Buffer.from([0])]);
-      const fd = sys.openat2(rootFd, path, how);
+      const fd = sys.openat2(rootFd, cString(bytes), how);
       if (fd >= 0) return fd;
       const e = sys.errno();
-      if (e !== 38) throw coded(ERRNO[e] ?? `E${e}`, `open ${bytes.toString("utf8")}`);
+      if (e !== ENOSYS) throw errnoError(e, `open ${bytes.toString("utf8")}`);
     }
     return openByComponents(rootFd, bytes);
   } finally {
@@ -97,8 +61,4 @@ function openByComponents(rootFd: number, bytes: Buffer): number {
   } finally {
     if (dirFd >= 0) closeSync(dirFd);
   }
-}
-
-function coded(code: string, what: string): Error {
-  return Object.assign(new Error(`${code}: ${what}`), { code });
 }

@@ -2,7 +2,7 @@
 // itself. The base lists every file; each later change is appended to the log, and the base is rewritten from the
 // database (streamed, in path order) once the log grows past a fraction of it, so one change in a dataset of a million
 // files costs one appended line, not a 70 MB rewrite.
-import { appendFileSync, closeSync, fsyncSync, openSync, unlinkSync } from "node:fs";
+import { closeSync, constants, fstatSync, fsyncSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { childPath, lstatOrNull, readSmallFile, writeFileAtomicStream, type FsPath } from "./fs.ts";
 import { ensureSidecarDir, hasSidecarFile, isRecord, isUid, parseJson, sidecarDir } from "./sidecar.ts";
 import type { FileEntry } from "./walk.ts";
@@ -57,15 +57,16 @@ export function appendManifest(datasetAbs: FsPath, generation: number, changes: 
   const text = changes
     .map((c) => ("file" in c ? `{"g":${generation},"file":${line(c.file)}}\n` : `{"g":${generation},"removed":${JSON.stringify(c.removed)}}\n`))
     .join("");
-  const logPath = childPath(dir, LOG);
-  appendFileSync(logPath, text, { mode: 0o644 });
-  const fd = openSync(logPath, "r");
+  // Never through a symlink planted in the sidecar: the service would append to whatever it names.
+  const fd = openSync(childPath(dir, LOG), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  let logSize: number;
   try {
+    writeSync(fd, text);
     fsyncSync(fd);
+    logSize = fstatSync(fd).size;
   } finally {
     closeSync(fd);
   }
-  const logSize = lstatOrNull(logPath)?.size ?? 0;
   const baseSize = lstatOrNull(childPath(dir, BASE))?.size ?? 0;
   return logSize > Math.max(MIN_COMPACT, baseSize * COMPACT_RATIO);
 }

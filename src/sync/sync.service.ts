@@ -122,8 +122,9 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
     } else {
       scopes = [...pending.entries()].filter(([, p]) => p.due <= now).map(([s]) => s);
       for (const s of scopes) {
+        // Named paths only ever come from events below a dataset folder, so `s` is that folder.
         const named = pending.get(s)!.paths;
-        if (named && s.split("/").length === depth) paths.set(s, [...named]);
+        if (named) paths.set(s, [...named]);
         pending.delete(s);
       }
       if (scopes.length === 0) return;

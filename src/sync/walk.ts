@@ -1,5 +1,5 @@
 // Walking the share: the dataset folders at the configured depth, and the files of one dataset.
-import { lstatEntry as statPath, openDir, type DirHandle, type EntryStat } from "../platform/stat-at.ts";
+import { lstatPath, openDir, type DirHandle, type EntryStat } from "../platform/stat-at.ts";
 import { listDir, type FsPath } from "./fs.ts";
 import { fsPath } from "./names.ts";
 
@@ -50,7 +50,7 @@ function lookAt(look: () => EntryStat | undefined, rel: string, errors: WalkErro
   }
 }
 
-const lstatEntry = (p: FsPath, rel: string, errors: WalkErrors, unreadable: string[]) => lookAt(() => statPath(p), rel, errors, unreadable);
+const lstatEntry = (p: FsPath, rel: string, errors: WalkErrors, unreadable: string[]) => lookAt(() => lstatPath(p), rel, errors, unreadable);
 
 /** Owners and the newest inode change seen in a walk, so an ACL drift check can tell nothing changed without walking again. */
 export interface WalkStats {
@@ -115,7 +115,7 @@ export async function walkSorted(
     const st = lstatEntry(startAbs, start, errors, unreadable);
     if (st) note(st);
   }
-  const frames: { rel: string; items: Pending[]; next: number; handle: DirHandle | null; abs: FsPath }[] = [];
+  const frames: { rel: string; items: Pending[]; next: number; handle: DirHandle | null }[] = [];
   const open = (dirAbs: FsPath, rel: string) => {
     let entries;
     try {
@@ -145,7 +145,7 @@ export async function walkSorted(
     // Native order is code-point order unless a name holds a surrogate pair (rare: check once per folder).
     items.sort(items.some((i) => SURROGATE.test(i.key)) ? (x, y) => comparePaths(x.key, y.key) : (x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     // Paths at the kernel's limit are looked at by path, so they are reported as everything else opens them.
-    frames.push({ rel, items, next: 0, handle: dirAbs.length < 3800 ? openDir(dirAbs) : null, abs: dirAbs });
+    frames.push({ rel, items, next: 0, handle: dirAbs.length < 3800 ? openDir(dirAbs) : null });
   };
   open(startAbs, start);
   try {
