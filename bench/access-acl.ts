@@ -29,6 +29,7 @@ const plan = (viewer: number): AclPlan => ({
   ]),
   groups: new Map(),
   unresolved: [],
+  sidecarUid: 0,
   hash: String(viewer),
 });
 
@@ -48,7 +49,7 @@ function setfacl(viewer: number): number {
 
 async function ours(viewer: number, select: () => boolean = () => true): Promise<{ ms: number; changed: number }> {
   const t0 = performance.now();
-  const r = await walkTree(plan(viewer), root, select);
+  const r = await walkTree(plan(viewer), tmp.dir, "ds", select);
   return { ms: performance.now() - t0, changed: r.changed };
 }
 

@@ -35,6 +35,14 @@ export interface Config {
   adminGroup: string;
   /** Write grants to the share as POSIX ACLs. */
   acls: boolean;
+  /**
+   * `user`: the unprivileged account `serve` runs the web, the watcher, the parsers and the tiler as when started as
+   * root; a small root helper keeps only what needs privilege (src/privilege/). Unset: one process, as started.
+   */
+  user?: string;
+  /** The PAM service (a file in `pam_confdir`, default /etc/pam.d) that checks passwords with auth "pam". */
+  pamService: string;
+  pamConfdir?: string;
   /** Caps on what one preview may cost, checked from headers before anything is allocated (src/preview/limits.ts). */
   limits: PreviewLimits;
   configFile?: string;
@@ -123,6 +131,9 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
       maxVertices: num("max_vertices", "MATA_MAX_VERTICES", DEFAULT_LIMITS.maxVertices, 1, 2 ** 32),
     },
     adminGroup: str(pick(undefined, "MATA_ADMIN_GROUP", "admin_group"), "mata-admins"),
+    user: optionalName(pick(undefined, "MATA_USER", "user")),
+    pamService: str(pick(undefined, "MATA_PAM_SERVICE", "pam_service"), "mata"),
+    pamConfdir: optionalPath(pick(undefined, "MATA_PAM_CONFDIR", "pam_confdir"), cwd),
     configFile: configFile ? path.resolve(cwd, configFile) : undefined,
   };
 }
@@ -143,6 +154,18 @@ function str(s: { value: unknown; from: string } | undefined, def: string): stri
   if (s === undefined) return def;
   if (typeof s.value !== "string" || s.value.trim() === "") throw new ConfigError(`${s.from}: expected a non-empty string`);
   return s.value;
+}
+
+/** A unix account name, or undefined when not set. */
+function optionalName(s: { value: unknown; from: string } | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const v = str(s, "");
+  if (!/^[a-z_][a-z0-9_.-]{0,31}$/i.test(v)) throw new ConfigError(`${s.from}: expected a unix account name, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function optionalPath(s: { value: unknown; from: string } | undefined, cwd: string): string | undefined {
+  return s === undefined ? undefined : path.resolve(cwd, str(s, ""));
 }
 
 function int(s: { value: unknown; from: string } | undefined, def: number, min: number, max: number): number {

@@ -20,6 +20,7 @@ import { OwnerNames } from "./sync/fs.ts";
 import { renderDatasetPage } from "./datasets/dataset-page.tsx";
 import type { DatasetPageRenderer } from "./web/plain-form.ts";
 import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
+import { localPrivileged, type Privileged } from "./privilege/privileged.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -39,11 +40,15 @@ export interface Services {
   owners: OwnerNames;
   /** The whole dataset page, which other features' panels answer with when a plain form post is refused. */
   datasetPage: DatasetPageRenderer;
+  /** What needs root: run here, or by the root helper of a privilege-separated server. */
+  privileged: Privileged;
 }
 
 /** What a context can be built with besides its configuration (tests pass a fake clock). */
 export interface ContextOptions {
   clock?: Clock;
+  /** The root helper's client, in the unprivileged server of a separated `serve`. */
+  privileged?: Privileged;
 }
 
 /** The job kinds of every feature, registered on the queue of each new context. */
@@ -64,6 +69,7 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     cloudSummaries: newCloudSummaries(),
     owners: new OwnerNames(),
     datasetPage: renderDatasetPage,
+    privileged: opts.privileged ?? localPrivileged(config),
   };
   Object.assign(ctx, { services });
   attachMetadataMirror(ctx);

@@ -11,6 +11,8 @@ export type Role = "none" | "viewer" | "editor" | "owner" | "admin";
 /** The grants and owner of one dataset, as the enforcement point needs them. */
 export interface DatasetAccess {
   id: number;
+  /** The dataset's lasting identity (kept in `.mata/identity.json`), which the root helper checks a folder against. */
+  uid: string;
   path: string;
   owner: string | null;
   ownerFixed: boolean;
@@ -48,6 +50,7 @@ export function datasetAccess(ctx: AppContext, id: number): DatasetAccess | unde
   }
   const entry: DatasetAccess = {
     id,
+    uid: d.uid,
     path: d.path,
     owner: d.owner,
     ownerFixed: d.owner_fixed === 1,

@@ -3,6 +3,7 @@ import type { Database } from "bun:sqlite";
 /** The part of a dataset row permissions depend on. */
 export interface AccessDatasetRow {
   id: number;
+  uid: string;
   path: string;
   owner: string | null;
   owner_fixed: number;
@@ -27,7 +28,7 @@ export interface AclStateRow {
 
 /** Reads and writes grants, owner reassignment and the ACL-applied state; all access SQL lives here. */
 export function accessRepo(db: Database) {
-  const dataset = db.query<AccessDatasetRow, [number]>("SELECT id, path, owner, owner_fixed, state FROM datasets WHERE id = ?");
+  const dataset = db.query<AccessDatasetRow, [number]>("SELECT id, uid, path, owner, owner_fixed, state FROM datasets WHERE id = ?");
   const grants = db.query<GrantRow, [number]>("SELECT principal, role FROM grants WHERE dataset_id = ? ORDER BY role DESC, principal");
   const deleteGrants = db.query("DELETE FROM grants WHERE dataset_id = ?");
   const insertGrant = db.query("INSERT INTO grants (dataset_id, principal, role) VALUES (?, ?, ?)");

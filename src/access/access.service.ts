@@ -5,7 +5,6 @@ import { log } from "../log.ts";
 import { atLeast, datasetAccess, invalidateAccess, roleOf, type DatasetAccess, type Role } from "./access.cache.ts";
 import { accessRepo, type GrantRow } from "./access.repo.ts";
 import { aclIdle, applyDatasetAcls, applyToPaths, repairDrift } from "./acl.service.ts";
-import { canWriteAcls } from "./acl.fs.ts";
 import { groupIds, listPeople, UNIX_NAME, userIds } from "./unix.ts";
 
 /** Who may see and edit a dataset, as the API and the sharing panel show it. */
@@ -168,7 +167,7 @@ export function startAccess(ctx: AppContext): () => Promise<void> {
     invalidateAccess(ctx, s.datasetId);
     if (ctx.config.acls) repairDrift(ctx, s.datasetId, s.walk).catch(report("ACL drift check failed", s.datasetId));
   };
-  if (ctx.config.acls && !canWriteAcls())
+  if (ctx.config.acls && !ctx.services.privileged.canWriteAcls)
     log.warn("acls is on but Mata is not running as root: grants are enforced on the web only", { uid: process.getuid?.() });
   ctx.hooks.contentChanged.push(onChange);
   ctx.hooks.datasetSeen.push(onSeen);

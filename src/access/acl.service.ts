@@ -8,7 +8,7 @@ import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
 import { aclFromMode, decodeAcl, encodeAcl, sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
-import { AclFsError, canWriteAcls, chownEntry, cpath, readAclRaw, removeDefaultAclRaw, writeAclRaw } from "./acl.fs.ts";
+import { AclFsError, chownEntry, cpath, readAclRaw, removeDefaultAclRaw, writeAclRaw } from "./acl.fs.ts";
 import { datasetAccess, type DatasetAccess } from "./access.cache.ts";
 import { accessRepo } from "./access.repo.ts";
 import { groupIds, userIds } from "./unix.ts";
@@ -25,6 +25,8 @@ export interface AclPlan {
   groups: Map<number, number>;
   /** Grant names with no unix account or group: they hold on the web only. */
   unresolved: string[];
+  /** The account `.mata/` belongs to: the one the server runs as, so it can write its sidecars and nobody else can. */
+  sidecarUid: number;
   hash: string;
 }
 
@@ -36,7 +38,7 @@ export interface AclWalkResult {
 }
 
 /** Resolves the owner and grants of a dataset to the uids and gids its ACLs name. */
-export async function planFor(access: DatasetAccess): Promise<AclPlan> {
+export async function planFor(access: DatasetAccess, sidecarUid = process.getuid?.() ?? 0): Promise<AclPlan> {
   const userNames = [...access.users.keys(), ...(access.owner ? [access.owner] : [])];
   const [uids, gids] = await Promise.all([userIds(userNames), groupIds([...access.groups.keys()])]);
   const unresolved: string[] = [];
@@ -56,9 +58,11 @@ export async function planFor(access: DatasetAccess): Promise<AclPlan> {
     else put(groups, gid, role === "editor" ? R | W | X : R | X);
   }
   const hash = createHash("sha256")
-    .update(JSON.stringify({ v: SPEC_VERSION, ownerUid, users: [...users].sort((a, b) => a[0] - b[0]), groups: [...groups].sort((a, b) => a[0] - b[0]) }))
+    .update(
+      JSON.stringify({ v: SPEC_VERSION, ownerUid, sidecarUid, users: [...users].sort((a, b) => a[0] - b[0]), groups: [...groups].sort((a, b) => a[0] - b[0]) }),
+    )
     .digest("hex");
-  return { ownerUid, users, groups, unresolved, hash };
+  return { ownerUid, users, groups, unresolved, sidecarUid, hash };
 }
 
 /** The ACLs one entry must have, by kind and by whether it lies inside the sidecar. */
@@ -67,8 +71,8 @@ export function expectedAcls(plan: AclPlan, isDir: boolean, inSidecar: boolean, 
   if (inSidecar) {
     // Only the service writes the sidecar; everyone may read it (it holds list-level facts only).
     return isDir
-      ? { access: { user: 7, group: 5, other: 5, users: none, groups: none }, default: null, uid: 0 }
-      : { access: { user: 6, group: 4, other: 4, users: none, groups: none }, default: null, uid: 0 };
+      ? { access: { user: 7, group: 5, other: 5, users: none, groups: none }, default: null, uid: plan.sidecarUid }
+      : { access: { user: 6, group: 4, other: 4, users: none, groups: none }, default: null, uid: plan.sidecarUid };
   }
   if (isDir) {
     return {
@@ -154,7 +158,8 @@ export function fixEntry(plan: AclPlan, abs: string, st: Stats, inSidecar: boole
  * Walks a dataset tree (never following symlinks) and fixes every entry `select` picks; yields to
  * the event loop every few hundred entries so requests keep being served during a big apply.
  */
-export async function walkTree(plan: AclPlan, root: string, select: (st: Stats) => boolean): Promise<AclWalkResult> {
+export async function walkTree(plan: AclPlan, shareRoot: string, datasetRel: string, select: (st: Stats) => boolean): Promise<AclWalkResult> {
+  const root = path.join(shareRoot, datasetRel);
   const result: AclWalkResult = { entries: 0, changed: 0, maxCtimeMs: 0 };
   const visit = (abs: string, st: Stats, inSidecar: boolean) => {
     result.entries++;
@@ -245,7 +250,7 @@ export async function aclIdle(ctx: AppContext): Promise<void> {
 
 /** The error recorded instead of writing, when Mata does not run as root (a development setup). */
 export function notRootError(): string {
-  return `Mata runs as uid ${process.getuid?.()}, not root: grants hold on the web only until it runs as root`;
+  return `Mata runs as uid ${process.getuid?.()}, not root: grants hold on the web only until it runs as root (or with a root helper: config user)`;
 }
 
 /** Records why nothing was written; a later run as root then rewrites the whole tree (empty spec). */
@@ -253,8 +258,13 @@ function skipNotRoot(ctx: AppContext, id: number): void {
   accessRepo(ctx.db).saveAclState({ dataset_id: id, spec_hash: "", max_ctime_ms: 0, applied_at: ctx.clock.now(), entries: 0, error: notRootError() });
 }
 
-function datasetRoot(ctx: AppContext, access: DatasetAccess): string {
-  return path.join(ctx.config.root, access.path);
+/** The side that writes owners and ACLs: this process as root, or the root helper of a separated server. */
+function privileged(ctx: AppContext) {
+  return ctx.services.privileged;
+}
+
+function target(access: DatasetAccess): { path: string; uid: string } {
+  return { path: access.path, uid: access.uid };
 }
 
 function unresolvedError(plan: AclPlan): string | null {
@@ -266,14 +276,14 @@ export function applyDatasetAcls(ctx: AppContext, id: number): Promise<AclWalkRe
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return null;
-    if (!canWriteAcls()) {
+    if (!privileged(ctx).canWriteAcls) {
       skipNotRoot(ctx, id);
       return null;
     }
-    const plan = await planFor(access);
+    const plan = await planFor(access, privileged(ctx).serverUid);
     const repo = accessRepo(ctx.db);
     try {
-      const r = await walkTree(plan, datasetRoot(ctx, access), () => true);
+      const r = await privileged(ctx).aclWalk(target(access), plan, -1);
       repo.saveAclState(appliedState(ctx, id, plan, r));
       return r;
     } catch (e) {
@@ -298,17 +308,17 @@ export function repairDrift(ctx: AppContext, id: number, seen?: SeenWalk): Promi
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return 0;
-    if (!canWriteAcls()) {
+    if (!privileged(ctx).canWriteAcls) {
       skipNotRoot(ctx, id);
       return 0;
     }
-    const plan = await planFor(access);
+    const plan = await planFor(access, privileged(ctx).serverUid);
     const repo = accessRepo(ctx.db);
     const state = repo.aclState(id);
     const full = !state || state.spec_hash !== plan.hash;
     if (!full && seen && nothingNewer(ctx, state, plan, seen)) return 0;
     const since = full ? -1 : state.max_ctime_ms;
-    const r = await walkTree(plan, datasetRoot(ctx, access), (st) => full || st.ctimeMs >= since || (plan.ownerUid !== null && st.uid !== plan.ownerUid));
+    const r = await privileged(ctx).aclWalk(target(access), plan, since);
     repo.saveAclState(appliedState(ctx, id, plan, r));
     if (r.changed > 0 && !full) log.warn("acl drift repaired", { dataset: id, path: access.path, entries: r.changed });
     return r.changed;
@@ -343,16 +353,15 @@ export function applyToPaths(ctx: AppContext, id: number, relPaths: string[]): P
   return serialize(ctx, id, async () => {
     const access = datasetAccess(ctx, id);
     if (!access || access.state !== "present") return 0;
-    if (!canWriteAcls()) {
+    if (!privileged(ctx).canWriteAcls) {
       skipNotRoot(ctx, id);
       return 0;
     }
     const repo = accessRepo(ctx.db);
-    const plan = await planFor(access);
+    const plan = await planFor(access, privileged(ctx).serverUid);
     if (repo.aclState(id)?.spec_hash !== plan.hash) {
       // Never applied (a new dataset) or the grants moved on: the whole tree, once.
-      const root = datasetRoot(ctx, access);
-      const r = await walkTree(plan, root, () => true);
+      const r = await privileged(ctx).aclWalk(target(access), plan, -1);
       repo.saveAclState({
         dataset_id: id,
         spec_hash: plan.hash,
@@ -363,26 +372,36 @@ export function applyToPaths(ctx: AppContext, id: number, relPaths: string[]): P
       });
       return r.changed;
     }
-    const root = datasetRoot(ctx, access);
-    const seen = new Set<string>();
-    let changed = 0;
-    for (const rel of relPaths) {
-      const parts = rel.split("/").filter((s) => s && s !== "." && s !== "..");
-      for (let i = 1; i <= parts.length; i++) {
-        const sub = parts.slice(0, i).join("/");
-        if (seen.has(sub)) continue;
-        seen.add(sub);
-        const abs = path.join(root, sub);
-        let st: Stats;
-        try {
-          st = lstatSync(abs);
-        } catch {
-          break; // removed since
-        }
-        if (st.isSymbolicLink()) break;
-        if (fixEntry(plan, abs, st, parts[0] === SIDECAR)) changed++;
-      }
-    }
-    return changed;
+    return privileged(ctx).aclPaths(target(access), plan, relPaths);
   });
+}
+
+/** Fixes the named entries of a dataset and the folders leading to them; returns how many it changed. */
+export function fixPaths(plan: AclPlan, shareRoot: string, datasetRel: string, relPaths: string[]): number {
+  const root = path.join(shareRoot, datasetRel);
+  const seen = new Set<string>();
+  let changed = 0;
+  for (const rel of relPaths) {
+    const parts = rel.split("/").filter((s) => s && s !== "." && s !== "..");
+    for (let i = 1; i <= parts.length; i++) {
+      const sub = parts.slice(0, i).join("/");
+      if (seen.has(sub)) continue;
+      seen.add(sub);
+      const abs = path.join(root, sub);
+      let st: Stats;
+      try {
+        st = lstatSync(abs);
+      } catch {
+        break; // removed since
+      }
+      if (st.isSymbolicLink()) break;
+      if (fixEntry(plan, abs, st, parts[0] === SIDECAR)) changed++;
+    }
+  }
+  return changed;
+}
+
+/** Every entry whose inode changed at or after `since` (-1: all), or with an owner other than the plan's. */
+export function changedSince(plan: AclPlan, since: number): (st: Stats) => boolean {
+  return (st) => st.ctimeMs >= since || (plan.ownerUid !== null && st.uid !== plan.ownerUid);
 }

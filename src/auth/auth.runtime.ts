@@ -41,10 +41,18 @@ export function newAuthState(): AuthState {
 /** Builds the runtime for a context with these options; call before the first request to override defaults. */
 export function configureAuth(ctx: AppContext, options: Partial<AuthOptions> = {}): AuthRuntime {
   closeAuth(ctx);
-  const o = { ...DEFAULT_AUTH_OPTIONS, ...options };
+  const o = { ...DEFAULT_AUTH_OPTIONS, pamService: ctx.config.pamService, pamConfdir: ctx.config.pamConfdir, ...options };
+  const { privileged } = ctx.services;
   const backend =
     ctx.config.auth === "pam"
-      ? pamBackend({ service: o.pamService, confdir: o.pamConfdir, adminGroup: ctx.config.adminGroup, workers: o.pamWorkers, smbConf: o.smbConf })
+      ? pamBackend({
+          service: o.pamService,
+          confdir: o.pamConfdir,
+          adminGroup: ctx.config.adminGroup,
+          smbConf: o.smbConf,
+          checker: privileged.pamChecker(Math.max(1, o.pamWorkers)),
+          setPassword: (user, password, smbConf) => privileged.setPassword(user, password, smbConf),
+        })
       : localBackend(ctx.db);
   const negotiator = ctx.config.kerberos ? openNegotiator(ctx.config.kerberos.keytab, ctx.config.kerberos.service) : null;
   const rt = { options: o, backend, negotiator };

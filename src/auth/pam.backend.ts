@@ -3,7 +3,6 @@ import type { Principal } from "../context.ts";
 import type { AccountBackend, VerifyResult } from "./backend.ts";
 import { PAM_CODES, type PamOutcome } from "./pam.ts";
 import type { PamRequest } from "./pam.worker.ts";
-import { setSharePassword } from "./share-password.ts";
 import { unixGroups } from "./system.ts";
 
 /** Where PAM finds its service file, and who counts as an admin. */
@@ -13,22 +12,30 @@ export interface PamOptions {
   /** A folder holding the service file instead of /etc/pam.d (tests bring their own). */
   confdir?: string;
   adminGroup: string;
-  /** Worker threads running PAM conversations. */
-  workers: number;
   /** Samba config whose passdb gets the NT hash on password changes. */
   smbConf?: string;
+  /** Where the password checks run: PAM threads here (`new PamPool`), or the root helper of a separated server. */
+  checker: PamChecker;
+  /** Sets the unix and Samba passwords (root's work: here, or in the helper). */
+  setPassword: (user: string, password: string, smbConf?: string) => Promise<void>;
+}
+
+/** Runs PAM conversations: a pool of threads here, or the privileged helper's. */
+export interface PamChecker {
+  check(req: Omit<PamRequest, "id">): Promise<PamAnswer>;
+  close(): void;
 }
 
 const GROUP_CACHE_MS = 60_000;
 
 /** A PAM outcome and, after a right password, the user's unix groups (read on the worker thread). */
-interface PamAnswer {
+export interface PamAnswer {
   outcome: PamOutcome;
   groups: string[] | null;
 }
 
 /** A small pool of workers running PAM, so a slow hash check never holds up other requests. */
-class PamPool {
+export class PamPool implements PamChecker {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
   private queue: { req: Omit<PamRequest, "id">; resolve: (a: PamAnswer) => void; reject: (e: Error) => void }[] = [];
@@ -84,7 +91,7 @@ class PamPool {
 
 /** System accounts through PAM; groups (for group grants and the admin group) come from NSS. */
 export function pamBackend(opts: PamOptions): AccountBackend {
-  const pool = new PamPool(Math.max(1, opts.workers));
+  const pool = opts.checker;
   const groupCache = new Map<string, { at: number; groups: string[] | null }>();
   const groupsOf = (name: string): string[] | null => {
     const hit = groupCache.get(name);
@@ -120,7 +127,7 @@ export function pamBackend(opts: PamOptions): AccountBackend {
     },
     lookup: principal,
     async changePassword(name, password) {
-      await setSharePassword(name, password, opts.smbConf);
+      await opts.setPassword(name, password, opts.smbConf);
     },
     close: () => pool.close(),
   };

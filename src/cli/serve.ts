@@ -9,6 +9,10 @@ import { demoMetadataListener } from "../demo/demo.apply.ts";
 import { ensureDemoAccount } from "../demo/demo.account.ts";
 import { log } from "../log.ts";
 import { serverRunning } from "../backup/backup.ts";
+import { secureStateDir } from "../db/state-files.ts";
+import { helperClient, parentChannel } from "../privilege/client.ts";
+import { SERVER_CHILD_ENV } from "../privilege/protocol.ts";
+import { handStateDir, runSeparated, serverAccount } from "../privilege/split.ts";
 
 const FLAGS = configFlags("root", "state", "listen", "depth", "auth");
 
@@ -33,19 +37,32 @@ export const serveCommand: Command = {
     if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError("--tls-cert and --tls-key go together");
     if (tlsCert && tlsKey) config.tls = { cert: path.resolve(tlsCert), key: path.resolve(tlsKey) };
     for (const f of config.tls ? [config.tls.cert, config.tls.key] : []) if (!existsSync(f)) throw new ConfigError(`TLS file ${f} does not exist`);
-    if (config.demo) {
+    // The unprivileged half of a separated server: its helper (the parent) seeded the demo and holds the pid file.
+    const channel = process.env[SERVER_CHILD_ENV] === "1" ? parentChannel() : undefined;
+    if (config.demo && !channel) {
       mkdirSync(config.root, { recursive: true });
       await seedDemoRoot(config.root);
     }
     if (!existsSync(config.root) || !statSync(config.root).isDirectory()) throw new ConfigError(`root ${config.root} is not a folder`);
-    const ctx = createContext(config);
+    if (!channel && config.user && process.getuid?.() === 0) {
+      const account = serverAccount(config.user);
+      secureStateDir(config.state);
+      handStateDir(config.state, account);
+      const releasePid = claimStateDir(config.state);
+      try {
+        return await runSeparated(config, account, process.argv.slice(2));
+      } finally {
+        releasePid();
+      }
+    }
+    const ctx = createContext(config, channel ? { privileged: helperClient(channel, process.getuid?.() ?? 0) } : {});
     let demoLogin = "";
     if (config.demo) {
       ctx.hooks.datasetSeen.push(demoMetadataListener(ctx));
       const account = await ensureDemoAccount(ctx);
       demoLogin = account.password ? ` (demo: sign in as ${account.name} / ${account.password})` : ` (demo: sign in as ${account.name})`;
     }
-    const releasePid = claimStateDir(config.state);
+    const releasePid = channel ? () => {} : claimStateDir(config.state);
     const { url, stop } = await startServer(ctx);
     console.log(`mata: serving ${config.root} at ${url}${demoLogin}`);
     await new Promise<void>((resolve) => {
@@ -55,6 +72,8 @@ export const serveCommand: Command = {
       };
       process.once("SIGINT", onSignal);
       process.once("SIGTERM", onSignal);
+      // Without its helper the server cannot check passwords or write ACLs: it stops with it.
+      channel?.onClose(() => onSignal("helper gone"));
     });
     await stop();
     releasePid();

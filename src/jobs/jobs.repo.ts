@@ -80,7 +80,7 @@ export function jobsRepo(db: Database) {
     "SELECT * FROM jobs WHERE dataset_id = ? AND kind = ? AND state IN ('queued', 'running') ORDER BY id DESC",
   );
   const lastOfDataset = db.query<JobRow, [number, string]>("SELECT * FROM jobs WHERE dataset_id = ? AND kind = ? ORDER BY id DESC LIMIT 1");
-  const datasetLocation = db.query<{ path: string; state: string }, [number]>("SELECT path, state FROM datasets WHERE id = ?");
+  const datasetLocation = db.query<{ path: string; uid: string; state: string }, [number]>("SELECT path, uid, state FROM datasets WHERE id = ?");
   const datasetGeneration = db.query<{ generation: number }, [number]>("SELECT generation FROM datasets WHERE id = ?");
 
   return {
@@ -165,9 +165,9 @@ export function jobsRepo(db: Database) {
       return lastOfDataset.get(datasetId, kind);
     },
     /** Where a dataset is, for jobs that run in its folder. */
-    datasetLocation(datasetId: number): { path: string; present: boolean } | null {
+    datasetLocation(datasetId: number): { path: string; uid: string; present: boolean } | null {
       const row = datasetLocation.get(datasetId);
-      return row ? { path: row.path, present: row.state === "present" } : null;
+      return row ? { path: row.path, uid: row.uid, present: row.state === "present" } : null;
     },
     /** The dataset's current generation, or null when the dataset row is gone. */
     generation(datasetId: number): number | null {

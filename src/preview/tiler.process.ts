@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { selfCommand } from "../platform/self.ts";
 import type { BuildSpec, ChildMessage } from "./tiler.child.ts";
 import { TILER_CHILD_ENV } from "./tiler.child.ts";
 
@@ -8,12 +8,6 @@ const children = new Set<number>();
 /** PIDs of tiler children alive now (tests check that a cancel really ends them). */
 export function activeTilerChildren(): number[] {
   return [...children];
-}
-
-/** How to start this program again as a tiler child: the executable itself when compiled, else bun on src/main.ts. */
-function childCommand(): string[] {
-  if (import.meta.url.includes("$bunfs")) return [process.execPath];
-  return [process.execPath, fileURLToPath(new URL("../main.ts", import.meta.url))];
 }
 
 /**
@@ -26,7 +20,7 @@ export async function buildInChild(
   onProgress: (fraction: number) => void,
 ): Promise<Extract<ChildMessage, { type: "done" }>> {
   signal.throwIfAborted();
-  const proc = Bun.spawn(childCommand(), {
+  const proc = Bun.spawn(selfCommand(), {
     stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",

@@ -8,7 +8,7 @@ import { reconcileDatasetFiles, type StableCheck } from "./dataset-files.ts";
 import { lstatOrNull } from "./fs.ts";
 import { fsPath } from "./names.ts";
 import { resolve, type Action, type Observed } from "./resolve.ts";
-import { newUid, readIdentity, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
+import { newUid, readIdentity, sidecarDir, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
 import { emptySummary, type SyncSummary } from "./summary.ts";
 import { syncRepo, type SyncDatasetRow, type SyncRepo, type SyncTagRow } from "./sync.repo.ts";
 import { listDatasetFolders, type WalkStats } from "./walk.ts";
@@ -71,6 +71,7 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
   const plan = resolve(repo, folders, [...rowsById.values()], newUid, holdsOutside);
 
   const sidecarErrors = new Map<string, string>();
+  await prepareSidecars(ctx, plan.actions, sidecarErrors);
   writeSidecarsFirst(ctx, repo, plan.actions, sidecarErrors);
   let ids: Map<string, number>;
   try {
@@ -112,6 +113,23 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
   }
   summary.ms = Math.round(performance.now() - started);
   return summary;
+}
+
+/**
+ * A privilege-separated server cannot create `.mata/` in a dataset folder (the folder is its owner's): the root helper
+ * makes it, owned by the server, once per folder that lacks it or holds one the server does not own.
+ */
+async function prepareSidecars(ctx: AppContext, actions: Action[], errors: Map<string, string>): Promise<void> {
+  const { privileged } = ctx.services;
+  if (!privileged.separated) return;
+  for (const a of actions) {
+    if (lstatOrNull(sidecarDir(a.folder.abs))?.uid === privileged.serverUid) continue;
+    try {
+      await privileged.prepareSidecar({ path: a.folder.path, uid: a.kind === "new" ? a.uid : a.row.uid });
+    } catch (e) {
+      errors.set(a.folder.path, `cannot write the sidecar: ${(e as Error).message}`);
+    }
+  }
 }
 
 /** Identities (and a copy's metadata mirror) are written before the database commits, so a crash in between is re-detected. */

@@ -1,0 +1,56 @@
+// The operations that need root on an appliance, behind one interface. Run in-process when Mata is started as one
+// process (root, or unprivileged for development); with `user` set, `serve` runs them in a small root helper and
+// the server reaches them over a narrow request channel (src/privilege/helper.ts, client.ts).
+import type { Config } from "../config.ts";
+import { changedSince, fixPaths, walkTree, type AclPlan, type AclWalkResult } from "../access/acl.service.ts";
+import { canWriteAcls } from "../access/acl.fs.ts";
+import { PamPool, type PamChecker } from "../auth/pam.backend.ts";
+import { setSharePassword } from "../auth/share-password.ts";
+import { runRuleCommand, type CommandOutcome, type CommandRequest } from "../jobs/command.run.ts";
+
+/** A dataset folder (relative to the share root) and the identity it must carry. */
+export interface DatasetTarget {
+  path: string;
+  uid: string;
+}
+
+/** What only root may do: owners and ACLs beneath the root, `.mata/` folders, passwords, PAM, rule commands. */
+export interface Privileged {
+  /** True when these run in the separate root helper and this process is unprivileged. */
+  readonly separated: boolean;
+  /** Whether owners and ACLs can be written at all (root here, or the helper). */
+  readonly canWriteAcls: boolean;
+  /** The uid this (server) process runs as: the owner of the state dir and of every `.mata/`. */
+  readonly serverUid: number;
+  /** Brings the entries of a dataset tree changed at or after `since` (-1: all) to the plan. */
+  aclWalk(target: DatasetTarget, plan: AclPlan, since: number): Promise<AclWalkResult>;
+  /** Brings the named entries of a dataset (and the folders leading to them) to the plan. */
+  aclPaths(target: DatasetTarget, plan: AclPlan, paths: string[]): Promise<number>;
+  /** Makes sure the dataset's `.mata/` exists and belongs to the server, which then writes its files itself. */
+  prepareSidecar(target: DatasetTarget): Promise<void>;
+  /** Sets a system account's unix and Samba passwords. */
+  setPassword(user: string, password: string, smbConf?: string): Promise<void>;
+  /** Where PAM conversations run (a thread pool here, or the helper's). */
+  pamChecker(workers: number): PamChecker;
+  /** Runs a file-type rule's command as its dataset folder's owner. */
+  runCommand(req: CommandRequest, signal: AbortSignal): Promise<CommandOutcome>;
+}
+
+/** The operations run in this process, with whatever rights it has (root on an appliance without `user`). */
+export function localPrivileged(config: Pick<Config, "root">): Privileged {
+  const root = config.root;
+  return {
+    separated: false,
+    get canWriteAcls() {
+      return canWriteAcls();
+    },
+    serverUid: process.getuid?.() ?? 0,
+    aclWalk: (t, plan, since) => walkTree(plan, root, t.path, changedSince(plan, since)),
+    aclPaths: async (t, plan, paths) => fixPaths(plan, root, t.path, paths),
+    // This process makes `.mata/` itself (src/sync/sidecar.ts) when it first writes there.
+    prepareSidecar: async () => {},
+    setPassword: (user, password, smbConf) => setSharePassword(user, password, smbConf),
+    pamChecker: (workers) => new PamPool(workers),
+    runCommand: (req, signal) => runRuleCommand(root, req, signal),
+  };
+}
