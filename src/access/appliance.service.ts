@@ -1,6 +1,6 @@
 // Fills the appliance templates (Samba include, PAM service, systemd unit, config, Kerberos) for one
 // host. The templates are embedded in the executable, so `mata appliance render` needs no source tree.
-import { hostname as osHostname } from "node:os";
+import { hostname as osHostname, totalmem } from "node:os";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Config } from "../config.ts";
@@ -23,6 +23,10 @@ export interface ApplianceOptions {
   binary?: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** The account the server runs as (config `user`; default "mata", which the installer creates). */
+  serviceUser?: string;
+  /** The unit's MemoryMax (default: three quarters of this machine's memory). */
+  memoryMax?: string;
 }
 
 type Vars = Record<string, string | boolean>;
@@ -71,6 +75,10 @@ export function renderAppliance(config: Config, opts: ApplianceOptions): Record<
     tlsCertToml: tls ? toml(checked(path.resolve(tls.cert), "tls cert", PATH_RE)) : "",
     tlsKeyToml: tls ? toml(checked(path.resolve(tls.key), "tls key", PATH_RE)) : "",
     realm: realm ?? false,
+    serviceUser: checked(opts.serviceUser ?? "mata", "--user", /^[a-z_][a-z0-9_-]{0,31}$/),
+    state: checked(config.state, "state", PATH_RE),
+    lowPort: config.port > 0 && config.port < 1024,
+    memoryMax: checked(opts.memoryMax ?? `${Math.floor((totalmem() * 0.75) / 2 ** 20)}M`, "--memory-max", /^\d+[KMGT]?$|^\d{1,3}%$/),
   };
   if (realm) {
     const httpKeytab = config.kerberos?.keytab ?? path.join(out, "http.keytab");

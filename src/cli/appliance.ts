@@ -17,6 +17,8 @@ export const applianceCommand: Command = {
   --binary PATH     the mata executable the unit runs (default: this one)
   --tls-cert FILE   TLS certificate for the web (with --tls-key; default: tls from the config)
   --tls-key FILE    its private key
+  --service-user NAME  the account the server runs as, root keeping only a small helper (default: mata)
+  --memory-max SIZE the unit's MemoryMax, e.g. 12G or 75% (default: three quarters of this machine's memory)
 ${FLAGS.usage}`,
   options: {
     ...FLAGS.options,
@@ -28,16 +30,30 @@ ${FLAGS.usage}`,
     binary: { type: "string" },
     "tls-cert": { type: "string" },
     "tls-key": { type: "string" },
+    "service-user": { type: "string" },
+    "memory-max": { type: "string" },
   },
   async run({ values, positionals }) {
     if (positionals[0] !== "render" || positionals.length !== 1)
       throw new UsageError(`expected the subcommand "render"${positionals.length ? `, got ${JSON.stringify(positionals.join(" "))}` : ""}`);
-    const { out, hostname, realm, kdc, share, binary, "tls-cert": tlsCert, "tls-key": tlsKey, ...flags } = values as Record<string, string | undefined>;
+    const {
+      out,
+      hostname,
+      realm,
+      kdc,
+      share,
+      binary,
+      "tls-cert": tlsCert,
+      "tls-key": tlsKey,
+      "service-user": serviceUser,
+      "memory-max": memoryMax,
+      ...flags
+    } = values as Record<string, string | undefined>;
     if (!out) throw new UsageError("--out DIR is required");
     if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new UsageError("--tls-cert and --tls-key go together");
     const config = loadConfig(flags as Record<string, string>);
     try {
-      const files = renderAppliance(config, { out, hostname, realm, kdc, shareName: share, binary, tlsCert, tlsKey });
+      const files = renderAppliance(config, { out, hostname, realm, kdc, shareName: share, binary, tlsCert, tlsKey, serviceUser, memoryMax });
       for (const f of writeAppliance(out, files)) console.log(f);
       return 0;
     } catch (e) {

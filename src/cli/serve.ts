@@ -12,7 +12,8 @@ import { serverRunning } from "../backup/backup.ts";
 import { secureStateDir } from "../db/state-files.ts";
 import { helperClient, parentChannel } from "../privilege/client.ts";
 import { SERVER_CHILD_ENV } from "../privilege/protocol.ts";
-import { handStateDir, runSeparated, serverAccount } from "../privilege/split.ts";
+import { serverAccount } from "../privilege/account.ts";
+import { handStateDir, runSeparated } from "../privilege/split.ts";
 
 const FLAGS = configFlags("root", "state", "listen", "depth", "auth");
 

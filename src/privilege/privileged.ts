@@ -6,6 +6,7 @@ import { changedSince, fixPaths, walkTree, type AclPlan, type AclWalkResult } fr
 import { canWriteAcls } from "../access/acl.fs.ts";
 import { PamPool, type PamChecker } from "../auth/pam.backend.ts";
 import { setSharePassword } from "../auth/share-password.ts";
+import { serverAccount } from "./account.ts";
 import { runRuleCommand, type CommandOutcome, type CommandRequest } from "../jobs/command.run.ts";
 
 /** A dataset folder (relative to the share root) and the identity it must carry. */
@@ -37,14 +38,16 @@ export interface Privileged {
 }
 
 /** The operations run in this process, with whatever rights it has (root on an appliance without `user`). */
-export function localPrivileged(config: Pick<Config, "root">): Privileged {
+export function localPrivileged(config: Pick<Config, "root" | "user">): Privileged {
   const root = config.root;
+  // Root beside a separated server (`mata scan`, or the helper itself) gives `.mata/` to the server's account too.
+  const serverUid = process.getuid?.() === 0 && config.user ? serverAccount(config.user).uid : (process.getuid?.() ?? 0);
   return {
     separated: false,
     get canWriteAcls() {
       return canWriteAcls();
     },
-    serverUid: process.getuid?.() ?? 0,
+    serverUid,
     aclWalk: (t, plan, since) => walkTree(plan, root, t.path, changedSince(plan, since)),
     aclPaths: async (t, plan, paths) => fixPaths(plan, root, t.path, paths),
     // This process makes `.mata/` itself (src/sync/sidecar.ts) when it first writes there.

@@ -4,63 +4,35 @@
 // talk over the IPC channel the server inherits; nothing else can reach the helper.
 import { chownSync, lstatSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { ConfigError, type Config } from "../config.ts";
+import type { Config } from "../config.ts";
+import type { Account } from "./account.ts";
 import { log } from "../log.ts";
 import { selfCommand } from "../platform/self.ts";
 import { helperHandler } from "./helper.ts";
 import { localPrivileged } from "./privileged.ts";
 import { SERVER_CHILD_ENV } from "./protocol.ts";
 
-/** A unix account as NSS knows it. */
-export interface Account {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-}
-
-/** The account `serve` drops to; a clear error when it does not exist or is root. */
-export function serverAccount(name: string): Account {
-  const r = Bun.spawnSync(["getent", "passwd", name], { stdout: "pipe", stderr: "ignore" });
-  const f = r.exitCode === 0 ? r.stdout.toString().trim().split(":") : [];
-  if (f.length < 7)
-    throw new ConfigError(`user "${name}" (the account serve runs as) does not exist: create it with useradd --system --user-group --no-create-home ${name}`);
-  const uid = Number(f[2]);
-  if (uid === 0) throw new ConfigError(`user "${name}" is root: the server must run as an account without privileges`);
-  return { name: f[0]!, uid, gid: Number(f[3]), home: f[5] || "/" };
-}
-
 /**
- * Gives the state dir to the server's account: the folder itself and the database files at every start, the whole
- * tree (previews) only when the folder was not the account's yet (the first separated start of an older install).
+ * Gives the state dir to the server's account at every separated start: the folder and its entries (the database,
+ * anything a root command such as `mata restore` left there), and the whole tree (previews) when the folder was not
+ * the account's yet (the first separated start of an older install).
  */
 export function handStateDir(state: string, account: Account): void {
-  const top = lstatSync(state);
-  const whole = top.uid !== account.uid;
   const give = (p: string) => {
     const st = lstatSync(p);
     if (!st.isSymbolicLink() && (st.uid !== account.uid || st.gid !== account.gid)) chownSync(p, account.uid, account.gid);
   };
-  give(state);
-  if (whole) {
-    const walk = (dir: string) => {
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        const p = path.join(dir, e.name);
-        if (e.isSymbolicLink()) continue;
-        give(p);
-        if (e.isDirectory()) walk(p);
-      }
-    };
-    walk(state);
-  } else {
-    for (const f of ["mata.db", "mata.db-wal", "mata.db-shm", "mata.db-journal"]) {
-      try {
-        give(path.join(state, f));
-      } catch {
-        // not there
-      }
+  const whole = lstatSync(state).uid !== account.uid;
+  const walk = (dir: string, deep: boolean) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) continue;
+      give(p);
+      if (deep && e.isDirectory()) walk(p, true);
     }
-  }
+  };
+  give(state);
+  walk(state, whole);
 }
 
 /** The capabilities the server keeps: read and search everything (never write), and a low port if configured. */
