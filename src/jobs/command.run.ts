@@ -40,7 +40,9 @@ export async function runRuleCommand(root: string, req: CommandRequest, signal: 
       stdin: "ignore",
       stdout: "ignore",
       stderr: "pipe",
-      env: { ...process.env, ...as.env, MATA_DATASET_PATH: cwd, MATA_DATASET_ID: String(req.datasetId) },
+      // A held folder's /proc path names this process's descriptor, which the command (another account) cannot open:
+      // it gets its own working directory's link instead, which is that folder.
+      env: { ...process.env, ...as.env, MATA_DATASET_PATH: held === undefined ? cwd : "/proc/self/cwd", MATA_DATASET_ID: String(req.datasetId) },
     });
   } catch (e) {
     if (held !== undefined) closeSync(held);

@@ -3,7 +3,7 @@
 // (src/sync/names.ts); the preview builds from the exact bytes, its tiles and thumbnail are served, and the files
 // download through the API.
 import { afterEach, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import sharp from "sharp";
 import { createApp } from "../../src/app.ts";
 import { startJobs } from "../../src/jobs/index.ts";
@@ -150,3 +150,20 @@ test("a header names its data file in UTF-8 or in Latin-1 bytes: the readers fin
     await s.close();
   }
 });
+
+test("a rule command run as the folder's owner (not root) reads its non-UTF-8 dataset through MATA_DATASET_PATH", async () => {
+  const ctx = testContext({ rules: [{ glob: "**/*.raw", command: ["sh", "-c", 'cat "$MATA_DATASET_PATH/plain.raw" > out.txt'], timeoutSeconds: 20 }] });
+  cleanups.push(() => ctx.cleanup());
+  const dir = bytes(ctx.config.root, "/own-", [0xe9]);
+  mkdirSync(dir);
+  writeFileSync(Buffer.concat([dir, bytes("/plain.raw")]), "2");
+  const nobody = 65534;
+  chownSync(dir, nobody, nobody);
+  cleanups.push(await startJobs(ctx, { settleMs: 20 }));
+  await reconcileAll(ctx);
+  const job = () => ctx.db.query<{ state: string; error: string | null }, []>("SELECT state, error FROM jobs WHERE kind = 'command'").get();
+  await waitFor("the rule command", () => job()?.state === "done" || job()?.state === "failed", 30_000);
+  expect(job()).toEqual({ state: "done", error: null });
+  expect(readFileSync(Buffer.concat([dir, bytes("/out.txt")]), "utf8")).toBe("2");
+  expect(statSync(Buffer.concat([dir, bytes("/out.txt")])).uid).toBe(nobody);
+}, 60_000);

@@ -11,21 +11,9 @@ import type { HelperReply } from "../../src/privilege/protocol.ts";
 import { writeIdentity } from "../../src/sync/sidecar.ts";
 import { tempDir } from "../support/env.ts";
 import { createUnixGroup, createUnixUser, writePamService, type UnixUser } from "../support/unix-users.ts";
+import { childrenOf, serviceAccount, startSeparatedServer, uidOf, type SeparatedServer } from "../support/separated-server.ts";
 
-const PROJECT = path.resolve(import.meta.dir, "../..");
-const MAIN = path.join(PROJECT, "src/main.ts");
 const CAP_DAC_READ_SEARCH = 1n << 2n;
-
-/** A system account for the server, made by the test (the appliance's installer makes "mata"). */
-function serviceAccount(): { name: string; uid: number; remove(): void } {
-  const name = `mt_srv_${Math.random().toString(36).slice(2, 8)}`;
-  const r = Bun.spawnSync(["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", name], { stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`useradd ${name}: ${r.stderr.toString()}`);
-  const uid = Number(Bun.spawnSync(["id", "-u", name], { stdout: "pipe" }).stdout.toString().trim());
-  return { name, uid, remove: () => Bun.spawnSync(["userdel", name]) };
-}
-
-const uidOf = (name: string) => Number(Bun.spawnSync(["id", "-u", name], { stdout: "pipe" }).stdout.toString().trim());
 
 /** The fields of /proc/PID/status this test reads. */
 function procStatus(pid: number): { uid: number; capEff: bigint; capBnd: bigint; noNewPrivs: boolean } {
@@ -37,10 +25,6 @@ function procStatus(pid: number): { uid: number; capEff: bigint; capBnd: bigint;
     capBnd: BigInt(`0x${field("CapBnd")}`),
     noNewPrivs: field("NoNewPrivs") === "1",
   };
-}
-
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 describe("the root helper checks every request on its own side", () => {
@@ -149,7 +133,8 @@ describe("a separated server", () => {
   const admins = createUnixGroup("adm");
   let owner: UnixUser;
   let viewer: UnixUser;
-  let proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  let server: SeparatedServer;
+  let proc: SeparatedServer["proc"];
   let url = "";
   const basic = (u: UnixUser, pw = u.password) => `Basic ${btoa(`${u.name}:${pw}`)}`;
 
@@ -164,63 +149,34 @@ describe("a separated server", () => {
       .toFile(path.join(root, "scan", "slice.png"));
     chownSync(path.join(root, "scan"), uidOf(owner.name), 100);
     for (const f of ["notes.csv", "slice.png"]) chownSync(path.join(root, "scan", f), uidOf(owner.name), 100);
-    const configFile = path.join(tmp.dir, "mata.toml");
-    writeFileSync(
-      configFile,
-      [
-        `root = ${JSON.stringify(root)}`,
-        `state = ${JSON.stringify(state)}`,
-        `listen = "127.0.0.1:0"`,
-        `auth = "pam"`,
-        `user = "${srv.name}"`,
-        `pam_service = "${pam.service}"`,
-        `pam_confdir = ${JSON.stringify(pam.confdir)}`,
-        `admin_group = "${admins.name}"`,
-        `debounce_ms = 100`,
-        `stable_ms = 200`,
-        `[[rules]]`,
-        `action = "preview"`,
-        `[[rules]]`,
-        `glob = "*.csv"`,
-        `command = ["sh", "-c", "id -un > ran-as.txt"]`,
-      ].join("\n") + "\n",
-    );
-    proc = Bun.spawn([process.execPath, MAIN, "serve", "--config", configFile], {
-      cwd: PROJECT,
-      env: { ...process.env, MATA_LOG: "warn" },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const reader = proc.stdout.getReader();
-    let out = "";
-    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !url;) {
-      const r = await Promise.race([reader.read(), Bun.sleep(1000).then(() => null)]);
-      if (r?.done) break;
-      if (r?.value) out += new TextDecoder().decode(r.value);
-      url = /serving .* at (http:\/\/\S+)/.exec(out)?.[1] ?? "";
-    }
-    reader.releaseLock();
-    if (!url) throw new Error(`no URL: ${out} ${await new Response(proc.stderr).text()}`);
+    server = await startSeparatedServer(tmp.dir, [
+      `root = ${JSON.stringify(root)}`,
+      `state = ${JSON.stringify(state)}`,
+      `auth = "pam"`,
+      `user = "${srv.name}"`,
+      `pam_service = "${pam.service}"`,
+      `pam_confdir = ${JSON.stringify(pam.confdir)}`,
+      `admin_group = "${admins.name}"`,
+      `debounce_ms = 100`,
+      `stable_ms = 200`,
+      `[[rules]]`,
+      `action = "preview"`,
+      `[[rules]]`,
+      `glob = "*.csv"`,
+      `command = ["sh", "-c", "id -un > ran-as.txt"]`,
+    ]);
+    proc = server.proc;
+    url = server.url;
   });
 
   afterAll(async () => {
-    if (proc.exitCode === null) proc.kill("SIGKILL");
-    for (const c of proc.pid ? safeChildren(proc.pid) : []) process.kill(c, "SIGKILL");
+    server?.kill();
     owner?.remove();
     viewer?.remove();
     admins.remove();
     srv.remove();
     tmp.cleanup();
   });
-
-  function safeChildren(pid: number): number[] {
-    try {
-      return childrenOf(pid);
-    } catch {
-      return [];
-    }
-  }
 
   async function datasetId(): Promise<number> {
     for (let i = 0; i < 100; i++) {
