@@ -58,11 +58,23 @@ describe("appliance render", () => {
     expect(unit).toMatch(new RegExp(`ExecStart=.* serve --config ${out}/mata.toml`));
     expect(unit).toContain("WantedBy=multi-user.target");
     // Hardening systemd itself accepts (an unknown or misspelt key is only a warning: none may be printed).
-    for (const line of ["NoNewPrivileges=yes", "ProtectSystem=strict", `ReadWritePaths="${root}"`, "PrivateTmp=yes", "CapabilityBoundingSet=CAP_CHOWN", "MemoryMax="])
+    for (const line of [
+      "NoNewPrivileges=yes",
+      "ProtectSystem=strict",
+      `ReadWritePaths="${root}"`,
+      "PrivateTmp=yes",
+      "CapabilityBoundingSet=CAP_CHOWN",
+      "MemoryMax=",
+    ])
       expect(unit).toContain(line);
     expect(unit).not.toContain("CAP_SYS_ADMIN");
     const verify = Bun.spawnSync(["systemd-analyze", "verify", path.join(out, "systemd/mata.service")], { stdout: "pipe", stderr: "pipe" });
-    expect(verify.stderr.toString().replace(/^.*(Failed to open|No such file|is not executable|Command .* not found).*$/gm, "").trim()).toBe("");
+    expect(
+      verify.stderr
+        .toString()
+        .replace(/^.*(Failed to open|No such file|is not executable|Command .* not found).*$/gm, "")
+        .trim(),
+    ).toBe("");
     // The rendered config is one Mata itself loads.
     const cfg = loadConfig({ config: path.join(out, "mata.toml") }, {});
     expect(cfg).toMatchObject({ root, host: "0.0.0.0", port: 8443, auth: "pam", acls: true, user: "mata" });
