@@ -18,6 +18,7 @@ import path from "node:path";
 import { Database } from "bun:sqlite";
 import { openDatabase } from "../db/database.ts";
 import { probeSharpInWorker } from "./sharp.probe.ts";
+import { serverAccount } from "../privilege/account.ts";
 
 /** ok: works; warn: an optional part is missing (some features off); fail: mata cannot run properly. */
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -190,5 +191,30 @@ export function checkInotify(procDir = "/proc/sys/fs/inotify"): CheckResult {
       status: "warn",
       detail: `inotify limits unreadable: ${errText(e)}; without inotify, changes are seen only by the periodic reconcile`,
     };
+  }
+}
+
+/**
+ * Privilege separation: with `user` the server runs as that account (it must exist, not be root, and `setpriv` must
+ * be there to drop to it); as root without it, everything, parsers included, runs as root.
+ */
+export function checkPrivilege(user: string | undefined, uid = process.getuid?.() ?? 0): CheckResult {
+  if (!user) {
+    return uid === 0
+      ? { name: "privilege", status: "warn", detail: 'runs as root in one process: set user = "mata" so only a small helper keeps root', data: { uid } }
+      : { name: "privilege", status: "ok", detail: `runs as uid ${uid} (no ACLs or passwords are written)`, data: { uid } };
+  }
+  try {
+    const account = serverAccount(user);
+    if (!findProgram("setpriv"))
+      return { name: "privilege", status: "fail", detail: "setpriv not found (apt-get install util-linux): the server cannot drop to its account" };
+    return {
+      name: "privilege",
+      status: "ok",
+      detail: `the server runs as ${account.name} (uid ${account.uid}), root stays in the helper`,
+      data: { user: account.name, uid: account.uid },
+    };
+  } catch (e) {
+    return { name: "privilege", status: "fail", detail: (e as Error).message, data: { user } };
   }
 }

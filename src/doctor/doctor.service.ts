@@ -1,7 +1,18 @@
 // `mata doctor`: an admin's self-check of an installation, also the build test's proof that sharp works.
 import type { Config } from "../config.ts";
 import { VERSION } from "../version.ts";
-import { checkInotify, checkPam, checkRoot, checkSetfacl, checkSharp, checkSmbd, checkSqlite, checkStateDir, type CheckResult } from "./checks.ts";
+import {
+  checkInotify,
+  checkPam,
+  checkPrivilege,
+  checkRoot,
+  checkSetfacl,
+  checkSharp,
+  checkSmbd,
+  checkSqlite,
+  checkStateDir,
+  type CheckResult,
+} from "./checks.ts";
 
 /** The whole report; `ok` is false when any check failed (warnings do not count). */
 export interface DoctorReport {
@@ -24,6 +35,7 @@ export async function runDoctor(config: Config, opts: { sharpTimeoutMs?: number 
   checks.push(checkSetfacl(config.acls));
   checks.push(checkSmbd());
   checks.push(await checkPam(config.auth === "pam"));
+  checks.push(checkPrivilege(config.user));
   return {
     ok: checks.every((c) => c.status !== "fail"),
     version: VERSION,

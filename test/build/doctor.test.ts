@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { formatReport, runDoctor } from "../../src/doctor/doctor.service.ts";
-import { checkInotify } from "../../src/doctor/checks.ts";
+import { checkInotify, checkPrivilege } from "../../src/doctor/checks.ts";
 import { main } from "../../src/main.ts";
 import { tempDir } from "../support/env.ts";
 
@@ -62,4 +62,12 @@ test("a low inotify watch limit is a warning with the sysctl that fixes it, not 
   expect(checkInotify(proc)).toMatchObject({ status: "warn", detail: expect.stringContaining("fs.inotify.max_user_watches"), data: { maxUserWatches: 8192 } });
   writeFileSync(path.join(proc, "max_user_watches"), "1048576\n");
   expect(checkInotify(proc).status).toBe("ok");
+});
+
+test("privilege: root in one process is a warning; a missing or root account for `user` is a failure naming it", () => {
+  expect(checkPrivilege(undefined, 0)).toMatchObject({ status: "warn", detail: expect.stringContaining('user = "mata"') });
+  expect(checkPrivilege(undefined, 1000).status).toBe("ok");
+  expect(checkPrivilege("no_such_account_zz")).toMatchObject({ status: "fail", detail: expect.stringContaining('user "no_such_account_zz"') });
+  expect(checkPrivilege("root")).toMatchObject({ status: "fail", detail: expect.stringContaining("is root") });
+  expect(checkPrivilege("nobody")).toMatchObject({ status: "ok", data: { user: "nobody", uid: 65534 } });
 });
