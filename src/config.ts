@@ -40,6 +40,8 @@ export interface Config {
    * root; a small root helper keeps only what needs privilege (src/privilege/). Unset: one process, as started.
    */
   user?: string;
+  /** `[backup]`: online copies of the database on a schedule, the newest `keep` kept (off unless `every` is set). */
+  backup?: BackupSchedule;
   /** The PAM service (a file in `pam_confdir`, default /etc/pam.d) that checks passwords with auth "pam". */
   pamService: string;
   pamConfdir?: string;
@@ -62,6 +64,16 @@ export interface PreviewLimits {
   maxTriangles: number;
   /** `max_vertices`: vertices of one mesh file, as stored (OBJ) or welded (default 30,000,000). */
   maxVertices: number;
+}
+
+/** When and where `serve` backs up the database by itself. */
+export interface BackupSchedule {
+  /** `every`: "30m", "12h", "1d" (s, m, h, d). */
+  everyMs: number;
+  /** `keep`: how many of the newest copies stay (default 14); older ones are removed. */
+  keep: number;
+  /** `folder`: where the copies go (default `<state>/backups`). */
+  folder: string;
 }
 
 /** The preview caps when nothing is configured. */
@@ -108,6 +120,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   const rules = file.rules === undefined ? DEFAULT_RULES : parseRules(file.rules, configFile ?? "");
   const tls = file.tls === undefined ? undefined : parseTls(file.tls, configFile ?? "");
   const kerberos = file.kerberos === undefined ? undefined : parseKerberos(file.kerberos, configFile ?? "");
+  const backup = file.backup === undefined ? undefined : parseBackup(file.backup, configFile ?? "", state, cwd);
   return {
     root,
     state,
@@ -123,6 +136,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     rules,
     tls,
     kerberos,
+    backup,
     acls: bool(pick(undefined, "MATA_ACLS", "acls"), true),
     limits: {
       maxVoxels: num("max_voxels", "MATA_MAX_VOXELS", DEFAULT_LIMITS.maxVoxels, 1, 2 ** 50),
@@ -228,4 +242,19 @@ function parseKerberos(v: unknown, from: string): Config["kerberos"] {
   const o = v as Record<string, unknown>;
   if (typeof o?.keytab !== "string") throw new ConfigError(`${from}: kerberos needs keytab (a file path)`);
   return { keytab: o.keytab, service: typeof o.service === "string" ? o.service : undefined };
+}
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+function parseBackup(v: unknown, from: string, state: string, cwd: string): BackupSchedule | undefined {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ConfigError(`${from}: backup must be a table`);
+  const o = v as Record<string, unknown>;
+  if (o.every === undefined) return undefined;
+  const m = typeof o.every === "string" ? /^(\d{1,6})([smhd])$/.exec(o.every.trim()) : null;
+  if (!m || Number(m[1]) === 0) throw new ConfigError(`${from}: backup.every must be a duration such as "30m", "12h" or "1d", got ${JSON.stringify(o.every)}`);
+  const keep = o.keep ?? 14;
+  if (typeof keep !== "number" || !Number.isInteger(keep) || keep < 1 || keep > 10_000)
+    throw new ConfigError(`${from}: backup.keep must be a whole number from 1 to 10000`);
+  if (o.folder !== undefined && (typeof o.folder !== "string" || o.folder === "")) throw new ConfigError(`${from}: backup.folder must be a folder path`);
+  return { everyMs: Number(m[1]) * UNIT_MS[m[2]!]!, keep, folder: path.resolve(cwd, (o.folder as string | undefined) ?? path.join(state, "backups")) };
 }

@@ -6,6 +6,7 @@ import { authRuntime, closeAuth } from "./auth/auth.runtime.ts";
 import { startSync } from "./sync/sync.service.ts";
 import { startSearchIndexer } from "./search/search.indexer.ts";
 import { startJobs } from "./jobs/index.ts";
+import { startBackups } from "./backup/schedule.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;
@@ -19,6 +20,7 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
   stops.push(startAccess(ctx));
   stops.push(startSearchIndexer(ctx));
   stops.push(await startJobs(ctx));
+  stops.push(startBackups(ctx));
   // Accounts first: a bad Kerberos keytab or PAM setup stops the start, not the first sign-in.
   authRuntime(ctx);
   const app = createApp(ctx);
