@@ -1,7 +1,7 @@
 /** The one error type the app throws on purpose: its message is safe to show to the user. */
 export class AppError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503 | 507,
     message: string,
     readonly options: { code?: string; cause?: unknown; details?: unknown } = {},
   ) {
@@ -26,6 +26,7 @@ const STATUS_CODES: Record<number, string> = {
   429: "too_many_requests",
   500: "internal",
   503: "unavailable",
+  507: "disk_full",
 };
 
 export const badRequest = (msg: string, details?: unknown) => new AppError(400, msg, { details });

@@ -13,6 +13,8 @@ export interface JobsOptions {
   kinds?: JobKind[];
   /** How often changes other processes recorded (`mata scan`) are taken into the queue (default 2 s). */
   outboxMs?: number;
+  /** How long a job that ran out of disk space waits before it is tried again (default 30 s). */
+  diskFullRetryMs?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export class Jobs {
   async start(opts: JobsOptions = {}): Promise<() => Promise<void>> {
     const { ctx } = this;
     const kinds = opts.kinds ?? [];
-    const queue = this.newQueue(kinds);
+    const queue = this.newQueue(kinds, opts.diskFullRetryMs);
     this.current = queue;
     const settleMs = opts.settleMs ?? Math.max(3000, ctx.config.stableMs * 2);
     const listener = rulesListener(ctx, queue, settleMs);
@@ -67,8 +69,8 @@ export class Jobs {
     return [...byName.values()];
   }
 
-  private newQueue(extra: readonly JobKind[]): JobQueue {
-    const queue = new JobQueue(this.ctx, this.ctx.config.jobConcurrency);
+  private newQueue(extra: readonly JobKind[], diskFullRetryMs?: number): JobQueue {
+    const queue = new JobQueue(this.ctx, this.ctx.config.jobConcurrency, diskFullRetryMs);
     for (const k of this.registered(extra)) queue.register(k);
     return queue;
   }

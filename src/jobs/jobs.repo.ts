@@ -69,8 +69,8 @@ export function jobsRepo(db: Database) {
   );
   const setGeneration = db.query<unknown, [number, number]>("UPDATE jobs SET generation = max(generation, ?) WHERE id = ?");
   const staleOfDataset = db.query<JobRow, [number, number]>("SELECT * FROM jobs WHERE dataset_id = ? AND generation < ? AND state IN ('queued', 'running')");
-  const requeue = db.query<unknown, [number, number]>(
-    "UPDATE jobs SET state = 'queued', progress = 0, error = NULL, started_at = NULL, finished_at = NULL, run_after = ? WHERE id = ?",
+  const requeue = db.query<unknown, [string | null, number, number]>(
+    "UPDATE jobs SET state = 'queued', progress = 0, error = ?, started_at = NULL, finished_at = NULL, run_after = ? WHERE id = ?",
   );
   const interrupted = db.query<{ id: number }, []>("SELECT id FROM jobs WHERE state = 'running'");
   const list = db.query<JobRow, [string | null, string | null, number | null, number]>(
@@ -148,8 +148,8 @@ export function jobsRepo(db: Database) {
     stale(datasetId: number, generation: number): JobRow[] {
       return staleOfDataset.all(datasetId, generation);
     },
-    requeue(id: number, runAfter: number): void {
-      requeue.run(runAfter, id);
+    requeue(id: number, runAfter: number, note: string | null = null): void {
+      requeue.run(note, runAfter, id);
     },
     /** Jobs left "running" by a process that died: the new process starts them again. */
     interrupted(): number[] {

@@ -3,6 +3,7 @@ import { conflict, notFound } from "../errors.ts";
 import { log } from "../log.ts";
 import { RunAgain, type JobKind, type JobRecord } from "./job.types.ts";
 import { jobsRepo, parsePayload, type JobRow, type JobsRepo } from "./jobs.repo.ts";
+import { isDiskFull } from "../platform/disk-full.ts";
 
 /** How a caller asks for a job; `delayMs` lets a burst of changes settle, `merge` folds a queued twin's payload into the new one. */
 export interface EnqueueOptions {
@@ -31,6 +32,9 @@ export interface JobView {
   finishedAt: number | null;
   runAfter: number;
 }
+
+// A job that found the disk full is tried again this much later, as often as it takes: space comes back.
+export const DISK_FULL_RETRY_MS = 30_000;
 
 // A job asking to run again (RunAgain) gets this many attempts in all before it fails like any other.
 const RUN_AGAIN_ATTEMPTS = 5;
@@ -85,6 +89,8 @@ export class JobQueue {
   constructor(
     private readonly ctx: AppContext,
     private readonly concurrency: number,
+    /** How long a job that ran out of disk space waits before it is tried again. */
+    private readonly diskFullRetryMs = DISK_FULL_RETRY_MS,
   ) {
     this.repo = jobsRepo(ctx.db);
   }
@@ -276,6 +282,10 @@ export class JobQueue {
           this.repo.requeue(row.id, this.ctx.clock.now());
         } else if (reason?.kind === "cancel") {
           // The row was marked cancelled when the stop was asked for.
+        } else if (isDiskFull(e)) {
+          const message = `waiting for disk space: ${e instanceof Error ? e.message : String(e)}`;
+          log.warn("job waits for disk space", { job: row.id, kind: row.kind, dataset: row.dataset_id, retryMs: this.diskFullRetryMs });
+          this.repo.requeue(row.id, this.ctx.clock.now() + this.diskFullRetryMs, message.slice(0, 2000));
         } else if (e instanceof RunAgain && row.attempts < RUN_AGAIN_ATTEMPTS) {
           log.info("job runs again", { job: row.id, kind: row.kind, dataset: row.dataset_id, reason: e.message });
           this.repo.requeue(row.id, this.ctx.clock.now() + e.delayMs);

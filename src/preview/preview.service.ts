@@ -16,6 +16,7 @@ import { buildInChild } from "./tiler.process.ts";
 import { checkVolumeLimits } from "./limits.ts";
 import { PreviewLimitError } from "../errors.ts";
 import { openablePath, storedPath } from "../sync/names.ts";
+import { isDiskFull } from "../platform/disk-full.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;
@@ -235,7 +236,8 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
           throw e;
         }
         const message = e instanceof Error ? e.message : String(e);
-        repo.setState(row.id, "failed", message, now());
+        // Out of disk space the build is not broken: it stays queued and the queue tries the job again later.
+        repo.setState(row.id, isDiskFull(e) ? "queued" : "failed", message, now());
         failures.push(message);
       }
     }

@@ -7,7 +7,7 @@ import type { CommandOutcome } from "../jobs/command.run.ts";
 import type { Privileged } from "./privileged.ts";
 import { planToWire, type HelperOp, type HelperReply, type HelperRequest } from "./protocol.ts";
 
-const KNOWN = new Set([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]);
+const KNOWN = new Set([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503, 507]);
 
 /** The channel to the helper: Node-style IPC of a child process. */
 export interface HelperChannel {

@@ -3,6 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
 import { ErrorPage, ErrorFragment } from "../../templates/error.tsx";
+import { isDiskFull } from "../platform/disk-full.ts";
 
 /** The one error handler: JSON under /api, a fragment for htmx requests, a page otherwise. */
 export function renderError(err: Error, c: Context): Response | Promise<Response> {
@@ -24,5 +25,6 @@ function toAppError(err: Error): AppError {
     const s = err.status as AppError["status"];
     return new AppError(s, err.message || "Request failed", { cause: err });
   }
+  if (isDiskFull(err)) return new AppError(507, "The disk holding Mata's database is full: nothing was saved. Free space there and try again.", { cause: err });
   return new AppError(500, "Something went wrong on the server; the details are in its log.", { cause: err });
 }

@@ -49,4 +49,4 @@ test("the API page lists every group of routes and a PATCH from it is applied", 
   const title = ctx.db.query<{ title: string }, [number]>("SELECT title FROM datasets WHERE id = ?").get(id)!.title;
   expect(title).toBe("Renamed from the API page");
   expect(errors).toEqual([]);
-});
+}, 60_000);
