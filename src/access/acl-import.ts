@@ -3,7 +3,7 @@ import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
 import { decodeAcl, W } from "./acl.codec.ts";
-import { cpath, readAclRaw } from "./acl.fs.ts";
+import { entryAt, readAclRaw } from "./acl.fs.ts";
 import { accessRepo, type GrantRow } from "./access.repo.ts";
 import { groupNames } from "./unix.ts";
 
@@ -29,7 +29,7 @@ export async function importGrantsFromShare(ctx: AppContext): Promise<GrantImpor
     const abs = path.join(ctx.config.root, d.path);
     let raw: Uint8Array | null;
     try {
-      raw = readAclRaw(cpath(abs), "access", abs);
+      raw = readAclRaw(entryAt(abs), "access");
     } catch (e) {
       log.warn("cannot read the ACL of a dataset folder", { path: d.path, error: String(e) });
       continue;

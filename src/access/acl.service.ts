@@ -3,12 +3,14 @@
 // with default ACLs so new files inherit. The sidecar `.mata/` belongs to the service (root) and is
 // read-only to everyone else; grants are never read from it, so editing it cannot escalate.
 import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, type Stats } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { log } from "../log.ts";
 import { aclFromMode, decodeAcl, encodeAcl, sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
-import { AclFsError, chownEntry, cpath, readAclRaw, removeDefaultAclRaw, writeAclRaw } from "./acl.fs.ts";
+import { AclFsError, chownEntry, entryIn, entryOfFd, readAclRaw, removeDefaultAclRaw, writeAclRaw, type AclEntry } from "./acl.fs.ts";
+import { openBeneath } from "../platform/beneath.ts";
+import { nameToBytes } from "../sync/names.ts";
 import { datasetAccess, type DatasetAccess } from "./access.cache.ts";
 import { accessRepo } from "./access.repo.ts";
 import { groupIds, userIds } from "./unix.ts";
@@ -125,100 +127,121 @@ function holds(raw: Uint8Array | null, mode: number, want: Acl, wantBytes: Uint8
 }
 
 /** Brings one entry to its expected owner and ACLs, writing only what differs; true when it wrote. */
-export function fixEntry(plan: AclPlan, abs: string, st: Stats, inSidecar: boolean): boolean {
+export function fixEntry(plan: AclPlan, e: AclEntry, st: Stats, inSidecar: boolean): boolean {
   const isDir = st.isDirectory();
   if (!isDir && !st.isFile()) return false; // symlinks, sockets, devices: never touched
   const want = wanted(plan, isDir, inSidecar, st.mode);
-  const p = cpath(abs);
   let changed = false;
   if (want.uid !== null && st.uid !== want.uid) {
-    chownEntry(abs, want.uid, -1);
+    chownEntry(e, want.uid);
     changed = true;
   }
-  if (!holds(readAclRaw(p, "access", abs), st.mode, want.access, want.accessBytes)) {
-    writeAclRaw(p, "access", want.accessBytes, abs);
+  if (!holds(readAclRaw(e, "access"), st.mode, want.access, want.accessBytes)) {
+    writeAclRaw(e, "access", want.accessBytes);
     changed = true;
   }
   if (isDir) {
-    const cur = readAclRaw(p, "default", abs);
+    const cur = readAclRaw(e, "default");
     if (want.default === null || want.defaultBytes === null) {
       if (cur !== null) {
-        removeDefaultAclRaw(p, abs);
+        removeDefaultAclRaw(e);
         changed = true;
       }
     } else if (cur === null || (!sameBytes(cur, want.defaultBytes) && !sameAcl(decodeAcl(cur), want.default))) {
-      writeAclRaw(p, "default", want.defaultBytes, abs);
+      writeAclRaw(e, "default", want.defaultBytes);
       changed = true;
     }
   }
   return changed;
 }
 
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+
+/** A dataset folder opened beneath the share root, no symlink at any place (a swapped folder: ELOOP). */
+function openDataset(shareRoot: string, datasetRel: string): number {
+  return openBeneath(shareRoot, nameToBytes(datasetRel), constants.O_DIRECTORY);
+}
+
+/** A sub-folder of a held folder, never through a symlink (ELOOP or ENOTDIR when it was swapped for one). */
+function openChild(dirFd: number, name: string): number {
+  return openSync(`/proc/self/fd/${dirFd}/${name}`, constants.O_RDONLY | constants.O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /**
- * Walks a dataset tree (never following symlinks) and fixes every entry `select` picks; yields to
- * the event loop every few hundred entries so requests keep being served during a big apply.
+ * Walks a dataset tree and fixes every entry `select` picks. Folders are held open and entries reached by name inside
+ * them (src/access/acl.fs.ts), one descriptor per level, so nothing is followed through a symlink; yields to the event
+ * loop every few hundred entries so requests keep being served during a big apply.
  */
 export async function walkTree(plan: AclPlan, shareRoot: string, datasetRel: string, select: (st: Stats) => boolean): Promise<AclWalkResult> {
-  const root = path.join(shareRoot, datasetRel);
   const result: AclWalkResult = { entries: 0, changed: 0, maxCtimeMs: 0 };
-  const visit = (abs: string, st: Stats, inSidecar: boolean) => {
+  const visit = (e: AclEntry, st: Stats, inSidecar: boolean, restat: () => Stats) => {
     result.entries++;
     let ctime = st.ctimeMs;
     try {
-      if (select(st) && fixEntry(plan, abs, st, inSidecar)) {
+      if (select(st) && fixEntry(plan, e, st, inSidecar)) {
         result.changed++;
-        ctime = lstatSync(abs).ctimeMs;
+        ctime = restat().ctimeMs;
       }
-    } catch (e) {
+    } catch (err) {
       // Removed (or swapped for a symlink) while we walked: nothing left to protect at this name.
-      if (!isGone(e)) throw e;
+      if (!isGone(err)) throw err;
     }
     if (ctime > result.maxCtimeMs) result.maxCtimeMs = ctime;
   };
-  const top = lstatSync(root);
-  if (!top.isDirectory()) throw new Error(`${root} is not a folder`);
-  visit(root, top, false);
-  const stack: { dir: string; inSidecar: boolean }[] = [{ dir: root, inSidecar: false }];
-  while (stack.length) {
-    const { dir, inSidecar } = stack.pop()!;
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue; // removed while we walked
-      throw e;
-    }
-    for (const name of names) {
-      const abs = path.join(dir, name);
+  const rootFd = openDataset(shareRoot, datasetRel);
+  const frames: { fd: number; names: string[]; i: number; inSidecar: boolean; rel: string }[] = [];
+  try {
+    visit(entryOfFd(rootFd, datasetRel), fstatSync(rootFd), false, () => fstatSync(rootFd));
+    frames.push({ fd: rootFd, names: readdirSync(`/proc/self/fd/${rootFd}`), i: 0, inSidecar: false, rel: datasetRel });
+    while (frames.length) {
+      const f = frames[frames.length - 1]!;
+      if (f.i >= f.names.length) {
+        frames.pop();
+        if (f.fd !== rootFd) closeSync(f.fd);
+        continue;
+      }
+      const name = f.names[f.i++]!;
+      const at = `/proc/self/fd/${f.fd}/${name}`;
       let st: Stats;
       try {
-        st = lstatSync(abs);
+        st = lstatSync(at);
       } catch {
         continue;
       }
-      const sidecar = inSidecar || (dir === root && name === SIDECAR);
-      visit(abs, st, sidecar);
-      if (st.isDirectory()) stack.push({ dir: abs, inSidecar: sidecar });
+      const sidecar = f.inSidecar || (frames.length === 1 && name === SIDECAR);
+      const rel = `${f.rel}/${name}`;
+      visit(entryIn(f.fd, name, rel), st, sidecar, () => lstatSync(at));
+      if (st.isDirectory()) {
+        let fd: number;
+        try {
+          fd = openChild(f.fd, name);
+        } catch (err) {
+          if (isGone(err) || (err as NodeJS.ErrnoException).code === "ENOTDIR") continue; // removed or swapped meanwhile
+          throw err;
+        }
+        let names: string[];
+        try {
+          names = readdirSync(`/proc/self/fd/${fd}`);
+        } catch (err) {
+          closeSync(fd);
+          throw err;
+        }
+        frames.push({ fd, names, i: 0, inSidecar: sidecar, rel });
+      }
       if (result.entries % 512 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  } finally {
+    for (const f of frames) if (f.fd !== rootFd) closeSync(f.fd);
+    closeSync(rootFd);
   }
   return result;
 }
 
 function isGone(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
-  const errno = (e as { errno?: number }).errno;
-  return (
-    code === "ENOENT" || code === "ELOOP" || (e instanceof AclFsError && (errno === 2 || errno === 40 || (errno === 1 && isSymlink((e as AclFsError).path))))
-  );
-}
-
-function isSymlink(p: string): boolean {
-  try {
-    return lstatSync(p).isSymbolicLink();
-  } catch {
-    return true;
-  }
+  // A name whose entry vanished or became a symlink (l*xattr on a symlink: EPERM) under a held folder.
+  return code === "ENOENT" || code === "ELOOP" || (e instanceof AclFsError && (e.errno === 2 || e.errno === 40 || e.errno === 1));
 }
 
 /** The tail of each dataset's chain of ACL work, one per context (built with its services). */
@@ -376,27 +399,47 @@ export function applyToPaths(ctx: AppContext, id: number, relPaths: string[]): P
   });
 }
 
-/** Fixes the named entries of a dataset and the folders leading to them; returns how many it changed. */
+/** Fixes the named entries of a dataset and the folders leading to them, each reached inside its held parent. */
 export function fixPaths(plan: AclPlan, shareRoot: string, datasetRel: string, relPaths: string[]): number {
-  const root = path.join(shareRoot, datasetRel);
+  const rootFd = openDataset(shareRoot, datasetRel);
+  const held = new Map<string, number>([["", rootFd]]);
   const seen = new Set<string>();
   let changed = 0;
-  for (const rel of relPaths) {
-    const parts = rel.split("/").filter((s) => s && s !== "." && s !== "..");
-    for (let i = 1; i <= parts.length; i++) {
-      const sub = parts.slice(0, i).join("/");
-      if (seen.has(sub)) continue;
-      seen.add(sub);
-      const abs = path.join(root, sub);
-      let st: Stats;
-      try {
-        st = lstatSync(abs);
-      } catch {
-        break; // removed since
+  try {
+    for (const rel of relPaths) {
+      const parts = rel.split("/").filter((s) => s && s !== "." && s !== "..");
+      for (let i = 1; i <= parts.length; i++) {
+        const parent = parts.slice(0, i - 1).join("/");
+        const sub = parts.slice(0, i).join("/");
+        const dirFd = held.get(parent);
+        if (dirFd === undefined) break;
+        const at = `/proc/self/fd/${dirFd}/${parts[i - 1]}`;
+        let st: Stats;
+        try {
+          st = lstatSync(at);
+        } catch {
+          break; // removed since
+        }
+        if (st.isSymbolicLink()) break;
+        if (!seen.has(sub)) {
+          seen.add(sub);
+          try {
+            if (fixEntry(plan, entryIn(dirFd, parts[i - 1]!, `${datasetRel}/${sub}`), st, parts[0] === SIDECAR)) changed++;
+          } catch (err) {
+            if (!isGone(err)) throw err;
+          }
+        }
+        if (i < parts.length && !held.has(sub)) {
+          try {
+            held.set(sub, openChild(dirFd, parts[i - 1]!));
+          } catch {
+            break; // not a folder any more
+          }
+        }
       }
-      if (st.isSymbolicLink()) break;
-      if (fixEntry(plan, abs, st, parts[0] === SIDECAR)) changed++;
     }
+  } finally {
+    for (const fd of held.values()) closeSync(fd);
   }
   return changed;
 }
