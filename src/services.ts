@@ -21,6 +21,7 @@ import { renderDatasetPage } from "./datasets/dataset-page.tsx";
 import type { DatasetPageRenderer } from "./web/plain-form.ts";
 import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 import { localPrivileged, type Privileged } from "./privilege/privileged.ts";
+import { registerShareRoot } from "./platform/share-root.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -59,6 +60,8 @@ export function featureJobKinds(): JobKind[] {
 /** Builds a context over an open database, with fresh services; `rebuild` uses it for its temporary database. */
 export function contextOver(config: Config, db: Database, opts: ContextOptions = {}): AppContext {
   const ctx = { config, db, clock: opts.clock ?? systemClock, hooks: newHooks() } as AppContext;
+  // Sidecars of this root's datasets are opened beneath it from now on (src/platform/share-root.ts).
+  registerShareRoot(config.root);
   // The services hold the context they serve (the queue hands it to job handlers), so they are added second.
   const services: Services = {
     auth: newAuthState(),

@@ -4,7 +4,7 @@
 // files costs one appended line, not a 70 MB rewrite.
 import { closeSync, constants, fstatSync, fsyncSync, openSync, unlinkSync, writeSync } from "node:fs";
 import { childPath, lstatOrNull, readSmallFile, writeFileAtomicStream, type FsPath } from "./fs.ts";
-import { ensureSidecarDir, hasSidecarFile, isRecord, isUid, parseJson, sidecarDir } from "./sidecar.ts";
+import { hasSidecarFile, isRecord, isUid, parseJson, withSidecar } from "./sidecar.ts";
 import type { FileEntry } from "./walk.ts";
 
 const BASE = "manifest.json";
@@ -24,8 +24,10 @@ const line = (f: FileEntry) => JSON.stringify({ path: f.path, size: f.size, mtim
  * log lines of that generation or older are then ignored, so a crash before the old log is removed loses nothing.
  */
 export function writeManifest(datasetAbs: FsPath, uid: string, generation: number, files: Iterable<FileEntry>): void {
-  const dir = sidecarDir(datasetAbs);
-  ensureSidecarDir(dir);
+  withSidecar(datasetAbs, true, (dir) => writeBase(dir, uid, generation, files));
+}
+
+function writeBase(dir: FsPath, uid: string, generation: number, files: Iterable<FileEntry>): void {
   function* text(): Generator<string> {
     yield `{"uid":${JSON.stringify(uid)},"generation":${generation},"files":[`;
     let first = true;
@@ -52,8 +54,10 @@ function removeLog(dir: FsPath): void {
  * log has grown enough that the base should be rewritten (see writeManifest).
  */
 export function appendManifest(datasetAbs: FsPath, generation: number, changes: ManifestChange[]): boolean {
-  const dir = sidecarDir(datasetAbs);
-  ensureSidecarDir(dir);
+  return withSidecar(datasetAbs, true, (dir) => appendLog(dir, generation, changes)) ?? false;
+}
+
+function appendLog(dir: FsPath, generation: number, changes: ManifestChange[]): boolean {
   const text = changes
     .map((c) => ("file" in c ? `{"g":${generation},"file":${line(c.file)}}\n` : `{"g":${generation},"removed":${JSON.stringify(c.removed)}}\n`))
     .join("");
@@ -85,8 +89,10 @@ function validEntry(f: unknown): FileEntry | undefined {
  * A last log line cut short by a crash is ignored. Reads the whole listing into memory: for tools and tests.
  */
 export function readManifest(datasetAbs: FsPath): { uid: string; generation: number; files: FileEntry[] } | undefined {
-  const dir = sidecarDir(datasetAbs);
-  if (!lstatOrNull(dir)?.isDirectory()) return undefined;
+  return withSidecar(datasetAbs, false, readFrom);
+}
+
+function readFrom(dir: FsPath): { uid: string; generation: number; files: FileEntry[] } | undefined {
   const v = parseJson(readSmallFile(childPath(dir, BASE), MAX_MANIFEST_BYTES));
   if (!isRecord(v) || !isUid(v.uid) || !Array.isArray(v.files)) return undefined;
   const generation = Number.isSafeInteger(v.generation) ? (v.generation as number) : 0;

@@ -1,6 +1,8 @@
 // The hidden `.mata/` sidecar of a dataset folder: identity and the metadata mirror (the manifest is manifest.ts).
 // Everything read from it is untrusted: a file that does not validate is treated as absent.
-import { lstatSync, mkdirSync } from "node:fs";
+import { closeSync, constants, lstatSync, mkdirSync, openSync } from "node:fs";
+import { openBeneath } from "../platform/beneath.ts";
+import { underShareRoot } from "../platform/share-root.ts";
 import type { TagNode } from "../tags/tag.types.ts";
 import { childPath, lstatOrNull, readSmallFile, removeStaleTemps, writeFileAtomic, type FsPath } from "./fs.ts";
 import { SIDECAR_DIR } from "./walk.ts";
@@ -45,17 +47,75 @@ export function sidecarDir(datasetAbs: FsPath): FsPath {
   return childPath(datasetAbs, SIDECAR_DIR);
 }
 
+/** A dataset's `.mata` held open while its files are read or written through `dir` (a /proc/self/fd path). */
+export interface HeldSidecar {
+  dir: FsPath;
+  close(): void;
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Holds a dataset's `.mata` open for reading or writing its files, or null when there is none (and `create` is
+ * false). Under a registered share root it is opened beneath the root with no symlink at any place, so a dataset
+ * folder or a `.mata` swapped for a symlink is refused (ELOOP), never written through; `create` makes it inside the
+ * held dataset folder. Elsewhere (tools given a bare folder) it is found by path and must be a real folder.
+ */
+export function holdSidecar(datasetAbs: FsPath, create: boolean): HeldSidecar | null {
+  const under = underShareRoot(datasetAbs);
+  if (!under) {
+    const dir = sidecarDir(datasetAbs);
+    if (create) ensureSidecarDir(dir);
+    return lstatOrNull(dir)?.isDirectory() ? { dir, close: () => {} } : null;
+  }
+  let fd: number;
+  if (!create) {
+    try {
+      fd = openBeneath(under.root, Buffer.concat([under.rel, Buffer.from(`/${SIDECAR_DIR}`)]), constants.O_DIRECTORY | O_CLOEXEC);
+    } catch {
+      // As for any sidecar file: one that cannot be reached as a real folder without a symlink is absent.
+      return null;
+    }
+  } else {
+    // The dataset folder is held while `.mata` is made and opened in it: one swapped meanwhile is never written.
+    const datasetFd = openBeneath(under.root, under.rel, constants.O_DIRECTORY | O_CLOEXEC);
+    try {
+      const dir = `/proc/self/fd/${datasetFd}/${SIDECAR_DIR}`;
+      try {
+        mkdirSync(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+      if (!lstatSync(dir).isDirectory()) throw new Error(`${String(sidecarDir(datasetAbs))} is not a folder`);
+      fd = openSync(dir, constants.O_DIRECTORY | constants.O_NOFOLLOW | O_CLOEXEC);
+    } finally {
+      closeSync(datasetFd);
+    }
+  }
+  const dir = `/proc/self/fd/${fd}`;
+  if (create) removeStaleTemps(dir);
+  return { dir, close: () => closeSync(fd) };
+}
+
+/** Runs `fn` on the held `.mata` of a dataset and lets it go; undefined when there is none. */
+export function withSidecar<T>(datasetAbs: FsPath, create: boolean, fn: (dir: FsPath) => T): T | undefined {
+  const held = holdSidecar(datasetAbs, create);
+  if (!held) return undefined;
+  try {
+    return fn(held.dir);
+  } finally {
+    held.close();
+  }
+}
+
 /** Whether a sidecar file is there (a real file in a real `.mata` folder), so a lost one is written again. */
 export function hasSidecarFile(datasetAbs: FsPath, name: string): boolean {
-  const dir = sidecarDir(datasetAbs);
-  return lstatOrNull(dir)?.isDirectory() === true && lstatOrNull(childPath(dir, name))?.isFile() === true;
+  return withSidecar(datasetAbs, false, (dir) => lstatOrNull(childPath(dir, name))?.isFile() === true) === true;
 }
 
 /** Reads a sidecar file only from a real `.mata` folder: a symlinked one could point at another dataset's. */
 function readSidecarFile(datasetAbs: FsPath, name: string, maxBytes: number): string | undefined {
-  const dir = sidecarDir(datasetAbs);
-  if (!lstatOrNull(dir)?.isDirectory()) return undefined;
-  return readSmallFile(childPath(dir, name), maxBytes);
+  return withSidecar(datasetAbs, false, (dir) => readSmallFile(childPath(dir, name), maxBytes));
 }
 
 export function parseJson(text: string | undefined): unknown {
@@ -84,18 +144,14 @@ export function readIdentity(datasetAbs: FsPath): Identity | undefined {
 
 /** Writes `.mata/identity.json` atomically (whole old or whole new after any crash). */
 export function writeIdentity(datasetAbs: FsPath, identity: Identity): void {
-  const dir = sidecarDir(datasetAbs);
-  ensureSidecarDir(dir);
-  writeFileAtomic(dir, "identity.json", JSON.stringify(identity) + "\n");
+  withSidecar(datasetAbs, true, (dir) => writeFileAtomic(dir, "identity.json", JSON.stringify(identity) + "\n"));
 }
 
 /** Writes `.mata/metadata.json` atomically; metadata calls it after every title, description, tag or parent change. */
 export function writeMetadataMirror(datasetAbsPath: FsPath, mirror: MetadataMirror): void {
   const checked = validateMirror(mirror);
   if (!checked) throw new Error(`metadata mirror for ${String(datasetAbsPath)} is malformed`);
-  const dir = sidecarDir(datasetAbsPath);
-  ensureSidecarDir(dir);
-  writeFileAtomic(dir, "metadata.json", JSON.stringify(checked, null, 1) + "\n");
+  withSidecar(datasetAbsPath, true, (dir) => writeFileAtomic(dir, "metadata.json", JSON.stringify(checked, null, 1) + "\n"));
 }
 
 /** Reads and validates `.mata/metadata.json`; undefined when absent or malformed. */
