@@ -265,13 +265,15 @@ async function checkRestarted(cycle: number, s: Server, ids: Map<number, string>
   const walk = (d: string, rel: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
-      if (/\.tmp(-\d+)?$|\.tmp-\d+|\.tmp\./.test(e.name)) temps.push(path.join(rel, e.name));
+      if (/\.tmp(-\d+)?$|\.tmp-\d+|\.tmp\./.test(e.name) && !e.name.includes(`.tmp-${s.proc.pid}-`)) temps.push(path.join(rel, e.name));
       if (e.isDirectory()) walk(p, path.join(rel, e.name));
     }
   };
   for (const folder of ids.values()) if (existsSync(path.join(root, folder, ".mata"))) walk(path.join(root, folder, ".mata"), `${folder}/.mata`);
   const previewTmp = path.join(state, "previews", ".tmp");
-  if (existsSync(previewTmp) && readdirSync(previewTmp).length) temps.push(...readdirSync(previewTmp).map((n) => `previews/.tmp/${n}`));
+  // A build the restarted server has begun already works in a folder named with its own pid: only older ones count.
+  const live = `.${s.proc.pid}.`;
+  if (existsSync(previewTmp)) temps.push(...readdirSync(previewTmp).filter((n) => !n.includes(live)).map((n) => `previews/.tmp/${n}`));
   if (temps.length) fail(cycle, `temp files left after the restart: ${temps.slice(0, 5).join(", ")}`);
   return { ready, pending };
 }
