@@ -1,6 +1,7 @@
 // Starting a rule's command as the owner of its dataset folder: the one place Mata spawns code that a lab configured,
 // so it is kept apart from the job (which records outcomes) and can run in the privileged helper (src/privilege/).
-import { closeSync, fstatSync, openSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, statSync } from "node:fs";
+import { openShareFile } from "../platform/share-root.ts";
 import path from "node:path";
 import { fsPath, isEscapedName, nameToBytes } from "../sync/names.ts";
 
@@ -99,10 +100,10 @@ export function runAs(folder: string | number): { argv: string[]; env: Record<st
   };
 }
 
-/** An open descriptor on a dataset folder, or null when it is gone (the scan will say so). */
+/** An open descriptor on a dataset folder (beneath the root, no symlink on the way), or null when it is gone or swapped. */
 function openDir(abs: string | Buffer): number | null {
   try {
-    return openSync(abs, "r");
+    return openShareFile(abs, constants.O_DIRECTORY);
   } catch {
     return null;
   }

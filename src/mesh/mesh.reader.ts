@@ -1,4 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { openShareFile } from "../platform/share-root.ts";
 import { openablePath } from "../sync/names.ts";
 import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
 import { checkTriangles, checkVertices } from "./mesh.limits.ts";
@@ -39,7 +40,7 @@ export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSi
 }
 
 function isBinaryStl(file: string, limits: PreviewLimits): boolean {
-  const fd = openSync(openablePath(file), "r");
+  const fd = openShareFile(openablePath(file));
   try {
     const size = fstatSync(fd).size;
     if (size < 84) {
@@ -64,7 +65,7 @@ function isBinaryStl(file: string, limits: PreviewLimits): boolean {
 }
 
 function readBinaryStl(file: string, sink: TriangleSink, signal?: AbortSignal): number {
-  const fd = openSync(openablePath(file), "r");
+  const fd = openShareFile(openablePath(file));
   try {
     const total = (fstatSync(fd).size - 84) / 50;
     const buf = Buffer.alloc(CHUNK);
@@ -97,7 +98,7 @@ function readBinaryStl(file: string, sink: TriangleSink, signal?: AbortSignal): 
 
 /** Calls `onLine` for every line of a text file, reading it in chunks. */
 function forEachLine(file: string, onLine: (line: string, no: number) => void, signal?: AbortSignal): void {
-  const fd = openSync(openablePath(file), "r");
+  const fd = openShareFile(openablePath(file));
   try {
     const buf = Buffer.alloc(1 << 20);
     let rest = "";

@@ -1,6 +1,8 @@
 // The share roots this process serves (each context registers its own), so code holding only an absolute path of a
-// dataset (the sidecar writers) can still open it beneath its root, refusing a symlink at every place below it.
+// dataset (the sidecar writers, the preview readers) can still open it beneath its root, refusing a symlink anywhere below.
+import { constants, openSync } from "node:fs";
 import path from "node:path";
+import { openBeneath } from "./beneath.ts";
 import type { FsPath } from "./fs.ts";
 
 const roots = new Set<string>();
@@ -18,4 +20,17 @@ export function underShareRoot(abs: FsPath): { root: string; rel: Buffer } | nul
     if (bytes.length > prefix.length && bytes.subarray(0, prefix.length).equals(prefix)) return { root, rel: bytes.subarray(prefix.length) };
   }
   return null;
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/**
+ * Opens a share file (or, with O_DIRECTORY in `flags`, a folder) read-only and returns its descriptor: beneath its
+ * registered root with no symlink at any place, so a dataset folder or any folder on the way swapped for a symlink is
+ * refused (ELOOP/ENOTDIR); a path under no root (a tool given a bare folder) is opened refusing a symlink as its last name.
+ */
+export function openShareFile(abs: FsPath, flags = 0): number {
+  const under = underShareRoot(abs);
+  if (under) return openBeneath(under.root, under.rel, flags);
+  return openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | O_CLOEXEC | flags);
 }

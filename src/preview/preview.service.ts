@@ -212,6 +212,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
       try {
         const done = await buildInChild(
           {
+            shareRoot: ctx.config.root,
             datasetPath: abs,
             files: filesOf.get(row.file) ?? [row.file],
             file: row.file,

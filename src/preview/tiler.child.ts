@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { registerShareRoot } from "../platform/share-root.ts";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
 import { buildPyramid } from "./pyramid.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
@@ -15,6 +16,8 @@ export const MESH_FILE = "mesh.glb";
 
 /** What the parent asks one child to build: a single volume of a dataset, into tmpDir, renamed to outDir. */
 export interface BuildSpec {
+  /** The share root (config `root`): every file of the volume is opened beneath it, refusing symlinks. */
+  shareRoot: string;
   datasetPath: string;
   /** The volume's files, relative to the dataset folder. */
   files: string[];
@@ -78,6 +81,7 @@ export async function runTilerChild(): Promise<number> {
   let spec: BuildSpec | null = null;
   try {
     spec = await readSpec();
+    registerShareRoot(spec.shareRoot);
     configureImageThreads(1);
     collectGarbageEvery(500);
     const meta = spec.kind === "mesh" ? await buildMesh(spec) : await buildVolume(spec);

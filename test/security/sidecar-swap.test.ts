@@ -2,7 +2,7 @@
 // symlink to an outside folder (or to another dataset's sidecar), once and then in a loop while metadata, identity
 // and manifest writes run: nothing is ever written outside, and the other dataset's sidecar stays its own.
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { registerShareRoot } from "../../src/platform/share-root.ts";
@@ -25,8 +25,10 @@ function putBack(): void {
     [ds, `${ds}.real`],
     [path.join(ds, ".mata"), path.join(ds, ".mata.real")],
   ] as const) {
-    if (lstatSync(link, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(link);
-    if (existsSync(real)) renameSync(real, link);
+    if (!existsSync(real)) continue;
+    // A sidecar write may have made a fresh `.mata` while the real one was moved aside: the moved one goes back.
+    rmSync(link, { recursive: true, force: true });
+    renameSync(real, link);
   }
 }
 

@@ -1,12 +1,48 @@
 import path from "node:path";
-import { open, stat, readFile, type FileHandle } from "node:fs/promises";
+import { close, fstat, read, readFile } from "node:fs";
+import { promisify } from "node:util";
 import { VolumeReadError } from "./reader.types.ts";
 import { bytesToName, openablePath } from "../../sync/names.ts";
+import { openShareFile } from "../../platform/share-root.ts";
 
 /**
  * Paths handed to the readers are in stored form (src/sync/names.ts: a name that is not UTF-8 is escaped), so a
  * dataset named in Latin-1 is read like any other; each open below turns the path back into its exact bytes.
+ * Every open goes beneath the share root with no symlink at any place (src/platform/share-root.ts), companion files
+ * named by a header included: a folder a share user swaps for a symlink mid-build is refused, never read through.
  */
+
+const readAt = promisify(read);
+const readAll = promisify(readFile);
+const statFd = promisify(fstat);
+const closeFd = promisify(close);
+
+/** Opens a share file by its stored path and returns its descriptor, or a VolumeReadError naming it. */
+export function openShare(stored: string, name: string, what = "cannot open"): number {
+  try {
+    return openShareFile(openablePath(stored));
+  } catch (e) {
+    throw new VolumeReadError(`${name}: ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
+  }
+}
+
+/** Runs `fn` on a share file's descriptor and closes it after. */
+async function withFd<T>(stored: string, name: string, what: string, fn: (fd: number) => Promise<T>): Promise<T> {
+  const fd = openShare(stored, name, what);
+  try {
+    return await fn(fd);
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+/**
+ * Runs `fn` with a path that names the share file opened beneath the root (`/proc/self/fd/N`), for a library that
+ * opens files by path itself (geotiff); the library's own open must be done when `fn` resolves.
+ */
+export function withHeldPath<T>(stored: string, name: string, fn: (held: string) => Promise<T>): Promise<T> {
+  return withFd(stored, name, "cannot open", (fd) => fn(`/proc/self/fd/${fd}`));
+}
 
 /**
  * A file read by position, so a slice read costs one pread and never the whole file. Each read opens and
@@ -21,27 +57,19 @@ export class PositionedFile {
 
   /** Reads exactly `length` bytes at `offset` into a fresh, aligned buffer; a short file is reported as truncated. */
   async readExact(offset: number, length: number): Promise<ArrayBuffer> {
-    let fh: FileHandle;
-    try {
-      fh = await open(openablePath(this.path), "r");
-    } catch (e) {
-      throw new VolumeReadError(`${this.name}: cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, this.name);
-    }
-    try {
+    return withFd(this.path, this.name, "cannot open", async (fd) => {
       const buffer = new ArrayBuffer(length);
       const view = new Uint8Array(buffer);
       let done = 0;
       while (done < length) {
-        const { bytesRead } = await fh.read(view, done, length - done, offset + done);
+        const { bytesRead } = await readAt(fd, view, done, length - done, offset + done);
         if (bytesRead === 0) {
           throw new VolumeReadError(`${this.name}: truncated: needed ${length} bytes at offset ${offset}, the file ends after ${offset + done}`, this.name);
         }
         done += bytesRead;
       }
       return buffer;
-    } finally {
-      await fh.close();
-    }
+    });
   }
 
   /** Nothing stays open between reads; kept so sources can close uniformly. */
@@ -50,27 +78,24 @@ export class PositionedFile {
 
 /** The size of a file in bytes, or a VolumeReadError naming it when it is missing. */
 export async function fileSize(path: string, name: string): Promise<number> {
-  try {
-    return (await stat(openablePath(path))).size;
-  } catch (e) {
-    throw new VolumeReadError(`${name}: missing or unreadable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
-  }
+  return withFd(path, name, "missing or unreadable", async (fd) => (await statFd(fd)).size);
 }
 
 /** Reads up to `length` bytes from the start of a file (headers, magic numbers). */
 export async function readHead(path: string, length: number): Promise<Uint8Array> {
-  const fh = await open(openablePath(path), "r");
+  // Errors stay the kernel's (with their code): callers name the file in their own words.
+  const fd = openShareFile(openablePath(path));
   try {
     const buf = new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await fh.read(buf, done, length - done, done);
+      const { bytesRead } = await readAt(fd, buf, done, length - done, done);
       if (bytesRead === 0) break;
       done += bytesRead;
     }
     return buf.subarray(0, done);
   } finally {
-    await fh.close();
+    await closeFd(fd);
   }
 }
 
@@ -89,11 +114,13 @@ export async function readListHeader(path: string, head: Uint8Array, name: strin
 }
 
 export async function readWhole(path: string, name: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(openablePath(path)));
-  } catch (e) {
-    throw new VolumeReadError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
-  }
+  return withFd(path, name, "cannot read", async (fd) => {
+    try {
+      return new Uint8Array(await readAll(fd));
+    } catch (e) {
+      throw new VolumeReadError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
+    }
+  });
 }
 
 /** Runs a reader step and turns any unexpected failure into a VolumeReadError naming the file. */

@@ -3,20 +3,11 @@ import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { kindFor } from "./dtype.ts";
 import { guard, readWhole, throwIfAborted } from "./file-io.ts";
-import { isEscapedName } from "../../sync/names.ts";
 import { checkZ } from "./raw-volume.ts";
 
 /** sharp (libvips) is loaded on first use, so processes that only read raw volumes never load the native addon. */
 async function loadSharp(): Promise<typeof import("sharp").default> {
   return (await import("sharp")).default;
-}
-
-/**
- * What sharp opens for a picture: its path, or its bytes when the path holds a name that is not UTF-8 (sharp takes a
- * path only as text; a picture is one slice, so reading it whole costs what decoding it does).
- */
-async function sharpInput(abs: string, rel: string): Promise<string | Uint8Array> {
-  return isEscapedName(abs) ? readWhole(abs, rel) : abs;
 }
 
 /** What sharp reports about a PNG/JPEG before decoding it. */
@@ -31,7 +22,7 @@ export interface PictureInfo {
 export async function readPictureInfo(abs: string, rel: string): Promise<PictureInfo> {
   return guard(rel, async () => {
     const sharp = await loadSharp();
-    const meta = await sharp(await sharpInput(abs, rel)).metadata();
+    const meta = await sharp(await readWhole(abs, rel)).metadata();
     if (!meta.width || !meta.height) throw new VolumeReadError(`${rel}: picture has no size`, rel);
     const dtype: DType | undefined = meta.depth === "uchar" ? "uint8" : meta.depth === "ushort" ? "uint16" : undefined;
     if (!dtype) throw new VolumeReadError(`${rel}: unsupported sample depth ${meta.depth}`, rel);
@@ -44,7 +35,9 @@ export async function readPictureInfo(abs: string, rel: string): Promise<Picture
 export async function decodePicture(abs: string, rel: string, expect: PictureInfo): Promise<SliceData> {
   return guard(rel, async () => {
     const sharp = await loadSharp();
-    const input = await sharpInput(abs, rel);
+    // Its bytes, read beneath the share root: sharp would open a path following symlinks (a picture is one slice,
+    // so reading it whole costs what decoding it does).
+    const input = await readWhole(abs, rel);
     const meta = await sharp(input).metadata();
     if (meta.width !== expect.width || meta.height !== expect.height) {
       throw new VolumeReadError(`${rel}: picture is ${meta.width}x${meta.height}, the stack is ${expect.width}x${expect.height}`, rel);

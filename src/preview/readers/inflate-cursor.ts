@@ -1,9 +1,8 @@
 import { createReadStream } from "node:fs";
 import { createGunzip, createInflate } from "node:zlib";
-import { openablePath } from "../../sync/names.ts";
 import type { Readable } from "node:stream";
 import { VolumeReadError } from "./reader.types.ts";
-import { throwIfAborted } from "./file-io.ts";
+import { openShare, throwIfAborted } from "./file-io.ts";
 
 /** Compression schemes a raw volume's data may use: gzip (NRRD, .nii.gz) or zlib (MetaImage .zraw). */
 export type StreamCompression = "gzip" | "zlib";
@@ -60,7 +59,7 @@ export class InflateCursor {
   private restart(): void {
     if (this.iterator) this.restarts++;
     this.close();
-    const file = createReadStream(openablePath(this.path), { start: this.start });
+    const file = createReadStream("", { fd: openShare(this.path, this.name), start: this.start });
     const inflater = this.compression === "gzip" ? createGunzip() : createInflate();
     file.on("error", (e) => inflater.destroy(e));
     this.stream = file.pipe(inflater);

@@ -1,10 +1,9 @@
 import path from "node:path";
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from "geotiff";
-import { openablePath } from "../../sync/names.ts";
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { DTYPE_BYTES, allocSlice, checkSliceSize, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { fileSize, guard, throwIfAborted } from "./file-io.ts";
+import { fileSize, guard, throwIfAborted, withHeldPath } from "./file-io.ts";
 import { checkZ, rawVolumeSource } from "./raw-volume.ts";
 import { registerTiffCodecs } from "./tiff-codecs.ts";
 import { omePlaneIndex, parseOme } from "./ome.ts";
@@ -30,7 +29,7 @@ export interface TiffInfo {
 /** Reads a TIFF's page chain and first-page tags; the file is closed again before returning. */
 export async function readTiffInfo(abs: string, rel: string): Promise<TiffInfo> {
   return guard(rel, async () => {
-    const tiff = await fromFile(openablePath(abs) as string);
+    const tiff = await withHeldPath(abs, rel, fromFile);
     try {
       return await describe(tiff, rel);
     } finally {
@@ -339,7 +338,7 @@ export async function openMultiPageTiff(root: string, rel: string, info: TiffInf
       checkZ(z, base.depth, rel);
       throwIfAborted(signal);
       return guard(rel, async () => {
-        opened ??= fromFile(openablePath(abs) as string);
+        opened ??= withHeldPath(abs, rel, fromFile);
         return readTiffPage(await opened, info.pages[z]!, info, rel, await fileSize(abs, rel), signal);
       });
     },
@@ -372,7 +371,7 @@ export function openTiffStack(root: string, rels: string[], info: TiffInfo): Vol
       const rel = rels[z]!;
       return guard(rel, async () => {
         const abs = path.join(root, rel);
-        const tiff = await fromFile(openablePath(abs) as string);
+        const tiff = await withHeldPath(abs, rel, fromFile);
         try {
           return await readTiffPage(tiff, 0, info, rel, await fileSize(abs, rel), signal);
         } finally {
