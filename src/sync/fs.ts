@@ -89,6 +89,16 @@ export function readSmallFile(p: FsPath, maxBytes: number): string | undefined {
   }
 }
 
+/** Whether a process runs under `pid` (one of another user counts: EPERM). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** Removes temp files a killed writer left in a sidecar folder (their names end in `.tmp-PID-RANDOM`). */
 export function removeStaleTemps(dir: FsPath): void {
   let names: string[];
@@ -100,7 +110,8 @@ export function removeStaleTemps(dir: FsPath): void {
   for (const n of names) {
     if (!/\.tmp-\d+-[a-z0-9]+$/.test(n)) continue;
     const pid = Number(/\.tmp-(\d+)-/.exec(n)![1]);
-    if (pid === process.pid) continue;
+    // A writer still running (this process, a `mata scan` beside the server) is mid-write: its temp stays.
+    if (pid === process.pid || isAlive(pid)) continue;
     try {
       unlinkSync(childPath(dir, n));
     } catch {

@@ -8,7 +8,7 @@ import { reconcileDatasetFiles, type StableCheck } from "./dataset-files.ts";
 import { lstatOrNull } from "./fs.ts";
 import { fsPath } from "./names.ts";
 import { resolve, type Action, type Observed } from "./resolve.ts";
-import { newUid, readIdentity, sidecarDir, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
+import { newUid, readIdentity, sidecarDir, sweepSidecar, writeIdentity, writeMetadataMirror } from "./sidecar.ts";
 import { emptySummary, type SyncSummary } from "./summary.ts";
 import { syncRepo, type SyncDatasetRow, type SyncRepo, type SyncTagRow } from "./sync.repo.ts";
 import { listDatasetFolders, type WalkStats } from "./walk.ts";
@@ -61,6 +61,7 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
     for (const f of listDatasetFolders(root, depth, scope, summary.errors, unreadable)) {
       if (seen.has(f.path)) continue;
       seen.add(f.path);
+      sweepSidecar(f.abs);
       folders.push({ ...f, identity: readIdentity(f.abs) });
     }
     for (const r of repo.presentInScope(scope)) rowsById.set(r.id, r);

@@ -108,6 +108,11 @@ export function withSidecar<T>(datasetAbs: FsPath, create: boolean, fn: (dir: Fs
   }
 }
 
+/** Removes temp files a killed writer left in a dataset's `.mata`; each scan calls it, so a crash leaves no litter. */
+export function sweepSidecar(datasetAbs: FsPath): void {
+  withSidecar(datasetAbs, false, removeStaleTemps);
+}
+
 /** Whether a sidecar file is there (a real file in a real `.mata` folder), so a lost one is written again. */
 export function hasSidecarFile(datasetAbs: FsPath, name: string): boolean {
   return withSidecar(datasetAbs, false, (dir) => lstatOrNull(childPath(dir, name))?.isFile() === true) === true;

@@ -6,7 +6,8 @@ import { openDatabase } from "../../src/db/database.ts";
 import { readManifest } from "../../src/sync/manifest.ts";
 import { readIdentity, readMetadataMirror } from "../../src/sync/sidecar.ts";
 import { walkDataset } from "../../src/sync/walk.ts";
-import { tempDir } from "../support/env.ts";
+import { reconcileAll } from "../../src/sync/reconcile.ts";
+import { tempDir, testContext } from "../support/env.ts";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((f) => f()));
@@ -164,4 +165,23 @@ describe("crash safety", () => {
     );
     expect(partial).toBeGreaterThanOrEqual(3);
   }, 180_000);
+});
+
+describe("temp files a killed writer left in `.mata`", () => {
+  test("the next scan removes those of dead processes and keeps those of a writer still running", async () => {
+    const ctx = testContext();
+    cleanups.push(() => ctx.cleanup());
+    mkdirSync(path.join(ctx.config.root, "ds"), { recursive: true });
+    writeFileSync(path.join(ctx.config.root, "ds", "a.raw"), "x");
+    await reconcileAll(ctx);
+    const dead = Bun.spawn(["true"]);
+    await dead.exited;
+    const live = Bun.spawn(["sleep", "60"]);
+    cleanups.push(() => live.kill("SIGKILL"));
+    const sidecar = path.join(ctx.config.root, "ds", ".mata");
+    writeFileSync(path.join(sidecar, `metadata.json.tmp-${dead.pid}-abc123`), "{");
+    writeFileSync(path.join(sidecar, `identity.json.tmp-${live.pid}-def456`), "{");
+    await reconcileAll(ctx);
+    expect(readdirSync(sidecar).filter((n) => n.includes(".tmp-"))).toEqual([`identity.json.tmp-${live.pid}-def456`]);
+  });
 });
