@@ -69,6 +69,9 @@ interface Server {
   url: string;
 }
 
+/** The server running now, stopped by its pid when the soak fails. */
+let running: Bun.Subprocess | undefined;
+
 async function start(): Promise<Server> {
   const proc = Bun.spawn([...MATA, "serve", "--root", root, "--state", state, "--listen", "127.0.0.1:0"], {
     env: { ...process.env, MATA_LOG: "warn", MATA_STABLE_MS: "200", MATA_DEBOUNCE_MS: "100", MATA_JOB_CONCURRENCY: "2" },
@@ -76,6 +79,7 @@ async function start(): Promise<Server> {
     stdout: "pipe",
     stderr: "pipe",
   });
+  running = proc;
   // stderr is drained so a chatty server never blocks; it is shown only when the start fails.
   const errText = new Response(proc.stderr).text();
   const reader = proc.stdout.getReader();
@@ -171,6 +175,7 @@ async function touchFiles(stopAt: number, counts: Counts): Promise<void> {
 function fail(cycle: number, what: string): never {
   console.error(`cycle ${cycle}: ${what}`);
   console.error(`state kept in ${dir} (seed ${values.seed})`);
+  running?.kill("SIGKILL");
   process.exit(1);
 }
 
