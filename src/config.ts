@@ -42,6 +42,11 @@ export interface Config {
   user?: string;
   /** `[backup]`: online copies of the database on a schedule, the newest `keep` kept (off unless `every` is set). */
   backup?: BackupSchedule;
+  /**
+   * `[fixity] every`: how often every file is read again and compared with its recorded SHA-256 (default "7d"; env
+   * MATA_FIXITY_EVERY); "off" stops fixity altogether. New files are hashed once their dataset settles either way.
+   */
+  fixityEveryMs: number | null;
   /** The PAM service (a file in `pam_confdir`, default /etc/pam.d) that checks passwords with auth "pam". */
   pamService: string;
   pamConfdir?: string;
@@ -121,6 +126,15 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   const tls = file.tls === undefined ? undefined : parseTls(file.tls, configFile ?? "");
   const kerberos = file.kerberos === undefined ? undefined : parseKerberos(file.kerberos, configFile ?? "");
   const backup = file.backup === undefined ? undefined : parseBackup(file.backup, configFile ?? "", state, cwd);
+  const fixityTable = (file.fixity ?? {}) as Record<string, unknown>;
+  const fixityS =
+    env.MATA_FIXITY_EVERY !== undefined && env.MATA_FIXITY_EVERY !== ""
+      ? { value: env.MATA_FIXITY_EVERY, from: "MATA_FIXITY_EVERY" }
+      : fixityTable.every !== undefined
+        ? { value: fixityTable.every, from: `${configFile}: fixity.every` }
+        : undefined;
+  const fixityText = str(fixityS, "7d");
+  const fixityEveryMs = fixityText === "off" ? null : parseDuration(fixityText, fixityS?.from ?? "fixity.every");
   return {
     root,
     state,
@@ -137,6 +151,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     tls,
     kerberos,
     backup,
+    fixityEveryMs,
     acls: bool(pick(undefined, "MATA_ACLS", "acls"), true),
     limits: {
       maxVoxels: num("max_voxels", "MATA_MAX_VOXELS", DEFAULT_LIMITS.maxVoxels, 1, 2 ** 50),
@@ -246,15 +261,21 @@ function parseKerberos(v: unknown, from: string): Config["kerberos"] {
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** "30m", "12h", "7d" (s, m, h, d) in milliseconds; anything else is an error naming `what`. */
+function parseDuration(v: unknown, what: string): number {
+  const m = typeof v === "string" ? /^(\d{1,6})([smhd])$/.exec(v.trim()) : null;
+  if (!m || Number(m[1]) === 0) throw new ConfigError(`${what} must be a duration such as "30m", "12h" or "1d", got ${JSON.stringify(v)}`);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
+
 function parseBackup(v: unknown, from: string, state: string, cwd: string): BackupSchedule | undefined {
   if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ConfigError(`${from}: backup must be a table`);
   const o = v as Record<string, unknown>;
   if (o.every === undefined) return undefined;
-  const m = typeof o.every === "string" ? /^(\d{1,6})([smhd])$/.exec(o.every.trim()) : null;
-  if (!m || Number(m[1]) === 0) throw new ConfigError(`${from}: backup.every must be a duration such as "30m", "12h" or "1d", got ${JSON.stringify(o.every)}`);
+  const everyMs = parseDuration(o.every, `${from}: backup.every`);
   const keep = o.keep ?? 14;
   if (typeof keep !== "number" || !Number.isInteger(keep) || keep < 1 || keep > 10_000)
     throw new ConfigError(`${from}: backup.keep must be a whole number from 1 to 10000`);
   if (o.folder !== undefined && (typeof o.folder !== "string" || o.folder === "")) throw new ConfigError(`${from}: backup.folder must be a folder path`);
-  return { everyMs: Number(m[1]) * UNIT_MS[m[2]!]!, keep, folder: path.resolve(cwd, (o.folder as string | undefined) ?? path.join(state, "backups")) };
+  return { everyMs, keep, folder: path.resolve(cwd, (o.folder as string | undefined) ?? path.join(state, "backups")) };
 }

@@ -6,6 +6,7 @@ import { ConfigError } from "./config.ts";
 import { AppError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import { runTilerChild, TILER_CHILD_ENV } from "./preview/tiler.child.ts";
+import { HASH_CHILD_ENV, runHashChild } from "./fixity/hash.child.ts";
 import { failureLine } from "./cli/failure.ts";
 import { log, setLogFormat } from "./log.ts";
 
@@ -105,6 +106,7 @@ let debugging = false;
 if (import.meta.main) {
   // A preview build re-runs this executable as a child process, so a cancel can SIGKILL it mid-libvips.
   if (process.env[TILER_CHILD_ENV] === "1") process.exit(await runTilerChild());
+  if (process.env[HASH_CHILD_ENV] === "1") process.exit(await runHashChild());
   // An error no command caught (background work of `serve`): one line, the stack only with --debug, never the bundle's source.
   const last = (e: unknown) => process.exit(unexpected(process.argv[2] ?? "", e, debugging));
   process.on("uncaughtException", last);

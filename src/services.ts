@@ -22,6 +22,7 @@ import type { DatasetPageRenderer } from "./web/plain-form.ts";
 import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 import { localPrivileged, type Privileged } from "./privilege/privileged.ts";
 import { registerShareRoot } from "./platform/share-root.ts";
+import { fixityJob } from "./fixity/fixity.job.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -54,7 +55,7 @@ export interface ContextOptions {
 
 /** The job kinds of every feature, registered on the queue of each new context. */
 export function featureJobKinds(): JobKind[] {
-  return [commandJob(), previewJob()];
+  return [commandJob(), previewJob(), fixityJob()];
 }
 
 /** Builds a context over an open database, with fresh services; `rebuild` uses it for its temporary database. */

@@ -7,6 +7,7 @@ import type { AppContext } from "../context.ts";
 import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import { selfCommand } from "../platform/self.ts";
+import { lowPriority } from "../platform/priority.ts";
 
 /** Copies are named by their UTC time, so the names sort by age and nothing else in the folder is ever removed. */
 const NAME = /^mata-(\d{4})-(\d\d)-(\d\d)T(\d\d)(\d\d)(\d\d)Z\.db$/;
@@ -53,8 +54,7 @@ function removeTemps(folder: string): void {
 
 /** The command that makes one copy: `mata backup` at nice 10 and the lowest best-effort IO priority where available. */
 function backupCommand(state: string, file: string): string[] {
-  const lower = [...(Bun.which("nice") ? ["nice", "-n", "10"] : []), ...(Bun.which("ionice") ? ["ionice", "-c", "2", "-n", "7"] : [])];
-  return [...lower, ...selfCommand(), "backup", file, "--state", state];
+  return lowPriority([...selfCommand(), "backup", file, "--state", state]);
 }
 
 /**

@@ -6,6 +6,7 @@ import { contextOver } from "../services.ts";
 import { rebuildDatabase } from "../sync/rebuild.ts";
 import { importGrantsFromShare, type GrantImport } from "../access/acl-import.ts";
 import { serverRunning } from "../backup/backup.ts";
+import { importChecksums } from "../fixity/fixity.restore.ts";
 
 const FLAGS = configFlags("root", "state", "depth");
 
@@ -22,9 +23,10 @@ export const rebuildCommand: Command = {
     // The running server holds the database open and would keep writing to the one being replaced.
     if (serverRunning(config.state)) throw new ConfigError(`mata serve is running on the state dir ${config.state}: stop it first (systemctl stop mata)`);
     mkdirSync(config.state, { recursive: true });
-    const steps = config.acls ? [{ name: "grants", run: importGrantsFromShare }] : [];
+    const steps = [...(config.acls ? [{ name: "grants", run: importGrantsFromShare }] : []), { name: "checksums", run: importChecksums }];
     const r = await rebuildDatabase(config, (db) => contextOver(config, db, { clock: systemClock }), steps);
     const grants = r.restored.grants as GrantImport | undefined;
+    const sums = r.restored.checksums as { checksums: number } | undefined;
     if (json) console.log(JSON.stringify(r));
     else {
       console.log(
@@ -32,6 +34,7 @@ export const rebuildCommand: Command = {
           `${r.mirrors} metadata mirrors, ${r.parents} parent links` +
           (r.skippedParents ? ` (${r.skippedParents} skipped: unknown or cyclic)` : "") +
           (grants ? `, ${grants.grants} grants on ${grants.datasets} datasets from the share's ACLs` : "") +
+          (sums ? `, ${sums.checksums} file checksums` : "") +
           (r.unreadableMirrors.length ? `\nmetadata mirrors that could not be read (those datasets have no metadata): ${r.unreadableMirrors.join(", ")}` : "") +
           (r.previous ? `\nprevious database kept as ${r.previous}` : ""),
       );

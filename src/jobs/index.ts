@@ -50,12 +50,13 @@ export class Jobs {
     const settleMs = opts.settleMs ?? Math.max(3000, ctx.config.stableMs * 2);
     const listener = rulesListener(ctx, queue, settleMs);
     ctx.hooks.contentChanged.push(listener);
-    for (const kind of this.registered(kinds)) kind.start?.(ctx, queue, settleMs);
+    const stopKinds = this.registered(kinds).map((kind) => kind.start?.(ctx, queue, settleMs));
     const stopDrain = drainOutbox(ctx, listener, opts.outboxMs ?? 2000);
     queue.start();
     log.info("jobs started", { concurrency: ctx.config.jobConcurrency, settleMs });
     return async () => {
       stopDrain();
+      for (const stopKind of stopKinds) stopKind?.();
       const i = ctx.hooks.contentChanged.indexOf(listener);
       if (i >= 0) ctx.hooks.contentChanged.splice(i, 1);
       await queue.stop();

@@ -33,8 +33,11 @@ export interface JobKind {
    * kind may know more for one dataset (the data file a volume's header names, whatever its extension).
    */
   inputs?: (file: string, datasetId: number, ctx: AppContext) => boolean;
-  /** Start-up work of the feature, run when the queue starts and before it takes a job (clear leftovers, queue what was missed while stopped). */
-  start?(ctx: AppContext, queue: JobQueue, settleMs: number): void;
+  /**
+   * Start-up work of the feature, run when the queue starts and before it takes a job (clear leftovers, queue what was
+   * missed while stopped); what it returns is called when the queue stops (a timer of its own to clear).
+   */
+  start?(ctx: AppContext, queue: JobQueue, settleMs: number): void | (() => void);
 }
 
 /**

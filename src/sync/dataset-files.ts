@@ -285,14 +285,18 @@ function commit(
     .immediate();
 }
 
-/** Writes the whole manifest from the rows (streamed) and records the generation it reflects. */
+/** Writes the whole manifest from the rows (streamed, checksums included) and records the generation it reflects. */
+export function writeManifestFromRows(repo: SyncRepo, ds: { id: number; uid: string }, abs: FsPath, generation: number): void {
+  const files = (function* () {
+    for (const r of repo.files(ds.id)) yield { path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode, ...(r.sha256 ? { sha256: r.sha256 } : {}) };
+  })();
+  writeManifest(abs, ds.uid, generation, files);
+  repo.setManifestGeneration(ds.id, generation);
+}
+
 function rewriteManifest(repo: SyncRepo, ds: SyncDatasetRow, abs: FsPath, generation: number, summary: SyncSummary): void {
   try {
-    const files = (function* () {
-      for (const r of repo.files(ds.id)) yield { path: r.path, size: r.size, mtimeMs: r.mtime_ms, inode: r.inode };
-    })();
-    writeManifest(abs, ds.uid, generation, files);
-    repo.setManifestGeneration(ds.id, generation);
+    writeManifestFromRows(repo, ds, abs, generation);
   } catch (e) {
     summary.errors.push(`${ds.path}: cannot write the sidecar manifest: ${errText(e)}`);
   }

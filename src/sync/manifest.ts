@@ -17,7 +17,17 @@ const MAX_MANIFEST_BYTES = 1024 * 1024 * 1024;
 /** One change to append: a file as it is now, or the path of one removed. */
 export type ManifestChange = { file: FileEntry } | { removed: string };
 
-const line = (f: FileEntry) => JSON.stringify({ path: f.path, size: f.size, mtime: f.mtimeMs, inode: f.inode });
+const line = (f: FileEntry) => JSON.stringify({ path: f.path, size: f.size, mtime: f.mtimeMs, inode: f.inode, ...(f.sha256 ? { sha256: f.sha256 } : {}) });
+
+/** A checksum fixity recorded, valid for the file's content at this size and mtime. */
+export interface ManifestChecksum {
+  path: string;
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+const SHA256_RE = /^[0-9a-f]{64}$/;
 
 /**
  * Writes the base manifest from `files` (in path order, streamed), recording the dataset generation it reflects;
@@ -57,10 +67,23 @@ export function appendManifest(datasetAbs: FsPath, generation: number, changes: 
   return withSidecar(datasetAbs, true, (dir) => appendLog(dir, generation, changes)) ?? false;
 }
 
+/**
+ * Appends checksums fixity recorded at the dataset's current generation; each applies only while its file keeps the
+ * size and mtime it was taken at. Returns true when the base should be rewritten (see appendManifest).
+ */
+export function appendChecksums(datasetAbs: FsPath, generation: number, sums: ManifestChecksum[]): boolean {
+  const text = sums.map((c) => `{"g":${generation},"sum":${JSON.stringify({ path: c.path, size: c.size, mtime: c.mtimeMs, sha256: c.sha256 })}}\n`).join("");
+  return withSidecar(datasetAbs, true, (dir) => appendText(dir, text)) ?? false;
+}
+
 function appendLog(dir: FsPath, generation: number, changes: ManifestChange[]): boolean {
   const text = changes
     .map((c) => ("file" in c ? `{"g":${generation},"file":${line(c.file)}}\n` : `{"g":${generation},"removed":${JSON.stringify(c.removed)}}\n`))
     .join("");
+  return appendText(dir, text);
+}
+
+function appendText(dir: FsPath, text: string): boolean {
   // Never through a symlink planted in the sidecar: the service would append to whatever it names.
   const fd = openSync(childPath(dir, LOG), constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
   let logSize: number;
@@ -81,7 +104,14 @@ export const hasManifest = (datasetAbs: FsPath) => hasSidecarFile(datasetAbs, BA
 function validEntry(f: unknown): FileEntry | undefined {
   if (!isRecord(f) || typeof f.path !== "string" || f.path === "" || f.path.startsWith("/") || f.path.split("/").includes("..")) return undefined;
   if (![f.size, f.mtime, f.inode].every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0)) return undefined;
-  return { path: f.path, size: f.size as number, mtimeMs: f.mtime as number, inode: f.inode as number };
+  const sha256 = typeof f.sha256 === "string" && SHA256_RE.test(f.sha256) ? f.sha256 : undefined;
+  return { path: f.path, size: f.size as number, mtimeMs: f.mtime as number, inode: f.inode as number, ...(sha256 ? { sha256 } : {}) };
+}
+
+function applyChecksum(files: Map<string, FileEntry>, sum: Record<string, unknown>): void {
+  const entry = typeof sum.path === "string" ? files.get(sum.path) : undefined;
+  if (entry && sum.size === entry.size && sum.mtime === entry.mtimeMs && typeof sum.sha256 === "string" && SHA256_RE.test(sum.sha256))
+    entry.sha256 = sum.sha256;
 }
 
 /**
@@ -105,8 +135,11 @@ function readFrom(dir: FsPath): { uid: string; generation: number; files: FileEn
   const log = readSmallFile(childPath(dir, LOG), MAX_MANIFEST_BYTES) ?? "";
   for (const text of log.split("\n")) {
     const rec = parseJson(text);
-    if (!isRecord(rec) || typeof rec.g !== "number" || rec.g <= generation) continue;
-    if (typeof rec.removed === "string") files.delete(rec.removed);
+    if (!isRecord(rec) || typeof rec.g !== "number" || rec.g < generation) continue;
+    // A checksum taken at the base's generation may postdate the base; a change of that generation is in it already.
+    if (isRecord(rec.sum)) applyChecksum(files, rec.sum);
+    else if (rec.g === generation) continue;
+    else if (typeof rec.removed === "string") files.delete(rec.removed);
     else {
       const entry = validEntry(rec.file);
       if (entry) files.set(entry.path, entry);

@@ -28,6 +28,8 @@ export interface SyncFileRow {
   size: number;
   mtime_ms: number;
   inode: number;
+  /** Set by fixity; the manifest carries it. */
+  sha256?: string | null;
 }
 
 /** A tag row, for copying a dataset's tag tree to its copy. */
@@ -66,7 +68,7 @@ export function syncRepo(db: Database) {
     "UPDATE datasets SET file_count = ?, byte_count = ?, generation = generation + ?, scan_error = ?, updated_at = ? WHERE id = ? RETURNING generation",
   );
   const setManifestGeneration = db.query<null, [number, number]>("UPDATE datasets SET manifest_generation = ? WHERE id = ?");
-  const FILE_COLS = "id, path, size, mtime_ms, inode";
+  const FILE_COLS = "id, path, size, mtime_ms, inode, sha256";
   const filesPage = db.query<SyncFileRow, [number, string, number]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND path > ? ORDER BY path LIMIT ?`);
   const filesFrom = db.query<SyncFileRow, [number, string, number]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND path >= ? ORDER BY path LIMIT ?`);
   const fileAt = db.query<SyncFileRow, [number, string]>(`SELECT ${FILE_COLS} FROM files WHERE dataset_id = ? AND path = ?`);

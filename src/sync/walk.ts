@@ -12,6 +12,8 @@ export interface FileEntry {
   size: number;
   mtimeMs: number;
   inode: number;
+  /** The content's SHA-256 (hex) where fixity has recorded it for this size and mtime (manifests carry it). */
+  sha256?: string;
 }
 
 /** A dataset folder found at the configured depth. */

@@ -118,7 +118,7 @@ describe("preview builds through the queue", () => {
     const again = await startJobs(ctx, { settleMs: 20 });
     cleanups.push(again);
     await Bun.sleep(100);
-    expect(ctx.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM jobs").get()!.n).toBe(1);
+    expect(ctx.db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM jobs WHERE kind = 'preview'").get()!.n).toBe(1);
   }, 60_000);
 
   test("a corrupt file fails its own preview with the reader's reason; the good volume beside it is built", async () => {

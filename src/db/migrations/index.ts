@@ -11,6 +11,7 @@ import m009 from "./009_cloud_index.sql" with { type: "text" };
 import m010 from "./010_change_outbox.sql" with { type: "text" };
 import m011 from "./011_preview_inputs.sql" with { type: "text" };
 import m012 from "./012_file_scale.sql" with { type: "text" };
+import m013 from "./013_fixity.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
@@ -26,4 +27,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "010_change_outbox", sql: m010 },
   { name: "011_preview_inputs", sql: m011 },
   { name: "012_file_scale", sql: m012 },
+  { name: "013_fixity", sql: m013 },
 ];

@@ -1,0 +1,81 @@
+// The fixity hasher, a child process at low priority: reads a dataset's files beneath the share root and prints each
+// one's SHA-256 with the size and mtime it had while read, one JSON line per file, in the order asked.
+import { closeSync, fstatSync, readSync } from "node:fs";
+import { registerShareRoot, openShareFile } from "../platform/share-root.ts";
+import { openablePath } from "../sync/names.ts";
+
+export const HASH_CHILD_ENV = "MATA_FIXITY_CHILD";
+
+/** The first line on the child's stdin; one JSON string (a dataset-relative stored path) per line follows. */
+export interface HashSpec {
+  shareRoot: string;
+  /** The dataset folder in stored form (src/sync/names.ts). */
+  datasetPath: string;
+}
+
+/** One line of the child's answer. */
+export type HashResult = { sha256: string; size: number; mtimeMs: number } | { error: string };
+
+const CHUNK = 1 << 20;
+
+/** Hashes one file streaming through one buffer; a file that changed while read is reported, not hashed. */
+export function hashFile(abs: string, buf: Uint8Array): HashResult {
+  let fd: number;
+  try {
+    fd = openShareFile(openablePath(abs));
+  } catch (e) {
+    return { error: `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  try {
+    const before = fstatSync(fd);
+    if (!before.isFile()) return { error: "not a regular file" };
+    const hasher = new Bun.CryptoHasher("sha256");
+    for (let pos = 0; ;) {
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      hasher.update(n === buf.length ? buf : buf.subarray(0, n));
+      pos += n;
+    }
+    const after = fstatSync(fd);
+    if (after.size !== before.size || after.mtimeMs !== before.mtimeMs) return { error: "changed while being read" };
+    return { sha256: hasher.digest("hex"), size: after.size, mtimeMs: Math.floor(after.mtimeMs) };
+  } catch (e) {
+    return { error: `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The child's main: answers every path line as it comes; exit code 0 once stdin ends. */
+export async function runHashChild(): Promise<number> {
+  const buf = new Uint8Array(CHUNK);
+  const out = Bun.stdout.writer();
+  const decoder = new TextDecoder();
+  let spec: HashSpec | null = null;
+  let text = "";
+  const answer = (line: string) => {
+    if (!spec) {
+      spec = JSON.parse(line) as HashSpec;
+      registerShareRoot(spec.shareRoot);
+      return;
+    }
+    const rel = JSON.parse(line) as string;
+    out.write(JSON.stringify(hashFile(`${spec.datasetPath}/${rel}`, buf)) + "\n");
+  };
+  const reader = Bun.stdin.stream().getReader();
+  for (;;) {
+    const { value: chunk, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = text.indexOf("\n")) >= 0) {
+      const line = text.slice(0, nl);
+      text = text.slice(nl + 1);
+      if (line) answer(line);
+    }
+    await out.flush();
+  }
+  if (text) answer(text);
+  await out.flush();
+  return 0;
+}
