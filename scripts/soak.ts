@@ -97,7 +97,8 @@ async function start(): Promise<Server> {
     }
   }
   proc.kill("SIGKILL");
-  throw new Error(`mata serve did not start: ${out} ${await errText}`);
+  await proc.exited;
+  throw new Error(`mata serve did not start (${proc.signalCode ?? `exit code ${proc.exitCode}`}): ${out} ${await errText}`);
 }
 
 /** What the client was told was saved, per dataset and field, and what was in flight when the server died. */
