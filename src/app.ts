@@ -24,6 +24,7 @@ import { relationsRoutes } from "./relations/relations.routes.ts";
 import { relationsPages } from "./relations/relations.pages.tsx";
 import { previewRoutes } from "./preview/preview.routes.tsx";
 import { jobsRoutes } from "./jobs/jobs.routes.tsx";
+import { fixityRoutes } from "./fixity/fixity.routes.tsx";
 
 /** Every route the app answers, each declared once with its access rule, inputs and answers. */
 export function appRoutes(): Route[] {
@@ -44,6 +45,7 @@ export function appRoutes(): Route[] {
     ...relationsPages,
     ...previewRoutes,
     ...jobsRoutes,
+    ...fixityRoutes,
   ];
   routes.push(...docsRoutes(() => routes));
   return routes;

@@ -60,6 +60,7 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
                   <div id="search-suggest" class="search-suggest"></div>
                 </form>
                 {props.user.isAdmin ? <a href="/jobs">Jobs</a> : null}
+                {props.user.isAdmin ? <a href="/fixity">Fixity</a> : null}
                 <a class="who" href="/account" title="Your account: API tokens, password, sign out">
                   {props.user.name}
                 </a>

@@ -1,6 +1,7 @@
 import type { Command } from "./command.ts";
 import { serveCommand } from "./serve.ts";
 import { scanCommand } from "./scan.ts";
+import { verifyCommand } from "./verify.ts";
 import { rebuildCommand } from "./rebuild.ts";
 import { backupCommand, restoreCommand } from "./backup.ts";
 import { userCommand } from "./user.ts";
@@ -15,6 +16,7 @@ import { tokenCommand } from "./client/token.ts";
 export const COMMANDS: Command[] = [
   serveCommand,
   scanCommand,
+  verifyCommand,
   rebuildCommand,
   backupCommand,
   restoreCommand,

@@ -9,6 +9,7 @@ import type { Flash } from "../web/plain-form.ts";
 import { DatasetPage, type DatasetPageProps } from "../../templates/datasets/page.tsx";
 import type { FileCursor } from "./datasets.service.ts";
 import { datasetPage } from "./list-page.service.ts";
+import { fixityView } from "../fixity/fixity.service.ts";
 
 const FILES_PER_PAGE = 100;
 
@@ -30,6 +31,7 @@ export async function renderDatasetPage(c: Context<AppEnv>, id: number, o: PageO
       {...data}
       canEdit={atLeast(role, "editor")}
       canRead={atLeast(role, "viewer")}
+      fixity={atLeast(role, "viewer") ? fixityView(c.var.ctx, id) : null}
       open={o.open}
       panels={o.panels}
       flash={o.flash}

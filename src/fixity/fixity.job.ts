@@ -12,6 +12,7 @@ export const FIXITY_JOB = "fixity";
 const FIXITY_PRIORITY = 0;
 /** How often the schedule looks for datasets due (their own interval is config `[fixity] every`). */
 const SWEEP_MS = 60 * 60 * 1000;
+const START_DELAY_MS = 60_000;
 
 export interface FixityPayload {
   /** Read every file and compare (else only files without a checksum are read). */
@@ -52,7 +53,8 @@ export function fixityJob(): JobKind {
       // After the previews of the same change: a new scan is looked at before it is checksummed.
       const onChange = (c: ContentChange) => void (c.changed.length > 0 && queueFixity(queue, c.datasetId, c.generation, false, settleMs * 2));
       ctx.hooks.contentChanged.push(onChange);
-      queueDue(ctx, queue, everyMs, settleMs);
+      // A minute after start: a restarting server first serves pages and catches up on previews.
+      queueDue(ctx, queue, everyMs, Math.max(settleMs, START_DELAY_MS));
       const timer = setInterval(() => queueDue(ctx, queue, everyMs, 0), SWEEP_MS);
       return () => {
         clearInterval(timer);

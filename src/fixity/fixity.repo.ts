@@ -74,6 +74,7 @@ export function fixityRepo(db: Database) {
     "UPDATE files SET sha256 = ? WHERE dataset_id = ? AND path = ? AND size = ? AND mtime_ms = ? AND sha256 IS NULL",
   );
   const presentIds = db.query<{ id: number; path: string }, []>("SELECT id, path FROM datasets WHERE state = 'present' ORDER BY id");
+  const presentAt = db.query<{ id: number }, [string]>("SELECT id FROM datasets WHERE state = 'present' AND path = ?");
   const dataset = db.query<{ id: number; uid: string; path: string; generation: number; state: string }, [number]>(
     "SELECT id, uid, path, generation, state FROM datasets WHERE id = ?",
   );
@@ -85,6 +86,10 @@ export function fixityRepo(db: Database) {
     },
     presentDatasets(): { id: number; path: string }[] {
       return presentIds.all();
+    },
+    /** The present dataset at a folder path (relative to the root). */
+    presentAt(path: string): number | undefined {
+      return presentAt.get(path)?.id;
     },
     dataset(id: number) {
       return dataset.get(id);

@@ -104,3 +104,41 @@ function keepInManifest(ctx: AppContext, datasetId: number, sums: ManifestChecks
     log.warn("fixity: could not add checksums to the manifest", { dataset: ds.path, error: String(e) });
   }
 }
+
+/** A dataset's fixity as the API and its page show it. */
+export interface FixityView {
+  files: number;
+  /** Files with a recorded checksum. */
+  hashed: number;
+  /** When every file was last read and compared (or first checksummed), if ever. */
+  verifiedAt: number | null;
+  mismatches: { path: string; size: number; expected: string; actual: string; foundAt: number }[];
+}
+
+export function fixityView(ctx: AppContext, datasetId: number): FixityView | null {
+  const repo = fixityRepo(ctx.db);
+  const counts = repo.counts(datasetId);
+  if (!counts) return null;
+  const mismatches = repo.mismatches(datasetId).map((m) => ({ path: m.path, size: m.size, expected: m.expected, actual: m.actual, foundAt: m.found_at }));
+  return { files: counts.files, hashed: counts.hashed, verifiedAt: counts.verified_at, mismatches };
+}
+
+/** Every present dataset's mismatches, newest first (the admin page, `GET /api/v1/fixity`). */
+export function allMismatches(
+  ctx: AppContext,
+  limit: number,
+): { total: number; items: (FixityView["mismatches"][number] & { datasetId: number; datasetPath: string })[] } {
+  const { total, items } = fixityRepo(ctx.db).allMismatches(limit);
+  return {
+    total,
+    items: items.map((m) => ({
+      datasetId: m.dataset_id,
+      datasetPath: m.dataset_path,
+      path: m.path,
+      size: m.size,
+      expected: m.expected,
+      actual: m.actual,
+      foundAt: m.found_at,
+    })),
+  };
+}

@@ -21,6 +21,7 @@ const GROUPS: [string, string][] = [
   ["access", "Owner, viewers and editors (also enforced on the share)"],
   ["previews", "Pyramids, thumbnails and meshes (readers)"],
   ["jobs", "Background jobs"],
+  ["fixity", "Checksums of every file and content that changed under an unchanged size and time"],
   ["tokens", "API tokens for scripts"],
   ["meta", "Health and this document"],
 ];

@@ -12,6 +12,8 @@ import { DescribeForm, DescribeView } from "./describe.tsx";
 import { RelationsPanel } from "./relations.tsx";
 import { RelationGraph } from "../graph/graph.tsx";
 import { displayTitle, formatBytes, formatCount, formatTime } from "./format.ts";
+import type { FixityView } from "../../src/fixity/fixity.service.ts";
+import { FixityFacts } from "../fixity/fixity.tsx";
 
 /** Everything the dataset page shows. */
 export interface DatasetPageProps {
@@ -51,6 +53,8 @@ export interface DatasetPageProps {
   open?: { describe?: boolean; editTag?: string; addTag?: string };
   /** The sharing panel for browsers without JavaScript (the default one loads itself by htmx). */
   sharingNoScript?: Child;
+  /** Checksums and content that changed under an unchanged size and time (for those who may read the dataset). */
+  fixity?: FixityView | null;
 }
 
 /** What someone without read access sees of the preview: its state, never its tiles. */
@@ -166,6 +170,7 @@ export function DatasetPage(p: DatasetPageProps) {
             <dd class={d.state === "missing" ? "state-missing" : undefined}>{d.state}</dd>
             <dt>Updated</dt>
             <dd>{formatTime(d.updatedAt)} UTC</dd>
+            {p.fixity ? <FixityFacts fixity={p.fixity} /> : null}
             {d.scanError ? (
               <>
                 <dt>Scan problem</dt>

@@ -115,6 +115,8 @@ const CHECKS: Record<string, (out: string, b: Block) => void> = {
     expect(got.equals(Buffer.from(VOLUME))).toBe(true);
   },
   "Create a token": (out) => expect(out).toMatch(/mata_[A-Za-z0-9_-]{16,}/),
+  "Check that files are still the bytes that were scanned": (out, b) =>
+    expect(out).toMatch(b.lang === "sh" ? /"hashed":\d+.*"job":\d+/s : /\d+ of \d+ files checksummed; 0 changed/),
   "The full reference": (out) => expect(out).toContain("/api/v1/datasets/{id}/tags"),
 };
 
