@@ -22,6 +22,9 @@ import type { DatasetPageRenderer } from "./web/plain-form.ts";
 import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 import { localPrivileged, type Privileged } from "./privilege/privileged.ts";
 import { registerShareRoot } from "./platform/share-root.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { SyncStatus } from "./sync/sync.status.ts";
+import type { Lifecycle } from "./health/health.service.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -43,6 +46,12 @@ export interface Services {
   datasetPage: DatasetPageRenderer;
   /** What needs root: run here, or by the root helper of a privilege-separated server. */
   privileged: Privileged;
+  /** Request, reconcile and watcher counters for `/metrics`. */
+  metrics: Metrics;
+  /** The watcher's state and the last reconcile's outcome, for health. */
+  sync: SyncStatus;
+  /** Whether `serve` runs this instance and whether it is stopping (health answers 503 from the first moment). */
+  lifecycle: Lifecycle;
 }
 
 /** What a context can be built with besides its configuration (tests pass a fake clock). */
@@ -73,6 +82,9 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     owners: new OwnerNames(),
     datasetPage: renderDatasetPage,
     privileged: opts.privileged ?? localPrivileged(config),
+    metrics: new Metrics(),
+    sync: new SyncStatus(),
+    lifecycle: { startedAt: null, stopping: false },
   };
   Object.assign(ctx, { services });
   attachMetadataMirror(ctx);
