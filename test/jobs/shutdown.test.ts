@@ -1,11 +1,14 @@
-// SIGTERM to a real `mata serve` in the middle of a long preview build and a running rule command: the process exits 0
-// within 10 s, the build's child and the command are gone with their temp output, both jobs are queued again (not
-// failed), the database is whole with its log folded in; after a restart both jobs run again and complete.
+// The graceful stop of a real `mata serve`. SIGTERM in the middle of a long preview build and a running rule command:
+// the process exits 0 within 10 s, the build's child and the command are gone with their temp output, both jobs are
+// queued again (not failed), the database is whole with its log folded in; after a restart both jobs complete. A
+// download under way finishes while new connections are refused; one too slow is cut after the drain time; a second
+// signal exits at once.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { tempDir } from "../support/env.ts";
+import { startLiveServer } from "../support/live-server.ts";
 import { waitFor, writeMetaImage } from "./fixture.ts";
 
 const PROJECT = path.resolve(import.meta.dir, "../..");
@@ -191,3 +194,76 @@ test("SIGINT to the whole process group (a terminal's Ctrl-C, a service manager)
   expect(jobs().find((j) => j.id === building.id)).toMatchObject({ state: "queued", error: null });
   databaseWhole();
 }, 180_000);
+
+/** `curl` downloading a file at a capped rate (it throttles at the socket, so the server really waits for it). */
+function slowDownload(url: string, token: string, bytesPerSecond: number) {
+  const p = Bun.spawn(
+    ["curl", "-sS", "-o", "/dev/null", "-w", "%{size_download}", "--limit-rate", String(bytesPerSecond), "-H", `Authorization: Bearer ${token}`, url],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  return { done: Promise.all([p.exited, new Response(p.stdout).text()]).then(([code, size]) => ({ code, size: Number(size) })), kill: () => p.kill() };
+}
+
+const SIZE = 64 * 1024 * 1024;
+const bigDataset = () => ({ big: { "big.bin": new Uint8Array(SIZE).fill(7) } });
+
+test("a stop lets a request under way finish, while new connections are refused", async () => {
+  const live = await startLiveServer(bigDataset());
+  try {
+    // About 2 s at this rate: more than the socket buffers hold, so the server is still sending when told to stop.
+    const download = slowDownload(`${live.url}/api/v1/datasets/${live.ids.big}/files/big.bin`, live.admin.token, SIZE / 2);
+    await Bun.sleep(500);
+    const t0 = performance.now();
+    process.kill(live.pid, "SIGTERM");
+    await Bun.sleep(200);
+    expect(
+      await fetch(`${live.url}/api/v1/health`)
+        .then((r) => r.status)
+        .catch(() => "refused"),
+    ).toBe("refused");
+    expect(await download.done).toEqual({ code: 0, size: SIZE });
+    expect(await live.exited).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+  } finally {
+    await live.stop();
+  }
+}, 60_000);
+
+test("a client too slow to finish within the drain time is cut, and the stop still ends within 10 s with exit 0", async () => {
+  const live = await startLiveServer(bigDataset());
+  const download = slowDownload(`${live.url}/api/v1/datasets/${live.ids.big}/files/big.bin`, live.admin.token, 1024 * 1024);
+  try {
+    await Bun.sleep(500);
+    const t0 = performance.now();
+    process.kill(live.pid, "SIGTERM");
+    expect(await live.exited).toBe(0);
+    const ms = performance.now() - t0;
+    expect(ms).toBeGreaterThan(4_000);
+    expect(ms).toBeLessThan(10_000);
+  } finally {
+    download.kill();
+    await live.stop();
+  }
+}, 60_000);
+
+test("a second signal exits at once", async () => {
+  const live = await startLiveServer(bigDataset());
+  const download = slowDownload(`${live.url}/api/v1/datasets/${live.ids.big}/files/big.bin`, live.admin.token, 1024 * 1024);
+  try {
+    await Bun.sleep(500);
+    process.kill(live.pid, "SIGTERM");
+    await Bun.sleep(1000);
+    expect(alive(live.pid)).toBe(true);
+    const t0 = performance.now();
+    process.kill(live.pid, "SIGTERM");
+    expect(await live.exited).toBe(128 + 15);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    expect(existsSync(path.join(live.state, "mata.pid"))).toBe(false);
+  } finally {
+    download.kill();
+    await live.stop();
+  }
+}, 60_000);

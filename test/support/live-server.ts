@@ -16,8 +16,9 @@ export interface LiveServer {
   user: { name: string; password: string; token: string };
   /** Dataset ids by folder path. */
   ids: Record<string, number>;
-  /** The server process's PID. */
+  /** The server process's PID, and its exit code once it exits. */
   pid: number;
+  exited: Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -130,7 +131,7 @@ export async function startLiveServer(datasets: Record<string, Record<string, st
     }
     if (Object.keys(ids).length < want.length) throw new Error(`the server listed ${JSON.stringify(ids)}, not all of ${want.join(", ")}`);
     for (const a of [admin, user]) a.token = (await api<{ secret: string }>(`${url}/api/v1/tokens`, basic(a), "POST", { label: "test" })).secret;
-    return { url, dir: tmp.dir, root, state, admin, user, ids, pid: proc.pid, stop };
+    return { url, dir: tmp.dir, root, state, admin, user, ids, pid: proc.pid, exited: proc.exited, stop };
   } catch (e) {
     await stop();
     throw e;
