@@ -2,11 +2,14 @@ import { Hono } from "hono";
 import type { AppContext, AppEnv } from "./context.ts";
 import { notFound } from "./errors.ts";
 import { renderError } from "./web/errors.ts";
-import { limitBody, mountRoutes, type Route } from "./web/route.ts";
+import { limitBody, markRoutes, mountRoutes, type Route } from "./web/route.ts";
 import { securityHeaders } from "./web/security-headers.ts";
-import { levelOf } from "./web/access-levels.ts";
+import { levelOf, tokenOf } from "./web/access-levels.ts";
 import { requireAccess } from "./access/access.middleware.ts";
 import { authenticate } from "./auth/auth.middleware.ts";
+import { routeTokenGate } from "./auth/route-token.ts";
+import { recordRequests } from "./metrics/metrics.middleware.ts";
+import { metricsRoutes } from "./metrics/metrics.routes.ts";
 import { healthRoutes } from "./web/health.routes.ts";
 import { staticRoutes } from "./web/static.routes.ts";
 import { docsRoutes } from "./web/docs.routes.ts";
@@ -46,6 +49,7 @@ export function appRoutes(): Route[] {
     ...previewRoutes,
     ...jobsRoutes,
     ...fixityRoutes,
+    ...metricsRoutes,
   ];
   routes.push(...docsRoutes(() => routes));
   return routes;
@@ -56,23 +60,29 @@ export function createApp(ctx: AppContext, routes: readonly Route[] = appRoutes(
   const app = new Hono<AppEnv>();
   app.onError(renderError);
   app.notFound((c) => renderError(notFound(`Nothing at ${c.req.path}`), c));
+  app.use("*", recordRequests(ctx.services.metrics));
   app.use("*", securityHeaders);
   app.use("*", async (c, next) => {
     c.set("ctx", ctx);
     await next();
   });
   app.use("*", limitBody);
+  const open = routes.filter((r) => levelOf(r.access) === "public");
+  const closed = routes.filter((r) => levelOf(r.access) !== "public");
+  // In mounting order, so the first route marked is the one the router lets answer.
+  markRoutes(app, [...open, ...closed]);
   // Public routes answer before `authenticate`; everything after it has a signed-in account or a 401.
-  mountRoutes(
-    app,
-    routes.filter((r) => levelOf(r.access) === "public"),
-    requireAccess,
-  );
+  mountRoutes(app, open, requireAccess);
+  for (const r of closed) {
+    const token = tokenOf(r.access);
+    if (token)
+      app.on(
+        r.method.toUpperCase(),
+        [r.path],
+        routeTokenGate((c) => token(c.var.ctx)),
+      );
+  }
   app.use("*", authenticate);
-  mountRoutes(
-    app,
-    routes.filter((r) => levelOf(r.access) !== "public"),
-    requireAccess,
-  );
+  mountRoutes(app, closed, requireAccess);
   return app;
 }

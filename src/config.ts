@@ -50,6 +50,8 @@ export interface Config {
   /** The PAM service (a file in `pam_confdir`, default /etc/pam.d) that checks passwords with auth "pam". */
   pamService: string;
   pamConfdir?: string;
+  /** `metrics_token`: a bearer secret that lets a scraper read `/metrics` without an account (unset: admins only). */
+  metricsToken?: string;
   /** Caps on what one preview may cost, checked from headers before anything is allocated (src/preview/limits.ts). */
   limits: PreviewLimits;
   configFile?: string;
@@ -163,6 +165,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     user: optionalName(pick(undefined, "MATA_USER", "user")),
     pamService: str(pick(undefined, "MATA_PAM_SERVICE", "pam_service"), "mata"),
     pamConfdir: optionalPath(pick(undefined, "MATA_PAM_CONFDIR", "pam_confdir"), cwd),
+    metricsToken: optionalSecret(pick(undefined, "MATA_METRICS_TOKEN", "metrics_token")),
     configFile: configFile ? path.resolve(cwd, configFile) : undefined,
   };
 }
@@ -190,6 +193,14 @@ function optionalName(s: { value: unknown; from: string } | undefined): string |
   if (s === undefined) return undefined;
   const v = str(s, "");
   if (!/^[a-z_][a-z0-9_.-]{0,31}$/i.test(v)) throw new ConfigError(`${s.from}: expected a unix account name, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** A shared secret long enough not to be guessed (16 characters or more), or undefined when not set. */
+function optionalSecret(s: { value: unknown; from: string } | undefined): string | undefined {
+  if (s === undefined) return undefined;
+  const v = str(s, "");
+  if (v.length < 16 || /\s/.test(v)) throw new ConfigError(`${s.from}: expected a secret of at least 16 characters without spaces`);
   return v;
 }
 

@@ -4,6 +4,7 @@ import { log } from "./log.ts";
 import type { Config } from "./config.ts";
 import type { RequestAuth } from "./auth/request.ts";
 import type { Services } from "./services.ts";
+import type { Route } from "./web/route.ts";
 
 /** What the sync engine reports after it committed a change to a dataset's files. */
 export interface ContentChange {
@@ -75,5 +76,7 @@ export type AppEnv = {
     user: Principal;
     /** How the request was authenticated (set by the auth middleware). */
     auth: RequestAuth;
+    /** The declared route answering the request (set ahead of sign-in by `markRoutes`), for its metrics label. */
+    route: Route;
   };
 };

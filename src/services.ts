@@ -23,6 +23,9 @@ import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 import { localPrivileged, type Privileged } from "./privilege/privileged.ts";
 import { registerShareRoot } from "./platform/share-root.ts";
 import { fixityJob } from "./fixity/fixity.job.ts";
+import { Metrics } from "./metrics/metrics.ts";
+import { SyncStatus } from "./sync/sync.status.ts";
+import type { Lifecycle } from "./health/health.service.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -44,6 +47,12 @@ export interface Services {
   datasetPage: DatasetPageRenderer;
   /** What needs root: run here, or by the root helper of a privilege-separated server. */
   privileged: Privileged;
+  /** Request, reconcile and watcher counters for `/metrics`. */
+  metrics: Metrics;
+  /** The watcher's state and the last reconcile's outcome, for health. */
+  sync: SyncStatus;
+  /** Whether `serve` runs this instance and whether it is stopping (health answers 503 from the first moment). */
+  lifecycle: Lifecycle;
 }
 
 /** What a context can be built with besides its configuration (tests pass a fake clock). */
@@ -74,6 +83,9 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     owners: new OwnerNames(),
     datasetPage: renderDatasetPage,
     privileged: opts.privileged ?? localPrivileged(config),
+    metrics: new Metrics(),
+    sync: new SyncStatus(),
+    lifecycle: { startedAt: null, stopping: false },
   };
   Object.assign(ctx, { services });
   attachMetadataMirror(ctx);

@@ -42,6 +42,16 @@ describe("configuration", () => {
     writeFileSync(path.join(dir, "r.toml"), '[[rules]]\nglob = "*.tif"\n');
     expect(() => loadConfig({ config: "r.toml" }, {}, dir)).toThrow(/rules\[0\] needs exactly one of action/);
   });
+
+  test("metrics_token: from the file or MATA_METRICS_TOKEN, at least 16 characters, unset by default", () => {
+    const { dir, cleanup } = tempDir();
+    cleanups.push(cleanup);
+    writeFileSync(path.join(dir, "m.toml"), 'metrics_token = "from-the-file-0123456789"\n');
+    expect(loadConfig({ config: "m.toml" }, {}, dir).metricsToken).toBe("from-the-file-0123456789");
+    expect(loadConfig({ config: "m.toml" }, { MATA_METRICS_TOKEN: "from-the-env-0123456789" }, dir).metricsToken).toBe("from-the-env-0123456789");
+    expect(loadConfig({}, {}).metricsToken).toBeUndefined();
+    expect(() => loadConfig({}, { MATA_METRICS_TOKEN: "short" })).toThrow(/MATA_METRICS_TOKEN: expected a secret of at least 16 characters/);
+  });
 });
 
 describe("store", () => {

@@ -4,7 +4,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
 import { AppError, forbidden, notFound } from "../errors.ts";
 import { atLeast, datasetAccess, roleOf, type Role } from "./access.cache.ts";
-import { DATASET_LEVELS, levelOf, type Rule } from "../web/access-levels.ts";
+import { DATASET_LEVELS, levelOf, tokenOf, type Rule } from "../web/access-levels.ts";
+import { requestAuth } from "../auth/request.ts";
 
 const NEEDED_ROLE: Record<"read" | "edit" | "manage", Role> = { read: "viewer", edit: "editor", manage: "owner" };
 
@@ -26,7 +27,13 @@ function datasetIdOf(c: Context<AppEnv>, rule: Rule): number | undefined {
 export function requireAccess(rule: Rule): MiddlewareHandler<AppEnv> {
   const level = levelOf(rule);
   if (level === "public") return (_c, next) => next();
+  const hasToken = tokenOf(rule) !== undefined;
   return async (c, next) => {
+    // The route's shared secret opens this route only; its gate is mounted on no other.
+    if (requestAuth(c)?.method === "route-token") {
+      if (hasToken) return next();
+      throw forbidden();
+    }
     const user = c.var.user;
     if (!user) throw new AppError(401, "Sign in first");
     if (user.isAdmin || level === "signed-in") return next();

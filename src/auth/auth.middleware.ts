@@ -5,7 +5,7 @@ import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
 import { sameSecret } from "./password.ts";
-import { clientAddress, crossSiteRefusal, readSessionCookie, safeNext, setRequestAuth, writeSessionCookie, type RequestAuth } from "./request.ts";
+import { clientAddress, crossSiteRefusal, readSessionCookie, requestAuth, safeNext, setRequestAuth, writeSessionCookie, type RequestAuth } from "./request.ts";
 import { createSession, findSession } from "./session.service.ts";
 import { principalForToken } from "./token.service.ts";
 
@@ -21,6 +21,8 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * Bearer token, which no browser sends by itself, is exempt.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  // A route's own shared secret was accepted by its gate (src/auth/route-token.ts): there is no account to find.
+  if (requestAuth(c)?.method === "route-token") return next();
   const ctx = c.var.ctx;
   const header = c.req.header("Authorization") ?? "";
   const space = header.indexOf(" ");

@@ -11,7 +11,8 @@ export const SESSION_COOKIE = "mata_session";
 
 /** How the current request was authenticated, and its CSRF token when it has a session. */
 export interface RequestAuth {
-  method: "session" | "basic" | "token" | "negotiate";
+  /** `route-token`: a route's own shared secret (config `metrics_token`), which opens that route and nothing else. */
+  method: "session" | "basic" | "token" | "negotiate" | "route-token";
   csrf: string | null;
 }
 

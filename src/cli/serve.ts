@@ -17,6 +17,10 @@ import { handStateDir, runSeparated } from "../privilege/split.ts";
 
 const FLAGS = configFlags("root", "state", "listen", "depth", "auth");
 
+// A graceful stop ends well within this (its own parts are bounded: 5 s for requests under way); past it, exit anyway.
+const STOP_LIMIT_MS = 9_500;
+const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+
 /** Writes the pid file that restore and a second `serve` check; refuses a state dir another server holds. */
 function claimStateDir(state: string): () => void {
   if (serverRunning(state)) throw new ConfigError(`another mata serve is running on state dir ${state} (see ${path.join(state, "mata.pid")})`);
@@ -25,7 +29,7 @@ function claimStateDir(state: string): () => void {
   return () => rmSync(pidFile, { force: true });
 }
 
-/** `mata serve`: the watcher, the jobs and the web, until SIGINT or SIGTERM. */
+/** `mata serve`: the watcher, the jobs and the web, until SIGINT or SIGTERM (a graceful stop; a second signal exits at once). */
 export const serveCommand: Command = {
   name: "serve",
   summary: "Run the watcher, background jobs and the web pages (default: demo data under ./mata-data)",
@@ -66,17 +70,32 @@ export const serveCommand: Command = {
     const releasePid = channel ? () => {} : claimStateDir(config.state);
     const { url, stop } = await startServer(ctx);
     console.log(`mata: serving ${config.root} at ${url}${demoLogin}`);
+    let stopping = false;
     await new Promise<void>((resolve) => {
       const onSignal = (sig: string) => {
+        if (stopping) {
+          // A second signal: whoever sent it will not wait; SQLite's log keeps the database whole anyway.
+          log.warn("stopping at once", { signal: sig });
+          releasePid();
+          process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 15));
+        }
+        stopping = true;
         log.info("stopping", { signal: sig });
         resolve();
       };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+      process.on("SIGTERM", onSignal);
       // Without its helper the server cannot check passwords or write ACLs: it stops with it.
       channel?.onClose(() => onSignal("helper gone"));
     });
+    // A stop that hangs (a file system that stopped answering) must not keep a service manager waiting.
+    const watchdog = setTimeout(() => {
+      log.error("the stop took over its time; exiting now", { ms: STOP_LIMIT_MS });
+      releasePid();
+      process.exit(1);
+    }, STOP_LIMIT_MS);
     await stop();
+    clearTimeout(watchdog);
     releasePid();
     return 0;
   },

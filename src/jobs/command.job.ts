@@ -1,5 +1,5 @@
 import { eventsRepo } from "../events/events.repo.ts";
-import type { JobHandler, JobKind } from "./job.types.ts";
+import { RunAgain, type JobHandler, type JobKind } from "./job.types.ts";
 
 /** The job kind that runs a rule's external command. */
 export const COMMAND_JOB = "command";
@@ -56,6 +56,10 @@ export function commandHandler(locate: DatasetLocator): JobHandler {
     if (outcome.kind === "gone") return;
     if (outcome.kind === "not-started") return fail(`rule command ${p.command[0]} could not start: ${outcome.message}`);
     if (outcome.timedOut) fail(`rule command ${p.command[0]} timed out after ${p.timeoutSeconds} s`);
+    // Stopped from outside (a service stop signalling every process, a shutdown racing this exit), not failed by itself:
+    // it runs again, at the next start if the server is stopping. Mata's own stops use SIGKILL.
+    if (outcome.signal === "SIGTERM" || outcome.signal === "SIGINT" || outcome.signal === "SIGHUP")
+      throw new RunAgain(`rule command ${p.command[0]} was stopped by ${outcome.signal}`, 5_000);
     if (outcome.code !== 0)
       fail(`rule command ${p.command[0]} exited with ${outcome.signal ?? `code ${outcome.code}`}${outcome.stderrTail ? `: ${outcome.stderrTail}` : ""}`);
     eventsRepo(run.ctx.db).record(run.ctx.clock.now(), "rule.done", job.datasetId, {

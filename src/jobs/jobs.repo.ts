@@ -81,6 +81,16 @@ export function jobsRepo(db: Database) {
   );
   const lastOfDataset = db.query<JobRow, [number, string]>("SELECT * FROM jobs WHERE dataset_id = ? AND kind = ? ORDER BY id DESC LIMIT 1");
   const datasetLocation = db.query<{ path: string; uid: string; state: string }, [number]>("SELECT path, uid, state FROM datasets WHERE id = ?");
+  const byKindAndState = db.query<{ kind: string; state: JobRow["state"]; n: number }, []>(
+    "SELECT kind, state, count(*) AS n FROM jobs GROUP BY kind, state ORDER BY kind, state",
+  );
+  // Through the queue index (state first): the history of done jobs is never read, failed ones only in the index.
+  const live = db.query<{ state: "queued" | "running" | "failed"; n: number }, []>(
+    "SELECT state, count(*) AS n FROM jobs WHERE state IN ('queued', 'running', 'failed') GROUP BY state",
+  );
+  const queuedTimes = db.query<{ oldest: number | null; due: number | null }, []>(
+    "SELECT MIN(created_at) AS oldest, MIN(run_after) AS due FROM jobs WHERE state = 'queued'",
+  );
   const datasetGeneration = db.query<{ generation: number }, [number]>("SELECT generation FROM datasets WHERE id = ?");
 
   return {
@@ -168,6 +178,15 @@ export function jobsRepo(db: Database) {
     datasetLocation(datasetId: number): { path: string; uid: string; present: boolean } | null {
       const row = datasetLocation.get(datasetId);
       return row ? { path: row.path, uid: row.uid, present: row.state === "present" } : null;
+    },
+    /** Every job counted by kind and state (a scrape of `/metrics`). */
+    countsByKindAndState: () => byKindAndState.all(),
+    /** Queued, running and failed jobs counted, with the creation time of the oldest queued one and when the first is due. */
+    liveCounts(): { queued: number; running: number; failed: number; oldestQueuedAt: number | null; firstDueAt: number | null } {
+      const counts = { queued: 0, running: 0, failed: 0 };
+      for (const r of live.all()) counts[r.state] = r.n;
+      const times = counts.queued > 0 ? queuedTimes.get() : null;
+      return { ...counts, oldestQueuedAt: times?.oldest ?? null, firstDueAt: times?.due ?? null };
     },
     /** The dataset's current generation, or null when the dataset row is gone. */
     generation(datasetId: number): number | null {

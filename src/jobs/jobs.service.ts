@@ -193,6 +193,16 @@ export class JobQueue {
     return revoked;
   }
 
+  /** Whether this queue takes jobs: `off` until started (route tests, `mata scan`), `stopping` once a stop began. */
+  get state(): "off" | "running" | "stopping" {
+    return this.stopping ? "stopping" : this.started ? "running" : "off";
+  }
+
+  /** How many jobs this process runs now, and at most. */
+  get load(): { running: number; concurrency: number } {
+    return { running: this.running.size, concurrency: this.concurrency };
+  }
+
   /** True while a job is in this process's running set (tests and the admin page use it). */
   isRunning(id: number): boolean {
     return this.running.has(id);

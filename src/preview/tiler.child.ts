@@ -78,6 +78,10 @@ async function readSpec(): Promise<BuildSpec> {
 
 /** Builds one preview as a separate process, so a cancel can SIGKILL libvips mid-operation; returns the exit code. */
 export async function runTilerChild(): Promise<number> {
+  // Only the parent stops a build (SIGKILL, then it clears the temp dir and re-queues the job on a shutdown): a Ctrl-C
+  // or a service stop signalling the whole group would otherwise end it first and the parent would see a failed build.
+  // Without a parent the build still ends: its stdin closes (readSpec).
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => {});
   let spec: BuildSpec | null = null;
   try {
     spec = await readSpec();

@@ -24,6 +24,8 @@ export interface ReconcileOptions {
    * they are looked at; a dataset not named here is walked whole.
    */
   paths?: Map<string, string[]>;
+  /** A stopping server: the run ends after the dataset it is on (each dataset's files are their own transaction). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -90,6 +92,7 @@ export async function reconcileScopes(ctx: AppContext, scopes: string[], opts: R
 
   let lastYield = performance.now();
   for (const a of plan.actions) {
+    if (opts.signal?.aborted) break;
     const id = ids.get(a.folder.path)!;
     const err = sidecarErrors.get(a.folder.path);
     const stayed = a.kind === "keep" && a.row.path === a.folder.path && a.row.state === "present";

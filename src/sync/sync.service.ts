@@ -5,11 +5,12 @@ import { log } from "../log.ts";
 import { reconcileScopes } from "./reconcile.ts";
 import type { SyncSummary } from "./summary.ts";
 import { watchTree, type WatchHint } from "./watcher.ts";
+import { watcherBroken } from "./sync.status.ts";
 import type { FileEntry } from "./walk.ts";
 
 /** The sync engine as tests and the server drive it. */
 export interface SyncService {
-  /** Stops the watcher and timers, waiting for a reconcile in progress. */
+  /** Stops the watcher and timers; a reconcile in progress stops after the dataset it is on (the next start's full reconcile finishes it). */
   stop(): Promise<void>;
   /** Asks for a full reconcile and resolves with its summary. */
   scanAll(): Promise<SyncSummary>;
@@ -60,6 +61,8 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let idleWaiters: (() => void)[] = [];
+  const stopping = new AbortController();
+  const { sync: status, metrics } = ctx.services;
 
   // The earliest moment a file left out in the current run could be stable: when to look again.
   let recheckAt = Infinity;
@@ -133,7 +136,9 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
     if (seenWriting.size > 10_000) for (const [k, v] of seenWriting) if (v.at < ctx.clock.now() - 10 * stableMs - 60_000) seenWriting.delete(k);
     try {
       recheckAt = Infinity;
-      const summary = await reconcileScopes(ctx, scopes, { isStable, paths });
+      const summary = await reconcileScopes(ctx, scopes, { isStable, paths, signal: stopping.signal });
+      status.reconciled({ at: ctx.clock.now(), ms: summary.ms, full, ok: true });
+      metrics.observeReconcile(full, summary.ms / 1000);
       const due = Number.isFinite(recheckAt) ? recheckAt - ctx.clock.now() + Date.now() : Date.now() + stableMs;
       // A dataset looked at by named paths is looked at again by the same paths (the file still being written is one).
       for (const p of summary.retry) {
@@ -144,12 +149,14 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
       onRun.forEach((f) => f(summary));
       if (full) waiters.splice(0).forEach((w) => w.resolve(summary));
     } catch (e) {
+      status.reconciled({ at: ctx.clock.now(), ms: Date.now() - now, full, ok: false });
       log.error("reconcile failed", { error: String((e as Error)?.stack ?? e) });
       if (full) waiters.splice(0).forEach((w) => w.reject(e));
     }
   };
 
   const onHint = (hint: WatchHint) => {
+    metrics.watcherEvent(hint.event);
     const scope = scopeOf(hint.path, depth);
     const below = belowDataset(hint.path, depth);
     const now = Date.now();
@@ -162,7 +169,19 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
     schedule();
   };
 
-  const closeWatcher = await watchTree(root, depth, onHint);
+  status.watcher = { state: "starting", since: ctx.clock.now() };
+  const onError = (e: unknown) => {
+    const reason = watcherBroken(e);
+    if (reason && !stopped) status.watcher = { state: "failed", since: ctx.clock.now(), reason };
+  };
+  let closeWatcher: () => Promise<void>;
+  try {
+    closeWatcher = await watchTree(root, depth, onHint, onError);
+  } catch (e) {
+    status.watcher = { state: "failed", since: ctx.clock.now(), reason: watcherBroken(e) ?? "it could not start (see the log)" };
+    throw e;
+  }
+  if (status.watcher.state === "starting") status.watcher = { state: "running", since: ctx.clock.now() };
   const interval =
     periodMs > 0
       ? setInterval(() => {
@@ -177,9 +196,11 @@ export async function createSyncService(ctx: AppContext, opts: { periodMs?: numb
     onRun,
     async stop() {
       stopped = true;
+      stopping.abort();
       if (timer) clearTimeout(timer);
       if (interval) clearInterval(interval);
       await closeWatcher();
+      status.watcher = { state: "stopped", since: ctx.clock.now() };
       if (running) await running;
     },
     scanAll() {

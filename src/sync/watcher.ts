@@ -13,9 +13,15 @@ export interface WatchHint {
 
 /**
  * Watches `root` without following symlinks, ignoring dataset sidecars and hidden folders above the dataset level;
- * resolves once the initial crawl is done with a function that stops watching.
+ * resolves once the initial crawl is done with a function that stops watching. Errors are logged and passed to
+ * `onError` (the engine's status tells a passing one from a broken watcher).
  */
-export async function watchTree(root: string, depth: number, onHint: (hint: WatchHint) => void): Promise<() => Promise<void>> {
+export async function watchTree(
+  root: string,
+  depth: number,
+  onHint: (hint: WatchHint) => void,
+  onError: (error: unknown) => void = () => {},
+): Promise<() => Promise<void>> {
   const ignored = (p: string) => {
     const rel = path.relative(root, p);
     if (rel === "" || rel.startsWith("..")) return false;
@@ -29,7 +35,10 @@ export async function watchTree(root: string, depth: number, onHint: (hint: Watc
     if (rel.startsWith("..")) return;
     onHint({ event: event as WatchHint["event"], path: rel });
   });
-  watcher.on("error", (e) => log.warn("watcher error (the periodic reconcile covers what it misses)", { error: String(e) }));
+  watcher.on("error", (e) => {
+    log.warn("watcher error (the periodic reconcile covers what it misses)", { error: String(e) });
+    onError(e);
+  });
   await new Promise<void>((resolve) => watcher.once("ready", () => resolve()));
   return () => watcher.close();
 }

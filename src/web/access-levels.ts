@@ -8,8 +8,19 @@ import type { AppContext } from "../context.ts";
  */
 export type Level = "public" | "signed-in" | "read" | "edit" | "manage" | "admin";
 
-/** A rule: the level, and for dataset levels how the dataset is found (default: the `:id` path param is its id). */
-export type Rule = Level | { level: Level; datasetParam?: string; resolve?: (ctx: AppContext, value: string) => number | undefined };
+/**
+ * A rule: the level, and for dataset levels how the dataset is found (default: the `:id` path param is its id).
+ * `token` names a shared secret that also opens the route without an account (a Prometheus scraper's bearer token,
+ * config `metrics_token`); unset or empty, only the level applies.
+ */
+export type Rule =
+  | Level
+  | {
+      level: Level;
+      datasetParam?: string;
+      resolve?: (ctx: AppContext, value: string) => number | undefined;
+      token?: (ctx: AppContext) => string | undefined;
+    };
 
 /** The level of a rule. */
 export function levelOf(rule: Rule): Level {
@@ -18,3 +29,8 @@ export function levelOf(rule: Rule): Level {
 
 /** Levels that concern one dataset and so need its id from the path. */
 export const DATASET_LEVELS: ReadonlySet<Level> = new Set(["read", "edit", "manage"]);
+
+/** The shared-secret source of a rule, if it has one. */
+export function tokenOf(rule: Rule): ((ctx: AppContext) => string | undefined) | undefined {
+  return typeof rule === "object" ? rule.token : undefined;
+}

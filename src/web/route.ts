@@ -150,6 +150,19 @@ export function mountRoutes(app: Hono<AppEnv>, routes: readonly Route[], guard: 
   }
 }
 
+/**
+ * Remembers which declared route answers each request, for its metrics label: the first mounted route that matches,
+ * as the router picks it. Mounted ahead of sign-in, so a refused request is counted under its route too.
+ */
+export function markRoutes(app: Hono<AppEnv>, routes: readonly Route[]): void {
+  for (const r of routes) {
+    app.on(r.method.toUpperCase(), [r.path], async (c, next) => {
+      if (!c.get("route")) c.set("route", r);
+      await next();
+    });
+  }
+}
+
 /** The `METHOD path` key of a route, as Hono lists it in `app.routes`. */
 export function routeKey(r: { method: string; path: string }): string {
   return `${r.method.toUpperCase()} ${r.path}`;

@@ -16,7 +16,16 @@ export interface LiveServer {
   user: { name: string; password: string; token: string };
   /** Dataset ids by folder path. */
   ids: Record<string, number>;
+  /** The server process's PID, and its exit code once it exits. */
+  pid: number;
+  exited: Promise<number>;
   stop(): Promise<void>;
+}
+
+/** Options of a live server: extra environment, and a root folder made by the test (a tmpfs mount, say). */
+export interface LiveServerOptions {
+  env?: Record<string, string>;
+  root?: string;
 }
 
 /** Runs `mata ARGS` from the checkout with stdin and env; resolves to its exit code and output. */
@@ -76,9 +85,9 @@ async function api<T>(url: string, auth: string, method = "GET", body?: unknown)
  * Starts `mata serve` on 127.0.0.1 with dataset folders (path -> files), an admin and a plain account,
  * waits until the API lists every dataset, and makes an API token for each account.
  */
-export async function startLiveServer(datasets: Record<string, Record<string, string | Uint8Array>>): Promise<LiveServer> {
+export async function startLiveServer(datasets: Record<string, Record<string, string | Uint8Array>>, opts: LiveServerOptions = {}): Promise<LiveServer> {
   const tmp = tempDir("mata-live-");
-  const root = path.join(tmp.dir, "root");
+  const root = opts.root ?? path.join(tmp.dir, "root");
   const state = path.join(tmp.dir, "state");
   for (const [folder, files] of Object.entries(datasets)) {
     for (const [rel, content] of Object.entries(files)) {
@@ -97,7 +106,7 @@ export async function startLiveServer(datasets: Record<string, Record<string, st
   }
   const proc = Bun.spawn([process.execPath, MAIN, "serve", "--root", root, "--state", state, "--listen", "127.0.0.1:0"], {
     cwd: PROJECT,
-    env: { ...process.env, MATA_LOG: "warn", MATA_ACLS: "false", MATA_DEBOUNCE_MS: "100", MATA_STABLE_MS: "200", MATA_JOB_CONCURRENCY: "1" },
+    env: { ...process.env, MATA_LOG: "warn", MATA_ACLS: "false", MATA_DEBOUNCE_MS: "100", MATA_STABLE_MS: "200", MATA_JOB_CONCURRENCY: "1", ...opts.env },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -122,7 +131,7 @@ export async function startLiveServer(datasets: Record<string, Record<string, st
     }
     if (Object.keys(ids).length < want.length) throw new Error(`the server listed ${JSON.stringify(ids)}, not all of ${want.join(", ")}`);
     for (const a of [admin, user]) a.token = (await api<{ secret: string }>(`${url}/api/v1/tokens`, basic(a), "POST", { label: "test" })).secret;
-    return { url, dir: tmp.dir, root, state, admin, user, ids, stop };
+    return { url, dir: tmp.dir, root, state, admin, user, ids, pid: proc.pid, exited: proc.exited, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -58,12 +58,19 @@ export async function startSeparatedServer(dir: string, lines: string[]): Promis
   const reader = proc.stdout.getReader();
   let out = "";
   let url = "";
+  // One read stays pending across the deadline checks: a read left behind by a timed-out race would swallow its chunk
+  // (the URL line of a server slower than a second to start, under load).
+  let pending = reader.read();
   for (const deadline = Date.now() + 30_000; Date.now() < deadline && !url;) {
-    const r = await Promise.race([reader.read(), Bun.sleep(1000).then(() => null)]);
-    if (r?.done) break;
-    if (r?.value) out += new TextDecoder().decode(r.value);
+    const r = await Promise.race([pending, Bun.sleep(1000).then(() => null)]);
+    if (r === null) continue;
+    if (r.done) break;
+    pending = reader.read();
+    if (r.value) out += new TextDecoder().decode(r.value);
     url = /serving .* at (http:\/\/\S+)/.exec(out)?.[1] ?? "";
   }
+  // Releasing the lock ends the read still pending.
+  pending.catch(() => {});
   reader.releaseLock();
   if (!url) {
     kill();
