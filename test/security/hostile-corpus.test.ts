@@ -165,7 +165,7 @@ describe("kernel objects, names and files that change while read", () => {
     put("fifo/vol.mhd", mhd("vol.raw"));
     sh("mkfifo fifo/vol.raw");
     put("device/v.nhdr", "NRRD0004\ntype: uchar\ndimension: 3\nsizes: 16 16 4\nencoding: raw\ndata file: zero.raw\n\n");
-    sh("mknod device/zero.raw c 1 5");
+    sh("mknod device/zero.raw c 1 5 && mknod device/x.nii c 1 5");
     // A symlink loop named as the data file.
     put("loop/vol.mhd", mhd("a"));
     symlinkSync("b", path.join(root, "loop/a"));
@@ -175,6 +175,7 @@ describe("kernel objects, names and files that change while read", () => {
     put("swapped/x.vol", new Uint8Array(16 * 16 * 4));
     put("swapped/m.stl", CASES.find((c) => c.dataset === "good-stl")!.files["tet.stl"] as Uint8Array);
     put("swapped/v.nii", nifti);
+    put("swapped/z.nii", nifti);
     put("vanished/vol.mhd", mhd("vol.raw"));
     put("vanished/vol.raw", new Uint8Array(16 * 16 * 4));
     put("shrunk/vol.mhd", mhd("vol.raw"));
@@ -188,7 +189,9 @@ describe("kernel objects, names and files that change while read", () => {
 
     const scan = await reconcileAll(ctx);
     expect(scan.errors).toEqual([expect.stringMatching(/^deep: cannot read folder "d\/d\/d\/.*": ENAMETOOLONG$/)]);
-    sh("rm swapped/x.xtekct && mknod swapped/x.xtekct c 1 5 && rm swapped/m.stl && mkfifo swapped/m.stl && rm swapped/v.nii && mkdir swapped/v.nii");
+    sh(
+      "rm swapped/x.xtekct && mknod swapped/x.xtekct c 1 5 && rm swapped/m.stl && mkfifo swapped/m.stl && rm swapped/v.nii && mkdir swapped/v.nii && rm swapped/z.nii && mknod swapped/z.nii c 1 5",
+    );
     unlinkSync(path.join(root, "vanished/vol.raw"));
     truncateSync(path.join(root, "shrunk/vol.raw"), 100);
     growing = Bun.spawn(["bash", "-c", "while :; do head -c 4096 /dev/urandom >> growing/vol.raw; sleep 0.005; done"], { cwd: root });
@@ -236,6 +239,10 @@ describe("kernel objects, names and files that change while read", () => {
   test("a FIFO and a device named as data files, and a symlink loop, are refused at once", () => {
     expect(failure(ctx, "fifo", "vol.raw")).toBe("vol.raw: not a regular file (a FIFO)");
     expect(failure(ctx, "device", "zero.raw")).toBe("zero.raw: not a regular file (a device)");
+    // A device among the files is no file of the dataset: never listed, never read.
+    expect(ctx.db.query<{ path: string }, []>("SELECT f.path FROM files f JOIN datasets d ON d.id = f.dataset_id WHERE d.path = 'device'").all()).toEqual([
+      { path: "v.nhdr" },
+    ]);
     expect(failure(ctx, "loop", "a")).toBe("a: cannot open: a symbolic link on its path is not followed (ELOOP)");
   });
 
@@ -243,6 +250,7 @@ describe("kernel objects, names and files that change while read", () => {
     expect(failure(ctx, "swapped", "x.xtekct")).toBe("x.xtekct: not a regular file (a device)");
     expect(failure(ctx, "swapped", "m.stl")).toBe("m.stl: not a regular file (a FIFO)");
     expect(failure(ctx, "swapped", "v.nii")).toBe("v.nii: not a regular file (a folder)");
+    expect(failure(ctx, "swapped", "z.nii")).toBe("z.nii: not a regular file (a device)");
     expect(failure(ctx, "vanished", "vol.raw")).toBe("vol.raw: missing (ENOENT)");
     expect(failure(ctx, "shrunk", "vol.mhd", ["vol.raw"])).toBe(
       "vol.raw: header of vol.mhd says 16x16x4 uint8 = 1024 bytes from offset 0, but the file has 100 bytes",
