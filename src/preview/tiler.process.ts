@@ -6,9 +6,11 @@ import { TILER_CHILD_ENV } from "./tiler.child.ts";
 const children = new Set<number>();
 let peak = 0;
 
-/** The largest peak memory (bytes) a finished tiler child reported in this process: tests bound it. */
-export function tilerPeakRss(): number {
-  return peak;
+/** The largest peak memory (bytes) a tiler child reported since the last call, which starts the count again: tests bound it. */
+export function takeTilerPeakRss(): number {
+  const p = peak;
+  peak = 0;
+  return p;
 }
 
 /** PIDs of tiler children alive now (tests check that a cancel really ends them). */
