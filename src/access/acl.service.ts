@@ -10,12 +10,13 @@ import { log } from "../log.ts";
 import { aclFromMode, decodeAcl, encodeAcl, sameAcl, R, W, X, type Acl } from "./acl.codec.ts";
 import { AclFsError, chownEntry, entryIn, entryOfFd, readAclRaw, removeDefaultAclRaw, writeAclRaw, type AclEntry } from "./acl.fs.ts";
 import { openBeneath } from "../platform/beneath.ts";
-import { nameToBytes } from "../sync/names.ts";
+import { bytesToName, nameToBytes } from "../sync/names.ts";
 import { datasetAccess, type DatasetAccess } from "./access.cache.ts";
 import { accessRepo } from "./access.repo.ts";
 import { groupIds, userIds } from "./unix.ts";
 
 const SIDECAR = ".mata";
+const SIDECAR_BYTES = Buffer.from(SIDECAR);
 const SPEC_VERSION = 1;
 
 /** The ACL a dataset's tree must carry, with names already resolved to ids. */
@@ -163,9 +164,15 @@ function openDataset(shareRoot: string, datasetRel: string): number {
   return openBeneath(shareRoot, nameToBytes(datasetRel), constants.O_DIRECTORY);
 }
 
+/**
+ * An entry's path inside a held folder, by its exact bytes: a name that is not UTF-8 (a Latin-1 file from an old
+ * scanner PC) read back as text would name nothing, and its file would keep the permissions it came with.
+ */
+const inHeld = (dirFd: number, name: Buffer) => Buffer.concat([Buffer.from(`/proc/self/fd/${dirFd}/`), name]);
+
 /** A sub-folder of a held folder, never through a symlink (ELOOP or ENOTDIR when it was swapped for one). */
-function openChild(dirFd: number, name: string): number {
-  return openSync(`/proc/self/fd/${dirFd}/${name}`, constants.O_RDONLY | constants.O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+function openChild(dirFd: number, name: Buffer): number {
+  return openSync(inHeld(dirFd, name), constants.O_RDONLY | constants.O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 /**
@@ -190,10 +197,10 @@ export async function walkTree(plan: AclPlan, shareRoot: string, datasetRel: str
     if (ctime > result.maxCtimeMs) result.maxCtimeMs = ctime;
   };
   const rootFd = openDataset(shareRoot, datasetRel);
-  const frames: { fd: number; names: string[]; i: number; inSidecar: boolean; rel: string }[] = [];
+  const frames: { fd: number; names: Buffer[]; i: number; inSidecar: boolean; rel: string }[] = [];
   try {
     visit(entryOfFd(rootFd, datasetRel), fstatSync(rootFd), false, () => fstatSync(rootFd));
-    frames.push({ fd: rootFd, names: readdirSync(`/proc/self/fd/${rootFd}`), i: 0, inSidecar: false, rel: datasetRel });
+    frames.push({ fd: rootFd, names: readdirSync(`/proc/self/fd/${rootFd}`, { encoding: "buffer" }), i: 0, inSidecar: false, rel: datasetRel });
     while (frames.length) {
       const f = frames[frames.length - 1]!;
       if (f.i >= f.names.length) {
@@ -202,15 +209,15 @@ export async function walkTree(plan: AclPlan, shareRoot: string, datasetRel: str
         continue;
       }
       const name = f.names[f.i++]!;
-      const at = `/proc/self/fd/${f.fd}/${name}`;
+      const at = inHeld(f.fd, name);
       let st: Stats;
       try {
         st = lstatSync(at);
       } catch {
         continue;
       }
-      const sidecar = f.inSidecar || (frames.length === 1 && name === SIDECAR);
-      const rel = `${f.rel}/${name}`;
+      const sidecar = f.inSidecar || (frames.length === 1 && name.equals(SIDECAR_BYTES));
+      const rel = `${f.rel}/${bytesToName(name)}`;
       visit(entryIn(f.fd, name, rel), st, sidecar, () => lstatSync(at));
       if (st.isDirectory()) {
         let fd: number;
@@ -220,9 +227,9 @@ export async function walkTree(plan: AclPlan, shareRoot: string, datasetRel: str
           if (isGone(err) || (err as NodeJS.ErrnoException).code === "ENOTDIR") continue; // removed or swapped meanwhile
           throw err;
         }
-        let names: string[];
+        let names: Buffer[];
         try {
-          names = readdirSync(`/proc/self/fd/${fd}`);
+          names = readdirSync(`/proc/self/fd/${fd}`, { encoding: "buffer" });
         } catch (err) {
           closeSync(fd);
           throw err;
@@ -413,7 +420,9 @@ export function fixPaths(plan: AclPlan, shareRoot: string, datasetRel: string, r
         const sub = parts.slice(0, i).join("/");
         const dirFd = held.get(parent);
         if (dirFd === undefined) break;
-        const at = `/proc/self/fd/${dirFd}/${parts[i - 1]}`;
+        // Stored names (src/sync/names.ts) back to the bytes the kernel knows.
+        const raw = nameToBytes(parts[i - 1]!);
+        const at = inHeld(dirFd, raw);
         let st: Stats;
         try {
           st = lstatSync(at);
@@ -424,14 +433,14 @@ export function fixPaths(plan: AclPlan, shareRoot: string, datasetRel: string, r
         if (!seen.has(sub)) {
           seen.add(sub);
           try {
-            if (fixEntry(plan, entryIn(dirFd, parts[i - 1]!, `${datasetRel}/${sub}`), st, parts[0] === SIDECAR)) changed++;
+            if (fixEntry(plan, entryIn(dirFd, raw, `${datasetRel}/${sub}`), st, parts[0] === SIDECAR)) changed++;
           } catch (err) {
             if (!isGone(err)) throw err;
           }
         }
         if (i < parts.length && !held.has(sub)) {
           try {
-            held.set(sub, openChild(dirFd, parts[i - 1]!));
+            held.set(sub, openChild(dirFd, raw));
           } catch {
             break; // not a folder any more
           }

@@ -2,7 +2,7 @@ import { Document, Logger, NodeIO } from "@gltf-transform/core";
 import { EXTMeshoptCompression, KHRMeshQuantization } from "@gltf-transform/extensions";
 import { quantize, reorder, simplify } from "@gltf-transform/functions";
 import { MeshoptEncoder, MeshoptSimplifier } from "meshoptimizer";
-import { readTriangles } from "./mesh.reader.ts";
+import { MeshReadError, readTriangles } from "./mesh.reader.ts";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomic } from "../platform/fs.ts";
@@ -108,6 +108,8 @@ export async function buildMeshPreview(
     limits,
   );
   ids.clear();
+  // Every triangle collapsed (all corners one point, or a line): there is no surface, and the tools below assert on it.
+  if (indices.length === 0) throw new MeshReadError(`${opts.name ?? file}: every triangle is degenerate (no area); there is no surface to show`);
 
   const doc = new Document().setLogger(new Logger(Logger.Verbosity.ERROR));
   const buffer = doc.createBuffer();

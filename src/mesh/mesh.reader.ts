@@ -1,11 +1,13 @@
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { openShareFile } from "../platform/share-root.ts";
+import { NotRegularFileError, openShareRegularFile } from "../platform/share-root.ts";
 import { openablePath } from "../sync/names.ts";
 import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
 import { checkTriangles, checkVertices } from "./mesh.limits.ts";
 
 /** Thrown for a mesh file that cannot be read; the message names the file and the problem. */
-export class MeshReadError extends Error {}
+export class MeshReadError extends Error {
+  override name = "MeshReadError";
+}
 
 /** Receives triangles in batches: 9 floats (three xyz corners) per triangle. */
 export type TriangleSink = (batch: Float32Array, count: number) => void;
@@ -33,14 +35,31 @@ export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSi
     if (format === "obj") return readObj(file, sink, signal, limits);
     throw new MeshReadError(`${file}: not an STL or OBJ file`);
   } catch (e) {
+    if ((e as Error)?.name === "AbortError") throw e;
+    // A read the kernel refused (EIO) is a broken file too, named like the others.
+    const err =
+      e instanceof Error && (e instanceof MeshReadError || e.name === "PreviewLimitError") ? e : new MeshReadError(`${file}: cannot read (${errnoOf(e)})`);
     // Messages name the file as the person knows it (relative to the dataset), not the server's path.
-    if (e instanceof Error && (e instanceof MeshReadError || e.name === "PreviewLimitError") && name !== file) e.message = e.message.split(file).join(name);
-    throw e;
+    if (name !== file) err.message = err.message.split(file).join(name);
+    throw err;
+  }
+}
+
+const errnoOf = (e: unknown) => (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
+
+/** Opens a mesh file beneath the share root; a folder, FIFO or device in its place is refused, never read. */
+function openMesh(file: string): number {
+  try {
+    return openShareRegularFile(openablePath(file));
+  } catch (e) {
+    throw new MeshReadError(
+      `${file}: ${e instanceof NotRegularFileError ? e.message : (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing (ENOENT)" : `cannot open (${errnoOf(e)})`}`,
+    );
   }
 }
 
 function isBinaryStl(file: string, limits: PreviewLimits): boolean {
-  const fd = openShareFile(openablePath(file));
+  const fd = openMesh(file);
   try {
     const size = fstatSync(fd).size;
     if (size < 84) {
@@ -65,9 +84,10 @@ function isBinaryStl(file: string, limits: PreviewLimits): boolean {
 }
 
 function readBinaryStl(file: string, sink: TriangleSink, signal?: AbortSignal): number {
-  const fd = openShareFile(openablePath(file));
+  const fd = openMesh(file);
   try {
     const total = (fstatSync(fd).size - 84) / 50;
+    if (total === 0) throw new MeshReadError(`${file}: no triangles found (the binary STL header says 0)`);
     const buf = Buffer.alloc(CHUNK);
     const out = new Float32Array((CHUNK / 50) * 9);
     let pos = 84;
@@ -98,7 +118,7 @@ function readBinaryStl(file: string, sink: TriangleSink, signal?: AbortSignal): 
 
 /** Calls `onLine` for every line of a text file, reading it in chunks. */
 function forEachLine(file: string, onLine: (line: string, no: number) => void, signal?: AbortSignal): void {
-  const fd = openShareFile(openablePath(file));
+  const fd = openMesh(file);
   try {
     const buf = Buffer.alloc(1 << 20);
     let rest = "";

@@ -37,8 +37,8 @@ export interface BuildSpec {
 /** What the child reports, one JSON object per line on stdout. */
 export type ChildMessage =
   | { type: "progress"; fraction: number }
-  | { type: "done"; window: [number, number]; windowFrom: string; levels: number; tiles: number }
-  | { type: "error"; message: string };
+  | { type: "done"; window: [number, number]; windowFrom: string; levels: number; tiles: number; maxRss?: number }
+  | { type: "error"; message: string; maxRss?: number };
 
 /** The metadata written beside `info`, so a reused build (a copied dataset) knows its window and levels. */
 export interface BuildMeta {
@@ -94,13 +94,29 @@ export async function runTilerChild(): Promise<number> {
     // Equal content built by someone else meanwhile: theirs stays, ours goes.
     if (existsSync(spec.outDir)) rmSync(spec.tmpDir, { recursive: true, force: true });
     else renameSync(spec.tmpDir, spec.outDir);
-    send({ type: "done", window: meta.window, windowFrom: meta.windowFrom, levels: meta.levels, tiles: meta.tiles });
+    send({ type: "done", window: meta.window, windowFrom: meta.windowFrom, levels: meta.levels, tiles: meta.tiles, maxRss: peakRss() });
     return 0;
   } catch (e) {
     if (spec) rmSync(spec.tmpDir, { recursive: true, force: true });
-    send({ type: "error", message: e instanceof Error ? e.message : String(e) });
+    send({ type: "error", message: spec ? failureMessage(spec, e) : String((e as Error)?.message ?? e), maxRss: peakRss() });
     return 1;
   }
+}
+
+/** This process's peak resident memory in bytes (the parent keeps the largest, so tests can bound a build's memory). */
+const peakRss = () => process.resourceUsage().maxRSS * 1024;
+
+const KNOWN_FAILURES = new Set(["VolumeReadError", "MeshReadError", "PreviewLimitError"]);
+
+/**
+ * What the dataset page shows for a failed build: a reader's own message names the file (or the data file a header
+ * named) and says what is wrong; anything else is a fault of ours or of a library, said so and tied to the file.
+ */
+export function failureMessage(spec: Pick<BuildSpec, "file" | "files">, e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const named = [spec.file, ...spec.files].some((f) => err.message.startsWith(`${f}: `));
+  if (KNOWN_FAILURES.has(err.name)) return named ? err.message : `${spec.file}: ${err.message}`;
+  return `${spec.file}: unexpected error while building the preview (${err.name}: ${err.message || "no message"})`;
 }
 
 /** Reports progress at most every half percent, so the parent's pipe stays quiet. */

@@ -4,6 +4,14 @@ import type { BuildSpec, ChildMessage } from "./tiler.child.ts";
 import { TILER_CHILD_ENV } from "./tiler.child.ts";
 
 const children = new Set<number>();
+let peak = 0;
+
+/** The largest peak memory (bytes) a tiler child reported since the last call, which starts the count again: tests bound it. */
+export function takeTilerPeakRss(): number {
+  const p = peak;
+  peak = 0;
+  return p;
+}
 
 /** PIDs of tiler children alive now (tests check that a cancel really ends them). */
 export function activeTilerChildren(): number[] {
@@ -49,6 +57,7 @@ export async function buildInChild(
         const m = parseLine(line);
         if (m?.type === "progress") onProgress(m.fraction);
         else if (m) result = m;
+        if (m && m.type !== "progress" && m.maxRss) peak = Math.max(peak, m.maxRss);
       }
     }
     const code = await proc.exited;
@@ -56,7 +65,7 @@ export async function buildInChild(
     if (result?.type === "done" && code === 0) return result;
     if (result?.type === "error") throw new Error(result.message);
     const stderr = (await stderrText).trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`the tiler process ended abnormally (${proc.signalCode ?? `exit code ${code}`})${stderr ? `: ${stderr.slice(0, 500)}` : ""}`);
+    throw new Error(`${spec.file}: the tiler process ended abnormally (${proc.signalCode ?? `exit code ${code}`})${stderr ? `: ${stderr.slice(0, 500)}` : ""}`);
   } finally {
     signal.removeEventListener("abort", kill);
     if (proc.exitCode === null && proc.signalCode === null) kill();

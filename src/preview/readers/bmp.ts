@@ -20,7 +20,7 @@ export interface BmpInfo {
 
 /** Parses a Windows BMP header (BITMAPINFOHEADER or later) and checks the file holds every row it claims. */
 export async function readBmpInfo(abs: string, rel: string): Promise<BmpInfo> {
-  const head = await readHead(abs, 14 + 124 + 256 * 4);
+  const head = await readHead(abs, 14 + 124 + 256 * 4, rel);
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
   if (head.length < 26 || head[0] !== 0x42 || head[1] !== 0x4d) throw fail('bad BMP magic (expected "BM")');
   const v = new DataView(head.buffer, head.byteOffset, head.byteLength);

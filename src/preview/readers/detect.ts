@@ -8,7 +8,7 @@ import { openNrrd } from "./nrrd.ts";
 import { openXtek } from "./xtek.ts";
 import { openVgi } from "./vgi.ts";
 import { groupSeries, hasDicomMagic, openDicomSeries, readDicomSlice, type DicomSlice } from "./dicom.ts";
-import { readHead, readWhole } from "./file-io.ts";
+import { MAX_TEXT_HEADER, readHead, readWhole } from "./file-io.ts";
 import { openMultiPageTiff, openTiffStack, readTiffInfo, type TiffInfo } from "./tiff.ts";
 import { openPictures, readPictureInfo, type PictureInfo } from "./image2d.ts";
 import { openBmps, readBmpInfo, type BmpInfo } from "./bmp.ts";
@@ -76,7 +76,7 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
         for (const f of s.files) claimed.add(f);
       }
     } catch (e) {
-      failures.push(e instanceof VolumeReadError ? e : new VolumeReadError(`${file}: ${(e as Error).message}`, file));
+      failures.push(asReadError(file, e));
     }
   };
 
@@ -125,6 +125,13 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
   await applySkyScanLogs(root, candidates, sources);
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { sources, failures };
+}
+
+/** A reader's failure as it is recorded; one that is no VolumeReadError is a fault of ours or a library's, said so. */
+function asReadError(file: string, e: unknown): VolumeReadError {
+  if (e instanceof VolumeReadError) return e;
+  const err = e instanceof Error ? e : new Error(String(e));
+  return new VolumeReadError(`${file}: unexpected error while reading it (${err.name}: ${err.message || "no message"})`, file);
 }
 
 function sameSize(a: PictureInfo | BmpInfo, b: PictureInfo | BmpInfo): boolean {
@@ -182,7 +189,7 @@ async function scanDicom(root: string, files: string[], sources: VolumeSource[],
       const slice = await readDicomSlice(root, file);
       if (slice) slices.push(slice);
     } catch (e) {
-      failures.push(e instanceof VolumeReadError ? e : new VolumeReadError(`${file}: ${(e as Error).message}`, file));
+      failures.push(asReadError(file, e));
     }
   }
   for (const series of groupSeries(slices)) sources.push(openDicomSeries(root, series));
@@ -192,7 +199,7 @@ async function scanDicom(root: string, files: string[], sources: VolumeSource[],
 async function applySkyScanLogs(root: string, files: string[], sources: VolumeSource[]): Promise<void> {
   const sizes = new Map<string, number>();
   for (const log of files.filter((f) => /_rec\.log$/i.test(f))) {
-    const text = new TextDecoder("latin1").decode(await readWhole(path.join(root, log), log).catch(() => new Uint8Array()));
+    const text = new TextDecoder("latin1").decode(await readWhole(path.join(root, log), log, MAX_TEXT_HEADER).catch(() => new Uint8Array()));
     const m = text.match(/^Pixel Size \(um\)\s*=\s*([0-9.eE+-]+)/m);
     const size = m ? Number(m[1]) : NaN;
     if (Number.isFinite(size) && size > 0) sizes.set(path.posix.dirname(log), size);

@@ -4,7 +4,7 @@ import type { DataSet } from "dicom-parser";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { kindFor, positiveOr1, toSlice, DTYPE_BYTES } from "./dtype.ts";
-import { PositionedFile, readHead, readWhole, throwIfAborted } from "./file-io.ts";
+import { PositionedFile, readHead, throwIfAborted } from "./file-io.ts";
 import { checkZ } from "./raw-volume.ts";
 import { naturalCompare } from "./stack.ts";
 
@@ -37,6 +37,25 @@ export interface DicomSlice {
   window?: [number, number];
 }
 
+/** How much of a file is parsed at first; a header longer than that is parsed again from a longer read. */
+const DICOM_HEAD = 16 * 1024;
+/** The longest header read looking for the pixels: no DICOM file is parsed whole (it may be gigabytes of frames). */
+const MAX_DICOM_HEADER = 64 * 1024 * 1024;
+
+/** Parses a DICOM header up to the pixels; a parser failure is kept as its reason, in words. */
+function parseHeader(bytes: Uint8Array, magic: boolean): { ds?: DataSet; reason?: string } {
+  try {
+    return { ds: dicomParser.parseDicom(bytes, magic ? { untilTag: "x7fe00010" } : { untilTag: "x7fe00010", TransferSyntaxUID: IMPLICIT_LE }) };
+  } catch (e) {
+    // The parser throws strings, Errors, or either wrapped as { exception, dataSet }.
+    const inner = (e as { exception?: unknown })?.exception ?? e;
+    // It recurses into nested sequences: thousands of levels overflow the stack.
+    if (inner instanceof RangeError && /call stack/i.test(inner.message)) return { reason: "sequences nested too deeply" };
+    const reason = String(inner instanceof Error ? inner.message : inner).replace(/^dicomParser[.:]\w+: /, "");
+    return { reason: reason === "buffer overrun" ? "truncated: an element runs past the end of the file" : reason };
+  }
+}
+
 /** Whether a file looks like DICOM: the "DICM" marker after the 128-byte preamble. */
 export function hasDicomMagic(head: Uint8Array): boolean {
   return head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
@@ -49,29 +68,24 @@ export function hasDicomMagic(head: Uint8Array): boolean {
 export async function readDicomSlice(root: string, rel: string): Promise<DicomSlice | undefined> {
   const abs = path.join(root, rel);
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
-  let bytes = await readHead(abs, 16 * 1024);
+  let bytes = await readHead(abs, DICOM_HEAD, rel);
   const magic = hasDicomMagic(bytes);
-  const parse = (b: Uint8Array): DataSet =>
-    dicomParser.parseDicom(b, magic ? { untilTag: "x7fe00010" } : { untilTag: "x7fe00010", TransferSyntaxUID: IMPLICIT_LE });
-  let ds: DataSet | undefined;
-  try {
-    ds = parse(bytes);
-  } catch {
-    ds = undefined;
+  let parsed = parseHeader(bytes, magic);
+  // Without the DICM marker only a start that parsed as DICOM (group 0008 is in every image) is worth a longer read.
+  const promising = magic || Object.keys(parsed.ds?.elements ?? {}).some((t) => t.startsWith("x0008"));
+  if (promising && !parsed.ds?.elements["x7fe00010"] && bytes.length === DICOM_HEAD) {
+    // The header is longer than the first block (e.g. Siemens CSA data): parse a longer start of the file once.
+    bytes = await readHead(abs, MAX_DICOM_HEADER, rel);
+    parsed = parseHeader(bytes, magic);
+    if (!parsed.ds?.elements["x7fe00010"] && bytes.length === MAX_DICOM_HEADER)
+      throw fail(`no Pixel Data within the first ${MAX_DICOM_HEADER / 1048576} MiB: not a readable DICOM file`);
   }
-  if (!ds?.elements["x7fe00010"] && bytes.length === 16 * 1024) {
-    // The header is longer than the first block (e.g. Siemens CSA data): parse the whole file once.
-    bytes = await readWhole(abs, rel);
-    try {
-      ds = parse(bytes);
-    } catch (e) {
-      const reason = (e as { exception?: string })?.exception ?? (e as Error)?.message ?? String(e);
-      throw fail(`not a readable DICOM file (${reason})`);
-    }
-  }
-  if (!ds) throw fail("not a readable DICOM file");
+  const ds = parsed.ds;
+  if (!ds) throw fail(`not a readable DICOM file (${parsed.reason})`);
   if (!ds.elements["x7fe00010"] && !ds.elements["x00280010"]) {
     if (!magic) throw fail("not a DICOM file (no DICM marker and no image tags)");
+    const unclosed = (ds.warnings ?? []).find((w) => w.startsWith("eof encountered"));
+    if (unclosed) throw fail("not a readable DICOM file (a sequence runs to the end of the file without being closed)");
     return undefined;
   }
   const syntax = (ds.string("x00020010") ?? IMPLICIT_LE).replace(/\0/g, "").trim();
@@ -89,10 +103,12 @@ export async function readDicomSlice(root: string, rel: string): Promise<DicomSl
   if (!dtype) throw fail(`unsupported Bits Allocated ${bits}`);
   const pixel = ds.elements["x7fe00010"];
   if (!pixel) throw fail("DICOM file has no Pixel Data element");
-  const frames = Math.max(1, ds.intString("x00280008") ?? 1);
+  const declaredFrames = ds.intString("x00280008") ?? 1;
+  const frames = Number.isSafeInteger(declaredFrames) && declaredFrames > 1 ? declaredFrames : 1;
   const needed = rows * columns * DTYPE_BYTES[dtype] * frames;
   if (pixel.length === 0xffffffff) throw fail("encapsulated (compressed) pixel data is not supported");
-  if (pixel.length < needed) throw fail(`Pixel Data holds ${pixel.length} bytes, ${columns}x${rows}x${frames} ${dtype} needs ${needed}`);
+  if (pixel.length < needed)
+    throw fail(`Pixel Data holds ${pixel.length} bytes, ${columns}x${rows}x${frames} ${dtype} needs ${needed.toLocaleString("en-US")}`);
   const nums = (tag: string) => {
     const s = ds.string(tag);
     if (!s) return undefined;

@@ -94,9 +94,12 @@ export function checkDim(value: number, field: string): number {
   return value;
 }
 
-/** Uses a header's voxel size only when it is a positive finite number, else 1. */
+/**
+ * Uses a header's voxel size only when it is a plausible one (1e-9 to 1e9 of its unit), else 1: zero, NaN and 1e300
+ * are no sizes, and a viewer drawing XZ with a 1e300:1 aspect shows nothing.
+ */
 export function positiveOr1(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value > 0 ? value : 1;
+  return value !== undefined && value >= 1e-9 && value <= 1e9 ? value : 1;
 }
 
 /** Largest slice a reader will allocate (a typed array's practical limit); a bigger one means a lying header. */

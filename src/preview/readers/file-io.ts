@@ -1,9 +1,9 @@
 import path from "node:path";
-import { close, fstat, read, readFile } from "node:fs";
+import { close, fstat, read } from "node:fs";
 import { promisify } from "node:util";
 import { VolumeReadError } from "./reader.types.ts";
 import { bytesToName, openablePath } from "../../sync/names.ts";
-import { openShareFile } from "../../platform/share-root.ts";
+import { NotRegularFileError, openShareRegularFile } from "../../platform/share-root.ts";
 
 /**
  * Paths handed to the readers are in stored form (src/sync/names.ts: a name that is not UTF-8 is escaped), so a
@@ -13,35 +13,68 @@ import { openShareFile } from "../../platform/share-root.ts";
  */
 
 const readAt = promisify(read);
-const readAll = promisify(readFile);
 const statFd = promisify(fstat);
 const closeFd = promisify(close);
 
-/** Opens a share file by its stored path and returns its descriptor, or a VolumeReadError naming it. */
-export function openShare(stored: string, name: string, what = "cannot open"): number {
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: "missing",
+  ELOOP: "a symbolic link on its path is not followed",
+  ENOTDIR: "a folder on its path is not a folder",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENAMETOOLONG: "its path is too long",
+  EIO: "input/output error",
+};
+
+/** A VolumeReadError naming the file for a failed open or read: the reason in words, the errno code after it. */
+export function ioError(name: string, e: unknown, what = "cannot read"): VolumeReadError {
+  if (e instanceof VolumeReadError) return e;
+  if (e instanceof NotRegularFileError) return new VolumeReadError(`${name}: ${e.message}`, name);
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === "ENOENT") return new VolumeReadError(`${name}: missing (ENOENT)`, name);
+  const words = code ? ERRNO_WORDS[code] : undefined;
+  return new VolumeReadError(`${name}: ${what}${words ? `: ${words}` : ""} (${code ?? (e as Error)?.message ?? String(e)})`, name);
+}
+
+/** Opens a regular share file by its stored path and returns its descriptor, or a VolumeReadError naming it. */
+export function openShare(stored: string, name: string): number {
   try {
-    return openShareFile(openablePath(stored));
+    return openShareRegularFile(openablePath(stored));
   } catch (e) {
-    throw new VolumeReadError(`${name}: ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
+    throw ioError(name, e, "cannot open");
   }
 }
 
-/** Runs `fn` on a share file's descriptor and closes it after. */
-async function withFd<T>(stored: string, name: string, what: string, fn: (fd: number) => Promise<T>): Promise<T> {
-  const fd = openShare(stored, name, what);
+/** Runs `fn` on a share file's descriptor and closes it after; a failed read names the file. */
+async function withFd<T>(stored: string, name: string, fn: (fd: number) => Promise<T>): Promise<T> {
+  const fd = openShare(stored, name);
   try {
     return await fn(fd);
+  } catch (e) {
+    throw (e as Error)?.name === "AbortError" ? e : ioError(name, e);
   } finally {
     await closeFd(fd);
   }
+}
+
+/** Reads up to `length` bytes at `offset` (fewer at the end of the file). */
+async function readUpTo(fd: number, offset: number, length: number): Promise<Uint8Array> {
+  const buf = new Uint8Array(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await readAt(fd, buf, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  return done === length ? buf : buf.subarray(0, done);
 }
 
 /**
  * Runs `fn` with a path that names the share file opened beneath the root (`/proc/self/fd/N`), for a library that
  * opens files by path itself (geotiff); the library's own open must be done when `fn` resolves.
  */
-export function withHeldPath<T>(stored: string, name: string, fn: (held: string) => Promise<T>): Promise<T> {
-  return withFd(stored, name, "cannot open", (fd) => fn(`/proc/self/fd/${fd}`));
+export function withHeldPath<T>(stored: string, name: string, fn: (held: string, fd: number) => Promise<T>): Promise<T> {
+  return withFd(stored, name, (fd) => fn(`/proc/self/fd/${fd}`, fd));
 }
 
 /**
@@ -57,7 +90,8 @@ export class PositionedFile {
 
   /** Reads exactly `length` bytes at `offset` into a fresh, aligned buffer; a short file is reported as truncated. */
   async readExact(offset: number, length: number): Promise<ArrayBuffer> {
-    return withFd(this.path, this.name, "cannot open", async (fd) => {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new VolumeReadError(`${this.name}: invalid data offset ${offset}`, this.name);
+    return withFd(this.path, this.name, async (fd) => {
       const buffer = new ArrayBuffer(length);
       const view = new Uint8Array(buffer);
       let done = 0;
@@ -78,28 +112,14 @@ export class PositionedFile {
 
 /** The size of a file in bytes, or a VolumeReadError naming it when it is missing. */
 export async function fileSize(path: string, name: string): Promise<number> {
-  return withFd(path, name, "missing or unreadable", async (fd) => (await statFd(fd)).size);
+  return withFd(path, name, async (fd) => (await statFd(fd)).size);
 }
 
-/** Reads up to `length` bytes from the start of a file (headers, magic numbers). */
-export async function readHead(path: string, length: number): Promise<Uint8Array> {
-  // Errors stay the kernel's (with their code): callers name the file in their own words.
-  const fd = openShareFile(openablePath(path));
-  try {
-    const buf = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await readAt(fd, buf, done, length - done, done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf.subarray(0, done);
-  } finally {
-    await closeFd(fd);
-  }
+/** Reads up to `length` bytes from the start of a file (headers, magic numbers); `name` is the file in messages. */
+export async function readHead(path: string, length: number, name = path): Promise<Uint8Array> {
+  return withFd(path, name, (fd) => readUpTo(fd, 0, length));
 }
 
-/** Reads a whole small file (text headers, one DICOM slice, one 2D image). */
 /** How far a header is read at first; a header longer than that (a list of thousands of slice files) is read again whole. */
 export const HEADER_HEAD = 64 * 1024;
 /** The most a header listing slice files may hold (about 100,000 names). */
@@ -108,20 +128,28 @@ export const MAX_LIST_HEADER = 16 * 1024 * 1024;
 /** The whole of a detached header naming its slice files, which may be far longer than its first read. */
 export async function readListHeader(path: string, head: Uint8Array, name: string): Promise<Uint8Array> {
   if (head.length < HEADER_HEAD) return head;
-  const whole = await readHead(path, MAX_LIST_HEADER + 1);
+  const whole = await readHead(path, MAX_LIST_HEADER + 1, name);
   if (whole.length > MAX_LIST_HEADER) throw new VolumeReadError(`${name}: the header's list of slice files is over ${MAX_LIST_HEADER / 1048576} MiB`, name);
   return whole;
 }
 
-export async function readWhole(path: string, name: string): Promise<Uint8Array> {
-  return withFd(path, name, "cannot read", async (fd) => {
-    try {
-      return new Uint8Array(await readAll(fd));
-    } catch (e) {
-      throw new VolumeReadError(`${name}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, name);
-    }
+/** The most a text header (.xtekct, .vgi, a SkyScan log) may hold; a bigger one is no header. */
+export const MAX_TEXT_HEADER = 16 * 1024 * 1024;
+
+/**
+ * Reads a whole small file (text headers, one 2D image) as long as it was when opened, refusing one over `max`
+ * bytes before reading it: a 3 GB file named `.xtekct` must not become a 3 GB buffer, a file that keeps growing
+ * must not be read forever.
+ */
+export async function readWhole(path: string, name: string, max: number): Promise<Uint8Array> {
+  return withFd(path, name, async (fd) => {
+    const size = (await statFd(fd)).size;
+    if (size > max) throw new VolumeReadError(`${name}: ${mib(size)} is too large for this kind of file (at most ${mib(max)})`, name);
+    return readUpTo(fd, 0, size);
   });
 }
+
+const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10 * 1048576 ? 1 : 0)} MiB`;
 
 /** Runs a reader step and turns any unexpected failure into a VolumeReadError naming the file. */
 export async function guard<T>(name: string, step: () => Promise<T>): Promise<T> {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
-import { kindFor } from "./dtype.ts";
+import { kindFor, MAX_SLICE_BYTES } from "./dtype.ts";
 import { guard, readWhole, throwIfAborted } from "./file-io.ts";
 import { checkZ } from "./raw-volume.ts";
 
@@ -22,7 +22,7 @@ export interface PictureInfo {
 export async function readPictureInfo(abs: string, rel: string): Promise<PictureInfo> {
   return guard(rel, async () => {
     const sharp = await loadSharp();
-    const meta = await sharp(await readWhole(abs, rel)).metadata();
+    const meta = await sharp(await readWhole(abs, rel, MAX_SLICE_BYTES)).metadata();
     if (!meta.width || !meta.height) throw new VolumeReadError(`${rel}: picture has no size`, rel);
     const dtype: DType | undefined = meta.depth === "uchar" ? "uint8" : meta.depth === "ushort" ? "uint16" : undefined;
     if (!dtype) throw new VolumeReadError(`${rel}: unsupported sample depth ${meta.depth}`, rel);
@@ -37,7 +37,7 @@ export async function decodePicture(abs: string, rel: string, expect: PictureInf
     const sharp = await loadSharp();
     // Its bytes, read beneath the share root: sharp would open a path following symlinks (a picture is one slice,
     // so reading it whole costs what decoding it does).
-    const input = await readWhole(abs, rel);
+    const input = await readWhole(abs, rel, MAX_SLICE_BYTES);
     const meta = await sharp(input).metadata();
     if (meta.width !== expect.width || meta.height !== expect.height) {
       throw new VolumeReadError(`${rel}: picture is ${meta.width}x${meta.height}, the stack is ${expect.width}x${expect.height}`, rel);

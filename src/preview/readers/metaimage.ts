@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
-import { checkDim, positiveOr1 } from "./dtype.ts";
+import { checkDim, DTYPE_BYTES, positiveOr1 } from "./dtype.ts";
 import { companion, HEADER_HEAD, headerName, readHead, readListHeader } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
@@ -42,19 +42,21 @@ export function parseMetaHeader(bytes: Uint8Array, name: string): MetaHeader {
     fields.set(key, line.slice(eq + 1).trim());
     if (key === "elementdatafile") return { fields, headerBytes: pos };
   }
+  // A header read to its first HEADER_HEAD bytes without an ElementDataFile line: a line longer than that, or no header.
+  if (bytes.length >= HEADER_HEAD) throw new VolumeReadError(`${name}: no ElementDataFile line within the first ${HEADER_HEAD / 1024} KiB of the header`, name);
   throw new VolumeReadError(`${name}: MetaImage header has no ElementDataFile line`, name);
 }
 
 /** Opens a MetaImage .mhd/.mha: returns the source and the data files it claims. */
 export async function openMetaImage(root: string, rel: string): Promise<VolumeSource> {
   const abs = path.join(root, rel);
-  const head = await readHead(abs, HEADER_HEAD);
+  const head = await readHead(abs, HEADER_HEAD, rel);
   const { fields, headerBytes } = parseMetaHeader(head, rel);
   const get = (k: string) => fields.get(k.toLowerCase());
   const nums = (k: string) => (get(k) ?? "").split(/\s+/).filter(Boolean).map(Number);
 
   const ndims = Number(get("NDims") ?? "0");
-  if (ndims < 2) throw new VolumeReadError(`${rel}: NDims ${get("NDims")} is not 2 or more`, rel);
+  if (!(ndims >= 2)) throw new VolumeReadError(`${rel}: NDims ${get("NDims")} is not 2 or more`, rel);
   const size = nums("DimSize");
   if (size.length < Math.min(ndims, 3)) throw new VolumeReadError(`${rel}: DimSize "${get("DimSize")}" does not give ${ndims} sizes`, rel);
   let width: number, height: number, depth: number;
@@ -70,7 +72,11 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
   if (!dtype) throw new VolumeReadError(`${rel}: unsupported ElementType "${typeName || "(missing)"}"`, rel);
   const channels = Number(get("ElementNumberOfChannels") ?? "1");
   if (!Number.isInteger(channels) || channels < 1) throw new VolumeReadError(`${rel}: invalid ElementNumberOfChannels`, rel);
-  const msb = (get("BinaryDataByteOrderMSB") ?? get("ElementByteOrderMSB") ?? "False").toLowerCase() === "true";
+  const msbField = get("BinaryDataByteOrderMSB") !== undefined ? "BinaryDataByteOrderMSB" : "ElementByteOrderMSB";
+  const msbText = (get(msbField) ?? "False").toLowerCase();
+  if (msbText !== "true" && msbText !== "false" && DTYPE_BYTES[dtype] > 1)
+    throw new VolumeReadError(`${rel}: ${msbField} "${get(msbField)}" is neither True nor False`, rel);
+  const msb = msbText === "true";
   const compressed = (get("CompressedData") ?? "False").toLowerCase() === "true";
   const sp = nums("ElementSpacing").length ? nums("ElementSpacing") : nums("ElementSize");
 
@@ -79,6 +85,8 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
   let offset: number;
   let streamStart = 0;
   const headerSize = get("HeaderSize") !== undefined ? Number(get("HeaderSize")) : 0;
+  if (!Number.isSafeInteger(headerSize) || headerSize < -1)
+    throw new VolumeReadError(`${rel}: HeaderSize "${get("HeaderSize")}" is not a number of bytes`, rel);
   if (dataField.toUpperCase() === "LOCAL") {
     dataRel = rel;
     offset = compressed ? 0 : headerBytes;
@@ -91,7 +99,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
           .split(/\r?\n/)
           .map((l) => l.trim())
           .filter(Boolean)
-      : expandPattern(dataField);
+      : expandPattern(dataField, rel);
     if (!names || names.length === 0) throw new VolumeReadError(`${rel}: ElementDataFile "${dataField}" names no slice files`, rel);
     const sliceRels = names.map((n) => companion(rel, headerName(n)));
     return rawSliceFilesSource(

@@ -32,7 +32,7 @@ export async function openNifti(root: string, rel: string): Promise<VolumeSource
       cursor.close();
     }
   } else {
-    header = await readHead(abs, 348);
+    header = await readHead(abs, 348, rel);
     if (header.length < 348) throw new VolumeReadError(`${rel}: truncated NIfTI header (${header.length} of 348 bytes)`, rel);
   }
   const view = new DataView(header.buffer, header.byteOffset, header.byteLength);
@@ -82,6 +82,7 @@ export async function openNifti(root: string, rel: string): Promise<VolumeSource
     dataRange = [Math.min(a, b), Math.max(a, b)];
   }
 
+  if (!Number.isFinite(voxOffset)) throw new VolumeReadError(`${rel}: vox_offset ${voxOffset} is not a byte offset`, rel);
   let dataRel = rel;
   let offset = Math.round(voxOffset);
   if (magic === "ni1") {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
-import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
+import { checkDim, DTYPE_BYTES, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { companion, HEADER_HEAD, headerName, readHead, readListHeader } from "./file-io.ts";
 import { expandPattern, rawSliceFilesSource, rawVolumeSource } from "./raw-volume.ts";
 
@@ -20,6 +20,8 @@ const TYPES: [RegExp, DType][] = [
 export interface NrrdHeader {
   fields: Map<string, string>;
   headerBytes: number;
+  /** Whether the blank line that ends the header (or a LIST of slice files) was found. */
+  ended: boolean;
 }
 
 /** Parses a NRRD header: magic line, "field: value" lines, comments, up to the blank line. */
@@ -32,7 +34,7 @@ export function parseNrrdHeader(bytes: Uint8Array, name: string): NrrdHeader {
     const end = text.indexOf("\n", pos);
     const line = text.slice(pos, end < 0 ? text.length : end).replace(/\r$/, "");
     pos = end < 0 ? text.length : end + 1;
-    if (line === "") return { fields, headerBytes: pos };
+    if (line === "") return { fields, headerBytes: pos, ended: true };
     if (line.startsWith("#") || line.includes(":=")) continue;
     const colon = line.indexOf(": ");
     if (colon < 0) throw new VolumeReadError(`${name}: malformed NRRD header line "${line.slice(0, 40)}"`, name);
@@ -47,22 +49,23 @@ export function parseNrrdHeader(bytes: Uint8Array, name: string): NrrdHeader {
         .map((l) => l.trim())
         .filter(Boolean);
       fields.set("data file list", rest.join("\n"));
-      return { fields, headerBytes: bytes.length };
+      return { fields, headerBytes: bytes.length, ended: true };
     }
     if (end < 0) break;
   }
   // A detached header may end at end of file without a blank line.
-  return { fields, headerBytes: bytes.length };
+  return { fields, headerBytes: bytes.length, ended: false };
 }
 
 /** Opens a .nrrd (attached data) or .nhdr (detached data file) with raw or gzip encoding. */
 export async function openNrrd(root: string, rel: string): Promise<VolumeSource> {
   const abs = path.join(root, rel);
-  const head = await readHead(abs, HEADER_HEAD);
-  let { fields, headerBytes } = parseNrrdHeader(head, rel);
+  const head = await readHead(abs, HEADER_HEAD, rel);
+  let { fields, headerBytes, ended } = parseNrrdHeader(head, rel);
   // A list of slice files runs to the end of the header file, which may be longer than the first read.
   if (fields.has("data file list")) ({ fields, headerBytes } = parseNrrdHeader(await readListHeader(abs, head, rel), rel));
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
+  if (!ended && head.length >= HEADER_HEAD) throw fail(`the header does not end within its first ${HEADER_HEAD / 1024} KiB (a line longer than that?)`);
   const typeName = (fields.get("type") ?? "").toLowerCase();
   const dtype = TYPES.find(([re]) => re.test(typeName))?.[1];
   if (!dtype) throw fail(`unsupported NRRD type "${typeName || "(missing)"}"`);
@@ -87,6 +90,9 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
   const compression = encoding === "raw" ? "none" : encoding === "gzip" || encoding === "gz" ? "gzip" : undefined;
   if (!compression) throw fail(`unsupported NRRD encoding "${encoding || "(missing)"}" (raw and gzip are read)`);
   const endian = (fields.get("endian") ?? "little").toLowerCase();
+  if (endian !== "little" && endian !== "big" && DTYPE_BYTES[dtype] > 1) throw fail(`endian "${fields.get("endian")}" is neither little nor big`);
+  const skipText = fields.get("byte skip") ?? "0";
+  if (!/^(-1|\d+)$/.test(skipText.trim())) throw fail(`byte skip "${skipText}" is not a number of bytes`);
 
   const spacing = axisSpacing(fields, dimension).slice(channelAxis);
   const units = (fields.get("space units") ?? fields.get("units") ?? "").match(/"([^"]*)"/g)?.map((u) => u.slice(1, -1));
@@ -98,7 +104,7 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
   let streamStart = 0;
   if (dataField && (/^LIST\b/.test(dataField) || /%/.test(dataField))) {
     if (compression !== "none") throw fail("gzip-compressed slice files are not supported");
-    const names = /^LIST\b/.test(dataField) ? (fields.get("data file list") ?? "").split("\n").filter(Boolean) : expandPattern(dataField);
+    const names = /^LIST\b/.test(dataField) ? (fields.get("data file list") ?? "").split("\n").filter(Boolean) : expandPattern(dataField, rel);
     if (!names || names.length === 0) throw fail(`data file "${dataField}" names no slice files`);
     const sliceRels = names.map((n) => companion(rel, headerName(n)));
     const byteSkip = Number(fields.get("byte skip") ?? 0);

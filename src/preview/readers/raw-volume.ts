@@ -35,6 +35,7 @@ export async function rawVolumeSource(info: SourceInfo, layout: RawLayout): Prom
     throw new VolumeReadError((e as Error).message, info.file);
   }
   let offset = layout.offset;
+  if (!Number.isSafeInteger(offset) || offset < -1) throw new VolumeReadError(`${info.file}: invalid data offset ${offset}`, info.file);
   if (layout.compression === "none") {
     const size = await fileSize(layout.dataPath, layout.dataName);
     if (offset < 0) offset = size - total;
@@ -88,6 +89,8 @@ export async function rawSliceFilesSource(
   const bytes = DTYPE_BYTES[info.dtype];
   const sliceSamples = info.width * info.height;
   const sliceBytes = sliceSamples * bytes * channels;
+  if (slices.length > MAX_SLICE_FILES)
+    throw new VolumeReadError(`${info.file}: the header lists ${slices.length} slice files, more than ${MAX_SLICE_FILES.toLocaleString("en-US")}`, info.file);
   if (slices.length !== info.depth) {
     throw new VolumeReadError(`${info.file}: the header lists ${slices.length} slice files for a depth of ${info.depth}`, info.file);
   }
@@ -120,15 +123,27 @@ export async function rawSliceFilesSource(
   };
 }
 
-/** Expands a printf-style slice file pattern ("slice%03d.raw 1 100 1": format, first, last, step). */
-export function expandPattern(spec: string): string[] | undefined {
+/** The most slice files one volume may name (a LIST or a pattern); a header naming more is taken for a lie. */
+export const MAX_SLICE_FILES = 100_000;
+
+/**
+ * Expands a printf-style slice file pattern ("slice%03d.raw 1 100 1": format, first, last, step); undefined when
+ * `spec` is no such pattern, a VolumeReadError naming `header` when it names more than MAX_SLICE_FILES files.
+ */
+export function expandPattern(spec: string, header: string): string[] | undefined {
   const m = spec.trim().match(/^(\S*%0?\d*d\S*)\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)(?:\s+\d+)?$/);
   if (!m) return undefined;
   const [, format, a, b, c] = m;
   const first = Number(a),
     last = Number(b),
     step = Number(c);
-  if (step === 0 || Math.abs((last - first) / step) > 1_000_000) return undefined;
+  if (step === 0) return undefined;
+  const count = Math.floor((last - first) / step) + 1;
+  if (count > MAX_SLICE_FILES)
+    throw new VolumeReadError(
+      `${header}: the slice file pattern "${spec.trim()}" names ${count} files, more than ${MAX_SLICE_FILES.toLocaleString("en-US")}`,
+      header,
+    );
   const out: string[] = [];
   for (let i = first; step > 0 ? i <= last : i >= last; i += step) {
     out.push(format!.replace(/%(0?)(\d*)d/, (_x, zero: string, width: string) => String(i).padStart(Number(width || 0), zero ? "0" : " ")));

@@ -33,12 +33,23 @@ export interface VolumeSource {
   close(): Promise<void>;
 }
 
+const MAX_MESSAGE = 1500;
+
+/**
+ * A message fit to record and show: header text quoted in it may hold NULs and control bytes (shown escaped, as \0)
+ * and be a line of megabytes (cut in the middle, keeping the file name in front and the cause at the end).
+ */
+export function printable(message: string): string {
+  const clean = message.replace(/[\x00-\x1f\x7f]/g, (c) => (c === "\0" ? "\\0" : c === "\n" ? "\\n" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+  return clean.length > MAX_MESSAGE ? `${clean.slice(0, MAX_MESSAGE - 300)}…${clean.slice(-280)}` : clean;
+}
+
 /** Thrown when a file is recognised but cannot be read; the message is shown on the dataset page. */
 export class VolumeReadError extends Error {
   /** The dataset-relative file at fault, when known. */
   readonly file?: string;
   constructor(message: string, file?: string) {
-    super(message);
+    super(printable(message));
     this.name = "VolumeReadError";
     this.file = file;
   }

@@ -1,5 +1,26 @@
 import { inflateSync } from "node:zlib";
 import { addDecoder, BaseDecoder } from "geotiff";
+import { MAX_SLICE_BYTES } from "./dtype.ts";
+
+/** The decoded size of one strip or tile from geotiff's decoder parameters (0 when they do not say). */
+function blockBytes(parameters: unknown): number {
+  const p = parameters as {
+    tileWidth?: number;
+    tileHeight?: number;
+    bitsPerSample?: number | ArrayLike<number>;
+    planarConfiguration?: number;
+  };
+  const bits = typeof p.bitsPerSample === "number" ? p.bitsPerSample : Array.from(p.bitsPerSample ?? [8]).reduce((a, b) => a + b, 0);
+  const bitsPerPixel = p.planarConfiguration === 2 ? (typeof p.bitsPerSample === "number" ? p.bitsPerSample : Number(p.bitsPerSample?.[0] ?? 8)) : bits;
+  const bytes = Math.ceil(((p.tileWidth ?? 0) * bitsPerPixel) / 8) * (p.tileHeight ?? 0);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : 0;
+}
+
+/**
+ * How far a block may decode: what its layout needs and a little more (some writers pad), never what a stream
+ * of a few KB can inflate to (a deflate bomb of 1 GiB would otherwise be allocated whole).
+ */
+const decodeLimit = (expected: number) => (expected > 0 ? expected + 65536 : MAX_SLICE_BYTES);
 
 /**
  * Deflate through the runtime's native zlib instead of geotiff's default pure-JS inflate (pako):
@@ -7,7 +28,15 @@ import { addDecoder, BaseDecoder } from "geotiff";
  */
 class NativeDeflateDecoder extends BaseDecoder {
   override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
-    const out = inflateSync(new Uint8Array(buffer));
+    const limit = decodeLimit(blockBytes(this.parameters));
+    let out: Buffer;
+    try {
+      out = inflateSync(new Uint8Array(buffer), { maxOutputLength: limit });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ERR_BUFFER_TOO_LARGE") throw new Error(`corrupt Deflate data: a block inflates to more than ${limit} bytes`);
+      throw new Error(`corrupt Deflate data (${(e as Error).message})`);
+    }
     return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
   }
 }
@@ -15,22 +44,17 @@ class NativeDeflateDecoder extends BaseDecoder {
 /** TIFF LZW with typed-array tables (geotiff's own decoder builds arrays of arrays and is several times slower). */
 class FastLzwDecoder extends BaseDecoder {
   override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
-    const p = this.parameters as {
-      tileWidth?: number;
-      tileHeight?: number;
-      bitsPerSample?: number | ArrayLike<number>;
-      samplesPerPixel?: number;
-      planarConfiguration?: number;
-    };
-    const bits = typeof p.bitsPerSample === "number" ? p.bitsPerSample : Array.from(p.bitsPerSample ?? [8]).reduce((a, b) => a + b, 0);
-    const bitsPerPixel = p.planarConfiguration === 2 ? (typeof p.bitsPerSample === "number" ? p.bitsPerSample : Number(p.bitsPerSample?.[0] ?? 8)) : bits;
-    const expected = Math.ceil(((p.tileWidth ?? 0) * bitsPerPixel) / 8) * (p.tileHeight ?? 0);
-    return decodeLzw(new Uint8Array(buffer), expected).buffer as ArrayBuffer;
+    const expected = blockBytes(this.parameters);
+    try {
+      return decodeLzw(new Uint8Array(buffer), expected, decodeLimit(expected)).buffer as ArrayBuffer;
+    } catch (e) {
+      throw new Error(`corrupt LZW data (${(e as Error).message})`);
+    }
   }
 }
 
-/** Decodes a TIFF LZW block (MSB-first codes, 9-12 bits, early change); throws on an invalid code. */
-export function decodeLzw(input: Uint8Array, expected = 0): Uint8Array {
+/** Decodes a TIFF LZW block (MSB-first codes, 9-12 bits, early change); throws on an invalid code or past `limit` bytes. */
+export function decodeLzw(input: Uint8Array, expected = 0, limit = MAX_SLICE_BYTES): Uint8Array {
   const prefix = new Int32Array(4096);
   const suffix = new Uint8Array(4096);
   const lengths = new Uint16Array(4096);
@@ -45,6 +69,7 @@ export function decodeLzw(input: Uint8Array, expected = 0): Uint8Array {
   let op = 0;
   const ensure = (n: number) => {
     if (op + n <= out.length) return;
+    if (op + n > limit) throw new Error(`the block decodes to more than ${limit} bytes`);
     const bigger = new Uint8Array(Math.max(out.length * 2, op + n));
     bigger.set(out.subarray(0, op));
     out = bigger;
@@ -67,7 +92,7 @@ export function decodeLzw(input: Uint8Array, expected = 0): Uint8Array {
       continue;
     }
     if (prev === -1) {
-      if (code > 255) throw new Error(`LZW: invalid first code ${code}`);
+      if (code > 255) throw new Error(`invalid first code ${code}`);
       ensure(1);
       out[op++] = code;
       prev = code;
@@ -95,7 +120,7 @@ export function decodeLzw(input: Uint8Array, expected = 0): Uint8Array {
       head = first[prev]!;
       out[op + len - 1] = head;
     } else {
-      throw new Error(`LZW: code ${code} is beyond the table (${next})`);
+      throw new Error(`code ${code} is beyond the table (${next})`);
     }
     op += len;
     if (next < 4096) {

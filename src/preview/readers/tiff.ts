@@ -2,11 +2,12 @@ import path from "node:path";
 import { fromFile, type GeoTIFF, type GeoTIFFImage } from "geotiff";
 import type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
-import { DTYPE_BYTES, allocSlice, checkSliceSize, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
+import { DTYPE_BYTES, allocSlice, checkDim, checkSliceSize, kindFor, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { fileSize, guard, throwIfAborted, withHeldPath } from "./file-io.ts";
 import { checkZ, rawVolumeSource } from "./raw-volume.ts";
 import { registerTiffCodecs } from "./tiff-codecs.ts";
 import { omePlaneIndex, parseOme } from "./ome.ts";
+import { countTiffPages } from "./tiff-chain.ts";
 
 registerTiffCodecs();
 
@@ -29,22 +30,40 @@ export interface TiffInfo {
 /** Reads a TIFF's page chain and first-page tags; the file is closed again before returning. */
 export async function readTiffInfo(abs: string, rel: string): Promise<TiffInfo> {
   return guard(rel, async () => {
-    const tiff = await withHeldPath(abs, rel, fromFile);
+    // The chain is checked first: geotiff would follow a looping one for ever.
+    const { tiff, count } = await withHeldPath(abs, rel, async (held, fd) => ({ count: await countTiffPages(fd, rel), tiff: await fromFile(held) }));
     try {
-      return await describe(tiff, rel);
+      return await describe(tiff, rel, count);
+    } catch (e) {
+      throw unreadable(rel, e, "not a readable TIFF file");
     } finally {
       await tiff.close();
     }
   });
 }
 
-async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
+/** geotiff's own errors ("Invalid field type: 0", a RangeError past a DataView) in words, naming the file. */
+function unreadable(rel: string, e: unknown, what: string): unknown {
+  if (e instanceof VolumeReadError || (e as Error)?.name === "AbortError") return e;
+  return new VolumeReadError(`${rel}: ${what} (${(e as Error)?.message ?? String(e)})`, rel);
+}
+
+async function describe(tiff: GeoTIFF, rel: string, count: number): Promise<TiffInfo> {
   const first = await tiff.getImage(0);
-  const width = first.getWidth();
-  const height = first.getHeight();
+  let width: number, height: number;
+  try {
+    width = checkDim(first.getWidth(), "ImageWidth");
+    height = checkDim(first.getHeight(), "ImageLength");
+  } catch (e) {
+    throw new VolumeReadError(`${rel}: ${(e as Error).message}`, rel);
+  }
   const samples = first.getSamplesPerPixel();
   const dtype = pageDType(first, rel);
-  checkSliceSize(width, height, DTYPE_BYTES[dtype] * Math.max(1, Math.min(samples, 3)), "first page");
+  try {
+    checkSliceSize(width, height, DTYPE_BYTES[dtype] * Math.max(1, Math.min(samples, 3)), `${rel}: first page`);
+  } catch (e) {
+    throw new VolumeReadError((e as Error).message, rel);
+  }
   const fd = first.getFileDirectory();
   const description = String((await fd.loadValue("ImageDescription")) ?? "");
   const ij = parseImageJ(description);
@@ -54,7 +73,6 @@ async function describe(tiff: GeoTIFF, rel: string): Promise<TiffInfo> {
   if (photometric === 3) notes.push("palette colours converted to luminance");
   if (photometric === 0) notes.push("WhiteIsZero inverted");
 
-  const count = await tiff.getImageCount();
   let pages: number[] = [];
   const ome = ij ? undefined : parseOme(description);
   if (ome && ome.sizeC * ome.sizeZ * ome.sizeT <= count) {
@@ -209,13 +227,20 @@ export async function readTiffPage(
   }
   const dtype = pageDType(img, rel);
   if (dtype !== expect.dtype) throw new VolumeReadError(`${rel}: page ${index} is ${dtype}, the volume is ${expect.dtype}`, rel);
-  await checkBlocks(img, fileBytes, index, rel);
+  await checkBlocks(img, fileBytes, index, rel, DTYPE_BYTES[dtype]);
   const samples = img.getSamplesPerPixel();
+  const decode = async (which: number[]) => {
+    try {
+      return await img.readRasters({ samples: which, interleave: false, signal });
+    } catch (e) {
+      throw unreadable(rel, e, `page ${index} cannot be decoded`);
+    }
+  };
   if (samples >= 3) {
-    const [r, g, b] = (await img.readRasters({ samples: [0, 1, 2], interleave: false, signal })) as unknown as ArrayLike<number>[];
+    const [r, g, b] = (await decode([0, 1, 2])) as unknown as ArrayLike<number>[];
     return luminance(r!, g!, b!, dtype);
   }
-  const rasters = (await img.readRasters({ samples: [0], interleave: false, signal })) as unknown as SliceData[];
+  const rasters = (await decode([0])) as unknown as SliceData[];
   const plane = rasters[0]!;
   const photometric = Number((await img.getFileDirectory().loadValue("PhotometricInterpretation")) ?? 1);
   if (photometric === 3) return applyPalette(plane, (await img.getFileDirectory().loadValue("ColorMap")) as ArrayLike<number> | undefined, dtype, rel);
@@ -248,11 +273,14 @@ function applyPalette(indices: SliceData, colorMap: ArrayLike<number> | undefine
   return out;
 }
 
+/** The largest tile decoded for a page smaller than it (a 4096x4096 16-bit tile). */
+const MAX_TILE_BYTES = 32 * 1024 * 1024;
+
 /**
  * Checks every strip or tile of a page lies inside the file before decoding: a corrupt count or offset
  * would otherwise make the decoder read and inflate garbage for seconds.
  */
-async function checkBlocks(img: GeoTIFFImage, fileBytes: number, index: number, rel: string): Promise<void> {
+async function checkBlocks(img: GeoTIFFImage, fileBytes: number, index: number, rel: string, sampleBytes: number): Promise<void> {
   const fd = img.getFileDirectory();
   const tiled = fd.hasTag("TileOffsets");
   const offsets = (await fd.loadValue(tiled ? "TileOffsets" : "StripOffsets")) as ArrayLike<number> | undefined;
@@ -279,6 +307,10 @@ async function checkBlocks(img: GeoTIFFImage, fileBytes: number, index: number, 
   if (tiled) {
     const tw = await scalar("TileWidth");
     const th = await scalar("TileLength");
+    // A tile is decoded whole before it is cut to the page: one far larger than the page is a lie to allocate for.
+    const pixelBytes = sampleBytes * (planes === 1 ? img.getSamplesPerPixel() : 1);
+    if (tw * th * pixelBytes > Math.max(width * height * pixelBytes, MAX_TILE_BYTES))
+      throw bad(`a ${tw}x${th} tile is far larger than the ${width}x${height} page`);
     expected = Math.ceil(width / tw) * Math.ceil(height / th) * planes;
   } else {
     const rps = Math.min(await scalar("RowsPerStrip", height), height);
@@ -338,7 +370,7 @@ export async function openMultiPageTiff(root: string, rel: string, info: TiffInf
       checkZ(z, base.depth, rel);
       throwIfAborted(signal);
       return guard(rel, async () => {
-        opened ??= withHeldPath(abs, rel, fromFile);
+        opened ??= withHeldPath(abs, rel, (held) => fromFile(held));
         return readTiffPage(await opened, info.pages[z]!, info, rel, await fileSize(abs, rel), signal);
       });
     },
@@ -371,7 +403,7 @@ export function openTiffStack(root: string, rels: string[], info: TiffInfo): Vol
       const rel = rels[z]!;
       return guard(rel, async () => {
         const abs = path.join(root, rel);
-        const tiff = await withHeldPath(abs, rel, fromFile);
+        const tiff = await withHeldPath(abs, rel, (held) => fromFile(held));
         try {
           return await readTiffPage(tiff, 0, info, rel, await fileSize(abs, rel), signal);
         } finally {

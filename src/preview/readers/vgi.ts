@@ -2,14 +2,14 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { headerName, readWhole } from "./file-io.ts";
+import { headerName, MAX_TEXT_HEADER, readWhole } from "./file-io.ts";
 import { iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
 /** Opens a VGStudio .vgi header ({volume1} [representation]/[file1]/[geometry]) and its raw volume file. */
 export async function openVgi(root: string, rel: string): Promise<VolumeSource> {
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
-  const ini = parseIni(new TextDecoder("latin1").decode(await readWhole(path.join(root, rel), rel)));
+  const ini = parseIni(new TextDecoder("latin1").decode(await readWhole(path.join(root, rel), rel, MAX_TEXT_HEADER)));
   const get = (k: string, sections?: string[]) => iniGet(ini, k, sections);
   const size = (get("size", ["file1"]) ?? get("size", ["representation"]) ?? get("size") ?? "").split(/\s+/).filter(Boolean).map(Number);
   if (size.length < 2) throw fail(`no volume size (expected "size = X Y Z" in [file1] or [representation])`);

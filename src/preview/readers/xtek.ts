@@ -2,7 +2,7 @@ import path from "node:path";
 import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
-import { companion, fileSize, readWhole, headerName } from "./file-io.ts";
+import { companion, fileSize, readWhole, headerName, MAX_TEXT_HEADER } from "./file-io.ts";
 import { iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
@@ -13,7 +13,7 @@ import { rawVolumeSource } from "./raw-volume.ts";
  */
 export async function openXtek(root: string, rel: string): Promise<VolumeSource> {
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
-  const ini = parseIni(new TextDecoder("latin1").decode(await readWhole(path.join(root, rel), rel)));
+  const ini = parseIni(new TextDecoder("latin1").decode(await readWhole(path.join(root, rel), rel, MAX_TEXT_HEADER)));
   if (!ini.has("xtekct") && !iniGet(ini, "VoxelsX")) throw fail("not a Nikon XT header (no [XTekCT] section or VoxelsX)");
   const num = (k: string) => Number(iniGet(ini, k));
   let width: number, height: number, depth: number;
@@ -27,7 +27,7 @@ export async function openXtek(root: string, rel: string): Promise<VolumeSource>
   const dir = path.posix.dirname(rel);
   const stem = path.posix.basename(rel).replace(/\.(xtekct|xtekvolume)$/i, "");
   const named = iniGet(ini, "Name");
-  const candidates = [named ? `${headerName(named)}.vol` : undefined, `${stem}.vol`].filter((x): x is string => !!x);
+  const candidates = [...new Set([named ? `${headerName(named)}.vol` : undefined, `${stem}.vol`].filter((x): x is string => !!x))];
   let dataRel: string | undefined;
   let size = 0;
   for (const c of candidates) {
