@@ -279,7 +279,12 @@ async function checkRestarted(cycle: number, s: Server, ids: Map<number, string>
   const previewTmp = path.join(state, "previews", ".tmp");
   // A build the restarted server has begun already works in a folder named with its own pid: only older ones count.
   const live = `.${s.proc.pid}.`;
-  if (existsSync(previewTmp)) temps.push(...readdirSync(previewTmp).filter((n) => !n.includes(live)).map((n) => `previews/.tmp/${n}`));
+  if (existsSync(previewTmp))
+    temps.push(
+      ...readdirSync(previewTmp)
+        .filter((n) => !n.includes(live))
+        .map((n) => `previews/.tmp/${n}`),
+    );
   if (temps.length) fail(cycle, `temp files left after the restart: ${temps.slice(0, 5).join(", ")}`);
   return { ready, pending };
 }
