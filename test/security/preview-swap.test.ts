@@ -106,7 +106,8 @@ test("folders swapped for symlinks in a loop during preview builds: no outside b
   const stop = await startJobs(ctx, { settleMs: 0, kinds: [previewJob({ encoding: "raw" })] });
   cleanups.push(stop);
   const outcomes: string[] = [];
-  for (let build = 0; build < 10; build++) {
+  // At least 5 builds, and on until one was refused (under load a swap lands inside a build less often).
+  for (let build = 0; build < 40 && (build < 5 || !outcomes.includes("failed")); build++) {
     // New content each time, so no build is skipped as already made.
     writeVolume(path.join(root, "scan"), constant(INSIDE + build));
     commitChange(ctx, id);
