@@ -6,7 +6,7 @@ import { eventsRepo } from "../events/events.repo.ts";
 import { log } from "../log.ts";
 import { writeManifestFromRows } from "../sync/dataset-files.ts";
 import { appendChecksums, type ManifestChecksum } from "../sync/manifest.ts";
-import { storedPath } from "../sync/names.ts";
+import { fsPath, storedPath } from "../sync/names.ts";
 import { syncRepo } from "../sync/sync.repo.ts";
 import { hashInChild } from "./hash.process.ts";
 import { fixityRepo, type MismatchRow } from "./fixity.repo.ts";
@@ -97,7 +97,7 @@ function keepInManifest(ctx: AppContext, datasetId: number, sums: ManifestChecks
   // The generation now, not at the run's start: the scan may have moved the manifest on meanwhile.
   const ds = fixityRepo(ctx.db).dataset(datasetId);
   if (sums.length === 0 || !ds || ds.state !== "present") return;
-  const abs = `${storedPath(ctx.config.root)}/${ds.path}`;
+  const abs = fsPath(ctx.config.root, ds.path);
   try {
     if (appendChecksums(abs, ds.generation, sums)) writeManifestFromRows(syncRepo(ctx.db), ds, abs, ds.generation);
   } catch (e) {
