@@ -17,7 +17,7 @@ import { at } from "../sync/helpers.ts";
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
-});
+}, 60_000);
 
 function setup() {
   const ctx = testContext();
@@ -74,7 +74,7 @@ test("first checksums are sha256sum's; rot under the same size and mtime is foun
   rot(path.join(ds, "big.raw"), big);
   expect((await checkDataset(ctx, id, { verify: true, signal: signal() })).matched).toBe(3);
   expect(repo.counts(id)!.mismatches).toBe(0);
-});
+}, 60_000);
 
 test("a change the scan sees (new size or mtime) starts the checksum again and ends a standing mismatch", async () => {
   const ctx = setup();
@@ -92,7 +92,7 @@ test("a change the scan sees (new size or mtime) starts the checksum again and e
   expect(fixityRepo(ctx.db).counts(id)!.mismatches).toBe(0);
   expect((await checkDataset(ctx, id, { verify: false, signal: signal() })).hashed).toBe(1);
   expect(sumOf(ctx, id, "a.raw")).toBe(sha256sum(path.join(ds, "a.raw")));
-});
+}, 60_000);
 
 test("files gone, changed since the scan, or behind a folder swapped for a symlink are skipped, never read through", async () => {
   const ctx = setup();
@@ -118,7 +118,7 @@ test("files gone, changed since the scan, or behind a folder swapped for a symli
     "sub/f.raw": "cannot open (ELOOP)",
   });
   expect(sumOf(ctx, id, "sub/f.raw")).toBeNull();
-});
+}, 60_000);
 
 test("the manifest keeps checksums for a rebuilt database; only for files still at their size and mtime", async () => {
   const ctx = setup();
@@ -136,7 +136,7 @@ test("the manifest keeps checksums for a rebuilt database; only for files still 
   expect(await importChecksums(ctx)).toEqual({ checksums: 1 });
   expect(sumOf(ctx, id, "kept.raw")).toBe(sha256sum(path.join(ds, "kept.raw")));
   expect(sumOf(ctx, id, "changed.raw")).toBeNull();
-});
+}, 60_000);
 
 test("a settled change queues a fixity run through the job queue, which hashes the new files", async () => {
   const ctx = setup();
@@ -150,4 +150,4 @@ test("a settled change queues a fixity run through the job queue, which hashes t
   await waitFor("checksum recorded", () => sumOf(ctx, id, "a.raw"), 30_000);
   expect(sumOf(ctx, id, "a.raw")).toBe(sha256sum(path.join(ds, "a.raw")));
   expect(fixityRepo(ctx.db).counts(id)!.verified_at).toBeGreaterThan(0);
-});
+}, 60_000);
