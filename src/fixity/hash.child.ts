@@ -1,6 +1,6 @@
 // The fixity hasher, a child process at low priority: reads a dataset's files beneath the share root and prints each
 // one's SHA-256 with the size and mtime it had while read, one JSON line per file, in the order asked.
-import { closeSync, fstatSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, readSync } from "node:fs";
 import { registerShareRoot, openShareFile } from "../platform/share-root.ts";
 import { openablePath } from "../sync/names.ts";
 
@@ -22,7 +22,8 @@ const CHUNK = 1 << 20;
 export function hashFile(abs: string, buf: Uint8Array): HashResult {
   let fd: number;
   try {
-    fd = openShareFile(openablePath(abs));
+    // Non-blocking, so a FIFO named like a data file is refused below instead of waiting for a writer for ever.
+    fd = openShareFile(openablePath(abs), constants.O_NONBLOCK);
   } catch (e) {
     return { error: `cannot open (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
   }
