@@ -58,9 +58,15 @@ export async function startSeparatedServer(dir: string, lines: string[]): Promis
   const reader = proc.stdout.getReader();
   let out = "";
   let url = "";
+  // One read stays pending across the 1 s waits: a fresh read per wait left the earlier one to take the URL line
+  // unseen whenever the server needed more than a second to print it (a loaded machine).
+  let pending: ReturnType<typeof reader.read> | null = null;
   for (const deadline = Date.now() + 30_000; Date.now() < deadline && !url;) {
-    const r = await Promise.race([reader.read(), Bun.sleep(1000).then(() => null)]);
-    if (r?.done) break;
+    pending ??= reader.read();
+    const r = await Promise.race([pending, Bun.sleep(1000).then(() => null)]);
+    if (r === null) continue;
+    pending = null;
+    if (r.done) break;
     if (r?.value) out += new TextDecoder().decode(r.value);
     url = /serving .* at (http:\/\/\S+)/.exec(out)?.[1] ?? "";
   }
