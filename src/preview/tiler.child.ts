@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { registerShareRoot } from "../platform/share-root.ts";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
@@ -103,8 +103,19 @@ export async function runTilerChild(): Promise<number> {
   }
 }
 
-/** This process's peak resident memory in bytes (the parent keeps the largest, so tests can bound a build's memory). */
-const peakRss = () => process.resourceUsage().maxRSS * 1024;
+/**
+ * This process's peak resident memory in bytes (the parent keeps the largest, so tests can bound a build's memory):
+ * VmHWM of its own address space, since getrusage's maxrss carries over exec from the parent that started it.
+ */
+function peakRss(): number {
+  try {
+    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
+    if (kb) return Number(kb) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
 
 const KNOWN_FAILURES = new Set(["VolumeReadError", "MeshReadError", "PreviewLimitError"]);
 

@@ -37,22 +37,23 @@ export interface DicomSlice {
   window?: [number, number];
 }
 
-/** How much of a file is parsed at first; a header longer than that is parsed again from a longer read. */
-const DICOM_HEAD = 16 * 1024;
-/** The longest header read looking for the pixels: no DICOM file is parsed whole (it may be gigabytes of frames). */
-const MAX_DICOM_HEADER = 64 * 1024 * 1024;
+/**
+ * How much of a file is parsed looking for the pixels: the first 16 KiB, and a longer start when the header goes on
+ * (Siemens CSA data), up to 64 MiB. No DICOM file is read whole: it may be gigabytes of frames, or of zeros.
+ */
+const HEADER_READS = [16 * 1024, 1024 * 1024, 64 * 1024 * 1024];
 
-/** Parses a DICOM header up to the pixels; a parser failure is kept as its reason, in words. */
-function parseHeader(bytes: Uint8Array, magic: boolean): { ds?: DataSet; reason?: string } {
+/** A parsed header, or why it failed with what was parsed before (the parser throws strings, Errors, or either wrapped). */
+function parseHeader(bytes: Uint8Array, magic: boolean): { ds?: DataSet; partial?: DataSet; reason?: string } {
   try {
     return { ds: dicomParser.parseDicom(bytes, magic ? { untilTag: "x7fe00010" } : { untilTag: "x7fe00010", TransferSyntaxUID: IMPLICIT_LE }) };
   } catch (e) {
-    // The parser throws strings, Errors, or either wrapped as { exception, dataSet }.
     const inner = (e as { exception?: unknown })?.exception ?? e;
+    const partial = (e as { dataSet?: DataSet })?.dataSet;
     // It recurses into nested sequences: thousands of levels overflow the stack.
-    if (inner instanceof RangeError && /call stack/i.test(inner.message)) return { reason: "sequences nested too deeply" };
+    if (inner instanceof RangeError && /call stack/i.test(inner.message)) return { partial, reason: "sequences nested too deeply" };
     const reason = String(inner instanceof Error ? inner.message : inner).replace(/^dicomParser[.:]\w+: /, "");
-    return { reason: reason === "buffer overrun" ? "truncated: an element runs past the end of the file" : reason };
+    return { partial, reason: reason === "buffer overrun" ? "truncated: an element runs past the end of the file" : reason };
   }
 }
 
@@ -68,18 +69,24 @@ export function hasDicomMagic(head: Uint8Array): boolean {
 export async function readDicomSlice(root: string, rel: string): Promise<DicomSlice | undefined> {
   const abs = path.join(root, rel);
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
-  let bytes = await readHead(abs, DICOM_HEAD, rel);
-  const magic = hasDicomMagic(bytes);
-  let parsed = parseHeader(bytes, magic);
-  // Without the DICM marker only a start that parsed as DICOM (group 0008 is in every image) is worth a longer read.
-  const promising = magic || Object.keys(parsed.ds?.elements ?? {}).some((t) => t.startsWith("x0008"));
-  if (promising && !parsed.ds?.elements["x7fe00010"] && bytes.length === DICOM_HEAD) {
-    // The header is longer than the first block (e.g. Siemens CSA data): parse a longer start of the file once.
-    bytes = await readHead(abs, MAX_DICOM_HEADER, rel);
+  let magic = false;
+  let parsed: ReturnType<typeof parseHeader> = {};
+  let cut = false;
+  for (const size of HEADER_READS) {
+    const bytes = await readHead(abs, size, rel);
+    if (size === HEADER_READS[0]) magic = hasDicomMagic(bytes);
     parsed = parseHeader(bytes, magic);
-    if (!parsed.ds?.elements["x7fe00010"] && bytes.length === MAX_DICOM_HEADER)
-      throw fail(`no Pixel Data within the first ${MAX_DICOM_HEADER / 1048576} MiB: not a readable DICOM file`);
+    cut = bytes.length === size;
+    const elements = (parsed.ds ?? parsed.partial)?.elements ?? {};
+    // Without the DICM marker only a start that parsed as DICOM (group 0008 is in every image) is worth a longer read.
+    const promising = magic || Object.keys(elements).some((t) => t.startsWith("x0008"));
+    if (!cut || parsed.ds?.elements["x7fe00010"] || !promising) break;
   }
+  const maxMiB = HEADER_READS.at(-1)! / 1048576;
+  const seen = parsed.ds ?? parsed.partial;
+  // A DICOM object that is no image (a DICOMDIR, a report, an encapsulated PDF) may be long: no Rows, nothing to show.
+  if (magic && cut && !seen?.elements["x7fe00010"] && !seen?.elements["x00280010"]) return undefined;
+  if (cut && seen?.elements["x00280010"] && !seen.elements["x7fe00010"]) throw fail(`no Pixel Data within the first ${maxMiB} MiB: not a readable DICOM file`);
   const ds = parsed.ds;
   if (!ds) throw fail(`not a readable DICOM file (${parsed.reason})`);
   if (!ds.elements["x7fe00010"] && !ds.elements["x00280010"]) {

@@ -117,7 +117,8 @@ export async function fileSize(path: string, name: string): Promise<number> {
 
 /** Reads up to `length` bytes from the start of a file (headers, magic numbers); `name` is the file in messages. */
 export async function readHead(path: string, length: number, name = path): Promise<Uint8Array> {
-  return withFd(path, name, (fd) => readUpTo(fd, 0, length));
+  // A generous `length` (a 64 MiB DICOM header read) costs what the file holds, not what was asked.
+  return withFd(path, name, async (fd) => readUpTo(fd, 0, Math.min(length, (await statFd(fd)).size)));
 }
 
 /** How far a header is read at first; a header longer than that (a list of thousands of slice files) is read again whole. */
