@@ -65,7 +65,7 @@ export function fixityRepo(db: Database) {
     "SELECT count(*) AS n FROM fixity_mismatches m JOIN datasets d ON d.id = m.dataset_id WHERE d.state = 'present'",
   );
   const due = db.query<{ id: number; generation: number; verify: number }, [number]>(
-    `SELECT id, generation, (fixity_verified_at IS NULL OR fixity_verified_at < ?) AS verify FROM datasets
+    `SELECT id, generation, (fixity_verified_at IS NULL OR fixity_verified_at < ?1) AS verify FROM datasets
       WHERE state = 'present' AND (fixity_verified_at IS NULL OR fixity_verified_at < ?1
         OR EXISTS (SELECT 1 FROM files WHERE dataset_id = datasets.id AND sha256 IS NULL))`,
   );

@@ -3,6 +3,7 @@
 import { closeSync, constants, fstatSync, readSync } from "node:fs";
 import { registerShareRoot, openShareFile } from "../platform/share-root.ts";
 import { openablePath } from "../sync/names.ts";
+import { lines } from "../platform/lines.ts";
 
 export const HASH_CHILD_ENV = "MATA_FIXITY_CHILD";
 
@@ -51,32 +52,16 @@ export function hashFile(abs: string, buf: Uint8Array): HashResult {
 export async function runHashChild(): Promise<number> {
   const buf = new Uint8Array(CHUNK);
   const out = Bun.stdout.writer();
-  const decoder = new TextDecoder();
   let spec: HashSpec | null = null;
-  let text = "";
-  const answer = (line: string) => {
+  for await (const line of lines(Bun.stdin.stream())) {
+    if (!line) continue;
     if (!spec) {
       spec = JSON.parse(line) as HashSpec;
       registerShareRoot(spec.shareRoot);
-      return;
+      continue;
     }
-    const rel = JSON.parse(line) as string;
-    out.write(JSON.stringify(hashFile(`${spec.datasetPath}/${rel}`, buf)) + "\n");
-  };
-  const reader = Bun.stdin.stream().getReader();
-  for (;;) {
-    const { value: chunk, done } = await reader.read();
-    if (done) break;
-    text += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = text.indexOf("\n")) >= 0) {
-      const line = text.slice(0, nl);
-      text = text.slice(nl + 1);
-      if (line) answer(line);
-    }
+    out.write(JSON.stringify(hashFile(`${spec.datasetPath}/${JSON.parse(line) as string}`, buf)) + "\n");
     await out.flush();
   }
-  if (text) answer(text);
-  await out.flush();
   return 0;
 }

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { selfCommand } from "../platform/self.ts";
+import { lines } from "../platform/lines.ts";
 import type { BuildSpec, ChildMessage } from "./tiler.child.ts";
 import { TILER_CHILD_ENV } from "./tiler.child.ts";
 
@@ -43,22 +44,11 @@ export async function buildInChild(
     proc.stdin.write(JSON.stringify(spec) + "\n");
     await proc.stdin.flush();
     let result: ChildMessage | null = null;
-    const decoder = new TextDecoder();
-    let buffered = "";
-    const reader = proc.stdout.getReader();
-    for (;;) {
-      const { value: chunk, done } = await reader.read();
-      if (done) break;
-      buffered += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const m = parseLine(line);
-        if (m?.type === "progress") onProgress(m.fraction);
-        else if (m) result = m;
-        if (m && m.type !== "progress" && m.maxRss) peak = Math.max(peak, m.maxRss);
-      }
+    for await (const line of lines(proc.stdout)) {
+      const m = parseLine(line);
+      if (m?.type === "progress") onProgress(m.fraction);
+      else if (m) result = m;
+      if (m && m.type !== "progress" && m.maxRss) peak = Math.max(peak, m.maxRss);
     }
     const code = await proc.exited;
     signal.throwIfAborted();

@@ -58,7 +58,7 @@ async function withFd<T>(stored: string, name: string, fn: (fd: number) => Promi
 }
 
 /** Reads up to `length` bytes at `offset` (fewer at the end of the file). */
-async function readUpTo(fd: number, offset: number, length: number): Promise<Uint8Array> {
+export async function readUpTo(fd: number, offset: number, length: number): Promise<Uint8Array> {
   const buf = new Uint8Array(length);
   let done = 0;
   while (done < length) {

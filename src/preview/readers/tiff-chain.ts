@@ -1,25 +1,19 @@
 // The IFD chain of a TIFF, walked by its offsets alone before geotiff parses anything: geotiff counts pages by
 // following next-IFD offsets until one is 0, so a chain that loops (an IFD pointing at itself or back at an earlier
 // one) never ends and fills memory with parsed directories.
-import { fstat, read } from "node:fs";
+import { fstat } from "node:fs";
 import { promisify } from "node:util";
 import { VolumeReadError } from "./reader.types.ts";
+import { readUpTo } from "./file-io.ts";
 
-const readAt = promisify(read);
 const statFd = promisify(fstat);
 
 /** More pages than any stack a person would preview; beyond it a chain is taken for corrupt. */
 export const MAX_TIFF_PAGES = 1_000_000;
 
 async function bytesAt(fd: number, offset: number, length: number): Promise<DataView> {
-  const buf = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await readAt(fd, buf, done, length - done, offset + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
-  return new DataView(buf.buffer, 0, done);
+  const buf = await readUpTo(fd, offset, length);
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /**
