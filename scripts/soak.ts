@@ -1,7 +1,8 @@
 // Crash soak: kills `mata serve` with SIGKILL at random moments while reconciles, metadata and tag edits, grant
 // changes and preview builds run, and after every kill checks that nothing acknowledged was lost:
 //   - `PRAGMA integrity_check` is ok;
-//   - every edit answered 2xx is in the database (or the one still in flight at the kill, which may have landed);
+//   - every edit answered 2xx is in the database (or the one still in flight at the kill, which may have landed), and
+//     every committed change has its audit log entry;
 //   - every sidecar in the share parses (identity, metadata mirror, manifest and each line of its log);
 //   - after the restart, every preview is ready (and served) or queued/running again, and no temp file is left.
 // Usage (as root, from the checkout): scripts/soak [--cycles 100] [--seed N] [--max-ms 4000] [--binary dist/mata]
@@ -84,10 +85,16 @@ async function start(): Promise<Server> {
   const errText = new Response(proc.stderr).text();
   const reader = proc.stdout.getReader();
   let out = "";
+  // A read that loses the race to the timer stays pending and is awaited next time round: dropping it would drop
+  // whatever chunk it returns later (once, the very line announcing the address).
+  let pending: ReturnType<typeof reader.read> | null = null;
   for (const deadline = Date.now() + 30_000; Date.now() < deadline;) {
-    const r = await Promise.race([reader.read(), Bun.sleep(500).then(() => null)]);
-    if (r?.done) break;
-    if (r?.value) out += new TextDecoder().decode(r.value);
+    pending ??= reader.read();
+    const r = await Promise.race([pending, Bun.sleep(500).then(() => null)]);
+    if (r === null) continue;
+    pending = null;
+    if (r.done) break;
+    if (r.value) out += new TextDecoder().decode(r.value);
     const m = /serving .* at (http:\/\/\S+)/.exec(out);
     if (m) {
       void (async () => {
@@ -188,6 +195,13 @@ function checkOffline(cycle: number, ids: Map<number, string>, ledger: Ledger): 
     building = db.query("SELECT 1 FROM jobs WHERE kind = 'preview' AND state = 'running'").get() !== null;
     const ok = db.query<{ integrity_check: string }, []>("PRAGMA integrity_check").get()?.integrity_check;
     if (ok !== "ok") fail(cycle, `integrity_check: ${ok}`);
+    const unaudited = db
+      .query<{ n: number }, []>(
+        `SELECT (SELECT count(*) FROM events WHERE kind IN ('metadata.edited', 'tags.replaced', 'access.changed')) -
+                (SELECT count(*) FROM audit_log WHERE action IN ('metadata.edit', 'tags.edit', 'access.grants')) AS n`,
+      )
+      .get()!.n;
+    if (unaudited !== 0) fail(cycle, `${unaudited} committed changes have no audit entry (or entries no change)`);
     for (const [key, value] of ledger.acked) {
       const [idText, kind] = key.split(":");
       const id = Number(idText);
@@ -202,6 +216,13 @@ function checkOffline(cycle: number, ids: Map<number, string>, ledger: Ledger): 
                 .join(",")
             : db.query<Record<string, string>, [number]>(`SELECT ${kind === "title" ? "title" : "description"} AS v FROM datasets WHERE id = ?`).get(id)?.v;
       if (now !== value && now !== ledger.inflight.get(key)) fail(cycle, `acknowledged ${key} = ${value} lost: the database has ${now}`);
+      // The audit entry is written in the change's own transaction: what the database holds, its log holds too.
+      if (now !== undefined && kind !== "access") {
+        const logged = db
+          .query("SELECT 1 FROM audit_log WHERE dataset_id = ? AND action = ? AND instr(after, ?) > 0")
+          .get(id, kind === "tags" ? "tags.edit" : "metadata.edit", JSON.stringify(now));
+        if (!logged) fail(cycle, `${key} = ${now} is in the database but not in its audit log`);
+      }
       // What the database now holds is what counts as acknowledged from here on.
       if (now !== undefined) ledger.acked.set(key, now);
       ledger.inflight.delete(key);

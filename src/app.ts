@@ -28,6 +28,7 @@ import { relationsPages } from "./relations/relations.pages.tsx";
 import { previewRoutes } from "./preview/preview.routes.tsx";
 import { jobsRoutes } from "./jobs/jobs.routes.tsx";
 import { fixityRoutes } from "./fixity/fixity.routes.tsx";
+import { auditRoutes } from "./audit/audit.routes.tsx";
 
 /** Every route the app answers, each declared once with its access rule, inputs and answers. */
 export function appRoutes(): Route[] {
@@ -49,6 +50,7 @@ export function appRoutes(): Route[] {
     ...previewRoutes,
     ...jobsRoutes,
     ...fixityRoutes,
+    ...auditRoutes,
     ...metricsRoutes,
   ];
   routes.push(...docsRoutes(() => routes));

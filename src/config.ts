@@ -47,6 +47,11 @@ export interface Config {
    * MATA_FIXITY_EVERY); "off" stops fixity altogether. New files are hashed once their dataset settles either way.
    */
   fixityEveryMs: number | null;
+  /**
+   * `[audit] keep`: how long audit log entries are kept (default "365d"; env MATA_AUDIT_KEEP); "forever" never
+   * removes them. Older entries are removed every few hours.
+   */
+  auditKeepMs: number | null;
   /** The PAM service (a file in `pam_confdir`, default /etc/pam.d) that checks passwords with auth "pam". */
   pamService: string;
   pamConfdir?: string;
@@ -128,15 +133,21 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
   const tls = file.tls === undefined ? undefined : parseTls(file.tls, configFile ?? "");
   const kerberos = file.kerberos === undefined ? undefined : parseKerberos(file.kerberos, configFile ?? "");
   const backup = file.backup === undefined ? undefined : parseBackup(file.backup, configFile ?? "", state, cwd);
-  const fixityTable = (file.fixity ?? {}) as Record<string, unknown>;
-  const fixityS =
-    env.MATA_FIXITY_EVERY !== undefined && env.MATA_FIXITY_EVERY !== ""
-      ? { value: env.MATA_FIXITY_EVERY, from: "MATA_FIXITY_EVERY" }
-      : fixityTable.every !== undefined
-        ? { value: fixityTable.every, from: `${configFile}: fixity.every` }
-        : undefined;
+  // A setting of a [table] in the file, which an environment variable overrides.
+  const tableSetting = (table: string, key: string, envName: string): { value: unknown; from: string } | undefined => {
+    if (env[envName] !== undefined && env[envName] !== "") return { value: env[envName], from: envName };
+    const t = file[table];
+    if (t === undefined) return undefined;
+    if (typeof t !== "object" || t === null || Array.isArray(t)) throw new ConfigError(`${configFile}: ${table} must be a table`);
+    const v = (t as Record<string, unknown>)[key];
+    return v === undefined ? undefined : { value: v, from: `${configFile}: ${table}.${key}` };
+  };
+  const fixityS = tableSetting("fixity", "every", "MATA_FIXITY_EVERY");
   const fixityText = str(fixityS, "7d");
   const fixityEveryMs = fixityText === "off" ? null : parseDuration(fixityText, fixityS?.from ?? "fixity.every");
+  const auditS = tableSetting("audit", "keep", "MATA_AUDIT_KEEP");
+  const auditText = str(auditS, "365d");
+  const auditKeepMs = auditText === "forever" ? null : parseDuration(auditText, auditS?.from ?? "audit.keep");
   return {
     root,
     state,
@@ -154,6 +165,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     kerberos,
     backup,
     fixityEveryMs,
+    auditKeepMs,
     acls: bool(pick(undefined, "MATA_ACLS", "acls"), true),
     limits: {
       maxVoxels: num("max_voxels", "MATA_MAX_VOXELS", DEFAULT_LIMITS.maxVoxels, 1, 2 ** 50),

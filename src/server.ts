@@ -7,6 +7,7 @@ import { startSync } from "./sync/sync.service.ts";
 import { startSearchIndexer } from "./search/search.indexer.ts";
 import { startJobs } from "./jobs/index.ts";
 import { startBackups } from "./backup/schedule.ts";
+import { startAuditRetention } from "./audit/audit.service.ts";
 import { closeDatabase } from "./db/database.ts";
 
 /** Something started with the server that must be stopped with it. */
@@ -29,6 +30,7 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
   const stopIndexer = startSearchIndexer(ctx);
   const stopJobs = await startJobs(ctx);
   const stopBackups = startBackups(ctx);
+  const stopAuditRetention = startAuditRetention(ctx);
   // Accounts first: a bad Kerberos keytab or PAM setup stops the start, not the first sign-in.
   authRuntime(ctx);
   const app = createApp(ctx);
@@ -55,6 +57,7 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
       // The watcher and the queue stop together: neither waits for the other (jobs queued meanwhile stay queued).
       await Promise.all([stopSync(), stopJobs(), stopBackups()]);
       stopIndexer();
+      stopAuditRetention();
       await stopAccess();
       const left = Math.max(0, DRAIN_MS - (performance.now() - t0));
       if (!(await Promise.race([drained.then(() => true), Bun.sleep(left).then(() => false)]))) {

@@ -26,6 +26,7 @@ import { fixityJob } from "./fixity/fixity.job.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { SyncStatus } from "./sync/sync.status.ts";
 import type { Lifecycle } from "./health/health.service.ts";
+import { newAuditState, type AuditState } from "./audit/audit.service.ts";
 
 /** The per-instance state of every feature, built once with the context instead of kept in module-level maps. */
 export interface Services {
@@ -53,6 +54,8 @@ export interface Services {
   sync: SyncStatus;
   /** Whether `serve` runs this instance and whether it is stopping (health answers 503 from the first moment). */
   lifecycle: Lifecycle;
+  /** When repeated sign-ins were last written to the audit log. */
+  audit: AuditState;
 }
 
 /** What a context can be built with besides its configuration (tests pass a fake clock). */
@@ -86,6 +89,7 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     metrics: new Metrics(),
     sync: new SyncStatus(),
     lifecycle: { startedAt: null, stopping: false },
+    audit: newAuditState(),
   };
   Object.assign(ctx, { services });
   attachMetadataMirror(ctx);

@@ -61,6 +61,9 @@ export function Layout(props: { title: string; user?: { name: string; isAdmin: b
                 </form>
                 {props.user.isAdmin ? <a href="/jobs">Jobs</a> : null}
                 {props.user.isAdmin ? <a href="/fixity">Fixity</a> : null}
+                <a href="/audit" title="Who changed, shared and downloaded what (your datasets; everything for admins)">
+                  Audit
+                </a>
                 <a class="who" href="/account" title="Your account: API tokens, password, sign out">
                   {props.user.name}
                 </a>

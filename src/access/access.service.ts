@@ -1,6 +1,7 @@
 import type { AppContext, DatasetSeen, Principal } from "../context.ts";
 import { AppError, badRequest, notFound } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
+import { recordAudit } from "../audit/audit.service.ts";
 import { log } from "../log.ts";
 import { atLeast, datasetAccess, invalidateAccess, roleOf, type DatasetAccess, type Role } from "./access.cache.ts";
 import { accessRepo, type GrantRow } from "./access.repo.ts";
@@ -101,13 +102,22 @@ export async function parseGrants(ctx: AppContext, owner: string | null, body: u
   return [...viewers.map((n) => row(n, "viewer")), ...editors.map((n) => row(n, "editor"))];
 }
 
+/** Grants as the API names them: `{ viewers: ["ana", "@lab"], editors: [...] }`. */
+function grantLists(rows: GrantRow[]): { viewers: string[]; editors: string[] } {
+  const name = (g: GrantRow) => (g.principal.startsWith("group:") ? `@${g.principal.slice(6)}` : g.principal.replace(/^user:/, ""));
+  return { viewers: rows.filter((g) => g.role === "viewer").map(name), editors: rows.filter((g) => g.role === "editor").map(name) };
+}
+
 /** Writes new grants, then (when ACLs are on) the share's ACLs, so the answer means "enforced everywhere". */
 export async function setAccess(ctx: AppContext, actor: Principal, id: number, body: unknown): Promise<AccessView> {
   const a = requireAccess(ctx, id);
   const rows = await parseGrants(ctx, a.owner, body);
   ctx.db.transaction(() => {
-    accessRepo(ctx.db).replaceGrants(id, rows);
+    const repo = accessRepo(ctx.db);
+    const before = grantLists(repo.grants(id));
+    repo.replaceGrants(id, rows);
     eventsRepo(ctx.db).record(ctx.clock.now(), "access.changed", id, { grants: rows }, actor.name);
+    recordAudit(ctx, { action: "access.grants", actor: actor.name, datasetId: id, before, after: grantLists(rows) });
   })();
   invalidateAccess(ctx, id);
   await syncShare(ctx, id);
@@ -122,6 +132,7 @@ export async function reassignOwner(ctx: AppContext, actor: Principal, id: numbe
   const repo = accessRepo(ctx.db);
   if (!repo.accountExists(owner) && !(await userIds([owner])).has(owner)) throw badRequest(`Unknown user ${owner}`);
   ctx.db.transaction(() => {
+    const before = { owner: datasetAccess(ctx, id)?.owner ?? null, ...grantLists(repo.grants(id)) };
     repo.reassignOwner(id, owner, ctx.clock.now());
     // The new owner needs no grant of their own.
     repo.replaceGrants(
@@ -129,6 +140,7 @@ export async function reassignOwner(ctx: AppContext, actor: Principal, id: numbe
       repo.grants(id).filter((g) => g.principal !== `user:${owner}`),
     );
     eventsRepo(ctx.db).record(ctx.clock.now(), "access.owner", id, { owner }, actor.name);
+    recordAudit(ctx, { action: "access.owner", actor: actor.name, datasetId: id, before, after: { owner, ...grantLists(repo.grants(id)) } });
   })();
   invalidateAccess(ctx, id);
   await syncShare(ctx, id);

@@ -7,6 +7,7 @@ import { route } from "../web/route.ts";
 import { html, Id, json } from "../web/schemas.ts";
 import { AccountPage } from "../../templates/auth/account.tsx";
 import { changeOwnPassword } from "./account.service.ts";
+import { recordAudit } from "../audit/audit.service.ts";
 import { authRuntime } from "./auth.runtime.ts";
 import { clearSessionCookie, clientAddress, readSessionCookie, requestAuth, writeSessionCookie } from "./request.ts";
 import { endSession } from "./session.service.ts";
@@ -142,6 +143,7 @@ export const accountRoutes = [
     handler: (c) => {
       const cookie = readSessionCookie(c);
       if (cookie) endSession(c.var.ctx, cookie);
+      recordAudit(c.var.ctx, { action: "signout", actor: c.var.user.name, address: clientAddress(c) });
       clearSessionCookie(c);
       return c.redirect("/login", 303);
     },

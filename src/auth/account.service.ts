@@ -3,6 +3,7 @@ import { badRequest } from "../errors.ts";
 import { authRuntime } from "./auth.runtime.ts";
 import { checkNewPassword } from "./backend.ts";
 import { signIn } from "./login.service.ts";
+import { recordAudit } from "../audit/audit.service.ts";
 import { createSession, endAllSessions, type NewSession } from "./session.service.ts";
 
 /**
@@ -21,8 +22,9 @@ export async function changeOwnPassword(
   if (password !== confirm) throw badRequest("The two new passwords differ");
   const problem = checkNewPassword(password);
   if (problem) throw badRequest(problem);
-  const principal = await signIn(ctx, user.name, current, addr);
+  const principal = await signIn(ctx, user.name, current, addr, "password");
   await authRuntime(ctx).backend.changePassword(principal.name, password);
+  recordAudit(ctx, { action: "password.change", actor: principal.name, address: addr });
   endAllSessions(ctx, principal.name);
   return createSession(ctx, principal, "password");
 }

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "../context.ts";
 import { AppError } from "../errors.ts";
+import { auditSignIn } from "../audit/audit.service.ts";
 import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
@@ -41,7 +42,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     if (colon < 1) return challenge(c, "Malformed Basic credentials");
     let principal: Principal;
     try {
-      principal = await signIn(ctx, decoded.slice(0, colon), decoded.slice(colon + 1), clientAddress(c));
+      principal = await signIn(ctx, decoded.slice(0, colon), decoded.slice(colon + 1), clientAddress(c), "basic");
     } catch (e) {
       if (e instanceof AppError && e.status === 401) return challenge(c, e.message);
       throw e;
@@ -59,9 +60,16 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     const negotiator = authRuntime(ctx).negotiator;
     if (!negotiator) return challenge(c, "Kerberos sign-in is not configured here");
     const r = negotiator.accept(credential);
-    if (!r.ok) return challenge(c, `Kerberos ticket refused: ${r.error}`);
+    if (!r.ok) {
+      auditSignIn(ctx, "signin.failed", "", "negotiate", clientAddress(c), r.error);
+      return challenge(c, `Kerberos ticket refused: ${r.error}`);
+    }
     const principal = r.localName ? authRuntime(ctx).backend.lookup(r.localName) : null;
-    if (!principal) return challenge(c, `Kerberos principal ${r.principal} has no account here`);
+    if (!principal) {
+      auditSignIn(ctx, "signin.failed", r.principal, "negotiate", clientAddress(c), "no account here");
+      return challenge(c, `Kerberos principal ${r.principal} has no account here`);
+    }
+    auditSignIn(ctx, "signin", principal.name, "negotiate", clientAddress(c));
     // A browser gets a session, so it does not repeat the Kerberos exchange on every request.
     const session = isApi(c) ? null : createSession(ctx, principal, "negotiate");
     await proceed(c, next, principal, { method: "negotiate", csrf: session?.csrf ?? null });

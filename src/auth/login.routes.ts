@@ -44,7 +44,7 @@ export const loginRoutes = [
       const next = safeNext(f.next ?? "/");
       const kerberos = authRuntime(c.var.ctx).negotiator !== null;
       try {
-        const principal = await signIn(c.var.ctx, name, f.password ?? "", clientAddress(c));
+        const principal = await signIn(c.var.ctx, name, f.password ?? "", clientAddress(c), "form");
         // A new id at every sign-in: whatever session id the browser had (perhaps planted) is dropped.
         const old = readSessionCookie(c);
         if (old) endSession(c.var.ctx, old);

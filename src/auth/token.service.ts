@@ -1,5 +1,6 @@
 import type { AppContext, Principal } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
+import { recordAudit } from "../audit/audit.service.ts";
 import { tokensRepo, type TokenRow } from "./auth.repo.ts";
 import { authRuntime } from "./auth.runtime.ts";
 import { randomSecret, sha256Hex } from "./password.ts";
@@ -11,7 +12,12 @@ export function createToken(ctx: AppContext, account: string, label: string): { 
   const clean = label.trim();
   if (!clean || clean.length > 100) throw badRequest("A token needs a label of 1 to 100 characters");
   const secret = PREFIX + randomSecret();
-  const id = tokensRepo(ctx.db).insert(account, clean, sha256Hex(secret), secret.slice(0, PREFIX.length + 6), ctx.clock.now());
+  const prefix = secret.slice(0, PREFIX.length + 6);
+  const id = ctx.db.transaction(() => {
+    const id = tokensRepo(ctx.db).insert(account, clean, sha256Hex(secret), prefix, ctx.clock.now());
+    recordAudit(ctx, { action: "token.create", actor: account, target: clean, detail: { id, prefix } });
+    return id;
+  })();
   return { id, secret };
 }
 
@@ -22,7 +28,10 @@ export function listTokens(ctx: AppContext, account: string): TokenRow[] {
 
 /** Revokes one of the account's own tokens; another account's token is "not found". */
 export function revokeToken(ctx: AppContext, account: string, id: number): void {
-  if (!tokensRepo(ctx.db).revoke(id, account, ctx.clock.now())) throw notFound(`No token ${id}`);
+  ctx.db.transaction(() => {
+    if (!tokensRepo(ctx.db).revoke(id, account, ctx.clock.now())) throw notFound(`No token ${id}`);
+    recordAudit(ctx, { action: "token.revoke", actor: account, detail: { id } });
+  })();
 }
 
 /** The principal a bearer token acts for, or null when unknown, revoked or its account is gone. */

@@ -32,6 +32,7 @@ export async function renderDatasetPage(c: Context<AppEnv>, id: number, o: PageO
       canEdit={atLeast(role, "editor")}
       canRead={atLeast(role, "viewer")}
       fixity={atLeast(role, "viewer") ? fixityView(c.var.ctx, id) : null}
+      canSeeHistory={atLeast(role, "owner")}
       open={o.open}
       panels={o.panels}
       flash={o.flash}

@@ -8,6 +8,8 @@ import { MAX_TAG_FILTERS } from "../search/search.params.ts";
 import { datasetDetail, listDatasets, listFiles, resolveDatasetFile } from "./datasets.service.ts";
 import { DATASET_SORTS } from "./datasets.repo.ts";
 import { describeDataset } from "./describe.service.ts";
+import { auditDownload } from "../audit/audit.service.ts";
+import { clientAddress } from "../auth/request.ts";
 import { DatasetDetail, DatasetList, Described, FileList } from "./datasets.schemas.ts";
 
 /** The dataset JSON API: list, detail, title and description, files and file content. */
@@ -109,7 +111,11 @@ export const datasetsRoutes = [
         throw badRequest("The file path is not valid percent-encoding");
       }
       const file = resolveDatasetFile(c.var.ctx, params.id, rel);
-      return sendFile(file, c.req.raw, { downloadName: query.download !== undefined ? file.name : undefined });
+      const res = sendFile(file, c.req.raw, { downloadName: query.download !== undefined ? file.name : undefined });
+      if (c.req.method === "GET" && (res.status === 200 || res.status === 206)) {
+        auditDownload(c.var.ctx, c.var.user, params.id, rel, clientAddress(c), res.status === 206 ? c.req.header("Range") : undefined);
+      }
+      return res;
     },
   }),
 ];

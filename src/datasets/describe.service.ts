@@ -1,6 +1,7 @@
 import { metadataChanged, type AppContext } from "../context.ts";
 import { badRequest, conflict, notFound, tooLarge } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
+import { recordAudit } from "../audit/audit.service.ts";
 import { MAX_DESCRIPTION_LENGTH, MAX_TITLE_LENGTH } from "../tags/tag-limits.ts";
 import { describeRepo } from "./describe.repo.ts";
 
@@ -68,6 +69,8 @@ export function describeDataset(ctx: AppContext, actor: string, id: number, inpu
         description !== undefined && description !== d.description ? "description" : null,
       ].filter(Boolean);
       eventsRepo(ctx.db).record(now, "metadata.edited", id, { fields, version: v }, actor);
+      const pick = (o: { title: string; description: string }) => Object.fromEntries(fields.map((f) => [f, o[f as "title" | "description"]]));
+      recordAudit(ctx, { action: "metadata.edit", actor, datasetId: id, before: pick(d), after: pick(next), detail: { version: v } });
       return { id, ...next, version: v };
     })
     .immediate();

@@ -1,6 +1,7 @@
 import { metadataChanged, type AppContext } from "../context.ts";
 import { badRequest, conflict, notFound, tooLarge } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
+import { recordAudit } from "../audit/audit.service.ts";
 import { MAX_PARENTS } from "./relation-limits.ts";
 import type { Database } from "bun:sqlite";
 import { relationsRepo, type RelativeRow } from "./relations.repo.ts";
@@ -73,8 +74,11 @@ export function setParents(ctx: AppContext, actor: string, id: number, parentIds
         }
       }
       const now = ctx.clock.now();
+      const before = repo.parents(id).map((p) => ({ id: p.id, path: p.path }));
       repo.setParents(id, parentIds, now);
       eventsRepo(ctx.db).record(now, "relations.changed", id, { parents: parentIds }, actor);
+      const after = parentIds.map((p) => ({ id: p, path: repo.get(p)!.path }));
+      recordAudit(ctx, { action: "relations.edit", actor, datasetId: id, before, after });
     })
     .immediate();
   metadataChanged(ctx, id);

@@ -2,6 +2,7 @@ import type { Database } from "bun:sqlite";
 import { metadataChanged, type AppContext } from "../context.ts";
 import { conflict, notFound } from "../errors.ts";
 import { eventsRepo } from "../events/events.repo.ts";
+import { recordAudit, tagChange } from "../audit/audit.service.ts";
 import { relationsRepo } from "../relations/relations.repo.ts";
 import { checkLimits } from "./tag-validate.ts";
 import { applyOp, countTags, type TagOp } from "./tag-tree.ts";
@@ -57,6 +58,15 @@ function changeTags<T>(
       const now = ctx.clock.now();
       const tagsVersion = repo.replace(datasetId, next.tags, now);
       eventsRepo(ctx.db).record(now, next.event, datasetId, { ...next.detail, tagsVersion, tags: countTags(next.tags) }, actor);
+      const change = tagChange(current.tags, next.tags);
+      recordAudit(ctx, {
+        action: "tags.edit",
+        actor,
+        datasetId,
+        before: change.before,
+        after: change.after,
+        detail: { how: next.event.slice("tags.".length), tagsVersion, ...(change.reordered ? { reordered: true } : {}) },
+      });
       return { tags: next.tags, tagsVersion, result: next.result, unchanged: false };
     })
     .immediate();

@@ -55,6 +55,8 @@ export interface DatasetPageProps {
   sharingNoScript?: Child;
   /** Checksums and content that changed under an unchanged size and time (for those who may read the dataset). */
   fixity?: FixityView | null;
+  /** Whether the viewer may read this dataset's audit log (its owner, admins). */
+  canSeeHistory?: boolean;
 }
 
 /** What someone without read access sees of the preview: its state, never its tiles. */
@@ -171,6 +173,14 @@ export function DatasetPage(p: DatasetPageProps) {
             <dt>Updated</dt>
             <dd>{formatTime(d.updatedAt)} UTC</dd>
             {p.fixity ? <FixityFacts fixity={p.fixity} /> : null}
+            {p.canSeeHistory ? (
+              <>
+                <dt>History</dt>
+                <dd>
+                  <a href={`/audit?dataset=${d.id}`}>Audit log</a>: who changed, shared and downloaded what
+                </dd>
+              </>
+            ) : null}
             {d.scanError ? (
               <>
                 <dt>Scan problem</dt>

@@ -117,6 +117,8 @@ const CHECKS: Record<string, (out: string, b: Block) => void> = {
   "Create a token": (out) => expect(out).toMatch(/mata_[A-Za-z0-9_-]{16,}/),
   "Check that files are still the bytes that were scanned": (out, b) =>
     expect(out).toMatch(b.lang === "sh" ? /"hashed":\d+.*"job":\d+/s : /\d+ of \d+ files checksummed; 0 changed/),
+  "See who changed or downloaded a dataset": (out, b) =>
+    expect(out).toMatch(b.lang === "sh" ? /"action":"file\.download".*"target":"volume\.bin".*id,time_utc,actor,action/s : /tags\.edit .*Species/),
   "The full reference": (out) => expect(out).toContain("/api/v1/datasets/{id}/tags"),
 };
 

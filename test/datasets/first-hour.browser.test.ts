@@ -72,11 +72,11 @@ describe("the header", () => {
 
     const signedIn = await contextFor(other);
     const p = await open(signedIn, "/datasets");
-    expect(await headerLinks(p.page)).toEqual(["Mata", "Datasets", "Tags", other.name]);
+    expect(await headerLinks(p.page)).toEqual(["Mata", "Datasets", "Tags", "Audit", other.name]);
     expect(await p.page.locator("header.top input[type=search]").count()).toBe(1);
     // An error page keeps the signed-in header.
     await p.page.goto(`${server.url}/datasets/999999`);
-    expect(await headerLinks(p.page)).toEqual(["Mata", "Datasets", "Tags", other.name]);
+    expect(await headerLinks(p.page)).toEqual(["Mata", "Datasets", "Tags", "Audit", other.name]);
     await signedIn.close();
   }, 30_000);
 });
