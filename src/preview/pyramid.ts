@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
 import type { VolumeSource } from "./readers/reader.types.ts";
 import { windowTo8 } from "./window.ts";
@@ -21,6 +21,78 @@ export interface PyramidOptions {
   parallel?: number;
   /** The caps checked before any slab is allocated (default DEFAULT_LIMITS). */
   limits?: PreviewLimits;
+  /** Bytes a level's slab may hold in memory (default SLAB_BUDGET); a larger one is kept in a file beside `outDir`. */
+  slabBudget?: number;
+}
+
+/**
+ * The largest slab (up to 256 slices of a level, for its XZ and YZ tiles) held in memory. A 4096^2 level's slab is
+ * 4 GiB, more than one typed array can be; larger ones go to a file and are read back a band of rows at a time.
+ */
+export const SLAB_BUDGET = 256 * 2 ** 20;
+
+/**
+ * The slices of a level waiting for their XZ and YZ tiles: in memory, or appended to a scratch file when that would
+ * exceed the budget, so a build's memory stays bounded whatever the slice size. `band` hands back rows [y0, y1) of
+ * every slice held, as [slice][row][x].
+ */
+class Slab {
+  private mem: Uint8Array | null = null;
+  private fd: number | null = null;
+  private bandBuf: Uint8Array | null = null;
+  count = 0;
+
+  constructor(
+    private readonly w: number,
+    private readonly h: number,
+    private readonly capacity: number,
+    budget: number,
+    private readonly file: string,
+  ) {
+    if (w * h * capacity <= budget) this.mem = new Uint8Array(w * h * capacity);
+    else this.fd = openSync(file, "w+", 0o600);
+  }
+
+  append(px: Uint8Array): void {
+    const plane = this.w * this.h;
+    if (this.mem) this.mem.set(px, this.count * plane);
+    else {
+      for (let at = 0; at < plane;) at += writeSync(this.fd!, px, at, plane - at, this.count * plane + at);
+    }
+    this.count++;
+  }
+
+  /** Rows [y0, y1) of the slices held: the buffer, the size of one slice in it and the row it starts at. */
+  band(y0: number, y1: number): { data: Uint8Array; plane: number; firstRow: number } {
+    if (this.mem) return { data: this.mem, plane: this.w * this.h, firstRow: 0 };
+    const plane = this.w * (y1 - y0);
+    const need = plane * this.count;
+    if (!this.bandBuf || this.bandBuf.length < need) this.bandBuf = new Uint8Array(this.w * TILE * this.capacity);
+    for (let r = 0; r < this.count; r++) {
+      const from = r * this.w * this.h + y0 * this.w;
+      for (let got = 0; got < plane;) {
+        const n = readSync(this.fd!, this.bandBuf, r * plane + got, plane - got, from + got);
+        if (n === 0) throw new Error(`the slab file ${this.file} is shorter than written`);
+        got += n;
+      }
+    }
+    return { data: this.bandBuf, plane, firstRow: y0 };
+  }
+
+  /** The rows one band call covers: all of them in memory, one tile's height from a file. */
+  get bandRows(): number {
+    return this.mem ? this.h : TILE;
+  }
+
+  close(): void {
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+      rmSync(this.file, { force: true });
+    }
+    this.mem = null;
+    this.bandBuf = null;
+  }
 }
 
 /** One scale of the Neuroglancer precomputed `info` file. */
@@ -91,9 +163,8 @@ interface Level {
   h: number;
   d: number;
   dir: string;
-  slab: Uint8Array | null;
+  slab: Slab | null;
   slabStart: number;
-  slabCount: number;
   /** 2x2 sums of an even slice waiting for its odd partner (2x2x2 mean). */
   pending: Uint16Array | null;
 }
@@ -121,7 +192,9 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   const levels: Level[] = dims.map(([w, h, d], index) => {
     const dir = path.join(outDir, String(index));
     mkdirSync(dir, { recursive: true });
-    return { index, w, h, d, dir, slab: xyz ? new Uint8Array(w * h * Math.min(TILE, d)) : null, slabStart: 0, slabCount: 0, pending: null };
+    // The scratch file sits beside the build's folder, never inside what is published.
+    const slab = xyz ? new Slab(w, h, Math.min(TILE, d), opts.slabBudget ?? SLAB_BUDGET, `${outDir}.slab-${index}`) : null;
+    return { index, w, h, d, dir, slab, slabStart: 0, pending: null };
   });
   // z is halved only while a level still has more than one slice: a thin volume's coarse levels keep the z step
   // of the last real halving, so size x resolution stays the volume's true depth.
@@ -167,47 +240,47 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   const flushSlab = async (l: Level) => {
     const slab = l.slab!;
     const zs = l.slabStart;
-    const n = l.slabCount;
+    const n = slab.count;
     const ze = zs + n;
-    const plane = l.w * l.h;
-    // XZ tiles: one per y row and x tile, z going down.
-    for (let y = 0; y < l.h; y++) {
-      for (let x0 = 0; x0 < l.w; x0 += TILE) {
-        const x1 = Math.min(x0 + TILE, l.w);
-        const tw = x1 - x0;
-        const buf = Buffer.allocUnsafe(tw * n);
-        for (let r = 0; r < n; r++) {
-          const at = r * plane + y * l.w;
-          buf.set(slab.subarray(at + x0, at + x1), r * tw);
+    for (let b0 = 0; b0 < l.h; b0 += slab.bandRows) {
+      const b1 = Math.min(b0 + slab.bandRows, l.h);
+      const { data, plane, firstRow } = slab.band(b0, b1);
+      const at = (r: number, y: number) => r * plane + (y - firstRow) * l.w;
+      // XZ tiles: one per y row and x tile, z going down.
+      for (let y = b0; y < b1; y++) {
+        for (let x0 = 0; x0 < l.w; x0 += TILE) {
+          const x1 = Math.min(x0 + TILE, l.w);
+          const tw = x1 - x0;
+          const buf = Buffer.allocUnsafe(tw * n);
+          for (let r = 0; r < n; r++) buf.set(data.subarray(at(r, y) + x0, at(r, y) + x1), r * tw);
+          await pool.add(() => encodeTile(buf, tw, n, path.join(l.dir, `${x0}-${x1}_${y}-${y + 1}_${zs}-${ze}`), enc));
         }
-        await pool.add(() => encodeTile(buf, tw, n, path.join(l.dir, `${x0}-${x1}_${y}-${y + 1}_${zs}-${ze}`), enc));
       }
-    }
-    // YZ tiles: one per x column and y tile, y across and z going down.
-    for (let x = 0; x < l.w; x++) {
-      for (let y0 = 0; y0 < l.h; y0 += TILE) {
-        const y1 = Math.min(y0 + TILE, l.h);
-        const tw = y1 - y0;
-        const buf = Buffer.allocUnsafe(tw * n);
-        for (let r = 0; r < n; r++) {
-          let src = r * plane + y0 * l.w + x;
-          const row = r * tw;
-          for (let i = 0; i < tw; i++, src += l.w) buf[row + i] = slab[src]!;
+      // YZ tiles: one per x column and y tile, y across and z going down.
+      for (let x = 0; x < l.w; x++) {
+        for (let y0 = b0; y0 < b1; y0 += TILE) {
+          const y1 = Math.min(y0 + TILE, b1);
+          const tw = y1 - y0;
+          const buf = Buffer.allocUnsafe(tw * n);
+          for (let r = 0; r < n; r++) {
+            let src = at(r, y0) + x;
+            const row = r * tw;
+            for (let i = 0; i < tw; i++, src += l.w) buf[row + i] = data[src]!;
+          }
+          await pool.add(() => encodeTile(buf, tw, n, path.join(l.dir, `${x}-${x + 1}_${y0}-${y1}_${zs}-${ze}`), enc));
         }
-        await pool.add(() => encodeTile(buf, tw, n, path.join(l.dir, `${x}-${x + 1}_${y0}-${y1}_${zs}-${ze}`), enc));
       }
     }
     l.slabStart = ze;
-    l.slabCount = 0;
+    slab.count = 0;
   };
 
   const processSlice = async (li: number, z: number, px: Uint8Array): Promise<void> => {
     const l = levels[li]!;
     await emitXY(l, z, px);
     if (l.slab) {
-      l.slab.set(px, l.slabCount * l.w * l.h);
-      l.slabCount++;
-      if (l.slabCount === Math.min(TILE, l.d) || z === l.d - 1) await flushSlab(l);
+      l.slab.append(px);
+      if (l.slab.count === Math.min(TILE, l.d) || z === l.d - 1) await flushSlab(l);
     }
     const next = levels[li + 1];
     if (!next) return;
@@ -227,20 +300,28 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
     await processSlice(li + 1, z >> 1, mean(sums, l.w, l.h, next.w, next.h, zc));
   };
 
-  const px0 = new Uint8Array(source.width * source.height);
-  for (let z = 0; z < source.depth; z++) {
-    opts.signal?.throwIfAborted();
-    const data = await source.readSlice(z, opts.signal);
-    if (data.length < px0.length) throw new Error(`${source.file}: slice ${z} has ${data.length} samples, expected ${px0.length}`);
-    const px = windowTo8(data, opts.window, new Uint8Array(px0.length));
-    if (z === thumbZ) await writeThumbnail(px, source.width, source.height, path.join(outDir, "thumb.jpg"));
-    await processSlice(0, z, px);
-    opts.onProgress?.((z + 1) / source.depth);
+  try {
+    await pass();
+  } finally {
+    for (const l of levels) l.slab?.close();
   }
   await pool.drain();
   const info = { "@type": "neuroglancer_multiscale_volume", type: "image", data_type: "uint8", num_channels: 1, scales };
   writeFileSync(path.join(outDir, "info"), JSON.stringify(info));
   return { scales, tiles: pool.tiles };
+
+  async function pass(): Promise<void> {
+    const px0 = new Uint8Array(source.width * source.height);
+    for (let z = 0; z < source.depth; z++) {
+      opts.signal?.throwIfAborted();
+      const data = await source.readSlice(z, opts.signal);
+      if (data.length < px0.length) throw new Error(`${source.file}: slice ${z} has ${data.length} samples, expected ${px0.length}`);
+      const px = windowTo8(data, opts.window, new Uint8Array(px0.length));
+      if (z === thumbZ) await writeThumbnail(px, source.width, source.height, path.join(outDir, "thumb.jpg"));
+      await processSlice(0, z, px);
+      opts.onProgress?.((z + 1) / source.depth);
+    }
+  }
 }
 
 /** Sums of each 2x2 block (1x2, 2x1 or 1x1 at odd edges) of a w x h slice. */

@@ -238,3 +238,33 @@ test("a volume thinner than the pyramid keeps its true depth at every level (z i
     t.cleanup();
   }
 });
+
+test("a slab over the memory budget goes to a scratch file beside the build and gives the very same tiles", async () => {
+  const t = tempDir();
+  try {
+    // 300 x 600 x 270: two slabs at level 0 (256 + 14 slices), three bands of rows (256, 256, 88) from the file.
+    const dims: [number, number, number] = [300, 600, 270];
+    const inMemory = path.join(t.dir, "memory");
+    const spilled = path.join(t.dir, "spilled");
+    await buildPyramid(phantomSource(...dims, hashy), inMemory, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85 });
+    const seen: string[] = [];
+    const src = phantomSource(...dims, hashy);
+    const read = src.readSlice.bind(src);
+    src.readSlice = async (z, signal) => {
+      // While slices are read, level 0's slab lives in a file next to the build's folder, not inside it.
+      if (z === 100) seen.push(...readdirSync(t.dir).filter((f) => f.startsWith("spilled.slab-")));
+      return read(z, signal);
+    };
+    await buildPyramid(src, spilled, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85, slabBudget: 1 << 20 });
+    expect(seen.sort()).toEqual(["spilled.slab-0", "spilled.slab-1"]);
+    // Scratch files are removed at the end.
+    expect(readdirSync(t.dir).sort()).toEqual(["memory", "spilled"]);
+    for (const level of ["0", "1", "2"]) {
+      const names = readdirSync(path.join(inMemory, level)).sort();
+      expect(readdirSync(path.join(spilled, level)).sort()).toEqual(names);
+      for (const n of names) expect(readFileSync(path.join(spilled, level, n)).equals(readFileSync(path.join(inMemory, level, n)))).toBe(true);
+    }
+  } finally {
+    t.cleanup();
+  }
+}, 120_000);
