@@ -6,7 +6,17 @@ import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
 import { sameSecret } from "./password.ts";
-import { clientAddress, crossSiteRefusal, readSessionCookie, requestAuth, safeNext, setRequestAuth, writeSessionCookie, type RequestAuth } from "./request.ts";
+import {
+  clientAddress,
+  crossSiteRefusal,
+  isMachineRequest,
+  readSessionCookie,
+  requestAuth,
+  safeNext,
+  setRequestAuth,
+  writeSessionCookie,
+  type RequestAuth,
+} from "./request.ts";
 import { createSession, findSession } from "./session.service.ts";
 import { principalForToken } from "./token.service.ts";
 
@@ -71,7 +81,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
     }
     auditSignIn(ctx, "signin", principal.name, "negotiate", clientAddress(c));
     // A browser gets a session, so it does not repeat the Kerberos exchange on every request.
-    const session = isApi(c) ? null : createSession(ctx, principal, "negotiate");
+    const session = isMachineRequest(c) ? null : createSession(ctx, principal, "negotiate");
     await proceed(c, next, principal, { method: "negotiate", csrf: session?.csrf ?? null });
     if (session) writeSessionCookie(c, session.cookieValue);
     if (r.outToken) c.header("WWW-Authenticate", `Negotiate ${r.outToken}`);
@@ -96,8 +106,6 @@ async function proceed(c: Context<AppEnv>, next: () => Promise<void>, principal:
   await next();
 }
 
-const isApi = (c: Context<AppEnv>) => c.req.path.startsWith("/api/");
-
 /** A field of a plain form post, read without consuming the body for the handler (hono caches it). */
 async function formField(c: Context<AppEnv>, name: string): Promise<string | undefined> {
   const type = c.req.header("Content-Type") ?? "";
@@ -116,7 +124,7 @@ async function challenge(c: Context<AppEnv>, message: string): Promise<Response>
   const kerberos = authRuntime(c.var.ctx).negotiator !== null;
   const next = safeNext(c.req.path + new URL(c.req.url).search);
   const loginUrl = `/login?next=${encodeURIComponent(next)}`;
-  if (isApi(c)) {
+  if (isMachineRequest(c)) {
     const res = c.json({ error: { code: "unauthorized", message } }, 401);
     res.headers.append("WWW-Authenticate", 'Basic realm="Mata", charset="UTF-8"');
     if (kerberos) res.headers.append("WWW-Authenticate", "Negotiate");

@@ -26,6 +26,14 @@ export function requestAuth(c: Context<AppEnv>): RequestAuth | null {
   return c.get("auth") ?? null;
 }
 
+/**
+ * Whether a request comes from a program rather than a browser page: the JSON API and the Prometheus scrape. These
+ * get 401 with a challenge and JSON errors, never the sign-in redirect or an HTML page.
+ */
+export function isMachineRequest(c: Context): boolean {
+  return c.req.path.startsWith("/api/") || c.req.path === "/metrics";
+}
+
 /** The client's IP address (for per-address throttling), or "local" for in-process test requests. */
 export function clientAddress(c: Context<AppEnv>): string {
   try {

@@ -4,13 +4,14 @@ import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
 import { ErrorPage, ErrorFragment } from "../../templates/error.tsx";
 import { isDiskFull } from "../platform/disk-full.ts";
+import { isMachineRequest } from "../auth/request.ts";
 
 /** The one error handler: JSON under /api, a fragment for htmx requests, a page otherwise. */
 export function renderError(err: Error, c: Context): Response | Promise<Response> {
   const appErr = toAppError(err);
   if (appErr.status >= 500) log.error("request failed", { path: c.req.path, error: String(err.stack ?? err) });
   const status = appErr.status;
-  if (c.req.path.startsWith("/api/")) {
+  if (isMachineRequest(c)) {
     const body: { error: { code: string; message: string; details?: unknown } } = { error: { code: appErr.code, message: appErr.message } };
     if (appErr.options.details !== undefined) body.error.details = appErr.options.details;
     return c.json(body, status);
