@@ -307,13 +307,18 @@ function keepManifest(repo: SyncRepo, ds: SyncDatasetRow, abs: FsPath, summary: 
   if (ds.manifest_generation !== ds.generation || !hasManifest(abs)) rewriteManifest(repo, ds, abs, ds.generation, summary);
 }
 
+/** A renamed file as the log records it: with the checksum its row keeps while its size and mtime are unchanged. */
+function keepChecksum({ row, file }: FileDiff["renamed"][number]): FileEntry {
+  return row.sha256 && row.size === file.size && row.mtime_ms === file.mtimeMs ? { ...file, sha256: row.sha256 } : file;
+}
+
 /** After a commit: the changes appended to the manifest log (or the whole manifest, when it was behind or the log is long). */
 function manifestAfter(repo: SyncRepo, before: SyncDatasetRow, abs: FsPath, generation: number, diff: FileDiff, summary: SyncSummary): void {
   if (before.manifest_generation !== before.generation || !hasManifest(abs)) return rewriteManifest(repo, before, abs, generation, summary);
   const changes: ManifestChange[] = [
     ...diff.removed.map((r) => ({ removed: r.path })),
     ...diff.renamed.map((m) => ({ removed: m.row.path })),
-    ...[...diff.added, ...diff.copied.map((c) => c.file), ...diff.modified.map((m) => m.file), ...diff.renamed.map((m) => m.file)].map((file) => ({ file })),
+    ...[...diff.added, ...diff.copied.map((c) => c.file), ...diff.modified.map((m) => m.file), ...diff.renamed.map(keepChecksum)].map((file) => ({ file })),
   ];
   try {
     const compact = appendManifest(abs, generation, changes);

@@ -136,6 +136,12 @@ test("the manifest keeps checksums for a rebuilt database; only for files still 
   expect(await importChecksums(ctx)).toEqual({ checksums: 1 });
   expect(sumOf(ctx, id, "kept.raw")).toBe(sha256sum(path.join(ds, "kept.raw")));
   expect(sumOf(ctx, id, "changed.raw")).toBeNull();
+
+  // A renamed file keeps its checksum, in the database and in the manifest's log, so a rebuild need not read it again.
+  renameSync(path.join(ds, "kept.raw"), path.join(ds, "renamed.raw"));
+  await reconcileAll(ctx);
+  expect(sumOf(ctx, id, "renamed.raw")).toBe(sha256sum(path.join(ds, "renamed.raw")));
+  expect(readManifest(ds)!.files.find((f) => f.path === "renamed.raw")?.sha256).toBe(sha256sum(path.join(ds, "renamed.raw")));
 }, 60_000);
 
 test("a settled change queues a fixity run through the job queue, which hashes the new files", async () => {
