@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { clientAddress } from "../auth/request.ts";
+import { clientAddress } from "../web/request-info.ts";
 import { pageProps } from "../web/page-props.ts";
 import { route } from "../web/route.ts";
 import { html, json, queryInt, queryText } from "../web/schemas.ts";

@@ -4,7 +4,6 @@
 import type { AppContext, Principal } from "../context.ts";
 import { badRequest, forbidden, notFound } from "../errors.ts";
 import { log } from "../log.ts";
-import type { TagNode } from "../tags/tag.types.ts";
 import { auditRepo, PRUNE_BATCH, type AuditRow } from "./audit.repo.ts";
 
 /** Every action the log records, with the words the page shows for it. */
@@ -136,36 +135,6 @@ export function auditDownload(ctx: AppContext, user: Principal, datasetId: numbe
     // The file is still served when its line cannot be written (a full disk is reported by health and refuses edits).
     log.error("audit: download not recorded", { datasetId, file, actor: user.name, error: String(err) });
   }
-}
-
-/** A tag tree flattened to "Key/Child" paths and their values, in order (a key may repeat). */
-function flatten(tags: TagNode[], prefix = "", out = new Map<string, string[]>()): Map<string, string[]> {
-  for (const t of tags) {
-    const key = prefix + t.key;
-    out.set(key, [...(out.get(key) ?? []), t.value]);
-    flatten(t.children, `${key}/`, out);
-  }
-  return out;
-}
-
-/**
- * The before and after of a tag change, as only the paths whose values changed ("Scan/Voltage": "90" -> "120"),
- * so an entry stays small and readable however large the tree; a change of order alone says so.
- */
-export function tagChange(before: TagNode[], after: TagNode[]): { before: Record<string, unknown>; after: Record<string, unknown>; reordered: boolean } {
-  const a = flatten(before);
-  const b = flatten(after);
-  const out = { before: {} as Record<string, unknown>, after: {} as Record<string, unknown>, reordered: false };
-  const one = (v: string[]) => (v.length === 1 ? v[0] : v);
-  for (const key of new Set([...a.keys(), ...b.keys()])) {
-    const x = a.get(key);
-    const y = b.get(key);
-    if (x && y && x.length === y.length && x.every((v, i) => v === y[i])) continue;
-    if (x) out.before[key] = one(x);
-    if (y) out.after[key] = one(y);
-  }
-  out.reordered = Object.keys(out.before).length === 0 && Object.keys(out.after).length === 0 && JSON.stringify(before) !== JSON.stringify(after);
-  return out;
 }
 
 /** Filters of a listing or an export, as the API and the page take them. */

@@ -9,7 +9,8 @@ import { AccountPage } from "../../templates/auth/account.tsx";
 import { changeOwnPassword } from "./account.service.ts";
 import { recordAudit } from "../audit/audit.service.ts";
 import { authRuntime } from "./auth.runtime.ts";
-import { clearSessionCookie, clientAddress, readSessionCookie, requestAuth, writeSessionCookie } from "./request.ts";
+import { clearSessionCookie, readSessionCookie, requestAuth, writeSessionCookie } from "./request.ts";
+import { clientAddress } from "../web/request-info.ts";
 import { endSession } from "./session.service.ts";
 import { createToken, listTokens, revokeToken } from "./token.service.ts";
 

@@ -6,17 +6,8 @@ import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
 import { sameSecret } from "./password.ts";
-import {
-  clientAddress,
-  crossSiteRefusal,
-  isMachineRequest,
-  readSessionCookie,
-  requestAuth,
-  safeNext,
-  setRequestAuth,
-  writeSessionCookie,
-  type RequestAuth,
-} from "./request.ts";
+import { clientAddress, isMachineRequest } from "../web/request-info.ts";
+import { crossSiteRefusal, readSessionCookie, requestAuth, safeNext, setRequestAuth, writeSessionCookie, type RequestAuth } from "./request.ts";
 import { createSession, findSession } from "./session.service.ts";
 import { principalForToken } from "./token.service.ts";
 

@@ -6,7 +6,8 @@ import { html } from "../web/schemas.ts";
 import { LoginPage } from "../../templates/auth/login.tsx";
 import { authRuntime } from "./auth.runtime.ts";
 import { signIn } from "./login.service.ts";
-import { clientAddress, crossSiteRefusal, readSessionCookie, safeNext, writeSessionCookie } from "./request.ts";
+import { crossSiteRefusal, readSessionCookie, safeNext, writeSessionCookie } from "./request.ts";
+import { clientAddress } from "../web/request-info.ts";
 import { createSession, endSession, findSession } from "./session.service.ts";
 
 /** The sign-in page and form post: open to everyone (they are mounted before `authenticate`). */

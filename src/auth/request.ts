@@ -1,6 +1,5 @@
 // Per-request facts of the auth feature (cookie name and flags, client address, CSRF token of the request).
 import type { Context } from "hono";
-import { getConnInfo } from "hono/bun";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { isHttps } from "../web/https.ts";
 import type { AppEnv } from "../context.ts";
@@ -24,23 +23,6 @@ export function setRequestAuth(c: Context<AppEnv>, auth: RequestAuth): void {
 /** How the current request was authenticated, or null before/without authentication. */
 export function requestAuth(c: Context<AppEnv>): RequestAuth | null {
   return c.get("auth") ?? null;
-}
-
-/**
- * Whether a request comes from a program rather than a browser page: the JSON API and the Prometheus scrape. These
- * get 401 with a challenge and JSON errors, never the sign-in redirect or an HTML page.
- */
-export function isMachineRequest(c: Context): boolean {
-  return c.req.path.startsWith("/api/") || c.req.path === "/metrics";
-}
-
-/** The client's IP address (for per-address throttling), or "local" for in-process test requests. */
-export function clientAddress(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? "local";
-  } catch {
-    return "local";
-  }
 }
 
 /** The session cookie value, if any. */

@@ -9,7 +9,7 @@ import { datasetDetail, listDatasets, listFiles, resolveDatasetFile } from "./da
 import { DATASET_SORTS } from "./datasets.repo.ts";
 import { describeDataset } from "./describe.service.ts";
 import { auditDownload } from "../audit/audit.service.ts";
-import { clientAddress } from "../auth/request.ts";
+import { clientAddress } from "../web/request-info.ts";
 import { DatasetDetail, DatasetList, Described, FileList } from "./datasets.schemas.ts";
 
 /** The dataset JSON API: list, detail, title and description, files and file content. */

@@ -4,7 +4,7 @@ import { AppError } from "../errors.ts";
 import { log } from "../log.ts";
 import { ErrorPage, ErrorFragment } from "../../templates/error.tsx";
 import { isDiskFull } from "../platform/disk-full.ts";
-import { isMachineRequest } from "../auth/request.ts";
+import { isMachineRequest } from "./request-info.ts";
 
 /** The one error handler: JSON under /api, a fragment for htmx requests, a page otherwise. */
 export function renderError(err: Error, c: Context): Response | Promise<Response> {
