@@ -11,6 +11,7 @@ import { Layout } from "../../templates/layout.tsx";
 import { MeshViewer } from "../../templates/mesh/viewer.tsx";
 import { launchBrowser, newPage, screenshot, serveApp } from "../support/browser.ts";
 import { tempDir } from "../support/env.ts";
+import { boxMesh } from "./ply.fixture.ts";
 
 let browser: Browser;
 const tmp = tempDir();
@@ -90,20 +91,26 @@ function sphereStl(subdiv: number): Buffer {
   return buf;
 }
 
-test("the mesh viewer draws a GLB preview with WebGL and reports its triangles", async () => {
-  const stl = path.join(tmp.dir, "sphere.stl");
-  writeFileSync(stl, sphereStl(4));
-  const glb = path.join(tmp.dir, "sphere.glb");
-  await buildMeshPreview(stl, glb);
+/** Builds the preview of an STL, serves it in the viewer's page and opens that page once the surface is drawn. */
+async function openViewer(name: string, stl: Buffer) {
+  const file = path.join(tmp.dir, name);
+  writeFileSync(file, stl);
+  const glb = `${file}.glb`;
+  await buildMeshPreview(file, glb);
   const app = new Hono();
   mountRoutes(app as never, staticRoutes, requireAccess);
   app.get("/mesh.glb", () => new Response(Bun.file(glb), { headers: { "Content-Type": "model/gltf-binary" } }));
-  app.get("/", (c) => c.html(Layout({ title: "Mesh", children: MeshViewer({ src: "/mesh.glb", name: "sphere.stl" }) })));
+  app.get("/", (c) => c.html(Layout({ title: "Mesh", children: MeshViewer({ src: "/mesh.glb", name }) })));
   const server = serveApp(app);
+  const { page, errors } = await newPage(browser);
+  await page.goto(server.url + "/");
+  await page.waitForSelector(".mesh-viewer[data-ready=true]", { timeout: 20000 });
+  return { page, errors, stop: server.stop };
+}
+
+test("the mesh viewer draws a GLB preview with WebGL and reports its triangles", async () => {
+  const { page, errors, stop } = await openViewer("sphere.stl", sphereStl(4));
   try {
-    const { page, errors } = await newPage(browser);
-    await page.goto(server.url + "/");
-    await page.waitForSelector(".mesh-viewer[data-ready=true]", { timeout: 20000 });
     expect(await page.textContent(".mesh-status")).toContain("5,120 triangles");
     // The sphere is drawn: the centre pixel differs from the background colour.
     const centre = await page.evaluate(() => {
@@ -118,45 +125,26 @@ test("the mesh viewer draws a GLB preview with WebGL and reports its triangles",
     await screenshot(page, "mesh-viewer");
     expect(errors).toEqual([]);
   } finally {
-    server.stop();
+    stop();
   }
 });
 
 /** A box from the origin to (w, h, d) as 12 triangles of binary STL, in the file's units. */
 function boxStl(w: number, h: number, d: number): Buffer {
-  const c = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => [i & 1 ? w : 0, i & 2 ? h : 0, i & 4 ? d : 0]);
-  const quads = [
-    [0, 2, 3, 1],
-    [4, 5, 7, 6],
-    [0, 1, 5, 4],
-    [2, 6, 7, 3],
-    [0, 4, 6, 2],
-    [1, 3, 7, 5],
-  ];
-  const tris = quads.flatMap(([a, b, e, f]) => [
+  const box = boxMesh(w, h, d);
+  const tris = box.faces.flatMap(([a, b, e, f]) => [
     [a!, b!, e!],
     [a!, e!, f!],
   ]);
   const buf = Buffer.alloc(84 + 50 * tris.length);
   buf.writeUInt32LE(tris.length, 80);
-  tris.forEach((t, i) => t.forEach((vi, k) => c[vi]!.forEach((x, j) => buf.writeFloatLE(x, 84 + i * 50 + 12 + k * 12 + j * 4))));
+  tris.forEach((t, i) => t.forEach((vi, k) => [0, 1, 2].forEach((j) => buf.writeFloatLE(box.positions[vi * 3 + j]!, 84 + i * 50 + 12 + k * 12 + j * 4))));
   return buf;
 }
 
 test("the distance tool measures between two clicked points in the file's units; the clipping plane cuts the surface away by keyboard", async () => {
-  const stl = path.join(tmp.dir, "box.stl");
-  writeFileSync(stl, boxStl(40, 20, 10));
-  const glb = path.join(tmp.dir, "box.glb");
-  await buildMeshPreview(stl, glb);
-  const app = new Hono();
-  mountRoutes(app as never, staticRoutes, requireAccess);
-  app.get("/mesh.glb", () => new Response(Bun.file(glb), { headers: { "Content-Type": "model/gltf-binary" } }));
-  app.get("/", (c) => c.html(Layout({ title: "Mesh", children: MeshViewer({ src: "/mesh.glb", name: "box.stl" }) })));
-  const server = serveApp(app);
+  const { page, errors, stop } = await openViewer("box.stl", boxStl(40, 20, 10));
   try {
-    const { page, errors } = await newPage(browser);
-    await page.goto(server.url + "/");
-    await page.waitForSelector(".mesh-viewer[data-ready=true]", { timeout: 20000 });
     const canvas = (await page.$(".mesh-viewer canvas"))!;
     /** Clicks where a point of the box's surface appears (relative to the canvas, which may have scrolled). */
     const clickAt = async (p: [number, number, number]) => {
@@ -238,6 +226,6 @@ test("the distance tool measures between two clicked points in the file's units;
     expect(Math.abs((await drawn()) - whole)).toBeLessThan(whole * 0.02);
     expect(errors).toEqual([]);
   } finally {
-    server.stop();
+    stop();
   }
 }, 60_000);

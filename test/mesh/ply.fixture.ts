@@ -44,6 +44,21 @@ export function indexed(tris: Float32Array): IndexedMesh {
   return { positions, faces };
 }
 
+/** A box from the origin to (w, h, d): corner i at (i & 1 ? w : 0, i & 2 ? h : 0, i & 4 ? d : 0), six outward quads. */
+export function boxMesh(w: number, h: number, d: number): IndexedMesh {
+  return {
+    positions: [0, 1, 2, 3, 4, 5, 6, 7].flatMap((i) => [i & 1 ? w : 0, i & 2 ? h : 0, i & 4 ? d : 0]),
+    faces: [
+      [0, 2, 3, 1],
+      [4, 5, 7, 6],
+      [0, 1, 5, 4],
+      [2, 6, 7, 3],
+      [0, 4, 6, 2],
+      [1, 3, 7, 5],
+    ],
+  };
+}
+
 /** The PLY encodings. */
 export type PlyFormat = "ascii" | "binary_little_endian" | "binary_big_endian";
 

@@ -6,7 +6,7 @@ import { PreviewLimitError } from "../../src/errors.ts";
 import { buildMeshPreview } from "../../src/mesh/mesh.build.ts";
 import { MeshReadError, meshFormat, readTriangles } from "../../src/mesh/mesh.reader.ts";
 import { tempDir } from "../support/env.ts";
-import { BUNNY_STL, encodePly, indexed, stlTriangles, type IndexedMesh, type PlyFormat } from "./ply.fixture.ts";
+import { boxMesh, BUNNY_STL, encodePly, indexed, stlTriangles, type IndexedMesh, type PlyFormat } from "./ply.fixture.ts";
 
 const tmp = tempDir("mata-ply-");
 afterAll(() => tmp.cleanup());
@@ -29,19 +29,11 @@ function collect(file: string, limits = DEFAULT_LIMITS): { tris: Float32Array; c
   return { tris, count };
 }
 
-/** A unit cube as six quads, and one pentagon lid above it: polygons a reader must split into fans. */
-const POLYGONS: IndexedMesh = {
-  positions: [0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 0.5, 0.5, 2],
-  faces: [
-    [0, 3, 2, 1],
-    [4, 5, 6, 7],
-    [0, 1, 5, 4],
-    [1, 2, 6, 5],
-    [2, 3, 7, 6],
-    [3, 0, 4, 7],
-    [4, 5, 8, 6, 7],
-  ],
-};
+/** A unit cube as six quads, and a pentagon through its top corners and a point above: polygons a reader must split into fans. */
+const POLYGONS: IndexedMesh = (() => {
+  const cube = boxMesh(1, 1, 1);
+  return { positions: [...cube.positions, 0.5, 0.5, 2], faces: [...cube.faces, [4, 5, 8, 7, 6]] };
+})();
 
 describe("PLY reader", () => {
   test(".ply files are meshes", () => {
