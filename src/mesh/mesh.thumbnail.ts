@@ -15,6 +15,11 @@ const VIEW: readonly [number, number, number] = [0.6, 0.45, 0.9];
 const SURFACE = [0.82 * 255, 0.76 * 255, 0.7 * 255];
 /** Drawn at this multiple of the size and scaled down by libvips: cheap anti-aliasing. */
 const SUPERSAMPLE = 2;
+/**
+ * The most pixel tests one picture may take (about half a second): a hostile or odd mesh of many triangles each
+ * covering much of the picture would otherwise cost triangles x pixels. Over it, every k-th triangle is drawn.
+ */
+export const PIXEL_BUDGET = 60_000_000;
 
 type Vec3 = [number, number, number];
 const norm = (v: Vec3): Vec3 => {
@@ -75,7 +80,18 @@ export function renderMesh(positions: ArrayLike<number>, indices: ArrayLike<numb
   // A key light from the upper right of the camera, as in the viewer.
   const light = norm([x[0] + y[0] + 2 * z[0], x[1] + y[1] + 2 * z[1], x[2] + y[2] + 2 * z[2]]);
   const depth = new Float32Array(width * height).fill(-Infinity);
+  // The work is the triangles' bounding boxes on screen: summed first, so the drawing below stays within the budget.
+  let work = 0;
   for (let t = 0; t + 2 < indices.length; t += 3) {
+    const a = indices[t]!,
+      b = indices[t + 1]!,
+      c = indices[t + 2]!;
+    const w = Math.min(width, Math.max(sx[a]!, sx[b]!, sx[c]!)) - Math.max(0, Math.min(sx[a]!, sx[b]!, sx[c]!));
+    const h = Math.min(height, Math.max(sy[a]!, sy[b]!, sy[c]!)) - Math.max(0, Math.min(sy[a]!, sy[b]!, sy[c]!));
+    if (w > 0 && h > 0) work += (w + 1) * (h + 1);
+  }
+  const stride = 3 * Math.max(1, Math.ceil(work / PIXEL_BUDGET));
+  for (let t = 0; t + 2 < indices.length; t += stride) {
     const a = indices[t]!,
       b = indices[t + 1]!,
       c = indices[t + 2]!;

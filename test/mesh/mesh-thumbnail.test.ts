@@ -102,6 +102,18 @@ describe("mesh thumbnails", () => {
     expect(new Set([...Array(w * h).keys()].map((i) => colour(renderMesh(positions, [...far, ...near], w, h), i))).size).toBe(3);
   });
 
+  test("many triangles each covering the whole picture are drawn in bounded time, sampled", () => {
+    // 200,000 stacked big triangles: every one covers most of the picture (4 * 10^10 pixel tests unbounded).
+    const n = 200_000;
+    const positions = new Float32Array(n * 9);
+    for (let t = 0; t < n; t++) positions.set([-1, -1, t / n, 1, -1, t / n, 0, 1, t / n], t * 9);
+    const indices = Uint32Array.from({ length: n * 3 }, (_, i) => i);
+    const t0 = performance.now();
+    const px = renderMesh(positions, indices, 512, 384);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(foreground(px, 512, 384, 4).fraction).toBeGreaterThan(0.2);
+  });
+
   test("a PLY's thumbnail is built with its preview through the queue, listed for readers only, published with the GLB", async () => {
     const ctx = testContext();
     cleanups.push(() => ctx.cleanup());
