@@ -8,6 +8,7 @@ import path from "node:path";
 import { writeFileAtomic } from "../platform/fs.ts";
 import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
 import { checkVertices } from "./mesh.limits.ts";
+import { writeMeshThumbnail } from "./mesh.thumbnail.ts";
 
 /** Browsers with integrated GPUs struggle above about half a million triangles (RECIPES). */
 export const MAX_PREVIEW_TRIANGLES = 500_000;
@@ -21,6 +22,8 @@ export interface MeshPreviewInfo {
   vertices: number;
   bbox: { min: [number, number, number]; max: [number, number, number] };
   bytes: number;
+  /** The thumbnail's file name beside the GLB, when one was asked for and drawn. */
+  thumbnail?: string;
 }
 
 /** A growable typed array, so streaming never keeps more than the output mesh. */
@@ -43,13 +46,14 @@ class Grow<T extends Float32Array | Uint32Array> {
 }
 
 /**
- * Turns an STL or OBJ file into a compact web-ready GLB (welded, simplified to at most
- * MAX_PREVIEW_TRIANGLES, quantized, meshopt-compressed), written atomically to `outFile`.
+ * Turns an STL, OBJ or PLY file into a compact web-ready GLB (welded, simplified to at most
+ * MAX_PREVIEW_TRIANGLES, quantized, meshopt-compressed), written atomically to `outFile`; with `thumbnail`,
+ * also a PNG of the simplified surface for lists (mesh.thumbnail.ts), drawn before quantization from its floats.
  */
 export async function buildMeshPreview(
   file: string,
   outFile: string,
-  opts: { signal?: AbortSignal; progress?: (f: number) => void; name?: string; limits?: PreviewLimits } = {},
+  opts: { signal?: AbortSignal; progress?: (f: number) => void; name?: string; limits?: PreviewLimits; thumbnail?: string } = {},
 ): Promise<MeshPreviewInfo> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   // Pass 1: bounds and count.
@@ -126,6 +130,11 @@ export async function buildMeshPreview(
     await doc.transform(simplify({ simplifier: MeshoptSimplifier, ratio: MAX_PREVIEW_TRIANGLES / triangles, error: 0.01, lockBorder: false }));
   }
   opts.signal?.throwIfAborted();
+  if (opts.thumbnail) {
+    const simplified = doc.getRoot().listMeshes()[0]!.listPrimitives()[0]!;
+    await writeMeshThumbnail(simplified.getAttribute("POSITION")!.getArray()!, simplified.getIndices()!.getArray()!, opts.thumbnail);
+    opts.signal?.throwIfAborted();
+  }
   await doc.transform(reorder({ encoder: MeshoptEncoder }), quantize());
   doc.createExtension(EXTMeshoptCompression).setRequired(true).setEncoderOptions({ method: EXTMeshoptCompression.EncoderMethod.QUANTIZE });
   const io = new NodeIO().registerExtensions([EXTMeshoptCompression, KHRMeshQuantization]).registerDependencies({ "meshopt.encoder": MeshoptEncoder });
@@ -142,5 +151,6 @@ export async function buildMeshPreview(
     vertices: outPrim.getAttribute("POSITION")?.getCount() ?? 0,
     bbox: { min, max },
     bytes: glb.byteLength,
+    ...(opts.thumbnail ? { thumbnail: path.basename(opts.thumbnail) } : {}),
   };
 }

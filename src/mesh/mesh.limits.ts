@@ -19,3 +19,10 @@ export function checkVertices(file: string, vertices: number, limits: PreviewLim
       `${file}: more than ${fmt(limits.maxVertices)} vertices is over the limit max_vertices = ${fmt(limits.maxVertices)}; no preview is built`,
     );
 }
+
+/** Refuses a header (PLY) declaring more vertices or faces than the caps allow, before anything is allocated for them. */
+export function checkDeclared(file: string, what: "vertices" | "faces", count: number, limits: PreviewLimits): void {
+  const [cap, setting] = what === "vertices" ? [limits.maxVertices, "max_vertices"] : [limits.maxTriangles, "max_triangles"];
+  if (count > cap)
+    throw new PreviewLimitError(`${file}: the header declares ${fmt(count)} ${what}, over the limit ${setting} = ${fmt(cap)}; no preview is built`);
+}

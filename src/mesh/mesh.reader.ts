@@ -1,29 +1,24 @@
 import { closeSync, fstatSync, readSync } from "node:fs";
-import { NotRegularFileError, openShareRegularFile } from "../platform/share-root.ts";
-import { openablePath } from "../sync/names.ts";
 import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
 import { checkTriangles, checkVertices } from "./mesh.limits.ts";
+import { errnoOf, forEachLine, MeshReadError, openMesh, type TriangleSink } from "./mesh.io.ts";
+import { readPly } from "./mesh.ply.ts";
 
-/** Thrown for a mesh file that cannot be read; the message names the file and the problem. */
-export class MeshReadError extends Error {
-  override name = "MeshReadError";
-}
-
-/** Receives triangles in batches: 9 floats (three xyz corners) per triangle. */
-export type TriangleSink = (batch: Float32Array, count: number) => void;
+export { MeshReadError, type TriangleSink } from "./mesh.io.ts";
 
 const CHUNK = 50 * 32768;
 
 /** The mesh formats Mata previews, by file name. */
-export function meshFormat(file: string): "stl" | "obj" | null {
+export function meshFormat(file: string): "stl" | "obj" | "ply" | null {
   const lower = file.toLowerCase();
   if (lower.endsWith(".stl")) return "stl";
   if (lower.endsWith(".obj")) return "obj";
+  if (lower.endsWith(".ply")) return "ply";
   return null;
 }
 
 /**
- * Streams the triangles of an STL (binary or ASCII) or OBJ file in bounded memory.
+ * Streams the triangles of an STL (binary or ASCII), OBJ or PLY (mesh.ply.ts) file in bounded memory.
  * OBJ keeps one position per vertex (12 bytes) since faces may refer back to any of them.
  * A binary STL's triangle count is checked against `max_triangles` from its header before anything is read;
  * text files are counted as they stream and stopped at the cap (and an OBJ at `max_vertices`).
@@ -33,7 +28,8 @@ export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSi
     const format = meshFormat(file);
     if (format === "stl") return isBinaryStl(file, limits) ? readBinaryStl(file, sink, signal) : readAsciiStl(file, sink, signal, limits);
     if (format === "obj") return readObj(file, sink, signal, limits);
-    throw new MeshReadError(`${file}: not an STL or OBJ file`);
+    if (format === "ply") return readPly(file, sink, signal, limits);
+    throw new MeshReadError(`${file}: not an STL, OBJ or PLY file`);
   } catch (e) {
     if ((e as Error)?.name === "AbortError") throw e;
     // A read the kernel refused (EIO) is a broken file too, named like the others.
@@ -42,19 +38,6 @@ export function readTriangles(file: string, sink: TriangleSink, signal?: AbortSi
     // Messages name the file as the person knows it (relative to the dataset), not the server's path.
     if (name !== file) err.message = err.message.split(file).join(name);
     throw err;
-  }
-}
-
-const errnoOf = (e: unknown) => (e as NodeJS.ErrnoException)?.code ?? (e as Error)?.message ?? String(e);
-
-/** Opens a mesh file beneath the share root; a folder, FIFO or device in its place is refused, never read. */
-function openMesh(file: string): number {
-  try {
-    return openShareRegularFile(openablePath(file));
-  } catch (e) {
-    throw new MeshReadError(
-      `${file}: ${e instanceof NotRegularFileError ? e.message : (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing (ENOENT)" : `cannot open (${errnoOf(e)})`}`,
-    );
   }
 }
 
@@ -111,31 +94,6 @@ function readBinaryStl(file: string, sink: TriangleSink, signal?: AbortSignal): 
       done += n;
     }
     return total;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Calls `onLine` for every line of a text file, reading it in chunks. */
-function forEachLine(file: string, onLine: (line: string, no: number) => void, signal?: AbortSignal): void {
-  const fd = openMesh(file);
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    let rest = "";
-    let no = 0;
-    let pos = 0;
-    for (;;) {
-      signal?.throwIfAborted();
-      const got = readSync(fd, buf, 0, buf.length, pos);
-      if (got === 0) break;
-      pos += got;
-      const text = rest + buf.toString("latin1", 0, got);
-      const lines = text.split("\n");
-      rest = lines.pop() ?? "";
-      for (const l of lines) onLine(l, ++no);
-      if (rest.length > 1 << 20) throw new MeshReadError(`${file}: line ${no + 1} is longer than 1 MiB; not a text mesh`);
-    }
-    if (rest) onLine(rest, ++no);
   } finally {
     closeSync(fd);
   }

@@ -1,4 +1,4 @@
-import { MESH_FILE } from "./tiler.child.ts";
+import { MESH_FILE, MESH_THUMB } from "./tiler.child.ts";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
@@ -34,6 +34,7 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   const dir = previewDir(ctx, row.content_key);
   let target: PreviewTarget | null = null;
   if (parts.length === 2 && parts[1] === "thumbnail" && row.kind !== "mesh") target = { kind: "thumbnail", file: path.join(dir, "thumb.jpg") };
+  else if (parts.length === 2 && parts[1] === "thumbnail") target = { kind: "mesh", file: path.join(dir, MESH_THUMB), contentType: "image/png" };
   else if (parts.length === 2 && parts[1] === MESH_FILE && row.kind === "mesh")
     target = { kind: "mesh", file: path.join(dir, MESH_FILE), contentType: "model/gltf-binary" };
   else if (parts.length === 3 && parts[1] === "tiles" && parts[2] === "info") target = { kind: "info", file: path.join(dir, "info") };

@@ -57,7 +57,7 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   const byN = db.query<PreviewRow, [number, number]>("SELECT * FROM previews WHERE dataset_id = ? AND n = ?");
   // SQLite takes the bare columns of an aggregate from the row holding the min(): the first ready picture.
   const firstPictures = db.query<{ dataset_id: number; n: number; content_key: string }, [string]>(
-    "SELECT dataset_id, min(n) AS n, content_key FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND kind <> 'mesh' GROUP BY dataset_id",
+    "SELECT dataset_id, min(n) AS n, content_key FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND (kind <> 'mesh' OR levels > 0) GROUP BY dataset_id",
   );
   const firstKinds = db.query<{ dataset_id: number; kind: PreviewRow["kind"] }, [string]>(
     "SELECT dataset_id, kind, min(n) AS n FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) GROUP BY dataset_id",
@@ -103,6 +103,10 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   const insertInput = db.query<unknown, [number, string]>("INSERT OR IGNORE INTO preview_inputs (dataset_id, path) VALUES (?, ?)");
   const isInput = db.query<{ one: number }, [number, string]>("SELECT 1 AS one FROM preview_inputs WHERE dataset_id = ? AND path = ?");
   const inputsOf = db.query<{ path: string }, [number]>("SELECT path FROM preview_inputs WHERE dataset_id = ? ORDER BY path");
+  const meshesWithoutThumbnail = db.query<{ id: number; generation: number }, []>(
+    `SELECT DISTINCT d.id, d.generation FROM datasets d JOIN previews p ON p.dataset_id = d.id
+     WHERE d.state = 'present' AND p.kind = 'mesh' AND p.state = 'ready' AND p.levels = 0`,
+  );
   const behind = db.query<{ id: number; generation: number }, []>(
     `SELECT d.id, d.generation FROM datasets d
      WHERE d.state = 'present'
@@ -114,7 +118,7 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     dataset: (id: number) => dataset.get(id),
     files: (datasetId: number) => files.all(datasetId),
     list: (datasetId: number) => byDataset.all(datasetId),
-    /** The first ready volume or image of each dataset, for thumbnails in lists. */
+    /** The first ready volume, image or mesh with a thumbnail of each dataset, for thumbnails in lists. */
     firstPictures: (datasetIds: number[]) => firstPictures.all(JSON.stringify(datasetIds)),
     /** The kind of each dataset's first preview, in any state, for the list's placeholder where no thumbnail is shown. */
     firstKinds: (datasetIds: number[]) => firstKinds.all(JSON.stringify(datasetIds)),
@@ -176,6 +180,8 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     },
     /** Present datasets whose current generation no preview job or preview has seen (changed while no server ran). */
     behind: () => behind.all(),
+    /** Datasets with a mesh preview built before mesh thumbnails (levels 0), to build again once. */
+    meshesWithoutThumbnail: () => meshesWithoutThumbnail.all(),
     /** Replaces the files a dataset's volumes read beyond the readers' own list of inputs (see migration 011). */
     setExtraInputs: (datasetId: number, paths: string[]) =>
       db

@@ -9,7 +9,7 @@ import { jobsRepo } from "../jobs/jobs.repo.ts";
 import { isVolumeInput, scanVolumes, VolumeReadError } from "./readers/index.ts";
 import { log } from "../log.ts";
 import type { PreviewPlan, PreviewRow } from "./preview.repo.ts";
-import { MESH_FILE, type BuildMeta } from "./tiler.child.ts";
+import { MESH_FILE, MESH_THUMB, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
 import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
@@ -20,6 +20,8 @@ import { isDiskFull } from "../platform/disk-full.ts";
 
 /** Bumped when the tile layout changes, so every preview is built again in the new layout. */
 export const PREVIEW_FORMAT = 1;
+/** Bumped when a mesh preview's files change (2: the thumbnail), so only mesh previews are built again. */
+export const MESH_PREVIEW_FORMAT = 2;
 /** The job kind that builds a dataset's previews. */
 export const PREVIEW_JOB = "preview";
 /** Below rule commands (20): a dataset is analysed before its previews are built. */
@@ -47,9 +49,9 @@ export function previewTmpDir(ctx: AppContext): string {
  * files the same, and would then be served another dataset's tiles from their own dataset's URLs. An equal copy
  * in another dataset is built again instead.
  */
-export function contentKey(datasetUid: string, file: string, files: { path: string; size: number; mtime_ms: number }[]): string {
+export function contentKey(datasetUid: string, file: string, files: { path: string; size: number; mtime_ms: number }[], mesh = false): string {
   const h = createHash("sha256");
-  h.update(`mata-preview v${PREVIEW_FORMAT}\n${datasetUid}\n${file}\n`);
+  h.update(`mata-preview v${PREVIEW_FORMAT}${mesh ? ` mesh v${MESH_PREVIEW_FORMAT}` : ""}\n${datasetUid}\n${file}\n`);
   for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : 1))) h.update(`${f.path}\0${f.size}\0${Math.floor(f.mtime_ms)}\n`);
   return h.digest("hex").slice(0, 40);
 }
@@ -66,7 +68,7 @@ export function previewCovers(rules: FileRule[]): (file: string) => boolean {
 function readMeta(dir: string): BuildMeta | null {
   try {
     const meta = JSON.parse(readFileSync(path.join(dir, "mata.json"), "utf8")) as BuildMeta;
-    return existsSync(path.join(dir, meta.mesh ? MESH_FILE : "info")) ? meta : null;
+    return existsSync(path.join(dir, meta.mesh ? MESH_FILE : "info")) && (!meta.mesh || existsSync(path.join(dir, MESH_THUMB))) ? meta : null;
   } catch {
     return null;
   }
@@ -88,6 +90,10 @@ export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number }
       const behind = datasetsBehind(ctx);
       for (const d of behind) queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
       if (behind.length > 0) log.info("previews queued for datasets changed while stopped", { datasets: behind.length });
+      const unthumbed = ctx.services.preview.repo.meshesWithoutThumbnail().filter((d) => !behind.some((b) => b.id === d.id));
+      for (const d of unthumbed)
+        queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
+      if (unthumbed.length > 0) log.info("mesh previews queued for their thumbnails", { datasets: unthumbed.length });
     },
   };
 }
@@ -154,7 +160,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
             spacing: [1, 1, 1],
             unit: "",
             notes: [],
-            contentKey: contentKey(ds.uid, file, [s]),
+            contentKey: contentKey(ds.uid, file, [s], true),
           }
         : s === null
           ? {
@@ -351,7 +357,7 @@ export interface PreviewView {
   mesh?: string;
 }
 
-/** Thumbnail URLs of the datasets that have a ready picture preview, for a page of a list. */
+/** Thumbnail URLs of the datasets that have a ready picture preview (or a mesh with its rendered thumbnail), for a page of a list. */
 export function thumbnailUrls(ctx: AppContext, datasetIds: number[]): Map<number, string> {
   return new Map(
     ctx.services.preview.repo
@@ -392,7 +398,10 @@ export function previewView(r: PreviewRow): PreviewView {
     ...(r.state !== "ready"
       ? {}
       : r.kind === "mesh"
-        ? { mesh: `${base}/${MESH_FILE}?v=${r.content_key.slice(0, 16)}` }
+        ? {
+            mesh: `${base}/${MESH_FILE}?v=${r.content_key.slice(0, 16)}`,
+            ...(r.levels > 0 ? { thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` } : {}),
+          }
         : { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` }),
   };
 }

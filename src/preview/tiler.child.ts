@@ -13,6 +13,8 @@ export const TILER_CHILD_ENV = "MATA_TILER_CHILD";
 
 /** The GLB of a mesh preview, inside its preview folder. */
 export const MESH_FILE = "mesh.glb";
+/** The list thumbnail of a mesh preview (mesh.thumbnail.ts), beside its GLB; a mesh build with one records levels = 1. */
+export const MESH_THUMB = "thumb.png";
 
 /** What the parent asks one child to build: a single volume of a dataset, into tmpDir, renamed to outDir. */
 export interface BuildSpec {
@@ -176,6 +178,7 @@ async function buildMesh(spec: BuildSpec): Promise<BuildMeta> {
     progress: progressSender(),
     name: spec.file,
     limits: spec.limits,
+    thumbnail: path.join(spec.tmpDir, MESH_THUMB),
   });
-  return { window: [0, 0], windowFrom: "mesh", levels: 0, tiles: 0, file: spec.file, builtAt: Date.now(), mesh };
+  return { window: [0, 0], windowFrom: "mesh", levels: 1, tiles: 0, file: spec.file, builtAt: Date.now(), mesh };
 }

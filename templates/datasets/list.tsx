@@ -20,7 +20,7 @@ export interface ListItem {
 
 const KIND_LABELS = { volume: "Volume", image: "Image", mesh: "3D mesh" } as const;
 
-/** The thumbnail slot: the picture, or words saying what the preview is (a mesh has no picture) or that there is none. */
+/** The thumbnail slot: the picture (a mesh's drawn by the server), or words saying what the preview is (not ready yet) or that there is none. */
 function ThumbSlot(p: { d: ListItem }) {
   const { d } = p;
   if (d.thumbnail)

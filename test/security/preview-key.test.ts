@@ -110,7 +110,7 @@ test("Bob's thumbnail, tiles and GLB from his own dataset's URLs show his conten
 });
 
 test("Ann's previews stay closed to Bob (403), whatever URL he tries", async () => {
-  for (const rest of ["0", "0/thumbnail", "0/tiles/info", "0/tiles/0/0-64_0-48_16-17", "1/mesh.glb"]) {
+  for (const rest of ["0", "0/thumbnail", "0/tiles/info", "0/tiles/0/0-64_0-48_16-17", "1/mesh.glb", "1/thumbnail"]) {
     const r = await bytes(`/api/v1/datasets/${ids.ann}/previews/${rest}`, "bob");
     expect({ rest, status: r.status }).toEqual({ rest, status: 403 });
   }
