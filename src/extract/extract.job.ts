@@ -1,0 +1,28 @@
+// The built-in metadata extraction as a job kind: a file-type rule with `action = "extract"` queues it when files it
+// reads change (config DEFAULT_RULES has one), and it rewrites the dataset's `Scan` and `Image` subtrees.
+import { isVolumeInput } from "../preview/readers/index.ts";
+import type { JobKind } from "../jobs/job.types.ts";
+import { extractDataset } from "./extract.service.ts";
+
+/** The job kind (and rule action) of the built-in extractors. */
+export const EXTRACT_JOB = "extract";
+/** Above previews (10), below rule commands (20): tags are cheap and people search by them while tiles are built. */
+const EXTRACT_PRIORITY = 15;
+
+/** Whether a changed file concerns the extractors: whatever the readers read, and SkyScan logs. */
+export function isExtractInput(rel: string): boolean {
+  return isVolumeInput(rel) || (/\.log$/i.test(rel) && !rel.startsWith(".mata/") && !rel.includes("/.mata/"));
+}
+
+/** The extraction job kind, registered with the other features' kinds (src/services.ts). */
+export function extractJob(): JobKind {
+  return {
+    name: EXTRACT_JOB,
+    priority: EXTRACT_PRIORITY,
+    inputs: (file) => isExtractInput(file),
+    async handler(job, run) {
+      if (job.datasetId === null) throw new Error("an extract job needs a dataset");
+      await extractDataset(run.ctx, job.datasetId, run.signal);
+    },
+  };
+}
