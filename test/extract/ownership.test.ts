@@ -1,7 +1,7 @@
 // Extraction as it runs in a server: a copied-in scan gets its Scan and Image tags through the file-type rule's job,
 // written through the tags service (version, event, audit entry, sidecar mirror); a person's own keys and their edits
 // of extracted ones are kept on every later run; keys the extractor no longer finds go, untouched ones only.
-import { afterEach, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { createApp } from "../../src/app.ts";
@@ -12,20 +12,18 @@ import { reconcileAll } from "../../src/sync/reconcile.ts";
 import type { TagNode } from "../../src/tags/tag.types.ts";
 import { applyTagOps, readTags, replaceTags } from "../../src/tags/tags.service.ts";
 import { withUser } from "../support/auth.ts";
-import { testContext } from "../support/env.ts";
 import { waitFor } from "../jobs/fixture.ts";
-import { at } from "../sync/helpers.ts";
+import { at, contextsPerTest } from "../sync/helpers.ts";
 import { writeNikon } from "./fixtures.ts";
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-}, 60_000);
+const { ctxWith, cleanups } = contextsPerTest();
 
-function setup() {
-  const ctx = testContext();
-  cleanups.push(() => ctx.cleanup());
-  return ctx;
+/** A dataset holding one Nikon scan, scanned in: its folder and id. */
+async function femur(ctx: ReturnType<typeof ctxWith>): Promise<{ dir: string; id: number }> {
+  const dir = path.join(ctx.config.root, "femur");
+  writeNikon(dir, "femur", { w: 4, h: 4, d: 3 });
+  await reconcileAll(ctx);
+  return { dir, id: at(ctx, "femur").id };
 }
 
 const signal = () => new AbortController().signal;
@@ -39,11 +37,9 @@ function setLine(file: string, key: string, value: string): void {
 }
 
 test("a copied-in scan gets Scan and Image through its rule's job: one versioned change, its event, audit entry and mirror", async () => {
-  const ctx = setup();
+  const ctx = ctxWith();
   cleanups.push(await startJobs(ctx, { settleMs: 0 }));
-  writeNikon(path.join(ctx.config.root, "femur"), "femur", { w: 4, h: 4, d: 3 });
-  await reconcileAll(ctx);
-  const id = at(ctx, "femur").id;
+  const { id } = await femur(ctx);
   const tags = await waitFor("extracted tags", () => {
     const t = readTags(ctx, id);
     return child(t.tags, "Image") && t;
@@ -69,11 +65,8 @@ test("a copied-in scan gets Scan and Image through its rule's job: one versioned
 }, 60_000);
 
 test("a person's own key, their edit and their deletion are kept on every later run; the rest follows the files", async () => {
-  const ctx = setup();
-  const dir = path.join(ctx.config.root, "femur");
-  writeNikon(dir, "femur", { w: 4, h: 4, d: 3 });
-  await reconcileAll(ctx);
-  const id = at(ctx, "femur").id;
+  const ctx = ctxWith();
+  const { dir, id } = await femur(ctx);
   // Before any extraction, a person wrote down the voltage they measured: theirs, never overwritten.
   replaceTags(ctx, "alice", id, [{ key: "Scan", value: "", children: [{ key: "Voltage", value: "88 kV (measured)", children: [] }] }]);
   await extractDataset(ctx, id, signal());
@@ -128,11 +121,8 @@ test("a person's own key, their edit and their deletion are kept on every later 
 }, 60_000);
 
 test("a person who deletes the whole subtree keeps it deleted; people's other tags are never touched", async () => {
-  const ctx = setup();
-  const dir = path.join(ctx.config.root, "femur");
-  writeNikon(dir, "femur", { w: 4, h: 4, d: 3 });
-  await reconcileAll(ctx);
-  const id = at(ctx, "femur").id;
+  const ctx = ctxWith();
+  const { dir, id } = await femur(ctx);
   replaceTags(ctx, "alice", id, [{ key: "Patient", value: "", children: [{ key: "Species", value: "sheep", children: [] }] }]);
   await extractDataset(ctx, id, signal());
   const t = readTags(ctx, id);
@@ -153,7 +143,7 @@ test("a person who deletes the whole subtree keeps it deleted; people's other ta
 }, 60_000);
 
 test("unreadable files are recorded on the dataset (detail JSON and page) until a run reads them; the rest is extracted", async () => {
-  const ctx = setup();
+  const ctx = ctxWith();
   const dir = path.join(ctx.config.root, "mixed");
   writeNikon(dir, "good", { w: 2, h: 2, d: 2 });
   writeFileSync(path.join(dir, "half.nii"), new Uint8Array(100));
