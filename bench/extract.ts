@@ -3,7 +3,9 @@
 // previews left out of both so only extraction differs). Dataset after dataset, alternating between the two, a
 // ready-made scan folder is renamed into the root (the copy, done and settled), then the clock starts: the scope is
 // reconciled as the watcher's settled batch would be, and the clock stops when the dataset is visible (off) or
-// visible with its Scan/Image tags (on: the rule's job has run, polled every millisecond).
+// visible with its Scan/Image tags (on: the rule's job has run, polled every millisecond). Fixity is off in both:
+// with a settle time of 0 its checksum jobs of earlier datasets would hold both job slots, which a server's
+// settle delay (fixity waits twice as long as extraction) prevents.
 // Scans: Nikon .xtekct + 8 MiB .vol, a 300-slice DICOM series (pydicom CT_small), a SkyScan _rec.log with 200 BMP
 // slices, NIfTI (nibabel), an ImageJ TIFF stack (skimage), an ITK MetaImage, each over real or documented layouts.
 //
@@ -58,7 +60,7 @@ async function server(name: string, rules: FileRule[]) {
   const state = path.join(work, name, "state");
   mkdirSync(root, { recursive: true });
   mkdirSync(state, { recursive: true });
-  const ctx = createContext({ ...loadConfig({ root, state, listen: "127.0.0.1:0" }, {}), acls: false, rules, jobConcurrency: 2 });
+  const ctx = createContext({ ...loadConfig({ root, state, listen: "127.0.0.1:0" }, {}), acls: false, rules, jobConcurrency: 2, fixityEveryMs: null });
   const stop = await startJobs(ctx, { settleMs: 0 });
   return { ctx, root, stop };
 }

@@ -2,7 +2,6 @@
 // are ever read as values; identifying attributes are looked at for presence alone (is there a non-empty value?) and
 // reported by their keyword, so a patient's name never reaches a tag, the search index, an event or a log line.
 import type { DataSet } from "dicom-parser";
-import { readDicomHeader } from "../preview/readers/dicom.ts";
 
 /** The settings copied into the `Scan` subtree: tag, key, and how the value is written (units kept in the value). */
 const SCAN_ATTRIBUTES: { tag: string; key: string; format: (v: string) => string | undefined }[] = [
@@ -120,11 +119,8 @@ export interface DicomAttributes {
   identifiers: Set<string>;
 }
 
-/** Reads one DICOM file's settings and identifying attributes; undefined when its header cannot be parsed at all. */
-export async function readDicomAttributes(root: string, rel: string): Promise<DicomAttributes | undefined> {
-  const header = await readDicomHeader(root, rel);
-  const ds = header.ds ?? header.partial;
-  if (!ds) return undefined;
+/** One DICOM header's settings and identifying attributes (the readers parse it: src/preview/readers/dicom.ts). */
+export function dicomAttributes(ds: DataSet): DicomAttributes {
   const scan: [string, string][] = [];
   for (const a of SCAN_ATTRIBUTES) {
     const raw = ds.elements[a.tag] ? ds.string(a.tag) : undefined;

@@ -3,14 +3,14 @@
 // parse every format beneath the share root; this file only decides what of it becomes a tag and how it is written.
 import path from "node:path";
 import { scanVolumes, type VolumeSource } from "../preview/readers/index.ts";
-import { hasDicomMagic } from "../preview/readers/dicom.ts";
-import { MAX_TEXT_HEADER, readHead, readWhole } from "../preview/readers/file-io.ts";
+import type { DataSet } from "dicom-parser";
+import { MAX_TEXT_HEADER, readWhole } from "../preview/readers/file-io.ts";
 import { iniFields, parseIni } from "../preview/readers/ini.ts";
 import { parseImageJ } from "../preview/readers/tiff.ts";
 import { printable } from "../preview/readers/reader.types.ts";
 import { MAX_KEY_LENGTH, MAX_VALUE_LENGTH } from "../tags/tag-limits.ts";
 import type { TagNode } from "../tags/tag.types.ts";
-import { formatNumber, readDicomAttributes, withUnit } from "./dicom-attributes.ts";
+import { dicomAttributes, formatNumber, withUnit } from "./dicom-attributes.ts";
 
 /** The top-level keys the built-in extractors own. */
 export const SCAN_KEY = "Scan";
@@ -78,7 +78,16 @@ export async function extractFiles(root: string, files: string[], signal: AbortS
   const settings = new Settings();
   const identifiers = new Map<string, number>();
   // Every file, SkyScan logs included: the readers pick their own and apply a log's pixel size to the stack beside it.
-  const { sources, failures } = await scanVolumes(root, candidates);
+  // Each DICOM header they parse is looked at here too (settings, identifiers), so no file is read twice.
+  const dicom = new Map<string, ReturnType<typeof dicomAttributes>>();
+  const onDicomHeader = (rel: string, ds: DataSet) => dicom.set(rel, dicomAttributes(ds));
+  const { sources, failures } = await scanVolumes(root, candidates, { onDicomHeader });
+  // In file order, whatever order the headers were read in: the first file's settings win.
+  for (const rel of [...dicom.keys()].sort()) {
+    const got = dicom.get(rel)!;
+    for (const [k, v] of got.scan) settings.set(k, v);
+    for (const id of got.identifiers) identifiers.set(id, (identifiers.get(id) ?? 0) + 1);
+  }
   const problems = failures.map((f) => f.message);
   try {
     signal.throwIfAborted();
@@ -86,15 +95,6 @@ export async function extractFiles(root: string, files: string[], signal: AbortS
     for (const log of candidates.filter((f) => /\.log$/i.test(f))) {
       signal.throwIfAborted();
       await fromSkyScanLog(root, log, settings);
-    }
-    for (const file of candidates.filter((f) => /\.(dcm|dicom|ima)$/i.test(f) || /(^|\/)[^./]+$/.test(f))) {
-      signal.throwIfAborted();
-      if (!/\.(dcm|dicom|ima)$/i.test(file) && !hasDicomMagic(await readHead(path.join(root, file), 132, file).catch(() => new Uint8Array()))) continue;
-      // A broken DICOM file is already among the readers' failures; here it only gives nothing.
-      const got = await readDicomAttributes(root, file).catch(() => undefined);
-      if (!got) continue;
-      for (const [k, v] of got.scan) settings.set(k, v);
-      for (const id of got.identifiers) identifiers.set(id, (identifiers.get(id) ?? 0) + 1);
     }
     return { scan: settings.tree(), image: imageTree(sources), identifiers, problems };
   } finally {

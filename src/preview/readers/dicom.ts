@@ -72,9 +72,12 @@ export interface DicomHeader {
   cut: boolean;
 }
 
+/** Told each DICOM header a scan parsed (a partial one too), with the file's dataset-relative name. */
+export type DicomHeaderListener = (rel: string, ds: DataSet) => void;
+
 /**
  * Parses a DICOM file's header from its first 16 KiB, reading longer starts (up to 64 MiB) only while the header goes
- * on; shared by the slice reader and the metadata extractor (src/extract/dicom-attributes.ts).
+ * on; the slice reader's first step, whose result metadata extraction also sees (scanVolumes' `onDicomHeader`).
  */
 export async function readDicomHeader(root: string, rel: string): Promise<DicomHeader> {
   const abs = path.join(root, rel);
@@ -98,9 +101,11 @@ export async function readDicomHeader(root: string, rel: string): Promise<DicomH
  * Reads a DICOM file's header (not its pixels) and checks it is an uncompressed, single-sample image;
  * undefined for DICOM objects that hold no image at all (DICOMDIR, reports, presentation states).
  */
-export async function readDicomSlice(root: string, rel: string): Promise<DicomSlice | undefined> {
+export async function readDicomSlice(root: string, rel: string, onHeader?: DicomHeaderListener): Promise<DicomSlice | undefined> {
   const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
   const { magic, cut, ...parsed } = await readDicomHeader(root, rel);
+  const parsedSet = parsed.ds ?? parsed.partial;
+  if (onHeader && parsedSet) onHeader(rel, parsedSet);
   const maxMiB = HEADER_READS.at(-1)! / 1048576;
   const seen = parsed.ds ?? parsed.partial;
   // A DICOM object that is no image (a DICOMDIR, a report, an encapsulated PDF) may be long: no Rows, nothing to show.
