@@ -3,6 +3,8 @@
 import { isVolumeInput } from "../preview/readers/index.ts";
 import type { JobKind } from "../jobs/job.types.ts";
 import { extractDataset } from "./extract.service.ts";
+import { extractRepo } from "./extract.repo.ts";
+import { log } from "../log.ts";
 
 /** The job kind (and rule action) of the built-in extractors. */
 export const EXTRACT_JOB = "extract";
@@ -23,6 +25,14 @@ export function extractJob(): JobKind {
     async handler(job, run) {
       if (job.datasetId === null) throw new Error("an extract job needs a dataset");
       await extractDataset(run.ctx, job.datasetId, run.signal);
+    },
+    // Datasets the extractors have not seen at their current generation (all of them after an upgrade, those changed
+    // while stopped) are queued once the queue starts, when a rule runs extraction at all.
+    start(ctx, queue, settleMs) {
+      if (!ctx.config.rules.some((r) => r.action === EXTRACT_JOB)) return;
+      const behind = extractRepo(ctx.db).behind();
+      for (const d of behind) queue.enqueue(EXTRACT_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${EXTRACT_JOB}:${d.id}` });
+      if (behind.length > 0) log.info("metadata extraction queued for datasets not seen yet", { datasets: behind.length });
     },
   };
 }

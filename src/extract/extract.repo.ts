@@ -17,8 +17,16 @@ export type ExtractRepo = ReturnType<typeof extractRepo>;
 
 /** All SQL of the extraction feature (migration 015). */
 export function extractRepo(db: Database) {
-  const dataset = db.query<{ id: number; path: string; uid: string; title: string; owner: string | null; state: string }, [number]>(
-    "SELECT id, path, uid, title, owner, state FROM datasets WHERE id = ?",
+  const dataset = db.query<{ id: number; path: string; uid: string; title: string; owner: string | null; state: string; generation: number }, [number]>(
+    "SELECT id, path, uid, title, owner, state, generation FROM datasets WHERE id = ?",
+  );
+  const ran = db.query<null, [number, number, number]>(
+    `INSERT INTO extract_runs (dataset_id, generation, at) VALUES (?, ?, ?)
+     ON CONFLICT (dataset_id) DO UPDATE SET generation = excluded.generation, at = excluded.at`,
+  );
+  const behind = db.query<{ id: number; generation: number }, []>(
+    `SELECT d.id, d.generation FROM datasets d LEFT JOIN extract_runs r ON r.dataset_id = d.id
+      WHERE d.state = 'present' AND d.file_count > 0 AND (r.generation IS NULL OR r.generation < d.generation)`,
   );
   const files = db.query<{ path: string }, [number]>("SELECT path FROM files WHERE dataset_id = ? ORDER BY path");
   const owned = db.query<OwnedKey, [number, string]>("SELECT key_path, value FROM extracted_tags WHERE dataset_id = ? AND source = ?");
@@ -41,6 +49,10 @@ export function extractRepo(db: Database) {
   return {
     /** The dataset's folder, identity and description, or null when it is gone. */
     dataset: (id: number) => dataset.get(id),
+    /** Records that the built-in extractors ran over a dataset at a generation. */
+    ran: (datasetId: number, generation: number, at: number) => ran.run(datasetId, generation, at),
+    /** Present datasets with files that the built-in extractors have not seen at their current generation. */
+    behind: () => behind.all(),
     /** Every file of a dataset, relative to its folder, in path order. */
     files: (datasetId: number) => files.all(datasetId).map((f) => f.path),
     /** The keys a source wrote into a dataset's tags, and whether each is still its own. */

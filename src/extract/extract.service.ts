@@ -57,6 +57,7 @@ export async function extractDataset(ctx: AppContext, datasetId: number, signal:
     { source: IMAGE_KEY, tree: got.image },
   ]);
   ctx.db.transaction(() => {
+    repo.ran(datasetId, ds.generation, ctx.clock.now());
     repo.setIdentifiers(datasetId, got.identifiers);
     if (got.problems.length === 0) repo.succeed(datasetId, EXTRACT_SOURCE);
     else {

@@ -165,3 +165,25 @@ test("unreadable files are recorded on the dataset (detail JSON and page) until 
   const clean = (await (await app.request(`/api/v1/datasets/${id}`, { headers: admin.headers })).json()) as Record<string, unknown>;
   expect(clean.extraction).toBeUndefined();
 }, 60_000);
+
+test("a start queues extraction of datasets it has not seen (an upgrade, changes while stopped), once", async () => {
+  const ctx = ctxWith();
+  // Scanned while no queue ran: as after an upgrade, or by `mata scan` beside a stopped server.
+  const { dir, id } = await femur(ctx);
+  const extractJobs = () => ctx.db.query<{ n: number }, []>("SELECT count(*) AS n FROM jobs WHERE kind = 'extract'").get()!.n;
+  let stop = await startJobs(ctx, { settleMs: 0 });
+  await waitFor("backfilled tags", () => child(readTags(ctx, id).tags, "Image"));
+  await stop();
+  expect(extractJobs()).toBe(1);
+  // Seen at this generation: the next start queues nothing.
+  stop = await startJobs(ctx, { settleMs: 0 });
+  await Bun.sleep(100);
+  await stop();
+  expect(extractJobs()).toBe(1);
+  // Changed while stopped: the next start brings its tags up to date.
+  setLine(path.join(dir, "femur.xtekct"), "XraykV", "130");
+  await reconcileAll(ctx);
+  stop = await startJobs(ctx, { settleMs: 0 });
+  cleanups.push(stop);
+  await waitFor("updated tags", () => values(child(readTags(ctx, id).tags, "Scan")).Voltage === "130 kV");
+}, 60_000);

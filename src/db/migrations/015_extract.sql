@@ -1,6 +1,8 @@
 -- Metadata extraction (src/extract/): what an extractor or plug-in last wrote into its own tag subtree, so a person's
 -- later edit of one of those keys is seen (the value differs) and kept; the identifying DICOM attributes a dataset's
--- files carry (by attribute name, never a value); and the last failure of each extractor or plug-in on a dataset.
+-- files carry (by attribute name, never a value); the last failure of each extractor or plug-in on a dataset; and the
+-- generation the built-in extractors last ran at, so a start queues the datasets they have not seen (an upgrade,
+-- changes while stopped).
 CREATE TABLE extracted_tags (
   dataset_id  INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
   source      TEXT NOT NULL,
@@ -24,4 +26,10 @@ CREATE TABLE extract_failures (
   message     TEXT NOT NULL,
   at          INTEGER NOT NULL,
   PRIMARY KEY (dataset_id, source)
+);
+
+CREATE TABLE extract_runs (
+  dataset_id  INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+  generation  INTEGER NOT NULL,
+  at          INTEGER NOT NULL
 );
