@@ -10,6 +10,10 @@ export interface FileRule {
   action?: string;
   /** An external command (argv); it gets MATA_DATASET_PATH and the changed files as arguments. */
   command?: string[];
+  /** An external plug-in (argv): JSON about the dataset on stdin, JSON tags on stdout, written under `subtree`. */
+  plugin?: string[];
+  /** The top-level tag key a plug-in's tags are written under (required with `plugin`). */
+  subtree?: string;
   timeoutSeconds: number;
 }
 
@@ -100,6 +104,8 @@ export class ConfigError extends Error {}
 const DEFAULT_RULES: FileRule[] = [
   // No glob: previews follow the files the readers themselves read (src/preview/readers/detect.ts isVolumeInput).
   { action: "preview", timeoutSeconds: 3600 },
+  // Metadata extraction into the `Scan` and `Image` tags (src/extract/), over the same files and SkyScan logs.
+  { action: "extract", timeoutSeconds: 600 },
 ];
 
 /** Merges flags over env over the config file over defaults, and validates the result. */
@@ -253,9 +259,12 @@ function parseRules(v: unknown, from: string): FileRule[] {
     const o = r as Record<string, unknown>;
     const hasAction = typeof o.action === "string" && o.action !== "";
     const hasCommand = Array.isArray(o.command) && o.command.length > 0 && o.command.every((a) => typeof a === "string");
-    if (hasAction === hasCommand) throw new ConfigError(`${where} needs exactly one of action (a name) or command (a list of strings)`);
-    // A built-in action knows which files concern it; a command must say.
-    if (o.glob !== undefined || hasCommand) {
+    const hasPlugin = Array.isArray(o.plugin) && o.plugin.length > 0 && o.plugin.every((a) => typeof a === "string");
+    if (Number(hasAction) + Number(hasCommand) + Number(hasPlugin) !== 1)
+      throw new ConfigError(`${where} needs exactly one of action (a name), command or plugin (a list of strings)`);
+    if (hasPlugin) pluginSubtree(o.subtree, where, v);
+    // A built-in action knows which files concern it; a command or plug-in must say.
+    if (o.glob !== undefined || hasCommand || hasPlugin) {
       if (typeof o.glob !== "string" || !o.glob) throw new ConfigError(`${where}.glob must be a non-empty string`);
     }
     const timeout = o.timeout_seconds ?? 600;
@@ -265,9 +274,20 @@ function parseRules(v: unknown, from: string): FileRule[] {
       glob: o.glob as string | undefined,
       action: hasAction ? (o.action as string) : undefined,
       command: hasCommand ? (o.command as string[]) : undefined,
+      ...(hasPlugin ? { plugin: o.plugin as string[], subtree: (o.subtree as string).trim() } : {}),
       timeoutSeconds: timeout,
     };
   });
+}
+
+/** A plug-in's subtree: a tag key of its own, neither a built-in extractor's (`Scan`, `Image`) nor another plug-in's. */
+function pluginSubtree(v: unknown, where: string, rules: unknown[]): void {
+  const key = typeof v === "string" ? v.trim() : "";
+  if (!key || key.length > 200 || /[\u0000-\u001f\u007f]/.test(key))
+    throw new ConfigError(`${where}.subtree must be a tag key (plain text, 1 to 200 characters)`);
+  if (["scan", "image"].includes(key.toLowerCase())) throw new ConfigError(`${where}.subtree "${key}" belongs to the built-in extractors`);
+  const same = rules.filter((r) => typeof (r as Record<string, unknown>)?.subtree === "string" && ((r as Record<string, string>).subtree ?? "").trim() === key);
+  if (same.length > 1) throw new ConfigError(`${where}.subtree "${key}" is used by another plug-in rule: each needs its own`);
 }
 
 function parseTls(v: unknown, from: string): Config["tls"] {

@@ -10,6 +10,7 @@ import { DatasetPage, type DatasetPageProps } from "../../templates/datasets/pag
 import type { FileCursor } from "./datasets.service.ts";
 import { datasetPage } from "./list-page.service.ts";
 import { fixityView } from "../fixity/fixity.service.ts";
+import { extractionView } from "../extract/extract.service.ts";
 
 const FILES_PER_PAGE = 100;
 
@@ -32,6 +33,7 @@ export async function renderDatasetPage(c: Context<AppEnv>, id: number, o: PageO
       canEdit={atLeast(role, "editor")}
       canRead={atLeast(role, "viewer")}
       fixity={atLeast(role, "viewer") ? fixityView(c.var.ctx, id) : null}
+      extraction={atLeast(role, "viewer") ? extractionView(c.var.ctx, id) : null}
       canSeeHistory={atLeast(role, "owner")}
       open={o.open}
       panels={o.panels}

@@ -11,6 +11,8 @@ import { describeDataset } from "./describe.service.ts";
 import { auditDownload } from "../audit/audit.service.ts";
 import { clientAddress } from "../web/request-info.ts";
 import { DatasetDetail, DatasetList, Described, FileList } from "./datasets.schemas.ts";
+import { atLeast } from "../access/access.cache.ts";
+import { datasetRole } from "../access/access.middleware.ts";
 
 /** The dataset JSON API: list, detail, title and description, files and file content. */
 export const datasetsRoutes = [
@@ -52,7 +54,7 @@ export const datasetsRoutes = [
     summary: "One dataset with parents, children, tags, file totals and preview state",
     params: DatasetParams,
     responses: { 200: json(DatasetDetail, "The dataset") },
-    handler: (c, { params }) => c.json(datasetDetail(c.var.ctx, params.id)),
+    handler: (c, { params }) => c.json(datasetDetail(c.var.ctx, params.id, { reader: atLeast(datasetRole(c, params.id), "viewer") })),
   }),
   route({
     method: "patch",

@@ -32,6 +32,14 @@ export const DatasetDetail = DatasetSummary.extend({
   tags: z.array(Tag),
   preview: PreviewSummary,
   previews: z.array(Preview),
+  privacy: z
+    .object({ identifiers: z.array(z.string()) })
+    .optional()
+    .meta({ description: "Present, for readers and admins, when the dataset's DICOM files carry identifying attributes (PS3.15 keywords, never values)" }),
+  extraction: z
+    .object({ failures: z.array(z.object({ source: z.string(), message: z.string(), at: Iso })) })
+    .optional()
+    .meta({ description: "Present, for readers and admins, when a metadata extractor or plug-in failed on its latest run" }),
 }).meta({ id: "DatasetDetail" });
 
 /** A page of datasets. */

@@ -6,6 +6,7 @@ import type { AppContext } from "../context.ts";
 import { badRequest, notFound } from "../errors.ts";
 import { getTagTree } from "../tags/tags.service.ts";
 import { listPreviews, previewSummary } from "../preview/preview.service.ts";
+import { extractionDetail } from "../extract/extract.service.ts";
 import { datasetsRepo, type DatasetRow, type FileRow, type ListFilter, type SortKey } from "./datasets.repo.ts";
 
 /** The dataset as `/api/v1/datasets` lists it. */
@@ -38,8 +39,8 @@ export function requireDataset(ctx: AppContext, id: number): DatasetRow {
   return d;
 }
 
-/** Everything the detail JSON shows about one dataset. */
-export function datasetDetail(ctx: AppContext, id: number) {
+/** Everything the detail JSON shows about one dataset; `reader`: the caller may read it (privacy and extraction facts). */
+export function datasetDetail(ctx: AppContext, id: number, opts: { reader?: boolean } = {}) {
   const repo = datasetsRepo(ctx.db);
   const d = requireDataset(ctx, id);
   return {
@@ -57,6 +58,7 @@ export function datasetDetail(ctx: AppContext, id: number) {
     tags: getTagTree(ctx.db, id),
     preview: previewSummary(ctx, id),
     previews: listPreviews(ctx, id),
+    ...(opts.reader ? extractionDetail(ctx, id) : {}),
   };
 }
 

@@ -3,6 +3,8 @@ import { RunAgain, type JobHandler, type JobKind } from "./job.types.ts";
 
 /** The job kind that runs a rule's external command. */
 export const COMMAND_JOB = "command";
+/** The job kind that runs a plug-in rule (src/extract/plugin.job.ts); its payload has a rule index like a command's. */
+export const PLUGIN_JOB = "plugin";
 /** Above previews (10): a dataset is analysed before its previews are built. */
 const COMMAND_PRIORITY = 20;
 

@@ -15,11 +15,22 @@ export interface CommandRequest {
   command: string[];
   timeoutSeconds: number;
   files: string[];
+  /** Text written to the command's stdin (a plug-in's JSON request); none: stdin is closed. */
+  input?: string;
+  /** Capture stdout up to this many bytes (a plug-in's answer); a command printing more is killed. */
+  stdoutCap?: number;
 }
+
+/** The most a plug-in may print (its JSON tags); more is a failure, not a buffer that grows for ever. */
+export const PLUGIN_STDOUT_CAP = 1024 * 1024;
+/** The most a plug-in's request may hold (the dataset and up to 10,000 file names). */
+export const PLUGIN_INPUT_CAP = 4 * 1024 * 1024;
 
 /** How a command ended: its exit, or why it never ran. */
 export type CommandOutcome =
-  { kind: "exited"; code: number; signal: string | null; timedOut: boolean; stderrTail: string } | { kind: "not-started"; message: string } | { kind: "gone" };
+  | { kind: "exited"; code: number; signal: string | null; timedOut: boolean; stderrTail: string; stdout?: string; stdoutOverflow?: boolean }
+  | { kind: "not-started"; message: string }
+  | { kind: "gone" };
 
 /**
  * Runs a rule command in the dataset folder as the folder's owner, in a process group of its own, with
@@ -38,8 +49,8 @@ export async function runRuleCommand(root: string, req: CommandRequest, signal: 
     const as = runAs(held ?? cwd);
     proc = Bun.spawn([...as.argv, ...commandLine(req.command, req.files)], {
       cwd,
-      stdin: "ignore",
-      stdout: "ignore",
+      stdin: req.input !== undefined ? new Blob([req.input]) : "ignore",
+      stdout: req.stdoutCap !== undefined ? "pipe" : "ignore",
       stderr: "pipe",
       // A held folder's /proc path names this process's descriptor, which the command (another account) cannot open:
       // it gets its own working directory's link instead, which is that folder.
@@ -58,6 +69,15 @@ export async function runRuleCommand(root: string, req: CommandRequest, signal: 
       proc.kill("SIGKILL"); // the group is gone already (or setsid never ran): the process itself
     }
   };
+  let stdoutOverflow = false;
+  const cap = req.stdoutCap;
+  const stdoutText =
+    cap === undefined
+      ? Promise.resolve(undefined)
+      : readCapped(proc.stdout as ReadableStream<Uint8Array>, cap, () => {
+          stdoutOverflow = true;
+          killGroup();
+        });
   const timer = setTimeout(() => {
     timedOut = true;
     killGroup();
@@ -67,7 +87,8 @@ export async function runRuleCommand(root: string, req: CommandRequest, signal: 
   try {
     const code = await proc.exited;
     const tail = code === 0 ? "" : (await stderrText).trim().split("\n").slice(-3).join(" | ").slice(0, 500);
-    return { kind: "exited", code, signal: proc.signalCode === null ? null : String(proc.signalCode), timedOut, stderrTail: tail };
+    const captured = cap === undefined ? {} : { stdout: (await stdoutText) ?? "", stdoutOverflow };
+    return { kind: "exited", code, signal: proc.signalCode === null ? null : String(proc.signalCode), timedOut, stderrTail: tail, ...captured };
   } finally {
     if (held !== undefined) closeSync(held);
     clearTimeout(timer);
@@ -78,6 +99,24 @@ export async function runRuleCommand(root: string, req: CommandRequest, signal: 
     } catch {
       // nothing left
     }
+  }
+}
+
+/** Reads a stream as text up to `cap` bytes; past that it calls `over` once and gives undefined. */
+async function readCapped(stream: ReadableStream<Uint8Array>, cap: number, over: () => void): Promise<string | undefined> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks).toString("utf8");
+    size += value.length;
+    if (size > cap) {
+      over();
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
   }
 }
 

@@ -2,12 +2,9 @@ import path from "node:path";
 import type { FileRule } from "../config.ts";
 import { lstatOrNull } from "../sync/fs.ts";
 import type { AppContext, ContentChange } from "../context.ts";
-import { COMMAND_JOB, type CommandPayload } from "./command.job.ts";
+import { COMMAND_JOB, PLUGIN_JOB, type CommandPayload } from "./command.job.ts";
 import type { JobQueue } from "./jobs.service.ts";
 import { parsePayload } from "./jobs.repo.ts";
-
-/** The job kind of the built-in "preview" action (kept here so the rules need not import the tiler). */
-const PREVIEW_ACTION = "preview";
 
 // File times and the job clock come from the same machine; this absorbs timestamp granularity.
 const CLOCK_SLACK_MS = 100;
@@ -68,7 +65,7 @@ export function rulesListener(ctx: AppContext, queue: JobQueue, settleMs: number
     // A job is stopped only when the change touches its inputs: a saved note never restarts an hour-long build.
     const revoked = queue.revokeStale(datasetId, generation, (job) => {
       const payload = parsePayload(job.payload) as Partial<CommandPayload>;
-      const own = compiled.filter((c) => (job.kind === COMMAND_JOB ? c.index === payload?.rule : c.rule.action === job.kind));
+      const own = compiled.filter((c) => (job.kind === COMMAND_JOB || job.kind === PLUGIN_JOB ? c.index === payload?.rule : c.rule.action === job.kind));
       return own.length === 0 || own.some(touched);
     });
     const wanted = new Map<string, { kind: string; payload: unknown }>();
@@ -83,10 +80,15 @@ export function rulesListener(ctx: AppContext, queue: JobQueue, settleMs: number
     for (const c of compiled) {
       const { index, rule } = c;
       const { changed, removed } = inputs.get(index)!;
-      if (rule.action === PREVIEW_ACTION && (changed.length > 0 || removed.length > 0)) want(PREVIEW_ACTION, dedupeKey(PREVIEW_ACTION, datasetId, {}), {});
+      // A built-in action looks at the whole dataset again: one job per dataset and action, whatever changed.
+      if (rule.action && queue.kind(rule.action) && (changed.length > 0 || removed.length > 0)) want(rule.action, dedupeKey(rule.action, datasetId, {}), {});
       if (rule.command && changed.length > 0) {
         const payload: CommandPayload = { rule: index, command: rule.command, timeoutSeconds: rule.timeoutSeconds, files: changed };
         want(COMMAND_JOB, dedupeKey(COMMAND_JOB, datasetId, payload), payload);
+      }
+      if (rule.plugin && changed.length > 0) {
+        const payload = { rule: index, files: changed };
+        want(PLUGIN_JOB, dedupeKey(PLUGIN_JOB, datasetId, payload), payload);
       }
     }
     for (const [key, { kind, payload }] of wanted) {

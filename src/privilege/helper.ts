@@ -10,7 +10,7 @@ import { R, W, X } from "../access/acl.codec.ts";
 import { UNIX_NAME } from "../access/unix.ts";
 import { PamPool, type PamChecker } from "../auth/pam.backend.ts";
 import { AppError } from "../errors.ts";
-import type { CommandRequest } from "../jobs/command.run.ts";
+import { PLUGIN_INPUT_CAP, PLUGIN_STDOUT_CAP, type CommandRequest } from "../jobs/command.run.ts";
 import { log } from "../log.ts";
 import { openBeneath } from "../platform/beneath.ts";
 import { nameToBytes } from "../sync/names.ts";
@@ -149,7 +149,7 @@ export function helperHandler(opts: HelperOptions, reply: (r: HelperReply) => vo
     command: async (a, id) => {
       const req = a as unknown as CommandRequest;
       const rule = config.rules[int(req.rule, "rule", 0, config.rules.length - 1)]!;
-      if (!rule.command) refuse(`rule ${req.rule} has no command`);
+      if (!rule.command && !rule.plugin) refuse(`rule ${req.rule} has no command`);
       const files = Array.isArray(req.files) && req.files.length <= MAX_PATHS ? req.files.map((f) => relPath(f, "file")) : refuse("files must be a list");
       const target = dataset(req.dataset);
       const controller = new AbortController();
@@ -161,9 +161,11 @@ export function helperHandler(opts: HelperOptions, reply: (r: HelperReply) => vo
             dataset: target,
             datasetId: int(req.datasetId, "dataset id", 1, Number.MAX_SAFE_INTEGER),
             rule: req.rule,
-            command: rule.command!,
+            command: (rule.command ?? rule.plugin)!,
             timeoutSeconds: rule.timeoutSeconds,
             files,
+            // A plug-in's request is its dataset's description; its answer is read back, capped.
+            ...(rule.plugin && typeof req.input === "string" && req.input.length <= PLUGIN_INPUT_CAP ? { input: req.input, stdoutCap: PLUGIN_STDOUT_CAP } : {}),
           },
           controller.signal,
         );

@@ -81,6 +81,21 @@ export function replaceTags(ctx: AppContext, actor: string, datasetId: number, t
   return { tags: t, tagsVersion };
 }
 
+/**
+ * Changes a dataset's tags on Mata's own behalf (metadata extractors and plug-ins, src/extract/): `compute` runs inside
+ * the change's transaction, so whatever it reads or records beside the tree is of the same moment as the tree.
+ */
+export function changeTagsBy(
+  ctx: AppContext,
+  actor: string,
+  datasetId: number,
+  event: string,
+  compute: (current: TagNode[]) => { tags: TagNode[]; unchanged: boolean; detail: Record<string, unknown> },
+): VersionedTags {
+  const { tags, tagsVersion } = changeTags(ctx, actor, datasetId, undefined, (current) => ({ ...compute(current), event, result: null }));
+  return { tags, tagsVersion };
+}
+
 /** Applies editor operations (add, edit, delete subtree, reorder, nest, move) as one change, at the version the editor showed. */
 export function applyTagOps(ctx: AppContext, actor: string, datasetId: number, ops: TagOp[], expectedVersion: number): VersionedTags {
   const { tags, tagsVersion } = changeTags(ctx, actor, datasetId, expectedVersion, (current) => ({

@@ -14,6 +14,8 @@ import { RelationGraph } from "../graph/graph.tsx";
 import { displayTitle, formatBytes, formatCount, formatTime } from "./format.ts";
 import type { FixityView } from "../../src/fixity/fixity.service.ts";
 import { FixityFacts } from "../fixity/fixity.tsx";
+import type { ExtractionView } from "../../src/extract/extract.service.ts";
+import { ExtractionFacts } from "../extract/extraction.tsx";
 
 /** Everything the dataset page shows. */
 export interface DatasetPageProps {
@@ -55,6 +57,8 @@ export interface DatasetPageProps {
   sharingNoScript?: Child;
   /** Checksums and content that changed under an unchanged size and time (for those who may read the dataset). */
   fixity?: FixityView | null;
+  /** Personal data found in its files and failed metadata extractors (for those who may read the dataset). */
+  extraction?: ExtractionView | null;
   /** Whether the viewer may read this dataset's audit log (its owner, admins). */
   canSeeHistory?: boolean;
 }
@@ -173,6 +177,7 @@ export function DatasetPage(p: DatasetPageProps) {
             <dt>Updated</dt>
             <dd>{formatTime(d.updatedAt)} UTC</dd>
             {p.fixity ? <FixityFacts fixity={p.fixity} /> : null}
+            {p.extraction ? <ExtractionFacts extraction={p.extraction} /> : null}
             {p.canSeeHistory ? (
               <>
                 <dt>History</dt>

@@ -13,6 +13,7 @@ import m011 from "./011_preview_inputs.sql" with { type: "text" };
 import m012 from "./012_file_scale.sql" with { type: "text" };
 import m013 from "./013_fixity.sql" with { type: "text" };
 import m014 from "./014_audit.sql" with { type: "text" };
+import m015 from "./015_extract.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
@@ -30,4 +31,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "012_file_scale", sql: m012 },
   { name: "013_fixity", sql: m013 },
   { name: "014_audit", sql: m014 },
+  { name: "015_extract", sql: m015 },
 ];

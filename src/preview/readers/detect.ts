@@ -7,7 +7,7 @@ import { openNifti } from "./nifti.ts";
 import { openNrrd } from "./nrrd.ts";
 import { openXtek } from "./xtek.ts";
 import { openVgi } from "./vgi.ts";
-import { groupSeries, hasDicomMagic, openDicomSeries, readDicomSlice, type DicomSlice } from "./dicom.ts";
+import { groupSeries, hasDicomMagic, openDicomSeries, readDicomSlice, type DicomHeaderListener, type DicomSlice } from "./dicom.ts";
 import { MAX_TEXT_HEADER, readHead, readWhole } from "./file-io.ts";
 import { openMultiPageTiff, openTiffStack, readTiffInfo, type TiffInfo } from "./tiff.ts";
 import { openPictures, readPictureInfo, type PictureInfo } from "./image2d.ts";
@@ -62,8 +62,14 @@ export function isVolumeInput(rel: string): boolean {
   return HEADER_FORMATS.some((f) => f.test.test(rel)) || [TIFF, PNG, JPEG, BMP, DICOM, DATA_FILE, NO_EXTENSION].some((re) => re.test(rel));
 }
 
+/** What a caller may see besides the sources while the readers look at a dataset. */
+export interface ScanOptions {
+  /** Called with each DICOM header parsed (or what parsed of it), so metadata extraction reads no file twice. */
+  onDicomHeader?: DicomHeaderListener;
+}
+
 /** Finds every volume and 2D image among a dataset's files; broken ones are reported, never thrown past here. */
-export async function scanVolumes(root: string, files: string[]): Promise<VolumeScan> {
+export async function scanVolumes(root: string, files: string[], opts: ScanOptions = {}): Promise<VolumeScan> {
   const sources: VolumeSource[] = [];
   const failures: VolumeReadError[] = [];
   const claimed = new Set<string>();
@@ -121,6 +127,7 @@ export async function scanVolumes(root: string, files: string[]): Promise<Volume
     candidates.filter((f) => !claimed.has(f) && (DICOM.test(f) || NO_EXTENSION.test(f))),
     sources,
     failures,
+    opts.onDicomHeader,
   );
   await applySkyScanLogs(root, candidates, sources);
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -177,20 +184,33 @@ async function openTiffGroup(root: string, rels: string[]): Promise<VolumeSource
   return out;
 }
 
+/** DICOM headers read at the same time; each is at most 64 MiB (a hostile one), so this bounds the memory too. */
+const DICOM_READS_AT_ONCE = 4;
+
 /** Reads the header of every DICOM candidate, then opens one source per series; extension-less files need the DICM marker. */
-async function scanDicom(root: string, files: string[], sources: VolumeSource[], failures: VolumeReadError[]): Promise<void> {
-  const slices: DicomSlice[] = [];
-  for (const file of files) {
+async function scanDicom(root: string, files: string[], sources: VolumeSource[], failures: VolumeReadError[], onHeader?: DicomHeaderListener): Promise<void> {
+  const one = async (file: string): Promise<DicomSlice | VolumeReadError | undefined> => {
     if (!DICOM.test(file)) {
       const head = await readHead(path.join(root, file), 132).catch(() => new Uint8Array());
-      if (!hasDicomMagic(head)) continue;
+      if (!hasDicomMagic(head)) return undefined;
     }
     try {
-      const slice = await readDicomSlice(root, file);
-      if (slice) slices.push(slice);
+      return await readDicomSlice(root, file, onHeader);
     } catch (e) {
-      failures.push(asReadError(file, e));
+      return asReadError(file, e);
     }
+  };
+  // A few headers read at once (a series is hundreds of small reads); results are kept in file order.
+  const results: (DicomSlice | VolumeReadError | undefined)[] = new Array(files.length);
+  let next = 0;
+  const reader = async () => {
+    for (let i = next++; i < files.length; i = next++) results[i] = await one(files[i]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(DICOM_READS_AT_ONCE, files.length) }, reader));
+  const slices: DicomSlice[] = [];
+  for (const r of results) {
+    if (r instanceof VolumeReadError) failures.push(r);
+    else if (r) slices.push(r);
   }
   for (const series of groupSeries(slices)) sources.push(openDicomSeries(root, series));
 }

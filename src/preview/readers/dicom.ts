@@ -62,13 +62,25 @@ export function hasDicomMagic(head: Uint8Array): boolean {
   return head.length >= 132 && head[128] === 0x44 && head[129] === 0x49 && head[130] === 0x43 && head[131] === 0x4d;
 }
 
+/** A DICOM header as parsed up to its Pixel Data: the data set (or what parsed before a fault), the DICM marker, and
+ * whether the read stopped short of the file's end. */
+export interface DicomHeader {
+  ds?: DataSet;
+  partial?: DataSet;
+  reason?: string;
+  magic: boolean;
+  cut: boolean;
+}
+
+/** Told each DICOM header a scan parsed (a partial one too), with the file's dataset-relative name. */
+export type DicomHeaderListener = (rel: string, ds: DataSet) => void;
+
 /**
- * Reads a DICOM file's header (not its pixels) and checks it is an uncompressed, single-sample image;
- * undefined for DICOM objects that hold no image at all (DICOMDIR, reports, presentation states).
+ * Parses a DICOM file's header from its first 16 KiB, reading longer starts (up to 64 MiB) only while the header goes
+ * on; the slice reader's first step, whose result metadata extraction also sees (scanVolumes' `onDicomHeader`).
  */
-export async function readDicomSlice(root: string, rel: string): Promise<DicomSlice | undefined> {
+export async function readDicomHeader(root: string, rel: string): Promise<DicomHeader> {
   const abs = path.join(root, rel);
-  const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
   let magic = false;
   let parsed: ReturnType<typeof parseHeader> = {};
   let cut = false;
@@ -82,6 +94,18 @@ export async function readDicomSlice(root: string, rel: string): Promise<DicomSl
     const promising = magic || Object.keys(elements).some((t) => t.startsWith("x0008"));
     if (!cut || parsed.ds?.elements["x7fe00010"] || !promising) break;
   }
+  return { ...parsed, magic, cut };
+}
+
+/**
+ * Reads a DICOM file's header (not its pixels) and checks it is an uncompressed, single-sample image;
+ * undefined for DICOM objects that hold no image at all (DICOMDIR, reports, presentation states).
+ */
+export async function readDicomSlice(root: string, rel: string, onHeader?: DicomHeaderListener): Promise<DicomSlice | undefined> {
+  const fail = (why: string) => new VolumeReadError(`${rel}: ${why}`, rel);
+  const { magic, cut, ...parsed } = await readDicomHeader(root, rel);
+  const parsedSet = parsed.ds ?? parsed.partial;
+  if (onHeader && parsedSet) onHeader(rel, parsedSet);
   const maxMiB = HEADER_READS.at(-1)! / 1048576;
   const seen = parsed.ds ?? parsed.partial;
   // A DICOM object that is no image (a DICOMDIR, a report, an encapsulated PDF) may be long: no Rows, nothing to show.

@@ -3,7 +3,7 @@ import { scanVolumes } from "./detect.ts";
 
 export type { DType, SliceData, VolumeSource } from "./reader.types.ts";
 export { VolumeReadError } from "./reader.types.ts";
-export { isVolumeInput, scanVolumes, type VolumeScan } from "./detect.ts";
+export { isVolumeInput, scanVolumes, type ScanOptions, type VolumeScan } from "./detect.ts";
 export { percentileWindow, displayWindow, type WindowOptions } from "./window.ts";
 
 /**

@@ -32,3 +32,10 @@ export function iniGet(ini: IniSections, key: string, sections?: string[]): stri
   }
   return undefined;
 }
+
+/** Every key with its first non-empty value, whatever its section: the header as the metadata extractors read it. */
+export function iniFields(ini: IniSections): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const values of ini.values()) for (const [k, v] of values) if (v !== "" && !(k in out)) out[k] = v;
+  return out;
+}

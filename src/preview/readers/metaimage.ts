@@ -114,6 +114,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
         spacing: [positiveOr1(sp[0]), positiveOr1(sp[1]), positiveOr1(sp[2])],
         unit: sp.length >= 2 ? "mm" : "px",
         ...(channels > 1 ? { notes: [`first of ${channels} channels shown`] } : {}),
+        header: Object.fromEntries(fields),
       },
       sliceRels.map((r) => ({ path: path.join(root, r), name: r })),
       { offset: headerSize, littleEndian: !msb, channels },
@@ -139,6 +140,7 @@ export async function openMetaImage(root: string, rel: string): Promise<VolumeSo
       // MetaIO has no unit field; ITK and every MetaImage writer use millimetres.
       unit: hasSpacing ? "mm" : "px",
       ...(notes.length ? { notes } : {}),
+      header: Object.fromEntries(fields),
     },
     {
       dataPath: path.join(root, dataRel),

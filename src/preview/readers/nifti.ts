@@ -106,6 +106,12 @@ export async function openNifti(root: string, rel: string): Promise<VolumeSource
       ...(dataRange ? { dataRange } : {}),
       ...(scaled ? { valueScale: { slope, intercept } } : {}),
       ...(notes.length ? { notes } : {}),
+      header: {
+        descrip: new TextDecoder("latin1")
+          .decode(header.subarray(148, 228))
+          .replace(/\0[\s\S]*$/, "")
+          .trim(),
+      },
     },
     {
       dataPath: path.join(root, dataRel),

@@ -120,6 +120,7 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
         spacing: unit === "px" ? [1, 1, 1] : [positiveOr1(spacing[0]), positiveOr1(spacing[1]), positiveOr1(spacing[2])],
         unit,
         ...(channels > 1 ? { notes: [`first of ${channels} channels shown`] } : {}),
+        header: Object.fromEntries(fields),
       },
       sliceRels.map((r) => ({ path: path.join(root, r), name: r })),
       { offset: byteSkip === -1 ? -1 : Math.max(0, byteSkip), littleEndian: endian !== "big", channels },
@@ -151,6 +152,7 @@ export async function openNrrd(root: string, rel: string): Promise<VolumeSource>
       spacing: unit === "px" ? [1, 1, 1] : [positiveOr1(spacing[0]), positiveOr1(spacing[1]), positiveOr1(spacing[2])],
       unit,
       ...(notes.length ? { notes } : {}),
+      header: Object.fromEntries(fields),
     },
     {
       dataPath: path.join(root, dataRel),

@@ -27,6 +27,11 @@ export interface VolumeSource {
   valueScale?: { slope: number; intercept: number };
   /** What the reader simplified, e.g. "RGB converted to luminance" or "first of 2 time points"; shown to users. */
   notes?: string[];
+  /**
+   * Header fields besides the geometry (instrument settings, descriptions), keyed by the header's own names in lower
+   * case: the metadata extractors (src/extract/) take theirs from here instead of parsing every header again.
+   */
+  header?: Record<string, string>;
   /** Reads slice z (0-based); rejects with a clear message on a corrupt or truncated file. */
   readSlice(z: number, signal?: AbortSignal): Promise<SliceData>;
   /** Releases open file handles. */

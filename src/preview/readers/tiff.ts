@@ -23,6 +23,8 @@ export interface TiffInfo {
   unit: string;
   dataRange?: [number, number];
   notes: string[];
+  /** The first page's ImageDescription and Software, Make and Model tags (what the metadata extractors read). */
+  header: Record<string, string>;
   /** Set when an ImageJ stack's description promises more images than the file has pages (ImageJ's contiguous layout). */
   contiguous?: { offset: number; images: number; littleEndian: boolean };
 }
@@ -112,7 +114,12 @@ async function describe(tiff: GeoTIFF, rel: string, count: number): Promise<Tiff
     sy = ome.physical[1] ?? sx;
     sz = ome.physical[2] !== undefined ? convertLength(ome.physical[2], ome.units[2], unit) : sx;
   }
-  const info: TiffInfo = { width, height, dtype, samples, pages, spacing: [sx, sy, unit === "px" ? 1 : sz], unit, notes };
+  const header: Record<string, string> = description ? { description } : {};
+  for (const tag of ["Software", "Make", "Model"] as const) {
+    const v = await fd.loadValue(tag);
+    if (typeof v === "string" && v.trim() !== "") header[tag.toLowerCase()] = v;
+  }
+  const info: TiffInfo = { width, height, dtype, samples, pages, spacing: [sx, sy, unit === "px" ? 1 : sz], unit, notes, header };
   if (ij?.min !== undefined && ij.max !== undefined && ij.max > ij.min) info.dataRange = [ij.min, ij.max];
 
   const images = ij ? ij.images || ij.slices : 0;
@@ -355,6 +362,7 @@ export async function openMultiPageTiff(root: string, rel: string, info: TiffInf
     unit: info.unit,
     ...(info.dataRange ? { dataRange: info.dataRange } : {}),
     ...(info.notes.length ? { notes: info.notes } : {}),
+    header: info.header,
   };
   if (info.contiguous) {
     return rawVolumeSource(
@@ -397,6 +405,7 @@ export function openTiffStack(root: string, rels: string[], info: TiffInfo): Vol
     unit: info.unit,
     ...(info.dataRange ? { dataRange: info.dataRange } : {}),
     ...(info.notes.length ? { notes: info.notes } : {}),
+    header: info.header,
     async readSlice(z, signal) {
       checkZ(z, rels.length, rels[0]!);
       throwIfAborted(signal);

@@ -3,7 +3,7 @@ import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { headerName, MAX_TEXT_HEADER, readWhole } from "./file-io.ts";
-import { iniGet, parseIni } from "./ini.ts";
+import { iniFields, iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
 /** Opens a VGStudio .vgi header ({volume1} [representation]/[file1]/[geometry]) and its raw volume file. */
@@ -49,6 +49,7 @@ export async function openVgi(root: string, rel: string): Promise<VolumeSource> 
       spacing: [positiveOr1(res[0]), positiveOr1(res[1] ?? res[0]), positiveOr1(res[2] ?? res[0])],
       unit,
       ...(dataRange ? { dataRange } : {}),
+      header: iniFields(ini),
     },
     { dataPath: path.join(root, dataRel), dataName: dataRel, offset: skip, littleEndian: !endian.startsWith("big"), compression: "none" },
   );

@@ -3,7 +3,7 @@ import type { DType, VolumeSource } from "./reader.types.ts";
 import { VolumeReadError } from "./reader.types.ts";
 import { checkDim, normaliseUnit, positiveOr1 } from "./dtype.ts";
 import { companion, fileSize, readWhole, headerName, MAX_TEXT_HEADER } from "./file-io.ts";
-import { iniGet, parseIni } from "./ini.ts";
+import { iniFields, iniGet, parseIni } from "./ini.ts";
 import { rawVolumeSource } from "./raw-volume.ts";
 
 /**
@@ -62,6 +62,7 @@ export async function openXtek(root: string, rel: string): Promise<VolumeSource>
       dtype,
       spacing: [positiveOr1(num("VoxelSizeX")), positiveOr1(num("VoxelSizeY")), positiveOr1(num("VoxelSizeZ"))],
       unit,
+      header: iniFields(ini),
     },
     { dataPath: path.join(root, dataRel), dataName: dataRel, offset: 0, littleEndian: true, compression: "none" },
   );
