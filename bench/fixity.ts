@@ -121,7 +121,9 @@ async function main(): Promise<void> {
   const gb = BYTES / 1e9;
   console.log("\ntool                 cold s   cold MB/s   warm s   warm MB/s");
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(20)} ${r.cold.toFixed(1).padStart(6)} ${((gb * 1000) / r.cold).toFixed(0).padStart(10)} ${r.warm.toFixed(1).padStart(8)} ${((gb * 1000) / r.warm).toFixed(0).padStart(10)}`);
+    console.log(
+      `${name.padEnd(20)} ${r.cold.toFixed(1).padStart(6)} ${((gb * 1000) / r.cold).toFixed(0).padStart(10)} ${r.warm.toFixed(1).padStart(8)} ${((gb * 1000) / r.warm).toFixed(0).padStart(10)}`,
+    );
   }
   const ref = results["sha256sum"]!;
   const ours = results["mata verify"]!;
@@ -147,7 +149,10 @@ async function main(): Promise<void> {
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ name: "bench", password: "bench password 1", next: "/" }).toString(),
     });
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith("mata_session="))!.split(";")[0]!;
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => c.startsWith("mata_session="))!
+      .split(";")[0]!;
     const list = (await (await fetch(`${url}/api/v1/datasets?limit=100`, { headers: { Cookie: cookie } })).json()) as { items: { id: number }[] };
     const ids = list.items.map((d) => d.id);
     const csrf = /name="csrf-token" content="([^"]+)"/.exec(await (await fetch(`${url}/datasets`, { headers: { Cookie: cookie } })).text())![1]!;
@@ -164,7 +169,9 @@ async function main(): Promise<void> {
     const started = performance.now();
     const watch = (async () => {
       for (;;) {
-        const jobs = (await (await fetch(`${url}/api/v1/jobs?kind=fixity&limit=100`, { headers: { Cookie: cookie } })).json()) as { items: { state: string }[] };
+        const jobs = (await (await fetch(`${url}/api/v1/jobs?kind=fixity&limit=100`, { headers: { Cookie: cookie } })).json()) as {
+          items: { state: string }[];
+        };
         if (jobs.items.every((j) => j.state !== "queued" && j.state !== "running")) break;
         await Bun.sleep(250);
       }
@@ -175,7 +182,9 @@ async function main(): Promise<void> {
     const busySeconds = (performance.now() - started) / 1000;
     const busyLoad = loadavg();
     const line = (name: string, xs: number[], load: string) =>
-      console.log(`${name.padEnd(22)} ${String(xs.length).padStart(6)} ${quantile(xs, 0.5).toFixed(1).padStart(8)} ${quantile(xs, 0.95).toFixed(1).padStart(8)} ${quantile(xs, 0.99).toFixed(1).padStart(8)}   ${load}`);
+      console.log(
+        `${name.padEnd(22)} ${String(xs.length).padStart(6)} ${quantile(xs, 0.5).toFixed(1).padStart(8)} ${quantile(xs, 0.95).toFixed(1).padStart(8)} ${quantile(xs, 0.99).toFixed(1).padStart(8)}   ${load}`,
+      );
     console.log(`\npages (dataset pages and the list, one client)  requests   p50 ms   p95 ms   p99 ms   load average`);
     line("idle", idle, idleLoad);
     line(`during verification`, busy, busyLoad);

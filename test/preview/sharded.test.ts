@@ -95,11 +95,20 @@ for cid in ids:
     print(cid, hashlib.sha256(found).hexdigest() if found is not None else "missing")
 `;
   const ids = [...chunks.keys()].map(String);
-  const p = Bun.spawn(["python3", "-c", py], { stdin: new TextEncoder().encode(JSON.stringify([spec, out, [...ids, String(missing)]])), stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawn(["python3", "-c", py], {
+    stdin: new TextEncoder().encode(JSON.stringify([spec, out, [...ids, String(missing)]])),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const [text, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   expect(err).toBe("");
   expect(code).toBe(0);
-  const seen = new Map(text.trim().split("\n").map((l) => l.split(" ") as [string, string]));
+  const seen = new Map(
+    text
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ") as [string, string]),
+  );
   for (const [id, data] of chunks) expect(seen.get(String(id))).toBe(new Bun.CryptoHasher("sha256").update(data).digest("hex"));
   expect(seen.get(String(missing))).toBe("missing");
 });
