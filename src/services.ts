@@ -23,6 +23,7 @@ import { attachMetadataMirror } from "./mirror/metadata-mirror.ts";
 import { localPrivileged, type Privileged } from "./privilege/privileged.ts";
 import { registerShareRoot } from "./platform/share-root.ts";
 import { fixityJob } from "./fixity/fixity.job.ts";
+import { exportJob } from "./export/export.job.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { SyncStatus } from "./sync/sync.status.ts";
 import type { Lifecycle } from "./health/health.service.ts";
@@ -67,7 +68,7 @@ export interface ContextOptions {
 
 /** The job kinds of every feature, registered on the queue of each new context. */
 export function featureJobKinds(): JobKind[] {
-  return [commandJob(), previewJob(), fixityJob()];
+  return [commandJob(), previewJob(), fixityJob(), exportJob()];
 }
 
 /** Builds a context over an open database, with fresh services; `rebuild` uses it for its temporary database. */
