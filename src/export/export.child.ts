@@ -166,9 +166,13 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
       const levels = planLevels(source, source.spacing, bytesPerVoxel(source.dtype), spec.slabBudget);
       const writer = new OmeZarrWriter(sink, source.dtype, levels);
       await writer.start();
+      const slab = levels[0]!.chunks[0];
       for (let z = 0; z < source.depth; z++) {
         await writer.push(await source.readSlice(z));
         onProgress((z + 1) / source.depth);
+        // Slices, means and chunks handed to the workers are garbage at once, but the engine collects them lazily
+        // (the peak then creeps up with depth): a full collection per slab keeps it flat.
+        if ((z + 1) % slab === 0) Bun.gc(true);
       }
       const name = spec.name.replace(/\.ome\.zarr$/, "");
       await writer.finish(multiscalesAttrs(name, levels, source.unit, source));
