@@ -40,6 +40,7 @@ export type ExportMessage =
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 const RENAME_EXCHANGE = 2;
+const GC_BYTES = 64 * 1024 * 1024;
 
 function send(m: ExportMessage): void {
   process.stdout.write(JSON.stringify(m) + "\n");
@@ -162,17 +163,18 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
           await writeFile(`${at}/${rel}`, data, { mode: 0o664 });
         },
         compress: (data) => pool.compress(data),
+        buffer: (n) => pool.buffer(n),
       };
       const levels = planLevels(source, source.spacing, bytesPerVoxel(source.dtype), spec.slabBudget);
       const writer = new OmeZarrWriter(sink, source.dtype, levels);
       await writer.start();
-      const slab = levels[0]!.chunks[0];
+      // Slices, means and chunks handed to the workers are garbage at once, but the engine collects them lazily (the
+      // peak then creeps up with depth, and 64 big slices of garbage double it): a full collection every ~64 MB read.
+      const every = Math.max(1, Math.min(levels[0]!.chunks[0], Math.floor(GC_BYTES / (source.width * source.height * bytesPerVoxel(source.dtype)))));
       for (let z = 0; z < source.depth; z++) {
         await writer.push(await source.readSlice(z));
         onProgress((z + 1) / source.depth);
-        // Slices, means and chunks handed to the workers are garbage at once, but the engine collects them lazily
-        // (the peak then creeps up with depth): a full collection per slab keeps it flat.
-        if ((z + 1) % slab === 0) Bun.gc(true);
+        if ((z + 1) % every === 0) Bun.gc(true);
       }
       const name = spec.name.replace(/\.ome\.zarr$/, "");
       await writer.finish(multiscalesAttrs(name, levels, source.unit, source));

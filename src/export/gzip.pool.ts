@@ -8,11 +8,14 @@ export class GzipPool {
   private readonly workers: Worker[] = [];
   private readonly waiting = new Map<number, { resolve: (d: Uint8Array) => void; reject: (e: Error) => void }>();
   private next = 0;
+  /** Chunk buffers back from compression, by size, for the next chunks. */
+  private readonly free = new Map<number, ArrayBuffer[]>();
 
   constructor(threads = Math.min(4, availableParallelism())) {
     for (let i = 0; i < (threads > 1 ? threads : 0); i++) {
       const w = new Worker(new URL("./gzip.worker.ts", import.meta.url));
-      w.onmessage = (e: MessageEvent<{ id: number; data?: Uint8Array; error?: string }>) => {
+      w.onmessage = (e: MessageEvent<{ id: number; data?: Uint8Array; spare?: Uint8Array; error?: string }>) => {
+        if (e.data.spare) this.release(e.data.spare.buffer as ArrayBuffer);
         const p = this.waiting.get(e.data.id);
         this.waiting.delete(e.data.id);
         if (e.data.data) p?.resolve(e.data.data);
@@ -26,9 +29,24 @@ export class GzipPool {
     }
   }
 
+  /** A buffer of `bytes` for a chunk: one that came back from compression, else a new one. */
+  buffer(bytes: number): ArrayBuffer {
+    return this.free.get(bytes)?.pop() ?? new ArrayBuffer(bytes);
+  }
+
+  private release(b: ArrayBuffer): void {
+    const list = this.free.get(b.byteLength) ?? [];
+    if (list.length < 32) list.push(b);
+    this.free.set(b.byteLength, list);
+  }
+
   /** The gzip stream of `data`; the bytes are handed to a worker (the caller must not reuse them). */
   compress(data: Uint8Array): Promise<Uint8Array> {
-    if (this.workers.length === 0) return Promise.resolve(Bun.gzipSync(data as Uint8Array<ArrayBuffer>, { level: 1 }));
+    if (this.workers.length === 0) {
+      const packed = Bun.gzipSync(data as Uint8Array<ArrayBuffer>, { level: 1 });
+      if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) this.release(data.buffer as ArrayBuffer);
+      return Promise.resolve(packed);
+    }
     const id = this.next++;
     const w = this.workers[id % this.workers.length]!;
     return new Promise((resolve, reject) => {

@@ -13,7 +13,8 @@ self.onmessage = (e: MessageEvent<GzipRequest>) => {
   const { id, data } = e.data;
   try {
     const packed = Bun.gzipSync(data as Uint8Array<ArrayBuffer>, { level: 1 });
-    postMessage({ id, data: packed }, [packed.buffer]);
+    // The chunk's buffer goes back too, for the next chunk.
+    postMessage({ id, data: packed, spare: data }, [packed.buffer, data.buffer as ArrayBuffer]);
     // Each worker has its own heap, which the export's collections do not reach: the chunks it was handed are
     // collected here, so the process's peak stays flat however many chunks a volume has.
     if (++served % 256 === 0) Bun.gc(true);

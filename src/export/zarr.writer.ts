@@ -22,7 +22,7 @@ const ZARR_DTYPE: Record<DType, string> = {
   float64: "<f8",
 };
 
-type ArrayCtor = { new (n: number): SliceData; BYTES_PER_ELEMENT: number };
+type ArrayCtor = { new (n: number): SliceData; new (buffer: ArrayBuffer): SliceData; BYTES_PER_ELEMENT: number };
 const CTORS: Record<DType, ArrayCtor> = {
   uint8: Uint8Array,
   int8: Int8Array,
@@ -137,6 +137,8 @@ export interface ZarrSink {
   write(rel: string, data: Uint8Array): Promise<void>;
   /** Compresses one chunk's bytes (gzip); may run elsewhere (a worker), so the writer keeps several in flight. */
   compress(data: Uint8Array): Promise<Uint8Array>;
+  /** A chunk buffer of this many bytes, any content, reused once compressed (fresh zeroed arrays per chunk cost more than the gzip). */
+  buffer?(bytes: number): ArrayBuffer;
 }
 
 /** A level being filled: its slab of chunk-depth slices, and the slice waiting for its pair to make the next level. */
@@ -230,15 +232,13 @@ export class OmeZarrWriter {
     const Ctor = CTORS[this.dtype];
     for (let y0 = 0; y0 < h; y0 += cy) {
       for (let x0 = 0; x0 < w; x0 += cx) {
-        const chunk = new Ctor(cz * cy * cx);
+        const bytes = cz * cy * cx * Ctor.BYTES_PER_ELEMENT;
+        const chunk = this.sink.buffer ? new Ctor(this.sink.buffer(bytes)) : new Ctor(cz * cy * cx);
         const rows = Math.min(cy, h - y0);
         const cols = Math.min(cx, w - x0);
-        for (let z = 0; z < s.filled; z++) {
-          for (let y = 0; y < rows; y++) {
-            const from = (z * h + y0 + y) * w + x0;
-            chunk.set(s.slab.subarray(from, from + cols) as never, (z * cy + y) * cx);
-          }
-        }
+        // Edge chunks are padded with the fill value (a reused buffer holds an older chunk's voxels).
+        if (this.sink.buffer && (rows < cy || cols < cx || s.filled < cz)) chunk.fill(0);
+        gather(s.slab, chunk, s.filled, w, h, y0, x0, rows, cols, cy, cx);
         await this.queue(`${i}/${zi}.${y0 / cy}.${x0 / cx}`, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
       }
     }
@@ -258,6 +258,31 @@ export class OmeZarrWriter {
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
+  }
+}
+
+/** Copies one chunk's voxels out of a slab, row by row (a plain loop: a subarray per 64-voxel row costs twice as much). */
+function gather(
+  slab: SliceData,
+  chunk: SliceData,
+  depth: number,
+  w: number,
+  h: number,
+  y0: number,
+  x0: number,
+  rows: number,
+  cols: number,
+  cy: number,
+  cx: number,
+): void {
+  const src = slab as Float64Array;
+  const dst = chunk as Float64Array;
+  for (let z = 0; z < depth; z++) {
+    for (let y = 0; y < rows; y++) {
+      const from = (z * h + y0 + y) * w + x0;
+      const to = (z * cy + y) * cx;
+      for (let x = 0; x < cols; x++) dst[to + x] = src[from + x]!;
+    }
   }
 }
 
