@@ -6,7 +6,7 @@
 // of two materials in air, so the chunks compress as a real scan's do (random bytes would not compress at all).
 // Both runs read from the page cache (a first read warms it), so the figure compares CPU work, not the disk.
 //
-//   bun bench/zarr-export.ts [--size 2048] [--depth 400] [--keep]
+//   bun bench/zarr-export.ts [--size 2048] [--depth 400] [--noise 512] [--keep]
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,18 +19,21 @@ const { values } = parseArgs({
   options: {
     size: { type: "string", default: "2048" },
     depth: { type: "string", default: "400" },
+    noise: { type: "string", default: "512" },
     keep: { type: "boolean", default: false },
   },
 });
 const N = Number(values.size);
 const D = Number(values.depth);
+/** Peak-to-peak noise in stored units (a power of two): 512 makes the low byte random, so gzip saves little. */
+const NOISE = Number(values.noise);
 const dir = path.join(tmpdir(), `mata-zarr-bench-${process.pid}`);
 const root = path.join(dir, "root");
 const ds = path.join(root, "ct");
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const MB = 1e6;
 
-/** One slice of the phantom: air (~1000), a cylinder of ~12000 with a core of ~30000, and +-256 of noise. */
+/** One slice of the phantom: air (~1000), a cylinder of ~12000 with a core of ~30000, and +-NOISE/2 of noise. */
 function slice(z: number, out: Uint16Array): void {
   let seed = (z * 2654435761) >>> 0;
   const c = N / 2;
@@ -41,7 +44,7 @@ function slice(z: number, out: Uint16Array): void {
       seed = (seed * 1664525 + 1013904223) >>> 0;
       const d2 = (x - c) ** 2 + (y - c) ** 2;
       const base = d2 < core2 ? 30000 : d2 < r2 ? 12000 : 1000;
-      out[y * N + x] = base + ((seed >>> 23) & 511) - 256;
+      out[y * N + x] = base + ((seed >>> 16) % NOISE) - NOISE / 2;
     }
   }
 }
@@ -76,7 +79,7 @@ async function plainRead(): Promise<number> {
 }
 
 registerShareRoot(root);
-console.log(`volume ${N} x ${N} x ${D} uint16 (${((N * N * D * 2) / MB).toFixed(0)} MB), load average before: ${loadavg()}`);
+console.log(`volume ${N} x ${N} x ${D} uint16, noise ${NOISE} (${((N * N * D * 2) / MB).toFixed(0)} MB), load average before: ${loadavg()}`);
 let t = performance.now();
 makeVolume();
 console.log(`written in ${((performance.now() - t) / 1000).toFixed(1)} s`);

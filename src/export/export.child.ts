@@ -1,10 +1,11 @@
 // The OME-Zarr export child: reads one volume slice by slice beneath the share root and writes
 // `derived/<name>.ome.zarr` of its dataset folder, into a hidden temp folder that then takes the final name in one
 // rename. It runs as its own process (low priority, as the dataset's owner when Mata is root), so a cancel is a SIGKILL.
-import { closeSync, constants, mkdirSync, openSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { libc, cString, errnoError } from "../platform/libc.ts";
 import { openShareFile, registerShareRoot } from "../platform/share-root.ts";
+import { peakRss, readSpecLine } from "../platform/child-io.ts";
 import { detectVolumes } from "../preview/readers/index.ts";
 import { openablePath } from "../sync/names.ts";
 import { GzipPool } from "./gzip.pool.ts";
@@ -44,17 +45,6 @@ const GC_BYTES = 64 * 1024 * 1024;
 
 function send(m: ExportMessage): void {
   process.stdout.write(JSON.stringify(m) + "\n");
-}
-
-/** This process's peak resident memory (VmHWM), which tests and the benchmark bound. */
-function peakRss(): number {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
-    if (kb) return Number(kb) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 /**
@@ -194,33 +184,13 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
   }
 }
 
-/** The first line on stdin; the parent keeps stdin open for the whole export, so its end means the parent died. */
-async function readSpec(): Promise<ExportSpec> {
-  const reader = Bun.stdin.stream().getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (value) text += decoder.decode(value, { stream: true });
-    const nl = text.indexOf("\n");
-    if (nl >= 0) {
-      void (async () => {
-        while (!(await reader.read()).done);
-        process.exit(3);
-      })();
-      return JSON.parse(text.slice(0, nl)) as ExportSpec;
-    }
-    if (done) throw new Error("no export spec on stdin");
-  }
-}
-
 /** The child's main: one spec line on stdin, progress and the outcome on stdout; exit code 0 when written. */
 export async function runExportChild(): Promise<number> {
   // Only the parent stops an export (SIGKILL); a Ctrl-C to the whole group must not end it half-way on its own.
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => {});
   let spec: ExportSpec | null = null;
   try {
-    spec = await readSpec();
+    spec = await readSpecLine<ExportSpec>("export spec");
     registerShareRoot(spec.shareRoot);
     let last = 0;
     send(

@@ -7,8 +7,11 @@ import type { DType, SliceData, VolumeSource } from "../preview/readers/reader.t
 export const CHUNK = 64;
 /** The pyramid stops at the first level whose larger side is at most this. */
 export const SMALLEST_SIDE = 64;
-/** The default memory one level-0 slab may take; the levels above it add a third more. */
-export const SLAB_BUDGET = 512 * 1024 * 1024;
+/**
+ * The default memory one level-0 slab may take (the levels above it add a third more): 64 slices of 2048^2 uint16 would
+ * be 512 MiB and the child's peak over 1 GB, so such a volume gets chunks of 32 x 64 x 64 instead.
+ */
+export const SLAB_BUDGET = 256 * 1024 * 1024;
 
 /** Zarr v2's little-endian type strings for the readers' voxel types. */
 const ZARR_DTYPE: Record<DType, string> = {

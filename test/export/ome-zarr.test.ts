@@ -348,22 +348,46 @@ describe("bounded memory", () => {
   }, 180_000);
 
   test("64 slices over the slab budget make thinner z chunks; the pyramid halves down to 64 px", () => {
+    expect(planLevels({ width: 1024, height: 1024, depth: 400 }, [1, 1, 1], 2).map((l) => [l.shape, l.chunks])).toEqual([
+      [
+        [400, 1024, 1024],
+        [64, 64, 64],
+      ],
+      [
+        [200, 512, 512],
+        [64, 64, 64],
+      ],
+      [
+        [100, 256, 256],
+        [64, 64, 64],
+      ],
+      [
+        [50, 128, 128],
+        [50, 64, 64],
+      ],
+      [
+        [25, 64, 64],
+        [25, 64, 64],
+      ],
+    ]);
+    // 64 slices of 2048^2 uint16 (512 MiB) are over the 256 MiB budget: 32 of them.
+    expect(planLevels({ width: 2048, height: 2048, depth: 400 }, [1, 1, 1], 2)[0]!.chunks).toEqual([32, 64, 64]);
     expect(planLevels({ width: 2048, height: 2048, depth: 400 }, [1, 1, 1], 2).map((l) => [l.shape, l.chunks])).toEqual([
       [
         [400, 2048, 2048],
-        [64, 64, 64],
+        [32, 64, 64],
       ],
       [
         [200, 1024, 1024],
-        [64, 64, 64],
+        [32, 64, 64],
       ],
       [
         [100, 512, 512],
-        [64, 64, 64],
+        [32, 64, 64],
       ],
       [
         [50, 256, 256],
-        [50, 64, 64],
+        [32, 64, 64],
       ],
       [
         [25, 128, 128],
@@ -374,7 +398,7 @@ describe("bounded memory", () => {
         [13, 64, 64],
       ],
     ]);
-    expect(planLevels({ width: 8192, height: 8192, depth: 10 }, [1, 1, 1], 2)[0]!.chunks).toEqual([4, 64, 64]);
+    expect(planLevels({ width: 8192, height: 8192, depth: 10 }, [1, 1, 1], 2)[0]!.chunks).toEqual([2, 64, 64]);
     expect(planLevels({ width: 500, height: 300, depth: 1 }, [2, 3, 1], 1).map((l) => [l.shape, l.scale])).toEqual([
       [
         [1, 300, 500],
