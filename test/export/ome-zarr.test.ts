@@ -449,5 +449,10 @@ describe("the API and the page", () => {
     expect(page.status).toBe(303);
     expect(page.headers.get("location")).toBe(`/datasets/${id}`);
     await waitFor("the export", () => jobsOf(id, EXPORT_JOB).some((j) => j.state === "done"), 60_000);
-  }, 60_000);
+    // The button shows on the page of a dataset with a volume, to those who may edit it only.
+    await waitFor("the volume's preview row", () => ctx.db.query("SELECT 1 FROM previews WHERE dataset_id = ? AND kind = 'volume'").get(id), 60_000);
+    const html = async (who: { headers: Record<string, string> }) => (await app.request(`/datasets/${id}`, { headers: who.headers })).text();
+    expect(await html(owner)).toContain(`action="/datasets/${id}/export/ome-zarr"`);
+    expect(await html(withUser(ctx, "vera"))).not.toContain("Export OME-Zarr");
+  }, 90_000);
 });
