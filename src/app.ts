@@ -29,6 +29,7 @@ import { previewRoutes } from "./preview/preview.routes.tsx";
 import { jobsRoutes } from "./jobs/jobs.routes.tsx";
 import { fixityRoutes } from "./fixity/fixity.routes.tsx";
 import { auditRoutes } from "./audit/audit.routes.tsx";
+import { exportRoutes } from "./export/export.routes.ts";
 
 /** Every route the app answers, each declared once with its access rule, inputs and answers. */
 export function appRoutes(): Route[] {
@@ -51,6 +52,7 @@ export function appRoutes(): Route[] {
     ...jobsRoutes,
     ...fixityRoutes,
     ...auditRoutes,
+    ...exportRoutes,
     ...metricsRoutes,
   ];
   routes.push(...docsRoutes(() => routes));

@@ -7,6 +7,7 @@ import { AppError } from "./errors.ts";
 import { VERSION } from "./version.ts";
 import { runTilerChild, TILER_CHILD_ENV } from "./preview/tiler.child.ts";
 import { HASH_CHILD_ENV, runHashChild } from "./fixity/hash.child.ts";
+import { EXPORT_CHILD_ENV, runExportChild } from "./export/export.child.ts";
 import { failureLine } from "./cli/failure.ts";
 import { log, setLogFormat } from "./log.ts";
 
@@ -107,6 +108,7 @@ if (import.meta.main) {
   // A preview build re-runs this executable as a child process, so a cancel can SIGKILL it mid-libvips.
   if (process.env[TILER_CHILD_ENV] === "1") process.exit(await runTilerChild());
   if (process.env[HASH_CHILD_ENV] === "1") process.exit(await runHashChild());
+  if (process.env[EXPORT_CHILD_ENV] === "1") process.exit(await runExportChild());
   // An error no command caught (background work of `serve`): one line, the stack only with --debug, never the bundle's source.
   const last = (e: unknown) => process.exit(unexpected(process.argv[2] ?? "", e, debugging));
   process.on("uncaughtException", last);

@@ -25,6 +25,7 @@ import { registerShareRoot } from "./platform/share-root.ts";
 import { fixityJob } from "./fixity/fixity.job.ts";
 import { extractJob } from "./extract/extract.job.ts";
 import { pluginJob } from "./extract/plugin.job.ts";
+import { exportJob } from "./export/export.job.ts";
 import { Metrics } from "./metrics/metrics.ts";
 import { SyncStatus } from "./sync/sync.status.ts";
 import type { Lifecycle } from "./health/health.service.ts";
@@ -69,7 +70,7 @@ export interface ContextOptions {
 
 /** The job kinds of every feature, registered on the queue of each new context. */
 export function featureJobKinds(): JobKind[] {
-  return [commandJob(), previewJob(), fixityJob(), extractJob(), pluginJob()];
+  return [commandJob(), previewJob(), fixityJob(), extractJob(), pluginJob(), exportJob()];
 }
 
 /** Builds a context over an open database, with fresh services; `rebuild` uses it for its temporary database. */

@@ -11,6 +11,7 @@ import { datasetsCommand } from "./client/datasets.ts";
 import { searchCommand } from "./client/search.ts";
 import { tagsCommand } from "./client/tags.ts";
 import { tokenCommand } from "./client/token.ts";
+import { exportCommand } from "./client/export.ts";
 
 /** Every subcommand, in the order `mata --help` lists them. */
 export const COMMANDS: Command[] = [
@@ -27,4 +28,5 @@ export const COMMANDS: Command[] = [
   searchCommand,
   tagsCommand,
   tokenCommand,
+  exportCommand,
 ];

@@ -66,6 +66,9 @@ export function rulesListener(ctx: AppContext, queue: JobQueue, settleMs: number
     const revoked = queue.revokeStale(datasetId, generation, (job) => {
       const payload = parsePayload(job.payload) as Partial<CommandPayload>;
       const own = compiled.filter((c) => (job.kind === COMMAND_JOB || job.kind === PLUGIN_JOB ? c.index === payload?.rule : c.rule.action === job.kind));
+      // A kind no rule names but that says what it reads (an export) stops only for those files, never for its own output.
+      const reads = own.length === 0 && job.kind !== COMMAND_JOB ? queue.kind(job.kind)?.inputs : undefined;
+      if (reads) return [...change.changed, ...change.removed].some((f) => reads(f, datasetId, ctx));
       return own.length === 0 || own.some(touched);
     });
     const wanted = new Map<string, { kind: string; payload: unknown }>();

@@ -1,4 +1,4 @@
-// The few libc calls Node's fs lacks (fstatat on a held folder, the openat2 syscall), through bun:ffi, loaded once.
+// The few libc calls Node's fs lacks (fstatat on a held folder, the openat2 syscall, renameat2), through bun:ffi, loaded once.
 // Linux x86-64 only (the struct layouts callers read are that ABI's); elsewhere `libc()` is null and callers fall
 // back to Node's fs.
 import { dlopen, FFIType, read } from "bun:ffi";
@@ -10,6 +10,8 @@ export interface Libc {
   fstatat(dirfd: number, name: Buffer, buf: Uint8Array, flags: number): number;
   close(fd: number): number;
   openat2(dirfd: number, path: Buffer, how: Uint8Array): number;
+  /** renameat2(2); with RENAME_EXCHANGE (2) two names swap in one step. */
+  renameat2(olddirfd: number, oldpath: Buffer, newdirfd: number, newpath: Buffer, flags: number): number;
   errno(): number;
 }
 
@@ -27,6 +29,7 @@ export function libc(): Libc | null {
       fstatat: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
       close: { args: [FFIType.i32], returns: FFIType.i32 },
       syscall: { args: [FFIType.i64, FFIType.i32, FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
+      renameat2: { args: [FFIType.i32, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
       __errno_location: { args: [], returns: FFIType.ptr },
     }).symbols;
     bound = {
@@ -34,6 +37,7 @@ export function libc(): Libc | null {
       fstatat: (fd, n, b, f) => s.fstatat(fd, n, b, f),
       close: (fd) => s.close(fd),
       openat2: (dirfd, p, how) => Number(s.syscall(SYS_OPENAT2, dirfd, p, how, how.length)),
+      renameat2: (od, op, nd, np, flags) => s.renameat2(od, op, nd, np, flags),
       errno: () => read.i32(s.__errno_location()!, 0),
     };
   } catch {

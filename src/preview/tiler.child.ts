@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { registerShareRoot } from "../platform/share-root.ts";
+import { peakRss, readSpecLine } from "../platform/child-io.ts";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
 import { buildPyramid } from "./pyramid.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
@@ -58,26 +59,6 @@ function send(m: ChildMessage): void {
   process.stdout.write(JSON.stringify(m) + "\n");
 }
 
-async function readSpec(): Promise<BuildSpec> {
-  const reader = Bun.stdin.stream().getReader();
-  let text = "";
-  const decoder = new TextDecoder();
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (value) text += decoder.decode(value, { stream: true });
-    const nl = text.indexOf("\n");
-    if (nl >= 0) {
-      // The parent keeps stdin open for the whole build: its end means the parent died, so stop too.
-      void (async () => {
-        while (!(await reader.read()).done);
-        process.exit(3);
-      })();
-      return JSON.parse(text.slice(0, nl)) as BuildSpec;
-    }
-    if (done) throw new Error("no build spec on stdin");
-  }
-}
-
 /** Builds one preview as a separate process, so a cancel can SIGKILL libvips mid-operation; returns the exit code. */
 export async function runTilerChild(): Promise<number> {
   // Only the parent stops a build (SIGKILL, then it clears the temp dir and re-queues the job on a shutdown): a Ctrl-C
@@ -86,7 +67,7 @@ export async function runTilerChild(): Promise<number> {
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => {});
   let spec: BuildSpec | null = null;
   try {
-    spec = await readSpec();
+    spec = await readSpecLine<BuildSpec>("build spec");
     registerShareRoot(spec.shareRoot);
     configureImageThreads(1);
     collectGarbageEvery(500);
@@ -103,20 +84,6 @@ export async function runTilerChild(): Promise<number> {
     send({ type: "error", message: spec ? failureMessage(spec, e) : String((e as Error)?.message ?? e), maxRss: peakRss() });
     return 1;
   }
-}
-
-/**
- * This process's peak resident memory in bytes (the parent keeps the largest, so tests can bound a build's memory):
- * VmHWM of its own address space, since getrusage's maxrss carries over exec from the parent that started it.
- */
-function peakRss(): number {
-  try {
-    const kb = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
-    if (kb) return Number(kb) * 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 const KNOWN_FAILURES = new Set(["VolumeReadError", "MeshReadError", "PreviewLimitError"]);

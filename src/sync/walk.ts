@@ -6,6 +6,11 @@ import { fsPath } from "./names.ts";
 /** The sidecar folder inside every dataset folder; its files are never dataset files. */
 export const SIDECAR_DIR = ".mata";
 
+/** Output Mata is still writing (an export's temp folder, renamed into place when whole) is not a dataset file yet. */
+export function isWorkInProgress(name: string): boolean {
+  return name.startsWith(".mata-tmp-");
+}
+
 /** A file of a dataset as seen on disk (path relative to the dataset, stored form of names.ts). */
 export interface FileEntry {
   path: string;
@@ -132,7 +137,7 @@ export async function walkSorted(
     }
     const items: Pending[] = [];
     for (const ent of entries) {
-      if (rel === "" && ent.name === SIDECAR_DIR) continue;
+      if ((rel === "" && ent.name === SIDECAR_DIR) || isWorkInProgress(ent.name)) continue;
       if (ent.kind === "symlink" || ent.kind === "other") continue;
       let dir = ent.kind === "dir";
       if (ent.kind === "unknown") {

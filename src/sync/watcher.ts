@@ -2,7 +2,7 @@
 import { watch } from "chokidar";
 import path from "node:path";
 import { log } from "../log.ts";
-import { SIDECAR_DIR } from "./walk.ts";
+import { isWorkInProgress, SIDECAR_DIR } from "./walk.ts";
 
 /** A raw change somewhere below the root: only a hint of where to look again. */
 export interface WatchHint {
@@ -12,7 +12,8 @@ export interface WatchHint {
 }
 
 /**
- * Watches `root` without following symlinks, ignoring dataset sidecars and hidden folders above the dataset level;
+ * Watches `root` without following symlinks, ignoring dataset sidecars, hidden folders above the dataset level and
+ * output still being written (`isWorkInProgress`);
  * resolves once the initial crawl is done with a function that stops watching. Errors are logged and passed to
  * `onError` (the engine's status tells a passing one from a broken watcher).
  */
@@ -27,7 +28,7 @@ export async function watchTree(
     if (rel === "" || rel.startsWith("..")) return false;
     const parts = rel.split(path.sep);
     for (let i = 0; i < Math.min(parts.length, depth); i++) if (parts[i]!.startsWith(".")) return true;
-    return parts[depth] === SIDECAR_DIR;
+    return parts[depth] === SIDECAR_DIR || parts.slice(depth).some(isWorkInProgress);
   };
   const watcher = watch(root, { ignoreInitial: true, followSymlinks: false, ignorePermissionErrors: true, ignored, persistent: true });
   watcher.on("all", (event, p) => {

@@ -16,6 +16,7 @@ import type { FixityView } from "../../src/fixity/fixity.service.ts";
 import { FixityFacts } from "../fixity/fixity.tsx";
 import type { ExtractionView } from "../../src/extract/extract.service.ts";
 import { ExtractionFacts } from "../extract/extraction.tsx";
+import { ExportPanel } from "../export/panel.tsx";
 
 /** Everything the dataset page shows. */
 export interface DatasetPageProps {
@@ -219,6 +220,7 @@ export function DatasetPage(p: DatasetPageProps) {
             />
           )}
           {p.panels?.relations ?? <RelationsPanel datasetId={d.id} relatives={p.relatives} canEdit={p.canEdit} csrf={p.csrf} />}
+          {p.canEdit && d.state === "present" && p.preview.previews.some((v) => v.kind === "volume") ? <ExportPanel datasetId={d.id} csrf={p.csrf} /> : null}
           {/* The sharing panel loads itself, so only the access feature decides what it shows to whom. */}
           {p.panels?.sharing ? (
             <div class="panel">{p.panels.sharing}</div>

@@ -40,7 +40,13 @@ const VOLUME = new Uint8Array(64 * 1024).map((_, i) => (i * 7) % 251);
 
 beforeAll(async () => {
   live = await startLiveServer({
-    "scan-001": { "volume.bin": VOLUME, "notes.txt": "femur of a sheep" },
+    "scan-001": {
+      "volume.bin": VOLUME,
+      "notes.txt": "femur of a sheep",
+      // A small volume for the OME-Zarr export example.
+      "ct.mhd": "ObjectType = Image\nNDims = 3\nDimSize = 20 16 6\nElementType = MET_UCHAR\nElementDataFile = ct.raw\n",
+      "ct.raw": new Uint8Array(20 * 16 * 6).map((_, i) => i % 251),
+    },
     "scan-002": { "a.dat": "the original" },
   });
   work = path.join(live.dir, "work");
@@ -119,6 +125,10 @@ const CHECKS: Record<string, (out: string, b: Block) => void> = {
     expect(out).toMatch(b.lang === "sh" ? /"hashed":\d+.*"job":\d+/s : /\d+ of \d+ files checksummed; 0 changed/),
   "See who changed or downloaded a dataset": (out, b) =>
     expect(out).toMatch(b.lang === "sh" ? /"action":"file\.download".*"target":"volume\.bin".*id,time_utc,actor,action/s : /tags\.edit .*Species/),
+  "Export a dataset's volumes as OME-Zarr": (out, b) => {
+    expect(out).toMatch(b.lang === "sh" ? /"jobId":\d+.*"state":"done"/s : /export job \d+ done/);
+    expect(existsSync(path.join(live.root, "scan-001", "derived", "ct.ome.zarr", ".zattrs"))).toBe(true);
+  },
   "The full reference": (out) => expect(out).toContain("/api/v1/datasets/{id}/tags"),
 };
 

@@ -58,7 +58,7 @@ const DATA_FILE = /\.(raw|zraw|img|vol|dat|bin|gz)$/i;
  * pictures, and DICOM (also without an extension). A change to any other file (notes, logs) never rebuilds one.
  */
 export function isVolumeInput(rel: string): boolean {
-  if (rel.startsWith(".mata/") || rel.includes("/.mata/")) return false;
+  if (rel.startsWith(".mata/") || rel.includes("/.mata/") || isZarrPart(rel)) return false;
   return HEADER_FORMATS.some((f) => f.test.test(rel)) || [TIFF, PNG, JPEG, BMP, DICOM, DATA_FILE, NO_EXTENSION].some((re) => re.test(rel));
 }
 
@@ -68,12 +68,17 @@ export interface ScanOptions {
   onDicomHeader?: DicomHeaderListener;
 }
 
+/** A file inside a Zarr store (an OME-Zarr export's chunks and metadata): never a volume of its own to preview. */
+function isZarrPart(rel: string): boolean {
+  return /(^|\/)[^/]*\.zarr\//i.test(rel) || /(^|\/)\.mata-tmp-[^/]*\//.test(rel);
+}
+
 /** Finds every volume and 2D image among a dataset's files; broken ones are reported, never thrown past here. */
 export async function scanVolumes(root: string, files: string[], opts: ScanOptions = {}): Promise<VolumeScan> {
   const sources: VolumeSource[] = [];
   const failures: VolumeReadError[] = [];
   const claimed = new Set<string>();
-  const candidates = files.filter((f) => !f.startsWith(".mata/") && !f.includes("/.mata/")).sort();
+  const candidates = files.filter((f) => !f.startsWith(".mata/") && !f.includes("/.mata/") && !isZarrPart(f)).sort();
   const attempt = async (file: string, step: () => Promise<VolumeSource | VolumeSource[]>) => {
     try {
       const got = await step();
