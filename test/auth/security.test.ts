@@ -39,7 +39,7 @@ function allRoutes(app: ReturnType<typeof createApp>): { method: string; url: st
 }
 
 describe("every route", () => {
-  test("unauthenticated: 401 JSON under /api, a redirect to the login page otherwise", async () => {
+  test("unauthenticated: 401 JSON under /api and for /metrics (programs), a redirect to the login page otherwise", async () => {
     const ctx = testContext();
     cleanups.push(ctx.cleanup);
     const app = createApp(ctx);
@@ -48,7 +48,7 @@ describe("every route", () => {
     for (const { method, url } of routes) {
       const res = await app.request(url, { method });
       const where = `${method} ${url}`;
-      if (url.startsWith("/api/")) {
+      if (url.startsWith("/api/") || url === "/metrics") {
         expect([where, res.status]).toEqual([where, 401]);
         expect([where, (await res.json()).error.code]).toEqual([where, "unauthorized"]);
       } else {
