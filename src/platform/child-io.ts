@@ -1,5 +1,6 @@
 // What Mata's build children (tiler, export) share: their one spec line on stdin, and their peak memory for the parent.
 import { readFileSync } from "node:fs";
+import { lines } from "./lines.ts";
 
 /**
  * The first line on stdin, parsed as JSON. The parent keeps stdin open for the whole run, so its end means the
@@ -36,4 +37,85 @@ export function peakRss(): number {
     // not Linux
   }
   return process.resourceUsage().maxRSS * 1024;
+}
+
+/** What a build child prints on stdout, one JSON object a line: progress while it works, then one outcome. */
+export type ChildLine<Done> =
+  { type: "progress"; fraction: number } | ({ type: "done"; maxRss?: number } & Done) | { type: "error"; message: string; maxRss?: number };
+
+/** How to start one child and what to name it in an error. */
+export interface ChildRun {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  spec: unknown;
+  /** "the tiler process", "the export process" */
+  what: string;
+  /** The file the child works on, leading its error messages. */
+  file: string;
+  /** The set of live child pids the caller keeps (tests check that a cancel really ends them). */
+  children: Set<number>;
+  signal: AbortSignal;
+  onProgress: (fraction: number) => void;
+  /** Runs once the child is gone, whatever happened (removing what a killed child left). */
+  cleanup: () => void;
+}
+
+function parseLine<Done>(line: string): ChildLine<Done> | null {
+  try {
+    const m = JSON.parse(line) as ChildLine<Done>;
+    return typeof m === "object" && m !== null && "type" in m ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs one build child: its spec on stdin (kept open, so the child ends with its parent), progress and the outcome
+ * from stdout, stderr drained as it comes so a chatty child never blocks. Aborting the signal SIGKILLs the child at
+ * once (a hard stop of libvips or zlib work); resolves with its "done" line, or throws its error in words.
+ */
+export async function runBuildChild<Done>(run: ChildRun): Promise<{ type: "done"; maxRss?: number } & Done> {
+  run.signal.throwIfAborted();
+  const proc = Bun.spawn(run.argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: run.env });
+  run.children.add(proc.pid);
+  const stderrText = new Response(proc.stderr).text();
+  const kill = () => proc.kill("SIGKILL");
+  run.signal.addEventListener("abort", kill, { once: true });
+  try {
+    proc.stdin.write(JSON.stringify(run.spec) + "\n");
+    await proc.stdin.flush();
+    let result: ChildLine<Done> | null = null;
+    for await (const line of lines(proc.stdout)) {
+      const m = parseLine<Done>(line);
+      if (m?.type === "progress") run.onProgress(m.fraction);
+      else if (m) result = m;
+    }
+    const code = await proc.exited;
+    run.signal.throwIfAborted();
+    if (result?.type === "done" && code === 0) return result;
+    if (result?.type === "error") throw new ChildError(result.message, result.maxRss);
+    const stderr = (await stderrText).trim().split("\n").slice(-3).join(" | ");
+    throw new Error(`${run.file}: ${run.what} ended abnormally (${proc.signalCode ?? `exit code ${code}`})${stderr ? `: ${stderr.slice(0, 500)}` : ""}`);
+  } finally {
+    run.signal.removeEventListener("abort", kill);
+    if (proc.exitCode === null && proc.signalCode === null) kill();
+    await proc.exited;
+    run.children.delete(proc.pid);
+    try {
+      proc.stdin.end();
+    } catch {
+      // Already closed with the process.
+    }
+    run.cleanup();
+  }
+}
+
+/** A child's own error report, with the peak memory it had reached. */
+export class ChildError extends Error {
+  constructor(
+    message: string,
+    readonly maxRss?: number,
+  ) {
+    super(message);
+  }
 }

@@ -1,6 +1,6 @@
 import { rmSync } from "node:fs";
 import { selfCommand } from "../platform/self.ts";
-import { lines } from "../platform/lines.ts";
+import { ChildError, runBuildChild } from "../platform/child-io.ts";
 import type { BuildSpec, ChildMessage } from "./tiler.child.ts";
 import { TILER_CHILD_ENV } from "./tiler.child.ts";
 
@@ -28,53 +28,22 @@ export async function buildInChild(
   signal: AbortSignal,
   onProgress: (fraction: number) => void,
 ): Promise<Extract<ChildMessage, { type: "done" }>> {
-  signal.throwIfAborted();
-  const proc = Bun.spawn(selfCommand(), {
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, [TILER_CHILD_ENV]: "1" },
-  });
-  children.add(proc.pid);
-  // Drained as it comes, so a chatty child never blocks on a full pipe.
-  const stderrText = new Response(proc.stderr).text();
-  const kill = () => proc.kill("SIGKILL");
-  signal.addEventListener("abort", kill, { once: true });
   try {
-    proc.stdin.write(JSON.stringify(spec) + "\n");
-    await proc.stdin.flush();
-    let result: ChildMessage | null = null;
-    for await (const line of lines(proc.stdout)) {
-      const m = parseLine(line);
-      if (m?.type === "progress") onProgress(m.fraction);
-      else if (m) result = m;
-      if (m && m.type !== "progress" && m.maxRss) peak = Math.max(peak, m.maxRss);
-    }
-    const code = await proc.exited;
-    signal.throwIfAborted();
-    if (result?.type === "done" && code === 0) return result;
-    if (result?.type === "error") throw new Error(result.message);
-    const stderr = (await stderrText).trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`${spec.file}: the tiler process ended abnormally (${proc.signalCode ?? `exit code ${code}`})${stderr ? `: ${stderr.slice(0, 500)}` : ""}`);
-  } finally {
-    signal.removeEventListener("abort", kill);
-    if (proc.exitCode === null && proc.signalCode === null) kill();
-    await proc.exited;
-    children.delete(proc.pid);
-    try {
-      proc.stdin.end();
-    } catch {
-      // Already closed with the process.
-    }
-    rmSync(spec.tmpDir, { recursive: true, force: true });
-  }
-}
-
-function parseLine(line: string): ChildMessage | null {
-  try {
-    const m = JSON.parse(line) as ChildMessage;
-    return typeof m === "object" && m !== null && "type" in m ? m : null;
-  } catch {
-    return null;
+    const done = await runBuildChild<Omit<Extract<ChildMessage, { type: "done" }>, "type" | "maxRss">>({
+      argv: selfCommand(),
+      env: { ...process.env, [TILER_CHILD_ENV]: "1" },
+      spec,
+      what: "the tiler process",
+      file: spec.file,
+      children,
+      signal,
+      onProgress,
+      cleanup: () => rmSync(spec.tmpDir, { recursive: true, force: true }),
+    });
+    if (done.maxRss) peak = Math.max(peak, done.maxRss);
+    return done;
+  } catch (e) {
+    if (e instanceof ChildError && e.maxRss) peak = Math.max(peak, e.maxRss);
+    throw e;
   }
 }
