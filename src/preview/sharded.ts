@@ -126,7 +126,9 @@ export class ShardWriter {
     const byMinishard = new Map<number, OpenShard["entries"]>();
     for (const e of s.entries) {
       const m = shardOf(this.spec, e.id).minishard;
-      byMinishard.set(m, [...(byMinishard.get(m) ?? []), e]);
+      const list = byMinishard.get(m);
+      if (list) list.push(e);
+      else byMinishard.set(m, [e]);
     }
     const shardIndex = new BigUint64Array(2 * 2 ** this.spec.minishard_bits);
     for (const [m, entries] of [...byMinishard].sort((a, b) => a[0] - b[0])) {
