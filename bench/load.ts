@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { seededRandom } from "../src/demo/random.ts";
 import { writeMetaImage } from "../test/jobs/fixture.ts";
 import type { LoadPlan, LoadResult } from "./load.client.ts";
+import { chunkNames, type ScaleInfo } from "../src/preview/layout.ts";
 
 const { values } = parseArgs({
   options: {
@@ -100,13 +101,6 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 }
 
 /** The folder holding the numbered scale folders of a preview (its layout may nest them). */
-function findTiles(d: string): string {
-  const entries = readdirSync(d, { withFileTypes: true });
-  if (entries.some((e) => e.isDirectory() && /^\d+$/.test(e.name))) return d;
-  for (const e of entries) if (e.isDirectory()) return findTiles(path.join(d, e.name));
-  throw new Error(`no tiles under ${d}`);
-}
-
 let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
 try {
   console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), load average ${loadavg()}; server ${EXE}`);
@@ -172,9 +166,9 @@ try {
   const keys = readdirSync(previews).filter((k) => !k.startsWith("."));
   for (const v of volumes) {
     const key = keys[volumes.indexOf(v) % keys.length]!;
-    const tileDir = findTiles(path.join(previews, key));
-    for (const scale of readdirSync(tileDir).filter((d) => /^\d+$/.test(d)))
-      for (const f of readdirSync(path.join(tileDir, scale))) tiles.push(`/api/v1/datasets/${v.id}/previews/0/tiles/${scale}/${f}`);
+    const tileDir = path.join(previews, key);
+    for (const scale of (JSON.parse(readFileSync(path.join(tileDir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales)
+      for (const name of chunkNames(scale)) tiles.push(`/api/v1/datasets/${v.id}/previews/0/tiles/${scale.key}/${name}`);
   }
   console.log(`${volumes.length} previews ready after ${((performance.now() - t0) / 1000).toFixed(1)} s: ${tiles.length} tiles`);
   // Wait for the search indexer to have folded in the last titles.

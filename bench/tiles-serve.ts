@@ -3,7 +3,8 @@
 // random tile URLs, same run. Target: Mata >= 70% of nginx.
 //
 //   bun bench/tiles-serve.ts [--size 512] [--seconds 10] [--connections 64]
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chunkNames, locateChunk, ShardIndexCache, type ScaleInfo } from "../src/preview/layout.ts";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { createApp } from "../src/app.ts";
@@ -32,8 +33,18 @@ commitChange(ctx, id);
 await waitFor("preview", () => previewSummary(ctx, id).state === "ready", 600_000, 200);
 await stop();
 const dir = previewDir(ctx, previewRepo(ctx.db).get(id, 0)!.content_key);
+// nginx serves the same tiles as plain files, cut out of the shards once here.
 const tiles: string[] = [];
-for (const scale of readdirSync(dir).filter((d) => /^\d+$/.test(d))) for (const f of readdirSync(path.join(dir, scale))) tiles.push(`${scale}/${f}`);
+const shards = new ShardIndexCache();
+const nginxRoot = path.join(ctx.dir, "nginx-tiles");
+for (const scale of (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales) {
+  mkdirSync(path.join(nginxRoot, scale.key), { recursive: true });
+  for (const name of chunkNames(scale)) {
+    const r = shards.range(dir, locateChunk(scale, name)!)!;
+    writeFileSync(path.join(nginxRoot, scale.key, name), readFileSync(r.file).subarray(r.start, r.end));
+    tiles.push(`${scale.key}/${name}`);
+  }
+}
 const list = path.join(ctx.dir, "tiles.txt");
 writeFileSync(list, tiles.join("\n") + "\n");
 console.log(`${tiles.length} tiles of a ${N}^3 preview`);
@@ -66,7 +77,7 @@ const prefix = path.join(ctx.dir, "nginx");
 mkdirSync(path.join(prefix, "logs"), { recursive: true });
 writeFileSync(
   path.join(prefix, "nginx.conf"),
-  `daemon off;\nworker_processes 2;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 100000;\n  client_body_temp_path ${prefix}/tmp;\n  proxy_temp_path ${prefix}/tmp;\n  fastcgi_temp_path ${prefix}/tmp;\n  uwsgi_temp_path ${prefix}/tmp;\n  scgi_temp_path ${prefix}/tmp;\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location /t/ { alias ${dir}/; default_type image/jpeg; add_header Cache-Control "private, max-age=31536000, immutable"; }\n  }\n}\n`,
+  `daemon off;\nworker_processes 2;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents { worker_connections 1024; }\nhttp {\n  access_log off;\n  sendfile on;\n  tcp_nopush on;\n  keepalive_requests 100000;\n  client_body_temp_path ${prefix}/tmp;\n  proxy_temp_path ${prefix}/tmp;\n  fastcgi_temp_path ${prefix}/tmp;\n  uwsgi_temp_path ${prefix}/tmp;\n  scgi_temp_path ${prefix}/tmp;\n  server {\n    listen 127.0.0.1:${nginxPort};\n    location /t/ { alias ${nginxRoot}/; default_type image/jpeg; add_header Cache-Control "private, max-age=31536000, immutable"; }\n  }\n}\n`,
 );
 const nginx = Bun.spawn(["nginx", "-p", prefix, "-c", path.join(prefix, "nginx.conf")], { stdout: "inherit", stderr: "inherit" });
 await Bun.sleep(500);

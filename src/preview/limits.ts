@@ -2,7 +2,8 @@
 // what a header claims before any buffer is allocated or tile written: headers are untrusted input.
 import type { PreviewLimits } from "../config.ts";
 import { PreviewLimitError } from "../errors.ts";
-import { planLevels, TILE } from "./pyramid.ts";
+import { planLevels } from "./pyramid.ts";
+import { TILE } from "./layout.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 

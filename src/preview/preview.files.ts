@@ -3,14 +3,12 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { notFound } from "../errors.ts";
-import { TILE, type ScaleInfo } from "./pyramid.ts";
+import { locateChunk, ORIENTATIONS, type Orientation, type ScaleInfo } from "./layout.ts";
 import { listPreviews, previewDir, previewSummary, previewView, type PreviewSummary, type PreviewView } from "./preview.service.ts";
 
 /** What a tile URL resolves to: a file on disk with its kind, or a JSON body. */
 export type PreviewTarget =
   { kind: "info" | "thumbnail"; file: string } | { kind: "tile" | "mesh"; file: string; contentType: string } | { kind: "json"; body: PreviewView };
-
-const CHUNK = /^\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}_\d{1,9}-\d{1,9}$/;
 
 /** The dataset's preview status for the dataset page and API: the summary and each preview. */
 export function previewStatus(ctx: AppContext, datasetId: number): { title: string; preview: PreviewSummary; previews: PreviewView[] } {
@@ -38,45 +36,34 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   else if (parts.length === 2 && parts[1] === MESH_FILE && row.kind === "mesh")
     target = { kind: "mesh", file: path.join(dir, MESH_FILE), contentType: "model/gltf-binary" };
   else if (parts.length === 3 && parts[1] === "tiles" && parts[2] === "info") target = { kind: "info", file: path.join(dir, "info") };
-  else if (parts.length === 4 && parts[1] === "tiles" && /^\d{1,2}$/.test(parts[2]!) && CHUNK.test(parts[3]!)) {
-    target = { kind: "tile", file: path.join(dir, parts[2]!, parts[3]!), contentType: "image/jpeg" };
+  else if (parts[1] === "tiles" && ORIENTATIONS.includes(parts[2] as Orientation)) {
+    // One orientation's sharded volume as Neuroglancer reads it: its info, and its shard files by byte range.
+    if (parts.length === 4 && parts[3] === "info") target = { kind: "info", file: path.join(dir, parts[2]!, "info") };
+    else if (parts.length === 5 && /^\d{1,2}$/.test(parts[3]!) && /^[0-9a-f]{1,16}\.shard$/.test(parts[4]!))
+      target = { kind: "tile", file: path.join(dir, parts[2]!, parts[3]!, parts[4]!), contentType: "application/octet-stream" };
   }
   if (!target || !existsSync(target.file)) throw notFound(`No ${rest} in preview ${n} of dataset ${datasetId}`);
   return target;
 }
 
-/** True when a chunk name is one of the scale's XY, XZ or YZ chunks (so the file exists in a complete build). */
-export function isChunk(scale: ScaleInfo, chunk: string): boolean {
-  const m = CHUNK_PARTS.exec(chunk);
-  if (!m) return false;
-  const [x0, x1, y0, y1, z0, z1] = m.slice(1).map(Number) as [number, number, number, number, number, number];
-  const [w, h, d] = scale.size;
-  const grid = (a: number, b: number, size: number) => a % TILE === 0 && a < size && b === Math.min(a + TILE, size);
-  const one = (a: number, b: number, size: number) => a < size && b === a + 1;
-  return scale.chunk_sizes.some(
-    ([cx, cy, cz]) =>
-      (cx === 1 ? one(x0, x1, w) : grid(x0, x1, w)) && (cy === 1 ? one(y0, y1, h) : grid(y0, y1, h)) && (cz === 1 ? one(z0, z1, d) : grid(z0, z1, d)),
-  );
-}
-
-const CHUNK_PARTS = /^(\d{1,9})-(\d{1,9})_(\d{1,9})-(\d{1,9})_(\d{1,9})-(\d{1,9})$/;
-
 /**
- * Answers a tile request with no file-system call but the send itself: the chunk name is checked against the
- * scale's grid, and the validators come from the content key (tiles of a key never change), so a revalidation
- * is a 304 straight from memory.
+ * Answers a tile request with no file-system call but the send itself once its shard's index is cached: the chunk
+ * name is mapped to its orientation, grid cell and byte range in a shard file, and the validators come from the
+ * content key (tiles of a key never change), so a revalidation is a 304 straight from memory.
  */
 export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKey: string, chunk: string, req: Request, cacheControl: string): Response {
   const row = ctx.services.preview.row(datasetId, n);
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
   const dir = previewDir(ctx, row.content_key);
-  const scales = ctx.services.preview.scales(
-    row.content_key,
-    () => (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales,
-  );
-  const scale = scales[Number(scaleKey)];
-  if (!scale || scale.key !== scaleKey || !isChunk(scale, chunk)) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
+  const built = ctx.services.preview.built(row.content_key, () => ({
+    scales: (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales,
+    // Built before the sharded layout: one file per tile, served as it is until the start-up rebuild replaces it.
+    sharded: existsSync(path.join(dir, "xy", "info")),
+  }));
+  const scale = built.scales[Number(scaleKey)];
+  const where = scale && scale.key === scaleKey ? locateChunk(scale, chunk) : null;
+  if (!scale || !where) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
   const etag = `"${row.content_key}/${scaleKey}/${chunk}"`;
   const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();
   const headers = {
@@ -90,5 +77,8 @@ export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKe
   const ims = req.headers.get("If-Modified-Since");
   if ((inm !== null && inm === etag) || (inm === null && ims !== null && Date.parse(ims) >= row.updated_at - (row.updated_at % 1000)))
     return new Response(null, { status: 304, headers });
-  return new Response(Bun.file(path.join(dir, scaleKey, chunk)), { headers });
+  if (!built.sharded) return new Response(Bun.file(path.join(dir, scaleKey, chunk)), { headers });
+  const range = ctx.services.preview.shards.range(dir, where);
+  if (!range) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
+  return new Response(Bun.file(range.file).slice(range.start, range.end), { headers });
 }

@@ -107,6 +107,10 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     `SELECT DISTINCT d.id, d.generation FROM datasets d JOIN previews p ON p.dataset_id = d.id
      WHERE d.state = 'present' AND p.kind = 'mesh' AND p.state = 'ready' AND p.levels = 0`,
   );
+  const readyTiles = db.query<{ id: number; generation: number; content_key: string }, []>(
+    `SELECT DISTINCT d.id, d.generation, p.content_key FROM datasets d JOIN previews p ON p.dataset_id = d.id
+     WHERE d.state = 'present' AND p.kind <> 'mesh' AND p.state = 'ready'`,
+  );
   const behind = db.query<{ id: number; generation: number }, []>(
     `SELECT d.id, d.generation FROM datasets d
      WHERE d.state = 'present'
@@ -182,6 +186,8 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     behind: () => behind.all(),
     /** Datasets with a mesh preview built before mesh thumbnails (levels 0), to build again once. */
     meshesWithoutThumbnail: () => meshesWithoutThumbnail.all(),
+    /** Each ready tile preview's dataset and content key (for finding builds in an older layout). */
+    readyTiles: () => readyTiles.all(),
     /** Replaces the files a dataset's volumes read beyond the readers' own list of inputs (see migration 011). */
     setExtraInputs: (datasetId: number, paths: string[]) =>
       db

@@ -18,8 +18,8 @@ import { PreviewLimitError } from "../errors.ts";
 import { openablePath, storedPath } from "../sync/names.ts";
 import { isDiskFull } from "../platform/disk-full.ts";
 
-/** Bumped when the tile layout changes, so every preview is built again in the new layout. */
-export const PREVIEW_FORMAT = 1;
+/** Bumped when the tile layout changes, so every preview is built again in the new layout (2: sharded). */
+export const PREVIEW_FORMAT = 2;
 /** Bumped when a mesh preview's files change (2: the thumbnail), so only mesh previews are built again. */
 export const MESH_PREVIEW_FORMAT = 2;
 /** The job kind that builds a dataset's previews. */
@@ -90,10 +90,15 @@ export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number }
       const behind = datasetsBehind(ctx);
       for (const d of behind) queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
       if (behind.length > 0) log.info("previews queued for datasets changed while stopped", { datasets: behind.length });
-      const unthumbed = ctx.services.preview.repo.meshesWithoutThumbnail().filter((d) => !behind.some((b) => b.id === d.id));
-      for (const d of unthumbed)
-        queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
-      if (unthumbed.length > 0) log.info("mesh previews queued for their thumbnails", { datasets: unthumbed.length });
+      // Builds of an older layout: meshes without a list thumbnail, tile pyramids of one file per tile.
+      const repo = ctx.services.preview.repo;
+      const seen = new Set(behind.map((b) => b.id));
+      const older = [
+        ...repo.meshesWithoutThumbnail(),
+        ...repo.readyTiles().filter((p) => !existsSync(path.join(previewDir(ctx, p.content_key), "xy", "info"))),
+      ].filter((d) => !seen.has(d.id) && seen.add(d.id));
+      for (const d of older) queue.enqueue(PREVIEW_JOB, { datasetId: d.id, generation: d.generation, delayMs: settleMs, dedupeKey: `${PREVIEW_JOB}:${d.id}` });
+      if (older.length > 0) log.info("previews of an older layout queued to be built again", { datasets: older.length });
     },
   };
 }

@@ -4,7 +4,7 @@
 // which runs in the serving process), and each content key's scale grid (a key's tiles never change).
 import type { Database } from "bun:sqlite";
 import { previewRepo, type PreviewRepo, type PreviewRow } from "./preview.repo.ts";
-import type { ScaleInfo } from "./pyramid.ts";
+import { ShardIndexCache, type ScaleInfo } from "./layout.ts";
 
 /** The preview statements of a context and the tile route's read caches, so two instances in a process never serve each other's rows. */
 export class PreviewStore {
@@ -12,7 +12,9 @@ export class PreviewStore {
   readonly repo: PreviewRepo;
   private writes = 0;
   private readonly rows = new Map<string, { writes: number; row: PreviewRow | null }>();
-  private readonly grids = new Map<string, ScaleInfo[]>();
+  private readonly grids = new Map<string, BuiltPreview>();
+  /** The decoded shard indices of served previews. */
+  readonly shards = new ShardIndexCache();
 
   constructor(db: Database) {
     this.repo = previewRepo(db, () => {
@@ -31,14 +33,20 @@ export class PreviewStore {
     return row;
   }
 
-  /** The scales of a content key's build, read by `load` once (a key's tiles never change). */
-  scales(contentKey: string, load: () => ScaleInfo[]): ScaleInfo[] {
-    let scales = this.grids.get(contentKey);
-    if (!scales) {
-      scales = load();
+  /** What the tile route needs of a content key's build, read by `load` once (a key's tiles never change). */
+  built(contentKey: string, load: () => BuiltPreview): BuiltPreview {
+    let built = this.grids.get(contentKey);
+    if (!built) {
+      built = load();
       if (this.grids.size > 1000) this.grids.clear();
-      this.grids.set(contentKey, scales);
+      this.grids.set(contentKey, built);
     }
-    return scales;
+    return built;
   }
+}
+
+/** A build's scales and whether it is in the sharded layout (older builds have one file per tile). */
+export interface BuiltPreview {
+  scales: ScaleInfo[];
+  sharded: boolean;
 }

@@ -1,13 +1,11 @@
-import { closeSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 import type { VolumeSource } from "./readers/reader.types.ts";
 import { windowTo8 } from "./window.ts";
-import { encodeGrid, encodeTile, writeThumbnail } from "./tile-encoder.ts";
+import { encodeChunk, writeThumbnail } from "./tile-encoder.ts";
 import { checkVolumeLimits } from "./limits.ts";
 import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
-
-/** Tile edge in pixels; the chunk shapes of every scale are [T,T,1], [T,1,T] and [1,T,T]. */
-export const TILE = 256;
+import { CHUNK_SHAPE, LayoutWriter, ORIENTATIONS, TILE, type Orientation, type ScaleInfo } from "./layout.ts";
 
 /** How the pyramid is built: all three orientations with 2x2x2 levels, or XY only with every slice kept (a Deep Zoom stack). */
 export interface PyramidOptions {
@@ -95,16 +93,6 @@ class Slab {
   }
 }
 
-/** One scale of the Neuroglancer precomputed `info` file. */
-export interface ScaleInfo {
-  key: string;
-  size: [number, number, number];
-  resolution: [number, number, number];
-  voxel_offset: [number, number, number];
-  chunk_sizes: [number, number, number][];
-  encoding: "jpeg" | "raw";
-}
-
 /** What a finished build reports back. */
 export interface PyramidResult {
   scales: ScaleInfo[];
@@ -133,8 +121,6 @@ export function planLevels(w: number, h: number, d: number, downsampleZ: boolean
 class EncodePool {
   private readonly inFlight = new Set<Promise<void>>();
   private failure: unknown = null;
-  /** Tiles written (a grid task adds its extra tiles itself). */
-  tiles = 0;
   constructor(private readonly limit: number) {}
 
   async add(work: () => Promise<void>): Promise<void> {
@@ -147,7 +133,6 @@ class EncodePool {
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
-    this.tiles++;
   }
 
   async drain(): Promise<void> {
@@ -162,7 +147,6 @@ interface Level {
   w: number;
   h: number;
   d: number;
-  dir: string;
   slab: Slab | null;
   slabStart: number;
   /** 2x2 sums of an even slice waiting for its odd partner (2x2x2 mean). */
@@ -182,19 +166,12 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   const dims = planLevels(source.width, source.height, source.depth, downZ && source.depth > 1);
   const res0 = resolutionNm(source.spacing, source.unit);
   const pool = new EncodePool(opts.parallel ?? 8);
-  const chunkSizes: [number, number, number][] = xyz
-    ? [
-        [TILE, TILE, 1],
-        [TILE, 1, TILE],
-        [1, TILE, TILE],
-      ]
-    : [[TILE, TILE, 1]];
+  const orientations: readonly Orientation[] = xyz ? ORIENTATIONS : ["xy"];
+  const chunkSizes = orientations.map((o) => CHUNK_SHAPE[o]);
   const levels: Level[] = dims.map(([w, h, d], index) => {
-    const dir = path.join(outDir, String(index));
-    mkdirSync(dir, { recursive: true });
     // The scratch file sits beside the build's folder, never inside what is published.
     const slab = xyz ? new Slab(w, h, Math.min(TILE, d), opts.slabBudget ?? SLAB_BUDGET, `${outDir}.slab-${index}`) : null;
-    return { index, w, h, d, dir, slab, slabStart: 0, pending: null };
+    return { index, w, h, d, slab, slabStart: 0, pending: null };
   });
   // z is halved only while a level still has more than one slice: a thin volume's coarse levels keep the z step
   // of the last real halving, so size x resolution stays the volume's true depth.
@@ -212,18 +189,12 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   });
   const enc = { encoding: opts.encoding, quality: opts.quality };
   const thumbZ = Math.floor(source.depth / 2);
-
-  const jpeg = opts.encoding === "jpeg";
-  const span = (i: number, size: number) => `${i * TILE}-${Math.min((i + 1) * TILE, size)}`;
+  const out = new LayoutWriter(outDir, scales, orientations);
+  // Encoded on libvips threads while the next tiles are cut; the shard writes happen back on this thread.
+  const emit = (o: Orientation, l: Level, origin: [number, number, number], px: Buffer, w: number, h: number) =>
+    pool.add(async () => out.add(o, l.index, origin, await encodeChunk(px, w, h, enc)));
 
   const emitXY = async (l: Level, z: number, px: Uint8Array) => {
-    // A slice of several tiles is one libvips call (much cheaper than one call per tile).
-    if (jpeg && (l.w > TILE || l.h > TILE)) {
-      const buf = Buffer.from(px.buffer, px.byteOffset, px.byteLength);
-      pool.tiles += Math.ceil(l.w / TILE) * Math.ceil(l.h / TILE) - 1;
-      await pool.add(() => encodeGrid(buf, l.w, l.h, TILE, l.dir, (col, row) => `${span(col, l.w)}_${span(row, l.h)}_${z}-${z + 1}`, opts.quality));
-      return;
-    }
     for (let y0 = 0; y0 < l.h; y0 += TILE) {
       const y1 = Math.min(y0 + TILE, l.h);
       for (let x0 = 0; x0 < l.w; x0 += TILE) {
@@ -231,8 +202,7 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
         const tw = x1 - x0;
         const buf = Buffer.allocUnsafe(tw * (y1 - y0));
         for (let y = y0; y < y1; y++) buf.set(px.subarray(y * l.w + x0, y * l.w + x1), (y - y0) * tw);
-        const file = path.join(l.dir, `${x0}-${x1}_${y0}-${y1}_${z}-${z + 1}`);
-        await pool.add(() => encodeTile(buf, tw, y1 - y0, file, enc));
+        await emit("xy", l, [x0, y0, z], buf, tw, y1 - y0);
       }
     }
   };
@@ -241,7 +211,6 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
     const slab = l.slab!;
     const zs = l.slabStart;
     const n = slab.count;
-    const ze = zs + n;
     for (let b0 = 0; b0 < l.h; b0 += slab.bandRows) {
       const b1 = Math.min(b0 + slab.bandRows, l.h);
       const { data, plane, firstRow } = slab.band(b0, b1);
@@ -253,7 +222,7 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
           const tw = x1 - x0;
           const buf = Buffer.allocUnsafe(tw * n);
           for (let r = 0; r < n; r++) buf.set(data.subarray(at(r, y) + x0, at(r, y) + x1), r * tw);
-          await pool.add(() => encodeTile(buf, tw, n, path.join(l.dir, `${x0}-${x1}_${y}-${y + 1}_${zs}-${ze}`), enc));
+          await emit("xz", l, [x0, y, zs], buf, tw, n);
         }
       }
       // YZ tiles: one per x column and y tile, y across and z going down.
@@ -267,11 +236,11 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
             const row = r * tw;
             for (let i = 0; i < tw; i++, src += l.w) buf[row + i] = data[src]!;
           }
-          await pool.add(() => encodeTile(buf, tw, n, path.join(l.dir, `${x}-${x + 1}_${y0}-${y1}_${zs}-${ze}`), enc));
+          await emit("yz", l, [x, y0, zs], buf, tw, n);
         }
       }
     }
-    l.slabStart = ze;
+    l.slabStart = zs + n;
     slab.count = 0;
   };
 
@@ -302,13 +271,16 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
 
   try {
     await pass();
+    await pool.drain();
+    out.finish();
+  } catch (e) {
+    await pool.drain().catch(() => {});
+    out.abandon();
+    throw e;
   } finally {
     for (const l of levels) l.slab?.close();
   }
-  await pool.drain();
-  const info = { "@type": "neuroglancer_multiscale_volume", type: "image", data_type: "uint8", num_channels: 1, scales };
-  writeFileSync(path.join(outDir, "info"), JSON.stringify(info));
-  return { scales, tiles: pool.tiles };
+  return { scales, tiles: out.chunks };
 
   async function pass(): Promise<void> {
     const px0 = new Uint8Array(source.width * source.height);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
+import { readTile } from "./tiles.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { listPreviews, previewDir, previewJob, previewSummary } from "../../src/preview/preview.service.ts";
 import { previewRepo } from "../../src/preview/preview.repo.ts";
@@ -51,7 +52,7 @@ describe("preview builds through the queue", () => {
     expect(lo).toBeGreaterThanOrEqual(1000);
     expect(hi).toBeLessThanOrEqual(ramp(63, 47, 39));
     // A raw XY tile is the windowed voxels.
-    const tile = readFileSync(path.join(dir, "0", "0-64_0-48_7-8"));
+    const tile = readTile(dir, 0, "0-64_0-48_7-8")!;
     const expect8 = (v: number) => Math.max(0, Math.min(255, Math.floor(((v - lo) * 255) / (hi - lo) + 0.5)));
     for (const [x, y] of [
       [0, 0],

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { readTile } from "./tiles.ts";
 import { loadConfig } from "../../src/config.ts";
 import type { AppContext } from "../../src/context.ts";
 import { previewCovers, previewDir, previewJob } from "../../src/preview/preview.service.ts";
@@ -86,7 +87,7 @@ describe("a data file the readers' list does not name, named by a header", () =>
       .get(id);
   const idle = (ctx: AppContext) => ctx.db.query<{ n: number }, []>("SELECT count(*) AS n FROM jobs WHERE state IN ('queued', 'running')").get()!.n === 0;
   /** The first row of the middle XY tile of the ready preview (raw encoding: one byte a voxel). */
-  const firstRow = (ctx: AppContext, id: number) => [...readFileSync(path.join(previewDir(ctx, row(ctx, id)!.content_key), "0", "0-8_0-8_2-3")).subarray(0, 8)];
+  const firstRow = (ctx: AppContext, id: number) => [...readTile(previewDir(ctx, row(ctx, id)!.content_key), 0, "0-8_0-8_2-3")!.subarray(0, 8)];
 
   test("changing it alone queues a new preview build that shows the new data; an unrelated note queues nothing", async () => {
     const ctx = testContext();

@@ -5,18 +5,19 @@ import sharp from "sharp";
 import { buildPyramid, planLevels } from "../../src/preview/pyramid.ts";
 import { tempDir } from "../support/env.ts";
 import { expectedAt, levelDims, phantomSource } from "./phantom.ts";
+import { chunksIn, readTile, sha256, specReaderHashes } from "./tiles.ts";
 
 const DIMS: [number, number, number] = [300, 280, 270];
 const hashy = (x: number, y: number, z: number) => (x * 7 + y * 13 + z * 29 + ((x * y) ^ z)) & 255;
 const blocky = (x: number, y: number, z: number) => (((x >> 4) * 37 + (y >> 4) * 59 + (z >> 4) * 83) % 200) + 20;
 
-async function tilePixels(file: string, encoding: "raw" | "jpeg"): Promise<{ data: Uint8Array; width: number; height: number }> {
-  if (encoding === "raw") return { data: readFileSync(file), width: 0, height: 0 };
-  const { data, info } = await sharp(file).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+async function tilePixels(tile: Buffer, encoding: "raw" | "jpeg"): Promise<{ data: Uint8Array; width: number; height: number }> {
+  if (encoding === "raw") return { data: tile, width: 0, height: 0 };
+  const { data, info } = await sharp(tile).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
 
-/** Checks every pixel of one tile against the reference, in the layout the viewer and Neuroglancer read. */
+/** Checks every pixel of one tile, read from its shard, against the reference, in the layout the viewer and Neuroglancer read. */
 async function checkTile(
   dir: string,
   encoding: "raw" | "jpeg",
@@ -26,9 +27,9 @@ async function checkTile(
   tolerance: number,
 ) {
   const [[x0, x1], [y0, y1], [z0, z1]] = box;
-  const file = path.join(dir, String(level), `${x0}-${x1}_${y0}-${y1}_${z0}-${z1}`);
-  expect(existsSync(file)).toBe(true);
-  const { data, width, height } = await tilePixels(file, encoding);
+  const tile = readTile(dir, level, `${x0}-${x1}_${y0}-${y1}_${z0}-${z1}`);
+  expect(tile).not.toBeNull();
+  const { data, width, height } = await tilePixels(tile!, encoding);
   expect(data.length).toBe((x1 - x0) * (y1 - y0) * (z1 - z0));
   // x fastest, then y, then z: for XZ tiles rows are z, for YZ tiles columns are y and rows are z.
   let i = 0;
@@ -192,12 +193,21 @@ describe("pyramid", () => {
           value,
           tol,
         );
-        // Complete: the expected number of tiles per level and orientation.
-        const l0 = readdirSync(path.join(t.dir, "0")).length;
-        expect(l0).toBe(270 * 4 + 280 * 2 * 2 + 300 * 2 * 2);
-        const l1 = readdirSync(path.join(t.dir, "1")).length;
-        expect(l1).toBe(135 + 140 + 150);
+        // Complete: the expected number of tiles per level and orientation, in a few shard files.
+        expect([0, 1].map((l) => ["xy", "xz", "yz"].map((o) => chunksIn(t.dir, o as "xy", l).chunks))).toEqual([
+          [270 * 4, 280 * 2 * 2, 300 * 2 * 2],
+          [135, 140, 150],
+        ]);
+        expect(chunksIn(t.dir, "xy", 0).shards).toEqual(["0.shard"]);
         expect(existsSync(path.join(t.dir, "thumb.jpg"))).toBe(true);
+        // Each orientation opens as a sharded precomputed volume: the spec's own reader finds the same tiles.
+        const cells: [string, number, [number, number, number], string][] = [
+          ["xy", 0, [1, 0, 5], "256-300_0-256_5-6"],
+          ["xz", 0, [1, 279, 1], "256-300_279-280_256-270"],
+          ["yz", 1, [149, 0, 0], "149-150_0-140_0-135"],
+        ];
+        for (const [o, level, cell, name] of cells)
+          expect(await specReaderHashes(t.dir, o as "xy", level, [cell])).toEqual([sha256(readTile(t.dir, level, name)!)]);
       } finally {
         t.cleanup();
       }
@@ -215,9 +225,12 @@ describe("pyramid", () => {
         [150, 75, 1],
       ]);
       expect(r.scales[0]!.chunk_sizes).toEqual([[256, 256, 1]]);
-      expect(readdirSync(path.join(t.dir, "0")).sort()).toEqual(
-        ["0-256_0-256_0-1", "0-256_256-300_0-1", "256-512_0-256_0-1", "256-512_256-300_0-1", "512-600_0-256_0-1", "512-600_256-300_0-1"].sort(),
-      );
+      expect(readdirSync(t.dir).sort()).toEqual(["info", "thumb.jpg", "xy"]);
+      expect(chunksIn(t.dir, "xy", 0).chunks).toBe(6);
+      for (const name of ["0-256_0-256_0-1", "0-256_256-300_0-1", "256-512_0-256_0-1", "256-512_256-300_0-1", "512-600_0-256_0-1", "512-600_256-300_0-1"])
+        expect(readTile(t.dir, 0, name)?.length).toBe(
+          name.includes("512-600") ? 88 * (name.includes("256-300") ? 44 : 256) : 256 * (name.includes("256-300") ? 44 : 256),
+        );
     } finally {
       t.cleanup();
     }
@@ -259,11 +272,12 @@ test("a slab over the memory budget goes to a scratch file beside the build and 
     expect(seen.sort()).toEqual(["spilled.slab-0", "spilled.slab-1"]);
     // Scratch files are removed at the end.
     expect(readdirSync(t.dir).sort()).toEqual(["memory", "spilled"]);
-    for (const level of ["0", "1", "2"]) {
-      const names = readdirSync(path.join(inMemory, level)).sort();
-      expect(readdirSync(path.join(spilled, level)).sort()).toEqual(names);
-      for (const n of names) expect(readFileSync(path.join(spilled, level, n)).equals(readFileSync(path.join(inMemory, level, n)))).toBe(true);
-    }
+    for (const o of ["xy", "xz", "yz"])
+      for (const level of ["0", "1", "2"]) {
+        const names = readdirSync(path.join(inMemory, o, level)).sort();
+        expect(readdirSync(path.join(spilled, o, level)).sort()).toEqual(names);
+        for (const n of names) expect(readFileSync(path.join(spilled, o, level, n)).equals(readFileSync(path.join(inMemory, o, level, n)))).toBe(true);
+      }
   } finally {
     t.cleanup();
   }

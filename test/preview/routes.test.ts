@@ -65,6 +65,27 @@ describe("preview routes", () => {
     expect((await admin.request(`/api/v1/datasets/${id}/previews/7/tiles/info`)).status).toBe(404);
   });
 
+  test("each orientation is a sharded precomputed volume Neuroglancer opens: its info, and its shards by byte range", async () => {
+    const admin = signedIn(app, withUser(ctx, "root", { admin: true }));
+    const base = `/api/v1/datasets/${id}/previews/0/tiles`;
+    const info = await (await admin.request(`${base}/xz/info`)).json();
+    expect(info.scales[0]).toMatchObject({ size: [300, 100, 20], chunk_sizes: [[256, 1, 256]], sharding: { "@type": "neuroglancer_uint64_sharded_v1" } });
+    // The XZ chunk at grid cell (1, 50, 0): its bytes in the shard, found from the shard's own index, equal the tile route's.
+    const tile = new Uint8Array(await (await admin.request(`${base}/0/256-300_50-51_0-20`)).arrayBuffer());
+    const { sharding } = info.scales[0];
+    const shard = await admin.request(`${base}/xz/0/${"0".repeat(Math.max(1, Math.ceil(sharding.shard_bits / 4)))}.shard`, {
+      headers: { Range: "bytes=0-15" },
+    });
+    expect(shard.status).toBe(206);
+    expect(shard.headers.get("content-range")).toMatch(/^bytes 0-15\/\d+$/);
+    const whole = new Uint8Array(
+      await (await admin.request(`${base}/xz/0/${"0".repeat(Math.max(1, Math.ceil(sharding.shard_bits / 4)))}.shard`)).arrayBuffer(),
+    );
+    expect(Buffer.from(whole).indexOf(Buffer.from(tile))).toBeGreaterThan(0);
+    expect((await admin.request(`${base}/xz/0/zz.shard`)).status).toBe(404);
+    expect((await admin.request(`${base}/ab/info`)).status).toBe(404);
+  });
+
   test("a failed build shows its reason in the API and the panel", async () => {
     const admin = signedIn(app, withUser(ctx, "root", { admin: true }));
     const body = await (await admin.request(`/api/v1/datasets/${failedId}/previews`)).json();

@@ -5,6 +5,7 @@ import { afterAll, afterEach, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { allChunks } from "../preview/tiles.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { listPreviews, previewDir, previewJob, previewSummary } from "../../src/preview/preview.service.ts";
 import { previewRepo } from "../../src/preview/preview.repo.ts";
@@ -40,18 +41,9 @@ function writeVolume(dir: string, data: Uint8Array): void {
 }
 const constant = (v: number) => new Uint8Array(VOXELS).fill(v);
 
-/** The tile files of a built preview that hold more than one value (a constant volume's tiles hold one). */
+/** The tiles of a built preview that hold more than one value (a constant volume's tiles hold one). */
 function mixedTiles(dir: string): string[] {
-  const mixed: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (!["info", "mata.json", "thumb.jpg"].includes(e.name) && new Set(readFileSync(p)).size > 1) mixed.push(path.relative(dir, p));
-    }
-  };
-  walk(dir);
-  return mixed;
+  return [...allChunks(dir)].filter(([, bytes]) => new Set(bytes).size > 1).map(([name]) => name);
 }
 
 /** Puts back what the swapper moved aside. */
