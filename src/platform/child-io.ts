@@ -56,6 +56,8 @@ export interface ChildRun {
   children: Set<number>;
   signal: AbortSignal;
   onProgress: (fraction: number) => void;
+  /** Any other line the child reports along the way (e.g. the tiler's coarse levels published). */
+  onMessage?: (message: { type: string }) => void;
   /** Runs once the child is gone, whatever happened (removing what a killed child left). */
   cleanup: () => void;
 }
@@ -88,7 +90,8 @@ export async function runBuildChild<Done>(run: ChildRun): Promise<{ type: "done"
     for await (const line of lines(proc.stdout)) {
       const m = parseLine<Done>(line);
       if (m?.type === "progress") run.onProgress(m.fraction);
-      else if (m) result = m;
+      else if (m?.type === "done" || m?.type === "error") result = m;
+      else if (m) run.onMessage?.(m);
     }
     const code = await proc.exited;
     run.signal.throwIfAborted();

@@ -4,11 +4,13 @@ import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { locateChunk, ORIENTATIONS, type Orientation, type ScaleInfo } from "./layout.ts";
-import { listPreviews, previewDir, previewSummary, previewView, type PreviewSummary, type PreviewView } from "./preview.service.ts";
+import { listPreviews, previewSummary, previewVersion, previewView, servedDir, type PreviewSummary, type PreviewView } from "./preview.service.ts";
 
 /** What a tile URL resolves to: a file on disk with its kind, or a JSON body. */
 export type PreviewTarget =
-  { kind: "info" | "thumbnail"; file: string } | { kind: "tile" | "mesh"; file: string; contentType: string } | { kind: "json"; body: PreviewView };
+  | { kind: "info" | "thumbnail"; file: string; coarse?: boolean }
+  | { kind: "tile" | "mesh"; file: string; contentType: string; coarse?: boolean }
+  | { kind: "json"; body: PreviewView };
 
 /** The dataset's preview status for the dataset page and API: the summary and each preview. */
 export function previewStatus(ctx: AppContext, datasetId: number): { title: string; preview: PreviewSummary; previews: PreviewView[] } {
@@ -29,7 +31,7 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (parts.length === 1) return { kind: "json", body: previewView(row) };
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
-  const dir = previewDir(ctx, row.content_key);
+  const dir = servedDir(ctx, row);
   let target: PreviewTarget | null = null;
   if (parts.length === 2 && parts[1] === "thumbnail" && row.kind !== "mesh") target = { kind: "thumbnail", file: path.join(dir, "thumb.jpg") };
   else if (parts.length === 2 && parts[1] === "thumbnail") target = { kind: "mesh", file: path.join(dir, MESH_THUMB), contentType: "image/png" };
@@ -43,7 +45,7 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
       target = { kind: "tile", file: path.join(dir, parts[2]!, parts[3]!, parts[4]!), contentType: "application/octet-stream" };
   }
   if (!target || !existsSync(target.file)) throw notFound(`No ${rest} in preview ${n} of dataset ${datasetId}`);
-  return target;
+  return { ...target, coarse: row.coarse === 1 };
 }
 
 /**
@@ -55,8 +57,8 @@ export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKe
   const row = ctx.services.preview.row(datasetId, n);
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
-  const dir = previewDir(ctx, row.content_key);
-  const built = ctx.services.preview.built(row.content_key, () => ({
+  const dir = servedDir(ctx, row);
+  const built = ctx.services.preview.built(dir, () => ({
     scales: (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales,
     // Built before the sharded layout: one file per tile, served as it is until the start-up rebuild replaces it.
     sharded: existsSync(path.join(dir, "xy", "info")),
@@ -64,12 +66,13 @@ export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKe
   const scale = built.scales[Number(scaleKey)];
   const where = scale && scale.key === scaleKey ? locateChunk(scale, chunk) : null;
   if (!scale || !where) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
-  const etag = `"${row.content_key}/${scaleKey}/${chunk}"`;
+  const etag = `"${previewVersion(row)}/${scaleKey}/${chunk}"`;
   const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();
   const headers = {
     ETag: etag,
     "Last-Modified": lastModified,
-    "Cache-Control": cacheControl,
+    // Coarse tiles are replaced under the same URL when the full build lands: kept only until then.
+    "Cache-Control": row.coarse ? "private, no-cache" : cacheControl,
     "Content-Type": scale.encoding === "jpeg" ? "image/jpeg" : "application/octet-stream",
     "X-Content-Type-Options": "nosniff",
   };

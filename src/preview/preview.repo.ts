@@ -24,6 +24,8 @@ export interface PreviewRow {
   content_key: string;
   notes: string;
   updated_at: number;
+  /** 1 while only the coarse levels are published (served from `<key>.coarse`), 0 otherwise. */
+  coarse: number;
 }
 
 /** What the preview job knows about a volume before building it. */
@@ -56,8 +58,8 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   const byDataset = db.query<PreviewRow, [number]>("SELECT * FROM previews WHERE dataset_id = ? ORDER BY n");
   const byN = db.query<PreviewRow, [number, number]>("SELECT * FROM previews WHERE dataset_id = ? AND n = ?");
   // SQLite takes the bare columns of an aggregate from the row holding the min(): the first ready picture.
-  const firstPictures = db.query<{ dataset_id: number; n: number; content_key: string }, [string]>(
-    "SELECT dataset_id, min(n) AS n, content_key FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND (kind <> 'mesh' OR levels > 0) GROUP BY dataset_id",
+  const firstPictures = db.query<{ dataset_id: number; n: number; content_key: string; coarse: number }, [string]>(
+    "SELECT dataset_id, min(n) AS n, content_key, coarse FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) AND state = 'ready' AND (kind <> 'mesh' OR levels > 0) GROUP BY dataset_id",
   );
   const firstKinds = db.query<{ dataset_id: number; kind: PreviewRow["kind"] }, [string]>(
     "SELECT dataset_id, kind, min(n) AS n FROM previews WHERE dataset_id IN (SELECT value FROM json_each(?)) GROUP BY dataset_id",
@@ -86,16 +88,23 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
       number | null,
       string | null,
       number,
+      number,
     ]
   >(
-    `INSERT INTO previews (dataset_id, n, file, kind, format, state, width, height, depth, dtype, spacing, unit, generation, content_key, notes, updated_at, window_min, window_max, error, levels)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO previews (dataset_id, n, file, kind, format, state, width, height, depth, dtype, spacing, unit, generation, content_key, notes, updated_at, window_min, window_max, error, levels, coarse)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const readyByKey = db.query<PreviewRow, [string]>("SELECT * FROM previews WHERE content_key = ? AND state = 'ready' LIMIT 1");
-  const setState = db.query<unknown, [string, string | null, number, number]>("UPDATE previews SET state = ?, error = ?, updated_at = ? WHERE id = ?");
+  const setState = db.query<unknown, [string, string | null, number, number]>(
+    "UPDATE previews SET state = ?, error = ?, updated_at = ?, coarse = 0 WHERE id = ?",
+  );
+  const setCoarse = db.query<unknown, [number, number, number, number, number]>(
+    "UPDATE previews SET state = 'ready', coarse = 1, error = NULL, window_min = ?, window_max = ?, levels = ?, updated_at = ? WHERE id = ?",
+  );
+  const coarseKeys = db.query<{ content_key: string }, []>("SELECT DISTINCT content_key FROM previews WHERE coarse = 1");
   const setProgress = db.query<unknown, [number, number]>("UPDATE previews SET progress = ? WHERE id = ?");
   const setReady = db.query<unknown, [number, number, number, number, number]>(
-    "UPDATE previews SET state = 'ready', error = NULL, progress = 1, window_min = ?, window_max = ?, levels = ?, updated_at = ? WHERE id = ?",
+    "UPDATE previews SET state = 'ready', coarse = 0, error = NULL, progress = 1, window_min = ?, window_max = ?, levels = ?, updated_at = ? WHERE id = ?",
   );
   const resetRunning = db.query<unknown, [number]>("UPDATE previews SET state = 'queued', progress = 0 WHERE dataset_id = ? AND state = 'running'");
   const keys = db.query<{ content_key: string }, []>("SELECT DISTINCT content_key FROM previews");
@@ -109,7 +118,7 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
   );
   const readyTiles = db.query<{ id: number; generation: number; content_key: string }, []>(
     `SELECT DISTINCT d.id, d.generation, p.content_key FROM datasets d JOIN previews p ON p.dataset_id = d.id
-     WHERE d.state = 'present' AND p.kind <> 'mesh' AND p.state = 'ready'`,
+     WHERE d.state = 'present' AND p.kind <> 'mesh' AND p.state = 'ready' AND p.coarse = 0`,
   );
   const behind = db.query<{ id: number; generation: number }, []>(
     `SELECT d.id, d.generation FROM datasets d
@@ -133,7 +142,7 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
     replace(
       datasetId: number,
       generation: number,
-      plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string })[],
+      plans: (PreviewPlan & { state: PreviewRow["state"]; window?: [number, number] | null; levels?: number; error?: string; coarse?: boolean })[],
       now: number,
     ): PreviewRow[] {
       onWrite();
@@ -162,6 +171,7 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
               p.window?.[1] ?? null,
               p.error ?? null,
               p.levels ?? 0,
+              p.coarse ? 1 : 0,
             );
           }
           return byDataset.all(datasetId);
@@ -173,6 +183,13 @@ export function previewRepo(db: Database, onWrite: () => void = () => {}) {
       setState.run(state, error, now, id);
     },
     setProgress: (id: number, fraction: number) => setProgress.run(fraction, id),
+    /** The coarse levels are published: ready to view from `<key>.coarse` while the full build goes on. */
+    setCoarse: (id: number, window: [number, number], levels: number, now: number) => {
+      onWrite();
+      setCoarse.run(window[0], window[1], levels, now, id);
+    },
+    /** Content keys whose rows show their coarse build (their `<key>.coarse` folders stay). */
+    coarseKeys: () => new Set(coarseKeys.all().map((r) => r.content_key)),
     setReady: (id: number, window: [number, number], levels: number, now: number) => {
       onWrite();
       setReady.run(window[0], window[1], levels, now, id);

@@ -5,7 +5,7 @@ import { pageProps } from "../web/page-props.ts";
 import { route } from "../web/route.ts";
 import { DatasetParams, html, json } from "../web/schemas.ts";
 import { sendFile } from "../web/send-file.ts";
-import { PreviewPanel } from "../../templates/preview/viewer.tsx";
+import { PreviewPanel, PreviewProgress, shownVersions } from "../../templates/preview/viewer.tsx";
 import { ViewerPage } from "../../templates/preview/page.tsx";
 import { previewFile, previewStatus, serveTile } from "./preview.files.ts";
 import { PreviewStatus } from "./preview.schemas.ts";
@@ -49,7 +49,8 @@ export const previewRoutes = [
       const target = previewFile(c.var.ctx, id, rest);
       if (target.kind === "json") return c.json(target.body);
       const type = target.kind === "info" ? "application/json" : target.kind === "tile" || target.kind === "mesh" ? target.contentType : "image/jpeg";
-      return sendFile(target.file, c.req.raw, { contentType: type, cacheControl: target.kind === "info" ? INFO_CACHE : TILE_CACHE });
+      // The info, and anything of a coarse build (replaced under the same URL when the full build lands), is revalidated.
+      return sendFile(target.file, c.req.raw, { contentType: type, cacheControl: target.kind === "info" || target.coarse ? INFO_CACHE : TILE_CACHE });
     },
   }),
   route({
@@ -75,6 +76,14 @@ export const previewRoutes = [
       const rest = afterPreviews(c.req.path);
       if (rest !== "panel") throw notFound(`Nothing at ${path.posix.join("/datasets", String(id), "previews", rest)}`);
       const status = previewStatus(c.var.ctx, id);
+      const busy = status.preview.state === "queued" || status.preview.state === "running";
+      // The progress line's poll: the line alone while the same previews are shown, else the whole panel in its place.
+      if (c.req.query("status") !== undefined && busy && c.req.query("shown") === shownVersions(status.previews))
+        return c.html(<PreviewProgress datasetId={id} summary={status.preview} previews={status.previews} />);
+      if (c.req.query("status") !== undefined) {
+        c.header("HX-Retarget", "#preview");
+        c.header("HX-Reswap", "outerHTML");
+      }
       return c.html(<PreviewPanel datasetId={id} summary={status.preview} previews={status.previews} />);
     },
   }),

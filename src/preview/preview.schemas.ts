@@ -29,6 +29,7 @@ export const Preview = z
     levels: z.number().int(),
     notes: z.array(z.string()),
     version: z.string().meta({ description: "Changes with the content; the URLs below carry it" }),
+    complete: z.boolean().meta({ description: "False while only the coarse levels are shown: the full build is still running" }),
     tiles: z.string().optional().meta({ description: "Base URL of a Neuroglancer precomputed pyramid (info, XY/XZ/YZ tiles)" }),
     thumbnail: z.string().optional(),
     mesh: z.string().optional().meta({ description: "URL of the GLB of a mesh preview" }),

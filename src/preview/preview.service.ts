@@ -9,7 +9,7 @@ import { jobsRepo } from "../jobs/jobs.repo.ts";
 import { isVolumeInput, scanVolumes, VolumeReadError } from "./readers/index.ts";
 import { log } from "../log.ts";
 import type { PreviewPlan, PreviewRow } from "./preview.repo.ts";
-import { MESH_FILE, MESH_THUMB, type BuildMeta } from "./tiler.child.ts";
+import { coarseDirOf, MESH_FILE, MESH_THUMB, type BuildMeta } from "./tiler.child.ts";
 import { meshFormat } from "../mesh/mesh.reader.ts";
 import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
@@ -35,6 +35,12 @@ export function previewsDir(ctx: AppContext): string {
 /** The folder of one content key's tiles. */
 export function previewDir(ctx: AppContext, contentKey: string): string {
   return path.join(previewsDir(ctx), contentKey);
+}
+
+/** The folder a row's tiles are served from: its coarse levels while only those are published, else the full build. */
+export function servedDir(ctx: AppContext, row: Pick<PreviewRow, "content_key" | "coarse">): string {
+  const dir = previewDir(ctx, row.content_key);
+  return row.coarse ? coarseDirOf(dir) : dir;
 }
 
 /** Temp builds go here; a crash leaves them behind and the next start removes them. */
@@ -74,11 +80,19 @@ function readMeta(dir: string): BuildMeta | null {
   }
 }
 
+/** How the preview job builds (tests: raw tiles, a low coarse-pass threshold). */
+export interface PreviewJobOptions {
+  encoding?: "jpeg" | "raw";
+  quality?: number;
+  /** The size of the level the coarse pass builds (default COARSE_VOXELS). */
+  coarseVoxels?: number;
+}
+
 /**
  * The preview feature's job kind, registered at start-up with the others. Its start hook clears half-made builds
  * a crash left in the tmp dir (before any build runs) and queues previews of datasets changed while stopped.
  */
-export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number } = {}): JobKind {
+export function previewJob(opts: PreviewJobOptions = {}): JobKind {
   return {
     name: PREVIEW_JOB,
     priority: PREVIEW_PRIORITY,
@@ -107,7 +121,7 @@ export function previewJob(opts: { encoding?: "jpeg" | "raw"; quality?: number }
  * The preview job: finds the dataset's volumes, reuses tiles of equal content, builds the rest one by one in
  * a child process, and fails with the reasons when any volume could not be read.
  */
-function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = {}): JobHandler {
+function previewHandler(opts: PreviewJobOptions = {}): JobHandler {
   return async (job, run) => {
     const { ctx, signal } = run;
     const repo = ctx.services.preview.repo;
@@ -211,15 +225,26 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
       plans.map((p) => {
         if (p.error !== undefined) return { ...p, state: "failed" as const, error: p.error };
         const meta = readMeta(previewDir(ctx, p.contentKey));
-        return { ...p, state: meta ? ("ready" as const) : ("queued" as const), window: meta?.window ?? null, levels: meta?.levels ?? 0 };
+        // A coarse build published before a stop is shown again while the full build is made.
+        const coarse = meta ? null : readMeta(coarseDirOf(previewDir(ctx, p.contentKey)));
+        const shown = meta ?? coarse;
+        return {
+          ...p,
+          state: shown ? ("ready" as const) : ("queued" as const),
+          window: shown?.window ?? null,
+          levels: shown?.levels ?? 0,
+          coarse: coarse !== null,
+        };
       }),
       now(),
     );
     const failures: string[] = broken.map((b) => b.message);
-    const toBuild = rows.filter((r) => r.state !== "failed" && (r.state !== "ready" || !readMeta(previewDir(ctx, r.content_key))));
+    const toBuild = rows.filter((r) => r.state !== "failed" && (r.state !== "ready" || r.coarse || !readMeta(previewDir(ctx, r.content_key))));
     for (const [i, row] of toBuild.entries()) {
       signal.throwIfAborted();
-      repo.setState(row.id, "running", null, now());
+      // A row showing its coarse levels stays viewable while the rest is built.
+      if (!row.coarse) repo.setState(row.id, "running", null, now());
+      const coarseDir = coarseDirOf(previewDir(ctx, row.content_key));
       try {
         const done = await buildInChild(
           {
@@ -234,14 +259,17 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
             encoding: opts.encoding ?? "jpeg",
             quality: opts.quality ?? 85,
             limits: ctx.config.limits,
+            coarseVoxels: opts.coarseVoxels,
           },
           signal,
           (fraction) => {
             repo.setProgress(row.id, fraction);
             run.progress((i + fraction) / toBuild.length);
           },
+          (coarse) => repo.setCoarse(row.id, coarse.window, coarse.levels, now()),
         );
         repo.setReady(row.id, done.window, done.levels, now());
+        rmSync(coarseDir, { recursive: true, force: true });
       } catch (e) {
         if (signal.aborted) {
           repo.resetRunning(ds.id);
@@ -250,6 +278,7 @@ function previewHandler(opts: { encoding?: "jpeg" | "raw"; quality?: number } = 
         const message = e instanceof Error ? e.message : String(e);
         // Out of disk space the build is not broken: it stays queued and the queue tries the job again later.
         repo.setState(row.id, isDiskFull(e) ? "queued" : "failed", message, now());
+        rmSync(coarseDir, { recursive: true, force: true });
         failures.push(message);
       }
     }
@@ -306,8 +335,9 @@ export function removeUnreferenced(ctx: AppContext): void {
   const dir = previewsDir(ctx);
   if (!existsSync(dir)) return;
   const keep = ctx.services.preview.repo.referencedKeys();
+  const coarse = ctx.services.preview.repo.coarseKeys();
   for (const name of readdirSync(dir)) {
-    if (name.startsWith(".") || keep.has(name)) continue;
+    if (name.startsWith(".") || keep.has(name) || (name.endsWith(".coarse") && coarse.has(name.slice(0, -".coarse".length)))) continue;
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) rmSync(full, { recursive: true, force: true });
   }
@@ -358,6 +388,8 @@ export interface PreviewView {
   thumbnail?: string;
   /** Changes with the preview's content; tile, thumbnail and mesh URLs carry it since they are cached for a year. */
   version: string;
+  /** False while only the coarse levels are shown (the full build is still running). */
+  complete: boolean;
   /** The GLB of a ready mesh preview. */
   mesh?: string;
 }
@@ -367,7 +399,7 @@ export function thumbnailUrls(ctx: AppContext, datasetIds: number[]): Map<number
   return new Map(
     ctx.services.preview.repo
       .firstPictures(datasetIds)
-      .map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${r.content_key.slice(0, 16)}`]),
+      .map((r) => [r.dataset_id, `/api/v1/datasets/${r.dataset_id}/previews/${r.n}/thumbnail?v=${previewVersion(r)}`]),
   );
 }
 
@@ -381,9 +413,15 @@ export function listPreviews(ctx: AppContext, datasetId: number): PreviewView[] 
   return ctx.services.preview.repo.list(datasetId).map((r) => previewView(r));
 }
 
+/** What a preview's URLs carry, since they are cached for a year: its content, and whether only its coarse levels are shown. */
+export function previewVersion(r: Pick<PreviewRow, "content_key" | "coarse">): string {
+  return `${r.content_key.slice(0, 16)}${r.coarse ? "c" : ""}`;
+}
+
 /** Turns a row into the API view. */
 export function previewView(r: PreviewRow): PreviewView {
   const base = `/api/v1/datasets/${r.dataset_id}/previews/${r.n}`;
+  const v = previewVersion(r);
   return {
     n: r.n,
     file: r.file,
@@ -399,14 +437,15 @@ export function previewView(r: PreviewRow): PreviewView {
     window: r.window_min === null || r.window_max === null ? null : [r.window_min, r.window_max],
     levels: r.levels,
     notes: JSON.parse(r.notes),
-    version: r.content_key.slice(0, 16),
+    version: v,
+    complete: r.coarse === 0,
     ...(r.state !== "ready"
       ? {}
       : r.kind === "mesh"
         ? {
-            mesh: `${base}/${MESH_FILE}?v=${r.content_key.slice(0, 16)}`,
-            ...(r.levels > 0 ? { thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` } : {}),
+            mesh: `${base}/${MESH_FILE}?v=${v}`,
+            ...(r.levels > 0 ? { thumbnail: `${base}/thumbnail?v=${v}` } : {}),
           }
-        : { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail?v=${r.content_key.slice(0, 16)}` }),
+        : { tiles: `${base}/tiles`, thumbnail: `${base}/thumbnail?v=${v}` }),
   };
 }

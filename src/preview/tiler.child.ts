@@ -3,7 +3,8 @@ import path from "node:path";
 import { registerShareRoot } from "../platform/share-root.ts";
 import { peakRss, readSpecLine } from "../platform/child-io.ts";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
-import { buildPyramid } from "./pyramid.ts";
+import { buildPyramid, planLevels } from "./pyramid.ts";
+import { coarseLevel, coarseShare, subsampled } from "./coarse.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
 import { buildMeshPreview, type MeshPreviewInfo } from "../mesh/mesh.build.ts";
 import { checkVolumeLimits } from "./limits.ts";
@@ -35,11 +36,17 @@ export interface BuildSpec {
   quality: number;
   /** The configured caps (config `max_voxels` ...); checked again here, before the build allocates. */
   limits?: PreviewLimits;
+  /** The size of the level the coarse pass builds (default COARSE_VOXELS; tests set it low). */
+  coarseVoxels?: number;
 }
+
+/** Where a build's coarse levels are published while its full build runs: beside the full build's folder. */
+export const coarseDirOf = (outDir: string): string => `${outDir}.coarse`;
 
 /** What the child reports, one JSON object per line on stdout. */
 export type ChildMessage =
   | { type: "progress"; fraction: number }
+  | { type: "coarse"; window: [number, number]; levels: number }
   | { type: "done"; window: [number, number]; windowFrom: string; levels: number; tiles: number; maxRss?: number }
   | { type: "error"; message: string; maxRss?: number };
 
@@ -80,7 +87,7 @@ export async function runTilerChild(): Promise<number> {
     send({ type: "done", window: meta.window, windowFrom: meta.windowFrom, levels: meta.levels, tiles: meta.tiles, maxRss: peakRss() });
     return 0;
   } catch (e) {
-    if (spec) rmSync(spec.tmpDir, { recursive: true, force: true });
+    if (spec) for (const dir of [spec.tmpDir, coarseDirOf(spec.tmpDir)]) rmSync(dir, { recursive: true, force: true });
     send({ type: "error", message: spec ? failureMessage(spec, e) : String((e as Error)?.message ?? e), maxRss: peakRss() });
     return 1;
   }
@@ -124,15 +131,24 @@ async function buildVolume(spec: BuildSpec): Promise<BuildMeta> {
     // Before the window is sampled or anything allocated: the header's claim against the caps.
     checkVolumeLimits(source.file, source, spec.limits ?? DEFAULT_LIMITS, spec.orientations);
     const { window, from } = await displayWindow(source);
+    const progress = progressSender();
+    const pyramid = { window, orientations: spec.orientations, encoding: spec.encoding, quality: spec.quality, limits: spec.limits };
+    // Coarse first: a large volume's coarse levels, from every 2^c-th slice, are published before the full pass starts.
+    const dims = planLevels(source.width, source.height, source.depth, true);
+    const c = spec.orientations === "xyz" && source.depth > 1 ? coarseLevel(dims, spec.coarseVoxels) : 0;
+    const coarseOut = coarseDirOf(spec.outDir);
+    const share = coarseShare(dims, c);
+    if (c > 0 && !existsSync(coarseOut) && !existsSync(spec.outDir)) {
+      const coarseTmp = coarseDirOf(spec.tmpDir);
+      freshDir(coarseTmp);
+      const coarse = await buildPyramid(subsampled(source, c), coarseTmp, { ...pyramid, onProgress: (f) => progress(f * share) });
+      const meta: BuildMeta = { window, windowFrom: from, levels: coarse.scales.length, tiles: coarse.tiles, file: spec.file, builtAt: Date.now() };
+      writeFileSync(path.join(coarseTmp, "mata.json"), JSON.stringify(meta));
+      renameSync(coarseTmp, coarseOut);
+      send({ type: "coarse", window, levels: meta.levels });
+    }
     freshDir(spec.tmpDir);
-    const result = await buildPyramid(source, spec.tmpDir, {
-      window,
-      orientations: spec.orientations,
-      encoding: spec.encoding,
-      quality: spec.quality,
-      limits: spec.limits,
-      onProgress: progressSender(),
-    });
+    const result = await buildPyramid(source, spec.tmpDir, { ...pyramid, onProgress: (f) => progress(share + f * (1 - share)) });
     return { window, windowFrom: from, levels: result.scales.length, tiles: result.tiles, file: spec.file, builtAt: Date.now() };
   } finally {
     await source.close();

@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { selfCommand } from "../platform/self.ts";
 import { ChildError, runBuildChild } from "../platform/child-io.ts";
 import type { BuildSpec, ChildMessage } from "./tiler.child.ts";
-import { TILER_CHILD_ENV } from "./tiler.child.ts";
+import { coarseDirOf, TILER_CHILD_ENV } from "./tiler.child.ts";
 
 const children = new Set<number>();
 let peak = 0;
@@ -20,13 +20,15 @@ export function activeTilerChildren(): number[] {
 }
 
 /**
- * Runs one preview build in a child process and resolves with its result; aborting the signal SIGKILLs the
- * child at once (a hard stop of libvips work) and removes its temp dir, so nothing half-made remains.
+ * Runs one preview build in a child process and resolves with its result; `onCoarse` hears when its coarse levels
+ * are published. Aborting the signal SIGKILLs the child at once (a hard stop of libvips work) and removes its temp
+ * dirs, so nothing half-made remains.
  */
 export async function buildInChild(
   spec: BuildSpec,
   signal: AbortSignal,
   onProgress: (fraction: number) => void,
+  onCoarse: (coarse: Extract<ChildMessage, { type: "coarse" }>) => void = () => {},
 ): Promise<Extract<ChildMessage, { type: "done" }>> {
   try {
     const done = await runBuildChild<Omit<Extract<ChildMessage, { type: "done" }>, "type" | "maxRss">>({
@@ -38,7 +40,12 @@ export async function buildInChild(
       children,
       signal,
       onProgress,
-      cleanup: () => rmSync(spec.tmpDir, { recursive: true, force: true }),
+      onMessage: (m) => {
+        if (m.type === "coarse") onCoarse(m as Extract<ChildMessage, { type: "coarse" }>);
+      },
+      cleanup: () => {
+        for (const dir of [spec.tmpDir, coarseDirOf(spec.tmpDir)]) rmSync(dir, { recursive: true, force: true });
+      },
     });
     if (done.maxRss) peak = Math.max(peak, done.maxRss);
     return done;

@@ -7,6 +7,30 @@ function eta(seconds: number | null | undefined): string {
   return `, about ${Math.round(seconds / 60)} min left`;
 }
 
+/** The versions of the previews a panel shows: the panel is drawn again only when they change. */
+export function shownVersions(previews: PreviewView[]): string {
+  return previews
+    .filter((v) => v.state === "ready")
+    .map((v) => `${v.n}:${v.version}`)
+    .join(",");
+}
+
+/**
+ * The progress line of a running build. It polls by itself, so the viewer above keeps its place while a coarse preview
+ * sharpens: the answer is this line again, or the whole panel once the previews shown change or the build ends.
+ */
+export function PreviewProgress(p: { datasetId: number; summary: PreviewSummary; previews: PreviewView[] }) {
+  const shown = shownVersions(p.previews);
+  const query = new URLSearchParams({ status: "1", shown });
+  return (
+    <p class="muted preview-progress" hx-get={`/datasets/${p.datasetId}/previews/panel?${query}`} hx-trigger="every 2s" hx-swap="outerHTML">
+      {p.summary.state === "queued" ? "Waiting for the copy to settle, then the preview is made. " : "Making the preview: "}
+      <progress class="progress" max="1" value={String(p.summary.progress)}></progress> {Math.round(p.summary.progress * 100)}%{eta(p.summary.etaSeconds)}
+      {p.previews.some((v) => v.state === "ready" && !v.complete) ? " Coarse levels shown; the full resolution follows." : ""}
+    </p>
+  );
+}
+
 /**
  * The dataset page's preview slot: progress (refreshed by htmx until done), the failure reason, or the slice
  * viewer over the ready previews (a chooser when the dataset has several volumes or images).
@@ -18,21 +42,10 @@ export function PreviewPanel(p: { datasetId: number; summary: PreviewSummary; pr
   const first = ready[0];
   const hostId = `viewer-host-${p.datasetId}`;
   return (
-    <section
-      id="preview"
-      class="panel preview-panel"
-      data-preview-state={p.summary.state}
-      aria-labelledby="preview-heading"
-      {...(busy ? { "hx-get": `/datasets/${p.datasetId}/previews/panel`, "hx-trigger": "every 2s", "hx-swap": "outerHTML" } : {})}
-    >
+    <section id="preview" class="panel preview-panel" data-preview-state={p.summary.state} aria-labelledby="preview-heading">
       <link rel="stylesheet" href="/static/viewer.css" />
       <h2 id="preview-heading">Preview</h2>
-      {busy ? (
-        <p class="muted">
-          {p.summary.state === "queued" ? "Waiting for the copy to settle, then the preview is made. " : "Making the preview: "}
-          <progress class="progress" max="1" value={String(p.summary.progress)}></progress> {Math.round(p.summary.progress * 100)}%{eta(p.summary.etaSeconds)}
-        </p>
-      ) : null}
+      {busy ? <PreviewProgress datasetId={p.datasetId} summary={p.summary} previews={p.previews} /> : null}
       {p.summary.state === "failed" ? <p class="error">Preview failed: {p.summary.error}</p> : null}
       {p.summary.state === "none" && ready.length === 0 && meshes.length === 0 ? (
         <p class="muted">No preview: no volume or image this version can show.</p>

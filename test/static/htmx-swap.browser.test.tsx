@@ -33,6 +33,7 @@ const volume = (n: number): PreviewView => ({
   notes: [],
   tiles: `/api/v1/datasets/1/previews/${n}/tiles`,
   version: `v${n}`,
+  complete: true,
 });
 
 beforeAll(async () => {

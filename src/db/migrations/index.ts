@@ -14,6 +14,7 @@ import m012 from "./012_file_scale.sql" with { type: "text" };
 import m013 from "./013_fixity.sql" with { type: "text" };
 import m014 from "./014_audit.sql" with { type: "text" };
 import m015 from "./015_extract.sql" with { type: "text" };
+import m016 from "./016_preview_coarse.sql" with { type: "text" };
 
 /** The numbered schema migrations, embedded as text. */
 export const MIGRATIONS: { name: string; sql: string }[] = [
@@ -32,4 +33,5 @@ export const MIGRATIONS: { name: string; sql: string }[] = [
   { name: "013_fixity", sql: m013 },
   { name: "014_audit", sql: m014 },
   { name: "015_extract", sql: m015 },
+  { name: "016_preview_coarse", sql: m016 },
 ];
