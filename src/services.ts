@@ -84,7 +84,7 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     accessCache: newAccessCache(),
     aclQueues: newAclQueues(),
     jobs: new Jobs(ctx, featureJobKinds()),
-    preview: new PreviewStore(db),
+    preview: new PreviewStore(db, config.previewMemory),
     cloudSummaries: newCloudSummaries(),
     owners: new OwnerNames(),
     datasetPage: renderDatasetPage,

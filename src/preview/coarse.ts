@@ -2,6 +2,7 @@
 // 2^c-th slice (block means in x and y), published, and shown while the full build runs, so the viewer opens within
 // seconds of a copy settling. It reads 1/2^c of the slices, so it costs a few percent of the full build.
 import type { SliceData, VolumeSource } from "./readers/reader.types.ts";
+import { churned } from "../platform/gc.ts";
 
 /** The voxels of the level the coarse pass builds (about 320^3): big enough to look at, small enough to be quick. */
 export const COARSE_VOXELS = 2 ** 25;
@@ -51,6 +52,7 @@ export function subsampled(source: VolumeSource, c: number): VolumeSource {
     valueScale: source.valueScale,
     async readSlice(z, signal) {
       const px = await source.readSlice(Math.min(z * f + (f >> 1), source.depth - 1), signal);
+      churned(px.byteLength);
       return blockMean(px, source.width, source.height, c, width, height);
     },
     close: async () => {},

@@ -14,6 +14,7 @@ import { meshFormat } from "../mesh/mesh.reader.ts";
 import { globMatcher } from "../jobs/rules.ts";
 import { buildInChild } from "./tiler.process.ts";
 import { checkVolumeLimits } from "./limits.ts";
+import { estimateBuildMemory } from "./memory-budget.ts";
 import { PreviewLimitError } from "../errors.ts";
 import { openablePath, storedPath } from "../sync/names.ts";
 import { isDiskFull } from "../platform/disk-full.ts";
@@ -24,6 +25,8 @@ export const PREVIEW_FORMAT = 2;
 export const MESH_PREVIEW_FORMAT = 2;
 /** The job kind that builds a dataset's previews. */
 export const PREVIEW_JOB = "preview";
+/** What a mesh build is counted at against the memory budget (streamed, capped by `max_triangles`). */
+const MESH_MEMORY = 512 * 2 ** 20;
 /** Below rule commands (20): a dataset is analysed before its previews are built. */
 const PREVIEW_PRIORITY = 10;
 
@@ -242,6 +245,8 @@ function previewHandler(opts: PreviewJobOptions = {}): JobHandler {
     const toBuild = rows.filter((r) => r.state !== "failed" && (r.state !== "ready" || r.coarse || !readMeta(previewDir(ctx, r.content_key))));
     for (const [i, row] of toBuild.entries()) {
       signal.throwIfAborted();
+      // Several builds at once stay within the memory budget: this one waits (queued) until its estimate fits.
+      const release = await ctx.services.preview.memory.acquire(row.kind === "mesh" ? MESH_MEMORY : estimateBuildMemory(row), signal);
       // A row showing its coarse levels stays viewable while the rest is built.
       if (!row.coarse) repo.setState(row.id, "running", null, now());
       const coarseDir = coarseDirOf(previewDir(ctx, row.content_key));
@@ -280,6 +285,8 @@ function previewHandler(opts: PreviewJobOptions = {}): JobHandler {
         repo.setState(row.id, isDiskFull(e) ? "queued" : "failed", message, now());
         rmSync(coarseDir, { recursive: true, force: true });
         failures.push(message);
+      } finally {
+        release();
       }
     }
     removeUnreferenced(ctx);

@@ -5,6 +5,7 @@
 import type { Database } from "bun:sqlite";
 import { previewRepo, type PreviewRepo, type PreviewRow } from "./preview.repo.ts";
 import { ShardIndexCache, type ScaleInfo } from "./layout.ts";
+import { MemoryBudget } from "./memory-budget.ts";
 
 /** The preview statements of a context and the tile route's read caches, so two instances in a process never serve each other's rows. */
 export class PreviewStore {
@@ -15,8 +16,11 @@ export class PreviewStore {
   private readonly grids = new Map<string, BuiltPreview>();
   /** The decoded shard indices of served previews. */
   readonly shards = new ShardIndexCache();
+  /** The memory the builds running at once may take together (config `preview_memory_mb`). */
+  readonly memory: MemoryBudget;
 
-  constructor(db: Database) {
+  constructor(db: Database, memoryBytes: number) {
+    this.memory = new MemoryBudget(memoryBytes);
     this.repo = previewRepo(db, () => {
       this.writes++;
     });

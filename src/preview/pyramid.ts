@@ -5,6 +5,7 @@ import { windowTo8 } from "./window.ts";
 import { encodeChunk, writeThumbnail } from "./tile-encoder.ts";
 import { checkVolumeLimits } from "./limits.ts";
 import { DEFAULT_LIMITS, type PreviewLimits } from "../config.ts";
+import { churned } from "../platform/gc.ts";
 import { CHUNK_SHAPE, LayoutWriter, ORIENTATIONS, TILE, type Orientation, type ScaleInfo } from "./layout.ts";
 
 /** How the pyramid is built: all three orientations with 2x2x2 levels, or XY only with every slice kept (a Deep Zoom stack). */
@@ -190,9 +191,20 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   const enc = { encoding: opts.encoding, quality: opts.quality };
   const thumbZ = Math.floor(source.depth / 2);
   const out = new LayoutWriter(outDir, scales, orientations);
+  const toEncode = levels.reduce((n, l) => n + l.w * l.h * l.d, 0) * orientations.length;
+  let encoded = 0;
   // Encoded on libvips threads while the next tiles are cut; the shard writes happen back on this thread.
+  // Tile buffers are garbage once written; counting them keeps a flush of thousands of raw tiles (no await that lets
+  // the periodic collection run) from piling up a gigabyte of them.
   const emit = (o: Orientation, l: Level, origin: [number, number, number], px: Buffer, w: number, h: number) =>
-    pool.add(async () => out.add(o, l.index, origin, await encodeChunk(px, w, h, enc)));
+    pool.add(async () => {
+      const bytes = await encodeChunk(px, w, h, enc);
+      out.add(o, l.index, origin, bytes);
+      churned(px === bytes ? px.byteLength : px.byteLength + bytes.byteLength);
+      // Progress follows the pixels encoded, so the XZ and YZ tiles of a slab count when they are made, not never.
+      encoded += w * h;
+      opts.onProgress?.(Math.min(0.99, encoded / toEncode));
+    });
 
   const emitXY = async (l: Level, z: number, px: Uint8Array) => {
     for (let y0 = 0; y0 < l.h; y0 += TILE) {
@@ -273,6 +285,7 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
     await pass();
     await pool.drain();
     out.finish();
+    opts.onProgress?.(1);
   } catch (e) {
     await pool.drain().catch(() => {});
     out.abandon();
@@ -289,9 +302,9 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
       const data = await source.readSlice(z, opts.signal);
       if (data.length < px0.length) throw new Error(`${source.file}: slice ${z} has ${data.length} samples, expected ${px0.length}`);
       const px = windowTo8(data, opts.window, new Uint8Array(px0.length));
+      churned(data.byteLength + px.byteLength);
       if (z === thumbZ) await writeThumbnail(px, source.width, source.height, path.join(outDir, "thumb.jpg"));
       await processSlice(0, z, px);
-      opts.onProgress?.((z + 1) / source.depth);
     }
   }
 }

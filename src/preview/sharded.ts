@@ -169,8 +169,10 @@ export class ShardWriter {
     const fd = openSync(tmp, "w", 0o644);
     writeSync(fd, new Uint8Array(this.indexBytes), 0, this.indexBytes, 0);
     let end = this.indexBytes;
+    // One buffer for every chunk: this loop is synchronous, so garbage made here would pile up until it ends.
+    let bytes = new Uint8Array(1 << 16);
     const entries = sorted.map((e) => {
-      const bytes = new Uint8Array(e.size);
+      if (bytes.length < e.size) bytes = new Uint8Array(e.size);
       let got = 0;
       while (got < e.size) got += readSync(s.fd, bytes, got, e.size - got, e.start + got);
       let put = 0;

@@ -1,5 +1,6 @@
 import type { SliceData, VolumeSource } from "./reader.types.ts";
 import { throwIfAborted } from "./file-io.ts";
+import { churned } from "../../platform/gc.ts";
 
 /** Options for sampling a volume's values. */
 export interface WindowOptions {
@@ -31,6 +32,7 @@ export async function percentileWindow(source: VolumeSource, opts: WindowOptions
     const z = Math.min(source.depth - 1, Math.floor(((i + 0.5) * source.depth) / n));
     const slice = await source.readSlice(z, opts.signal);
     hist.add(slice, Math.max(1, Math.ceil(slice.length / perSlice)));
+    churned(slice.byteLength);
   }
   let [lo, hi] = hist.percentiles(low / 100, high / 100);
   if (!(hi > lo)) hi = lo + 1;

@@ -1,0 +1,78 @@
+// Preview builds admitted by the memory they will need, not only by the queue's count: two 8192^2 builds at once must
+// not take a lab server's memory because `job_concurrency` allows two jobs.
+import { TILE } from "./layout.ts";
+import { planLevels, SLAB_BUDGET } from "./pyramid.ts";
+
+/** The runtime, libvips and the encodes in flight, whatever the volume. */
+const BASE = 160 * 2 ** 20;
+
+const BYTES: Record<string, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
+/**
+ * A build's peak memory, from its geometry as pyramid.ts spends it: one source slice and its windowed copy (twice, as
+ * the next slice is read before the last is collected), the 2x2 sums per level, and per level its slab in memory when
+ * within SLAB_BUDGET, else the band of rows read back from its scratch file.
+ */
+export function estimateBuildMemory(v: { width: number; height: number; depth: number; dtype: string }): number {
+  const plane = v.width * v.height;
+  let bytes = BASE + 2 * plane * ((BYTES[v.dtype] ?? 8) + 1);
+  for (const [w, h, d] of planLevels(v.width, v.height, v.depth, v.depth > 1)) {
+    const slab = w * h * Math.min(TILE, d);
+    bytes += w * h + (slab <= SLAB_BUDGET ? slab : w * TILE * Math.min(TILE, d));
+  }
+  return bytes;
+}
+
+/**
+ * Admits builds in the order they ask while their estimates fit the budget together; one larger than the whole
+ * budget runs alone (it would never fit otherwise).
+ */
+export class MemoryBudget {
+  private used = 0;
+  private readonly waiting: { bytes: number; admit: () => void }[] = [];
+
+  constructor(readonly total: number) {}
+
+  /** Waits until `bytes` fit (or the signal aborts), then holds them until the returned release is called. */
+  async acquire(bytes: number, signal?: AbortSignal): Promise<() => void> {
+    const want = Math.min(bytes, this.total);
+    signal?.throwIfAborted();
+    if (this.waiting.length > 0 || this.used + want > this.total) {
+      await new Promise<void>((resolve, reject) => {
+        const entry = { bytes: want, admit: resolve };
+        this.waiting.push(entry);
+        signal?.addEventListener(
+          "abort",
+          () => {
+            const i = this.waiting.indexOf(entry);
+            if (i < 0) return;
+            this.waiting.splice(i, 1);
+            this.admitWaiting();
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
+    } else this.used += want;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.used -= want;
+      this.admitWaiting();
+    };
+  }
+
+  /** Bytes held by running builds now. */
+  get inUse(): number {
+    return this.used;
+  }
+
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.used + this.waiting[0]!.bytes <= this.total) {
+      const next = this.waiting.shift()!;
+      this.used += next.bytes;
+      next.admit();
+    }
+  }
+}
