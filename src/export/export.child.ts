@@ -14,8 +14,19 @@ import { bytesPerVoxel, multiscalesAttrs, OmeZarrWriter, planLevels, type ZarrSi
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as an export child. */
 export const EXPORT_CHILD_ENV = "MATA_EXPORT_CHILD";
 
+/** Set (to the spec, as JSON) for a child that only removes a killed export's temp folder, as its dataset's owner. */
+export const EXPORT_CLEANUP_ENV = "MATA_EXPORT_CLEANUP";
+
 /** The folder inside a dataset that exports go to. */
 export const DERIVED_DIR = "derived";
+
+/** Hidden temp folders of exports in progress start with this (the sync engine leaves them alone: src/sync/walk.ts). */
+export const TEMP_PREFIX = ".mata-tmp-";
+
+/** The temp folder an export job writes `name` into before it takes its name. */
+export function exportTempName(name: string, job: number): string {
+  return `${TEMP_PREFIX}${name}-${job}`;
+}
 
 /** What the parent asks for: one volume of a dataset, written as `derived/<name>` through the temp `derived/<tmpName>`. */
 export interface ExportSpec {
@@ -188,6 +199,13 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
 export async function runExportChild(): Promise<number> {
   // Only the parent stops an export (SIGKILL); a Ctrl-C to the whole group must not end it half-way on its own.
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(sig, () => {});
+  const cleanup = process.env[EXPORT_CLEANUP_ENV];
+  if (cleanup) {
+    const s = JSON.parse(cleanup) as ExportSpec;
+    registerShareRoot(s.shareRoot);
+    removeTemp(s);
+    return 0;
+  }
   let spec: ExportSpec | null = null;
   try {
     spec = await readSpecLine<ExportSpec>("export spec");
