@@ -1,8 +1,8 @@
 // The OME-Zarr export child: reads one volume slice by slice beneath the share root and writes
 // `derived/<name>.ome.zarr` of its dataset folder, into a hidden temp folder that then takes the final name in one
 // rename. It runs as its own process (low priority, as the dataset's owner when Mata is root), so a cancel is a SIGKILL.
-import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
 import { libc, cString, errnoError } from "../platform/libc.ts";
 import { openShareFile, registerShareRoot } from "../platform/share-root.ts";
 import { peakRss, readSpecLine } from "../platform/child-io.ts";
@@ -51,6 +51,8 @@ export type ExportMessage =
 
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
+/** A store's file is always new: created here or refused (a name already there, a symlink put in its place). */
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 const RENAME_EXCHANGE = 2;
 const GC_BYTES = 64 * 1024 * 1024;
 
@@ -69,6 +71,8 @@ export function openDerived(spec: Pick<ExportSpec, "datasetPath">, create: boole
     if (create) {
       try {
         mkdirSync(at, { mode: 0o775 });
+        // A new derived/ is an entry of the dataset folder: durable before anything is published in it.
+        fsyncSync(dsFd);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       }
@@ -155,13 +159,29 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { mode: 0o775 });
     const tmpFd = openSyncDir(tmp);
+    // Each folder of the store is held open from its creation: files are made beneath the descriptor (never through a
+    // name a share user could swap for a symlink) and the folder is synced through it before the store is published.
+    const dirs = new Map<string, number>([["", tmpFd]]);
     try {
-      const at = `/proc/self/fd/${tmpFd}`;
       const sink: ZarrSink = {
-        mkdir: async (rel) => void (await mkdir(`${at}/${rel}`, { mode: 0o775 })),
+        mkdir: async (rel) => {
+          await mkdir(`/proc/self/fd/${tmpFd}/${rel}`, { mode: 0o775 });
+          dirs.set(rel, openSyncDir(`/proc/self/fd/${tmpFd}/${rel}`));
+        },
         write: async (rel, data) => {
           bytes += data.byteLength;
-          await writeFile(`${at}/${rel}`, data, { mode: 0o664 });
+          const slash = rel.lastIndexOf("/");
+          const dirFd = dirs.get(slash < 0 ? "" : rel.slice(0, slash));
+          if (dirFd === undefined) throw new Error(`${rel}: its folder was never made`);
+          const fh = await open(`/proc/self/fd/${dirFd}/${rel.slice(slash + 1)}`, NEW_FILE, 0o664);
+          try {
+            await fh.writeFile(data);
+            // Durable before the rename publishes it: a power loss never leaves a store with empty or torn chunks.
+            // Synced here, as each chunk is written (many at once, while the next chunks are cut and compressed).
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
         },
         compress: (data) => pool.compress(data),
         buffer: (n) => pool.buffer(n),
@@ -179,11 +199,15 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
       }
       const name = spec.name.replace(/\.ome\.zarr$/, "");
       await writer.finish(multiscalesAttrs(name, levels, source.unit, source));
+      // The folders' entries (level folders first, the store's own last), then the rename, then derived/'s entry.
+      for (const [rel, fd] of [...dirs].reverse()) if (rel !== "") fsyncSync(fd);
+      fsyncSync(tmpFd);
       replace(derivedFd, spec.tmpName, spec.name);
+      fsyncSync(derivedFd);
       const l0 = levels[0]!;
       return { type: "done", levels: levels.length, bytes, shape: l0.shape, dtype: source.dtype, maxRss: peakRss() };
     } finally {
-      closeSync(tmpFd);
+      for (const fd of dirs.values()) closeSync(fd);
     }
   } catch (e) {
     rmSync(`/proc/self/fd/${derivedFd}/${spec.tmpName}`, { recursive: true, force: true });
