@@ -9,7 +9,7 @@ import { peakRss, readSpecLine } from "../platform/child-io.ts";
 import { detectVolumes } from "../preview/readers/index.ts";
 import { openablePath } from "../sync/names.ts";
 import { GzipPool } from "./gzip.pool.ts";
-import { bytesPerVoxel, multiscalesAttrs, OmeZarrWriter, planLevels, type ZarrSink } from "./zarr.writer.ts";
+import { bytesPerVoxel, inFlightBudget, multiscalesAttrs, OmeZarrWriter, planLevels, type ZarrSink } from "./zarr.writer.ts";
 
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as an export child. */
 export const EXPORT_CHILD_ENV = "MATA_EXPORT_CHILD";
@@ -152,7 +152,11 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
   for (const s of sources) if (s !== source) await s.close();
   if (!source) throw new Error(`${spec.file}: no volume found in it any more`);
   const derivedFd = openDerived(spec, true);
-  const pool = new GzipPool();
+  const levels = planLevels(source, source.spacing, bytesPerVoxel(source.dtype), spec.slabBudget);
+  const budget = inFlightBudget(levels[0]!, bytesPerVoxel(source.dtype));
+  // Every chunk buffer back from compression is kept for the next bands (new ones are made only when none is free,
+  // so they never number more than a band and a half per level): fresh memory costs its page faults every time.
+  const pool = new GzipPool(undefined, 4 * budget);
   let bytes = 0;
   try {
     const tmp = `/proc/self/fd/${derivedFd}/${spec.tmpName}`;
@@ -186,8 +190,7 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
         compress: (data) => pool.compress(data),
         buffer: (n) => pool.buffer(n),
       };
-      const levels = planLevels(source, source.spacing, bytesPerVoxel(source.dtype), spec.slabBudget);
-      const writer = new OmeZarrWriter(sink, source.dtype, levels);
+      const writer = new OmeZarrWriter(sink, source.dtype, levels, { maxInFlightBytes: budget });
       await writer.start();
       // Slices, means and chunks handed to the workers are garbage at once, but the engine collects them lazily (the
       // peak then creeps up with depth, and 64 big slices of garbage double it): a full collection every ~64 MB read.
