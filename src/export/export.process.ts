@@ -10,6 +10,14 @@ import { EXPORT_CHILD_ENV, EXPORT_CLEANUP_ENV, removeTemp, type ExportMessage, t
 
 const children = new Set<number>();
 
+/**
+ * Bun's allocator (mimalloc) hands freed memory back to the kernel 10 ms after a free by default, so each slice read
+ * and each compressed chunk takes fresh pages, and a first touch costs ~4 ns a byte on a VM (half the export's CPU
+ * time went to page faults). The child keeps what it freed for its next slices instead: measured, less than half the
+ * page faults and a third less CPU, for ~50 MB more peak memory.
+ */
+const KEEP_FREED_MEMORY = { MIMALLOC_PURGE_DELAY: "-1" };
+
 /** What an export child reports when it wrote its volume. */
 export type ExportDone = Extract<ExportMessage, { type: "done" }>;
 
@@ -55,7 +63,7 @@ export async function exportInChild(spec: ExportSpec, signal: AbortSignal, onPro
   return runBuildChild<Omit<ExportDone, "type" | "maxRss">>({
     // As the owner it runs in a process group of its own (like a rule command), which a cancel kills whole.
     argv: [...(group ? ["setsid", "--"] : []), ...as.argv, ...selfCommand()],
-    env: { ...process.env, ...as.env, [EXPORT_CHILD_ENV]: "1" },
+    env: { ...process.env, ...as.env, [EXPORT_CHILD_ENV]: "1", ...KEEP_FREED_MEMORY },
     spec,
     what: "the export process",
     file: spec.file,
