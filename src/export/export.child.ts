@@ -54,7 +54,7 @@ const O_CLOEXEC = 0o2000000;
 /** A store's file is always new: created here or refused (a name already there, a symlink put in its place). */
 const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 const RENAME_EXCHANGE = 2;
-const GC_BYTES = 64 * 1024 * 1024;
+const GC_BYTES = 32 * 1024 * 1024;
 
 function send(m: ExportMessage): void {
   process.stdout.write(JSON.stringify(m) + "\n");
@@ -193,7 +193,7 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
       const writer = new OmeZarrWriter(sink, source.dtype, levels, { maxInFlightBytes: budget });
       await writer.start();
       // Slices, means and chunks handed to the workers are garbage at once, but the engine collects them lazily (the
-      // peak then creeps up with depth, and 64 big slices of garbage double it): a full collection every ~64 MB read.
+      // peak then creeps up with depth, and 64 big slices of garbage double it): a full collection every ~32 MB read.
       const every = Math.max(1, Math.min(levels[0]!.chunks[0], Math.floor(GC_BYTES / (source.width * source.height * bytesPerVoxel(source.dtype)))));
       for (let z = 0; z < source.depth; z++) {
         await writer.push(await source.readSlice(z));

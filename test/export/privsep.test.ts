@@ -3,7 +3,7 @@
 // group of its own that a cancel kills. What lands in derived/ is the owner's, reads back bit-exact, and a derived/
 // that is a symlink out of the dataset is never followed.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as zarr from "zarrita";
 import { tempDir } from "../support/env.ts";
@@ -73,11 +73,15 @@ describe.skipIf(process.getuid?.() !== 0)("export by a separated server", () => 
   const auth = () => ({ Authorization: `Basic ${btoa(`${owner.name}:${owner.password}`)}` });
 
   /** A dataset folder with one uint16 MetaImage, all of it the owner's. */
-  function ownedDataset(name: string, w: number, h: number, d: number): string {
+  function ownedDataset(name: string, w: number, h: number, d: number, prepare?: (dir: string) => void): string {
+    // Made outside the root and moved in whole, so the watcher never sees it root's (the dataset owner comes from it).
+    const staged = path.join(tmp.dir, "staging", name);
+    mkdirSync(staged, { recursive: true });
+    writeMetaImage(staged, "vol", { dtype: "uint16", w, h, d, spacing: [0.5, 0.5, 1] });
+    for (const p of [staged, path.join(staged, "vol.mhd"), path.join(staged, "vol.raw")]) chownSync(p, ownerUid, ownerUid);
+    prepare?.(staged);
     const dir = path.join(root, name);
-    mkdirSync(dir, { recursive: true });
-    writeMetaImage(dir, "vol", { dtype: "uint16", w, h, d, spacing: [0.5, 0.5, 1] });
-    for (const p of [dir, path.join(dir, "vol.mhd"), path.join(dir, "vol.raw")]) chownSync(p, ownerUid, ownerUid);
+    renameSync(staged, dir);
     return dir;
   }
 
@@ -150,11 +154,10 @@ describe.skipIf(process.getuid?.() !== 0)("export by a separated server", () => 
   }, 120_000);
 
   test("a derived folder that is a symlink out of the dataset is refused: nothing is written through it", async () => {
-    const dir = ownedDataset("linked", 32, 32, 4);
     // A folder the owner could write to: only the refusal keeps the export out of it.
     mkdirSync(outside);
     chownSync(outside, ownerUid, ownerUid);
-    symlinkSync(outside, path.join(dir, "derived"));
+    ownedDataset("linked", 32, 32, 4, (dir) => symlinkSync(outside, path.join(dir, "derived")));
     const id = await datasetId("linked");
     const job = await waitJob(id, await queueExport(id));
     expect(job.state).toBe("failed");
