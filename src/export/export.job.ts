@@ -8,13 +8,11 @@ import type { JobKind } from "../jobs/job.types.ts";
 import { isVolumeInput, scanVolumes } from "../preview/readers/index.ts";
 import { storedPath } from "../sync/names.ts";
 import { DERIVED_DIR } from "./export.child.ts";
-import { exportInChild } from "./export.process.ts";
 
 export const EXPORT_JOB = "export.ome-zarr";
 /** Below rule commands (20), above previews (10): someone asked for it and waits. */
 const EXPORT_PRIORITY = 15;
-/** Hidden temp folders of exports in progress start with this (the sync engine leaves them alone: src/sync/walk.ts). */
-export const TEMP_PREFIX = ".mata-tmp-";
+export { TEMP_PREFIX } from "./export.child.ts";
 
 /** What an export job carries: who asked (for the audit log) and, optionally, the one volume to write. */
 export interface ExportPayload {
@@ -84,15 +82,16 @@ export function exportJob(opts: { slabBudget?: number } = {}): JobKind {
       }
       const names = exportNames(volumes);
       for (const [i, v] of volumes.entries()) {
-        const done = await exportInChild(
+        // Written as the dataset folder's owner: in this process when it may, else by the privileged helper (a
+        // separated server may not write into dataset folders at all).
+        const done = await ctx.services.privileged.runExport(
           {
-            shareRoot: ctx.config.root,
-            datasetPath: abs,
+            dataset: { path: ds.path, uid: ds.uid },
             file: v.file,
             files: v.files,
             name: names[i]!,
-            tmpName: `${TEMP_PREFIX}${names[i]}-${job.id}`,
-            slabBudget: opts.slabBudget,
+            job: job.id,
+            ...(opts.slabBudget !== undefined ? { slabBudget: opts.slabBudget } : {}),
           },
           signal,
           (f) => run.progress((i + f) / volumes.length),

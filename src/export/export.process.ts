@@ -6,9 +6,20 @@ import { runBuildChild } from "../platform/child-io.ts";
 import { selfCommand } from "../platform/self.ts";
 import { openShareFile } from "../platform/share-root.ts";
 import { openablePath } from "../sync/names.ts";
-import { EXPORT_CHILD_ENV, removeTemp, type ExportMessage, type ExportSpec } from "./export.child.ts";
+import { EXPORT_CHILD_ENV, EXPORT_CLEANUP_ENV, removeTemp, type ExportMessage, type ExportSpec } from "./export.child.ts";
 
 const children = new Set<number>();
+
+/**
+ * Bun's allocator (mimalloc) hands freed memory back to the kernel 10 ms after a free by default, so each slice read
+ * and each compressed chunk takes fresh pages, and a first touch costs ~4 ns a byte on a VM (half the export's CPU
+ * time went to page faults). The child keeps what it freed for its next slices instead: measured, less than half the
+ * page faults and a third less CPU, for ~50 MB more peak memory.
+ */
+const KEEP_FREED_MEMORY = { MIMALLOC_PURGE_DELAY: "-1" };
+
+/** What an export child reports when it wrote its volume. */
+export type ExportDone = Extract<ExportMessage, { type: "done" }>;
 
 /** PIDs of export children alive now (tests check that a cancel really ends them). */
 export function activeExportChildren(): number[] {
@@ -26,24 +37,41 @@ function ownerPrefix(datasetPath: string): { argv: string[]; env: Record<string,
   }
 }
 
-/** Exports one volume in a child process and resolves with its report; aborting kills it and removes its temp folder. */
-export async function exportInChild(
-  spec: ExportSpec,
-  signal: AbortSignal,
-  onProgress: (fraction: number) => void,
-): Promise<Extract<ExportMessage, { type: "done" }>> {
+/**
+ * Removes what a killed child left, with the child's own rights: as root, a second short child run as the owner
+ * does it, so root never walks a tree a share user can change beneath it.
+ */
+async function cleanupAs(as: { argv: string[]; env: Record<string, string> }, spec: ExportSpec): Promise<void> {
+  if (as.argv.length === 0) return removeTemp(spec);
+  const proc = Bun.spawn([...as.argv, ...selfCommand()], {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+    env: { ...process.env, ...as.env, [EXPORT_CHILD_ENV]: "1", [EXPORT_CLEANUP_ENV]: JSON.stringify(spec) },
+  });
+  await proc.exited;
+}
+
+/**
+ * Exports one volume in a child process and resolves with its report; aborting kills it (and, run as the owner, its
+ * whole process group) and removes its temp folder.
+ */
+export async function exportInChild(spec: ExportSpec, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<ExportDone> {
   signal.throwIfAborted();
   const as = ownerPrefix(spec.datasetPath);
-  return runBuildChild<Omit<Extract<ExportMessage, { type: "done" }>, "type" | "maxRss">>({
-    argv: [...as.argv, ...selfCommand()],
-    env: { ...process.env, ...as.env, [EXPORT_CHILD_ENV]: "1" },
+  const group = as.argv.length > 0;
+  return runBuildChild<Omit<ExportDone, "type" | "maxRss">>({
+    // As the owner it runs in a process group of its own (like a rule command), which a cancel kills whole.
+    argv: [...(group ? ["setsid", "--"] : []), ...as.argv, ...selfCommand()],
+    env: { ...process.env, ...as.env, [EXPORT_CHILD_ENV]: "1", ...KEEP_FREED_MEMORY },
     spec,
     what: "the export process",
     file: spec.file,
     children,
     signal,
     onProgress,
+    group,
     // A killed child leaves its temp folder; a finished one has renamed it away.
-    cleanup: () => removeTemp(spec),
-  }) as Promise<Extract<ExportMessage, { type: "done" }>>;
+    cleanup: () => cleanupAs(as, spec),
+  }) as Promise<ExportDone>;
 }

@@ -59,7 +59,9 @@ export interface ChildRun {
   /** Any other line the child reports along the way (e.g. the tiler's coarse levels published). */
   onMessage?: (message: { type: string }) => void;
   /** Runs once the child is gone, whatever happened (removing what a killed child left). */
-  cleanup: () => void;
+  cleanup: () => void | Promise<void>;
+  /** The child leads a process group of its own (started through `setsid`): a stop kills the whole group. */
+  group?: boolean;
 }
 
 function parseLine<Done>(line: string): ChildLine<Done> | null {
@@ -81,7 +83,17 @@ export async function runBuildChild<Done>(run: ChildRun): Promise<{ type: "done"
   const proc = Bun.spawn(run.argv, { stdin: "pipe", stdout: "pipe", stderr: "pipe", env: run.env });
   run.children.add(proc.pid);
   const stderrText = new Response(proc.stderr).text();
-  const kill = () => proc.kill("SIGKILL");
+  const kill = () => {
+    if (run.group) {
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+        return;
+      } catch {
+        // no group (setsid has not run yet, or it is gone): the process itself
+      }
+    }
+    proc.kill("SIGKILL");
+  };
   run.signal.addEventListener("abort", kill, { once: true });
   try {
     proc.stdin.write(JSON.stringify(run.spec) + "\n");
@@ -103,13 +115,21 @@ export async function runBuildChild<Done>(run: ChildRun): Promise<{ type: "done"
     run.signal.removeEventListener("abort", kill);
     if (proc.exitCode === null && proc.signalCode === null) kill();
     await proc.exited;
+    // Whatever the child left running in its group ends with it.
+    if (run.group) {
+      try {
+        process.kill(-proc.pid, "SIGKILL");
+      } catch {
+        // nothing left
+      }
+    }
     run.children.delete(proc.pid);
     try {
       proc.stdin.end();
     } catch {
       // Already closed with the process.
     }
-    run.cleanup();
+    await run.cleanup();
   }
 }
 

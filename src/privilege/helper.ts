@@ -16,7 +16,7 @@ import { openBeneath } from "../platform/beneath.ts";
 import { nameToBytes } from "../sync/names.ts";
 import { readIdentity } from "../sync/sidecar.ts";
 import type { DatasetTarget, Privileged } from "./privileged.ts";
-import type { HelperReply, HelperRequest, PlanWire } from "./protocol.ts";
+import type { HelperMessage, HelperRequest, PlanWire } from "./protocol.ts";
 
 /** Ordinary people's accounts start here; the helper never sets a password below it (root, daemons). */
 const FIRST_PERSON_UID = 1000;
@@ -25,6 +25,8 @@ const MAX_PATHS = 100_000;
 const MAX_TEXT = 4096;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
+/** What exportName makes: a safe stem and `.ome.zarr`. */
+const EXPORT_NAME = /^[A-Za-z0-9-][A-Za-z0-9._-]*\.ome\.zarr$/;
 
 /** A request the helper refuses: bad or unexpected input from the server. */
 class Refused extends AppError {
@@ -66,7 +68,7 @@ export interface HelperOptions {
  * Turns the server's requests into replies. Requests run concurrently (an ACL walk never holds up a sign-in);
  * `cancel` stops a running command.
  */
-export function helperHandler(opts: HelperOptions, reply: (r: HelperReply) => void): { handle(msg: unknown): void; close(): void } {
+export function helperHandler(opts: HelperOptions, reply: (r: HelperMessage) => void): { handle(msg: unknown): void; close(): void } {
   const { config, serverUid, local } = opts;
   let pam: PamChecker | null = null;
   const running = new Map<number, AbortController>();
@@ -168,6 +170,32 @@ export function helperHandler(opts: HelperOptions, reply: (r: HelperReply) => vo
             ...(rule.plugin && typeof req.input === "string" && req.input.length <= PLUGIN_INPUT_CAP ? { input: req.input, stdoutCap: PLUGIN_STDOUT_CAP } : {}),
           },
           controller.signal,
+        );
+      } finally {
+        running.delete(id);
+      }
+    },
+    export: async (a, id) => {
+      const target = dataset(a.dataset);
+      const files = Array.isArray(a.files) && a.files.length <= MAX_PATHS ? a.files.map((f) => relPath(f, "file")) : refuse("files must be a list");
+      const file = relPath(a.file, "file");
+      if (!files.includes(file)) refuse("the volume's file must be one of its files");
+      // Only a name the export job makes (exportName): one plain folder name in derived/, never hidden.
+      const name = text(a.name, "name", 200);
+      if (!EXPORT_NAME.test(name)) refuse(`${JSON.stringify(name)} is not an export name`);
+      const slabBudget = a.slabBudget === undefined ? undefined : int(a.slabBudget, "slab budget", 1, 1 << 30);
+      const controller = new AbortController();
+      running.set(id, controller);
+      let sent = -1;
+      try {
+        return await local.runExport(
+          { dataset: target, file, files, name, job: int(a.job, "job", 1, Number.MAX_SAFE_INTEGER), ...(slabBudget !== undefined ? { slabBudget } : {}) },
+          controller.signal,
+          (f) => {
+            if (f - sent < 0.01 && f < 1) return;
+            sent = f;
+            reply({ id, progress: f });
+          },
         );
       } finally {
         running.delete(id);

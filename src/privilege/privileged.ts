@@ -8,11 +8,28 @@ import { PamPool, type PamChecker } from "../auth/pam.backend.ts";
 import { setSharePassword } from "../auth/share-password.ts";
 import { serverAccount } from "./account.ts";
 import { runRuleCommand, type CommandOutcome, type CommandRequest } from "../jobs/command.run.ts";
+import { exportTempName } from "../export/export.child.ts";
+import { exportInChild, type ExportDone } from "../export/export.process.ts";
+import { registerShareRoot } from "../platform/share-root.ts";
+import { storedPath } from "../sync/names.ts";
 
 /** A dataset folder (relative to the share root) and the identity it must carry. */
 export interface DatasetTarget {
   path: string;
   uid: string;
+}
+
+/** One volume to export as OME-Zarr into the dataset's `derived/` (src/export/): the names are checked by the helper. */
+export interface ExportRequest {
+  dataset: DatasetTarget;
+  /** The file naming the volume and every file it reads, relative to the dataset folder. */
+  file: string;
+  files: string[];
+  /** `<volume>.ome.zarr`, and the job whose temp folder (`.mata-tmp-<name>-<job>`) it is written into first. */
+  name: string;
+  job: number;
+  /** Memory for one level-0 slab (tests). */
+  slabBudget?: number;
 }
 
 /** What only root may do: owners and ACLs beneath the root, `.mata/` folders, passwords, PAM, rule commands. */
@@ -35,6 +52,8 @@ export interface Privileged {
   pamChecker(workers: number): PamChecker;
   /** Runs a file-type rule's command as its dataset folder's owner. */
   runCommand(req: CommandRequest, signal: AbortSignal): Promise<CommandOutcome>;
+  /** Writes one OME-Zarr export into the dataset folder as its owner (the server may not write there itself). */
+  runExport(req: ExportRequest, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<ExportDone>;
 }
 
 /** The operations run in this process, with whatever rights it has (root on an appliance without `user`). */
@@ -55,5 +74,24 @@ export function localPrivileged(config: Pick<Config, "root" | "user">): Privileg
     setPassword: (user, password, smbConf) => setSharePassword(user, password, smbConf),
     pamChecker: (workers) => new PamPool(workers),
     runCommand: (req, signal) => runRuleCommand(root, req, signal),
+    runExport: (req, signal, onProgress) => {
+      // The helper opens dataset folders beneath the root too (it never served a request that needed it before).
+      registerShareRoot(root);
+      const spec = {
+        shareRoot: root,
+        datasetPath: fsPathStored(root, req.dataset.path),
+        file: req.file,
+        files: req.files,
+        name: req.name,
+        tmpName: exportTempName(req.name, req.job),
+        ...(req.slabBudget !== undefined ? { slabBudget: req.slabBudget } : {}),
+      };
+      return exportInChild(spec, signal, onProgress);
+    },
   };
+}
+
+/** A dataset folder's absolute path in stored form (src/sync/names.ts), as the export child takes it. */
+function fsPathStored(root: string, rel: string): string {
+  return `${storedPath(root)}/${rel}`;
 }

@@ -2,7 +2,7 @@
 import type { AclPlan } from "../access/acl.service.ts";
 
 /** The operations the helper answers; nothing else is ever carried out for the server. */
-export type HelperOp = "aclWalk" | "aclPaths" | "prepareSidecar" | "setPassword" | "pam" | "command" | "cancel";
+export type HelperOp = "aclWalk" | "aclPaths" | "prepareSidecar" | "setPassword" | "pam" | "command" | "export" | "cancel";
 
 /** One request from the server; `id` pairs it with its reply (and names it for `cancel`). */
 export interface HelperRequest {
@@ -13,6 +13,15 @@ export interface HelperRequest {
 
 /** The helper's answer: a value, or an error message with the HTTP status it should become (400 for bad input). */
 export type HelperReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string; status: number };
+
+/** Progress of a long request (an export) before its reply: a fraction from 0 to 1. */
+export interface HelperProgress {
+  id: number;
+  progress: number;
+}
+
+/** Anything the helper sends: progress of a request, or its reply. */
+export type HelperMessage = HelperReply | HelperProgress;
 
 /** An ACL plan as it crosses the channel (maps as pairs). */
 export interface PlanWire {

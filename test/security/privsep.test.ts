@@ -1,7 +1,7 @@
 // Privilege separation: `serve` started as root with `user` runs the web, watcher, parsers and tiler as that account
 // with one read-only capability, and a root helper does what needs root, checking every request on its own side.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { loadConfig, type Config } from "../../src/config.ts";
@@ -55,7 +55,7 @@ describe("the root helper checks every request on its own side", () => {
       ...loadConfig({ root, state: path.join(tmp.dir, "state") }, {}),
       rules: [{ glob: "*.txt", command: ["sh", "-c", "echo configured > ran.txt"], timeoutSeconds: 10 }],
     };
-    handler = helperHandler({ config, serverUid: srv.uid, local: localPrivileged(config) }, (r) => replies.set(r.id, r));
+    handler = helperHandler({ config, serverUid: srv.uid, local: localPrivileged(config) }, (r) => "ok" in r && replies.set(r.id, r));
   });
   afterAll(() => {
     handler.close();
@@ -116,6 +116,25 @@ describe("the root helper checks every request on its own side", () => {
       const refused = await ask("command", { dataset: ds, datasetId: 1, rule: 0, command: [], timeoutSeconds: 1, files: ["a.txt"], ...bad });
       expect(refused.ok, JSON.stringify(bad)).toBe(false);
     }
+  });
+
+  test("an export takes only a name the export job makes and the volume's own files; nothing is written for a refusal", async () => {
+    const ok = { dataset: ds, file: "a.txt", files: ["a.txt"], name: "a.ome.zarr", job: 1 };
+    for (const bad of [
+      { name: "../a.ome.zarr" },
+      { name: ".mata.ome.zarr" },
+      { name: "a/b.ome.zarr" },
+      { name: "a.zarr" },
+      { file: "../outside/secret.txt", files: ["../outside/secret.txt"] },
+      { file: "b.txt" },
+      { job: 0 },
+      { dataset: { path: "swapped", uid: ds.uid } },
+    ]) {
+      const r = await ask("export", { ...ok, ...bad });
+      expect(r.ok, JSON.stringify(bad)).toBe(false);
+    }
+    expect(existsSync(path.join(root, "ds", "derived"))).toBe(false);
+    expect(readdirSync(outside)).toEqual(["secret.txt"]);
   });
 
   test("an unknown operation or a malformed request gets an error, not an action", async () => {
