@@ -13,6 +13,7 @@
 // volume folder is moved back into the cache at the end.
 //
 //   bun bench/preview-scale.ts [--size 2048[xH]] [--depth 1200] [--sparse] [--cache DIR] [--exe dist/mata]
+//                              [--inflight 4] [--timeout 7200]   (encodes in flight per bound worker; seconds to wait)
 //   bun bench/preview-scale.ts --size 2048 --depth 60        (a quick run)
 //   bun bench/preview-scale.ts --sparse                      (8192x8192x64, mostly zeros, sparse file: memory check)
 import {
@@ -368,7 +369,8 @@ try {
   console.log(`server: ${serveCmd.join(" ")} serve at ${url} (pid ${server.pid}); idle 2 s`);
   await Bun.sleep(2000);
 
-  // The copy settles: the finished folder appears in the share by one rename.
+  // The copy settles: the finished folder appears in the share by one rename (as a new folder: no `.mata` of a run before).
+  rmSync(path.join(volDir, ".mata"), { recursive: true, force: true });
   sampler = setInterval(sampleChildren, 100);
   const t0 = Date.now();
   renameSync(volDir, inShare);
@@ -485,6 +487,8 @@ try {
   // The encode bound: the same tiles on every core, from memory.
   renameSync(inShare, volDir);
   moved = false;
+  // The server's identity files stay behind: the cached volume is a new folder for the next run.
+  rmSync(path.join(volDir, ".mata"), { recursive: true, force: true });
   const all = [...sizes.values()];
   const plans: WorkerPlan[] = Array.from({ length: ncores }, (_, i) => ({
     raw: rawFile,
@@ -561,5 +565,6 @@ try {
     } catch {}
   }
   if (moved && existsSync(inShare)) renameSync(inShare, volDir);
+  rmSync(path.join(volDir, ".mata"), { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
 }
