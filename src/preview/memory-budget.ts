@@ -1,26 +1,28 @@
 // Preview builds admitted by the memory they will need, not only by the queue's count: two 8192^2 builds at once must
 // not take a lab server's memory because `job_concurrency` allows two jobs.
+import { availableParallelism } from "node:os";
 import { TILE } from "./layout.ts";
-import { planLevels, SLAB_BUDGET } from "./pyramid.ts";
+import { brickCount } from "./bricks.ts";
+import { planLevels } from "./pyramid.ts";
 
 /** The runtime, libvips and the encodes in flight, whatever the volume. */
 const BASE = 160 * 2 ** 20;
+
+/** A brick thread's own runtime heap and its encodes in flight, besides its brick. */
+const THREAD = 32 * 2 ** 20;
 
 const BYTES: Record<string, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
 
 /**
  * A build's peak memory, from its geometry as pyramid.ts spends it: one source slice and its windowed copy (twice, as
- * the next slice is read before the last is collected), the 2x2 sums per level, and per level its slab in memory when
- * within SLAB_BUDGET, else the band of rows read back from its scratch file.
+ * the next slice is read before the last is collected), and per brick thread its runtime and one brick of up to
+ * 256^3 bytes. Slabs live in scratch files, so neither the slice size nor the depth adds more.
  */
-export function estimateBuildMemory(v: { width: number; height: number; depth: number; dtype: string }): number {
+export function estimateBuildMemory(v: { width: number; height: number; depth: number; dtype: string }, threads = availableParallelism()): number {
   const plane = v.width * v.height;
-  let bytes = BASE + 2 * plane * ((BYTES[v.dtype] ?? 8) + 1);
-  for (const [w, h, d] of planLevels(v.width, v.height, v.depth, v.depth > 1)) {
-    const slab = w * h * Math.min(TILE, d);
-    bytes += w * h + (slab <= SLAB_BUDGET ? slab : w * TILE * Math.min(TILE, d));
-  }
-  return bytes;
+  const bricks = brickCount(planLevels(v.width, v.height, v.depth, v.depth > 1));
+  const brick = Math.min(TILE, v.width) * Math.min(TILE, v.height) * Math.min(TILE, v.depth);
+  return BASE + 2 * plane * ((BYTES[v.dtype] ?? 8) + 1) + Math.min(Math.max(1, threads), bricks) * (THREAD + brick);
 }
 
 /**

@@ -3,7 +3,7 @@ import path from "node:path";
 import { registerShareRoot } from "../platform/share-root.ts";
 import { peakRss, readSpecLine } from "../platform/child-io.ts";
 import { detectVolumes, displayWindow } from "./readers/index.ts";
-import { buildPyramid, planLevels } from "./pyramid.ts";
+import { buildPyramid, planLevels, scratchDirOf } from "./pyramid.ts";
 import { coarseLevel, coarseShare, subsampled } from "./coarse.ts";
 import { collectGarbageEvery, configureImageThreads } from "./tile-encoder.ts";
 import { buildMeshPreview, type MeshPreviewInfo } from "../mesh/mesh.build.ts";
@@ -42,6 +42,9 @@ export interface BuildSpec {
 
 /** Where a build's coarse levels are published while its full build runs: beside the full build's folder. */
 export const coarseDirOf = (outDir: string): string => `${outDir}.coarse`;
+
+/** Everything a build into `tmpDir` may leave behind: its folders and their brick scratch, coarse pass included. */
+export const buildLeftovers = (tmpDir: string): string[] => [tmpDir, coarseDirOf(tmpDir)].flatMap((dir) => [dir, scratchDirOf(dir)]);
 
 /** What the child reports, one JSON object per line on stdout. */
 export type ChildMessage =
@@ -87,7 +90,7 @@ export async function runTilerChild(): Promise<number> {
     send({ type: "done", window: meta.window, windowFrom: meta.windowFrom, levels: meta.levels, tiles: meta.tiles, maxRss: peakRss() });
     return 0;
   } catch (e) {
-    if (spec) for (const dir of [spec.tmpDir, coarseDirOf(spec.tmpDir)]) rmSync(dir, { recursive: true, force: true });
+    if (spec) for (const dir of buildLeftovers(spec.tmpDir)) rmSync(dir, { recursive: true, force: true });
     send({ type: "error", message: spec ? failureMessage(spec, e) : String((e as Error)?.message ?? e), maxRss: peakRss() });
     return 1;
   }

@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { selfCommand } from "../platform/self.ts";
 import { ChildError, runBuildChild } from "../platform/child-io.ts";
 import type { BuildSpec, ChildMessage } from "./tiler.child.ts";
-import { coarseDirOf, TILER_CHILD_ENV } from "./tiler.child.ts";
+import { buildLeftovers, TILER_CHILD_ENV } from "./tiler.child.ts";
 
 const children = new Set<number>();
 let peak = 0;
@@ -44,7 +44,7 @@ export async function buildInChild(
         if (m.type === "coarse") onCoarse(m as Extract<ChildMessage, { type: "coarse" }>);
       },
       cleanup: () => {
-        for (const dir of [spec.tmpDir, coarseDirOf(spec.tmpDir)]) rmSync(dir, { recursive: true, force: true });
+        for (const dir of buildLeftovers(spec.tmpDir)) rmSync(dir, { recursive: true, force: true });
       },
     });
     if (done.maxRss) peak = Math.max(peak, done.maxRss);

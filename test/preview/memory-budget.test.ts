@@ -11,16 +11,21 @@ import { addDataset, commitChange, waitFor, writeMetaImage } from "../jobs/fixtu
 
 const MiB = 2 ** 20;
 
-test("the estimate follows the slabs: in memory up to their budget, a band of rows from a file beyond it", () => {
-  const small = estimateBuildMemory({ width: 512, height: 512, depth: 512, dtype: "uint16" });
-  expect(small).toBeGreaterThan(160 * MiB + 64 * MiB);
+test("the estimate is a slice pair and a brick per thread, whatever the depth", () => {
+  const small = estimateBuildMemory({ width: 512, height: 512, depth: 512, dtype: "uint16" }, 2);
+  expect(small).toBeGreaterThan(160 * MiB + 2 * 16 * MiB);
   expect(small).toBeLessThan(300 * MiB);
-  // 2048^2 (1 GiB level-0 slab, kept in a file) and 8192^2 slices stay far under 2 GB.
-  const k2 = estimateBuildMemory({ width: 2048, height: 2048, depth: 1200, dtype: "uint16" });
-  expect(k2).toBeLessThan(800 * MiB);
-  const k8 = estimateBuildMemory({ width: 8192, height: 8192, depth: 1000, dtype: "uint16" });
+  // The depth adds nothing; 2048^2 and 8192^2 slices stay far under 2 GB even with 16 threads.
+  expect(estimateBuildMemory({ width: 512, height: 512, depth: 5000, dtype: "uint16" }, 2)).toBe(small);
+  const k2 = estimateBuildMemory({ width: 2048, height: 2048, depth: 1200, dtype: "uint16" }, 16);
+  expect(k2).toBeLessThan(1000 * MiB);
+  const k8 = estimateBuildMemory({ width: 8192, height: 8192, depth: 1000, dtype: "uint16" }, 16);
   expect(k8).toBeGreaterThan(k2);
   expect(k8).toBeLessThan(2000 * MiB);
+  // Threads beyond the bricks there are cost nothing: a 100^3 volume is one brick.
+  expect(estimateBuildMemory({ width: 100, height: 100, depth: 100, dtype: "uint8" }, 16)).toBe(
+    estimateBuildMemory({ width: 100, height: 100, depth: 100, dtype: "uint8" }, 1),
+  );
 });
 
 test("builds wait until their estimate fits, first come first served; a build over the budget runs alone", async () => {

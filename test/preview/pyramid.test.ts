@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
-import { buildPyramid, planLevels } from "../../src/preview/pyramid.ts";
+import { buildPyramid, planLevels, scratchDirOf } from "../../src/preview/pyramid.ts";
 import { tempDir } from "../support/env.ts";
 import { expectedAt, levelDims, phantomSource } from "./phantom.ts";
 import { chunksIn, readTile, sha256, specReaderHashes } from "./tiles.ts";
@@ -252,31 +252,33 @@ test("a volume thinner than the pyramid keeps its true depth at every level (z i
   }
 });
 
-test("a slab over the memory budget goes to a scratch file beside the build and gives the very same tiles", async () => {
+test("bricks built on threads give the very same shards as in one thread; their scratch lies beside the build, then goes", async () => {
   const t = tempDir();
   try {
-    // 300 x 600 x 270: two slabs at level 0 (256 + 14 slices), three bands of rows (256, 256, 88) from the file.
+    // 300 x 600 x 270: two slabs at level 0 (256 + 14 slices), 2 x 3 bricks each, edge bricks cut short.
     const dims: [number, number, number] = [300, 600, 270];
-    const inMemory = path.join(t.dir, "memory");
-    const spilled = path.join(t.dir, "spilled");
-    await buildPyramid(phantomSource(...dims, hashy), inMemory, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85 });
+    const single = path.join(t.dir, "single");
+    const threaded = path.join(t.dir, "threaded");
+    await buildPyramid(phantomSource(...dims, hashy), single, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85, threads: 0 });
     const seen: string[] = [];
     const src = phantomSource(...dims, hashy);
     const read = src.readSlice.bind(src);
     src.readSlice = async (z, signal) => {
-      // While slices are read, level 0's slab lives in a file next to the build's folder, not inside it.
-      if (z === 100) seen.push(...readdirSync(t.dir).filter((f) => f.startsWith("spilled.slab-")));
+      // While slices are read, level 0's slab lives in the scratch folder next to the build's folder, not inside it.
+      if (z === 100) seen.push(...readdirSync(t.dir), ...readdirSync(scratchDirOf(threaded)));
       return read(z, signal);
     };
-    await buildPyramid(src, spilled, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85, slabBudget: 1 << 20 });
-    expect(seen.sort()).toEqual(["spilled.slab-0", "spilled.slab-1"]);
-    // Scratch files are removed at the end.
-    expect(readdirSync(t.dir).sort()).toEqual(["memory", "spilled"]);
+    await buildPyramid(src, threaded, { window: [0, 255], orientations: "xyz", encoding: "raw", quality: 85, threads: 2 });
+    expect(seen).toContain("threaded.bricks");
+    expect(seen).toContain("0-0");
+    expect(readdirSync(path.join(threaded, "xy"))).not.toContain("0-0");
+    // Scratch is removed at the end.
+    expect(readdirSync(t.dir).sort()).toEqual(["single", "threaded"]);
     for (const o of ["xy", "xz", "yz"])
       for (const level of ["0", "1", "2"]) {
-        const names = readdirSync(path.join(inMemory, o, level)).sort();
-        expect(readdirSync(path.join(spilled, o, level)).sort()).toEqual(names);
-        for (const n of names) expect(readFileSync(path.join(spilled, o, level, n)).equals(readFileSync(path.join(inMemory, o, level, n)))).toBe(true);
+        const names = readdirSync(path.join(single, o, level)).sort();
+        expect(readdirSync(path.join(threaded, o, level)).sort()).toEqual(names);
+        for (const n of names) expect(readFileSync(path.join(threaded, o, level, n)).equals(readFileSync(path.join(single, o, level, n)))).toBe(true);
       }
   } finally {
     t.cleanup();
