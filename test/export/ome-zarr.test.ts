@@ -22,7 +22,10 @@ import { volumeBytes, writeMetaImage, writeTiff } from "../readers/fixtures.ts";
 const PYTHON = "/usr/bin/python3";
 const CHECK = path.join(import.meta.dir, "zarr-check.py");
 
-const ctx = testContext();
+// Fixity off: every dataset's change queues a fixity job, whose hasher runs in the idle CPU class. On a loaded 2-core
+// machine those hashers get no CPU, and two earlier datasets' fixity jobs then hold both job slots
+// (job_concurrency = cores) while the export waits in the queue: seen 25-80 s waits and 60-120 s timeouts.
+const ctx = testContext({ fixityEveryMs: null });
 const app = createApp(ctx);
 let stop: () => Promise<void>;
 
