@@ -42,6 +42,8 @@ export function fixityJob(): JobKind {
   return {
     name: FIXITY_JOB,
     priority: FIXITY_PRIORITY,
+    // Hashing runs in the idle CPU class and can take hours: one dataset at a time leaves the other slots free.
+    maxRunning: 1,
     async handler(job, run) {
       if (job.datasetId === null) return;
       const verify = (job.payload as Partial<FixityPayload>)?.verify === true;

@@ -27,6 +27,11 @@ export type JobHandler = (job: JobRecord, run: JobRunContext) => Promise<void>;
 export interface JobKind {
   name: string;
   priority: number;
+  /**
+   * At most this many jobs of the kind run at once (default: as many as the queue allows). Background kinds set 1, so
+   * a slow low-priority job can never hold every slot while a preview or an export someone waits for is queued.
+   */
+  maxRunning?: number;
   handler: JobHandler;
   /**
    * The files that concern this kind, for a rule that names the kind as its action without a glob of its own; a

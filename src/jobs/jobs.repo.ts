@@ -48,8 +48,13 @@ export function jobsRepo(db: Database) {
   );
   const queuedTwin = db.query<JobRow, [string]>("SELECT * FROM jobs WHERE dedupe_key = ? AND state = 'queued' ORDER BY id DESC LIMIT 1");
   const refreshTwin = db.query<unknown, [number, string, number, number]>("UPDATE jobs SET generation = ?, payload = ?, run_after = ? WHERE id = ?");
-  const nextDue = db.query<JobRow, [number]>("SELECT * FROM jobs WHERE state = 'queued' AND run_after <= ? ORDER BY priority DESC, id LIMIT 1");
-  const earliestWait = db.query<{ at: number | null }, []>("SELECT MIN(run_after) AS at FROM jobs WHERE state = 'queued'");
+  // ?2: the kinds not to take now (a JSON array), those at their most jobs running at once.
+  const nextDue = db.query<JobRow, [number, string]>(
+    "SELECT * FROM jobs WHERE state = 'queued' AND run_after <= ?1 AND kind NOT IN (SELECT value FROM json_each(?2)) ORDER BY priority DESC, id LIMIT 1",
+  );
+  const earliestWait = db.query<{ at: number | null }, [string]>(
+    "SELECT MIN(run_after) AS at FROM jobs WHERE state = 'queued' AND kind NOT IN (SELECT value FROM json_each(?1))",
+  );
   const claim = db.query<unknown, [number, number]>(
     "UPDATE jobs SET state = 'running', started_at = ?, attempts = attempts + 1, progress = 0, error = NULL WHERE id = ? AND state = 'queued'",
   );
@@ -121,10 +126,10 @@ export function jobsRepo(db: Database) {
         .immediate();
     },
     /** Takes the highest-priority due job and marks it running, atomically so two loops never share one. */
-    claimNext(now: number): JobRow | null {
+    claimNext(now: number, skipKinds: readonly string[] = []): JobRow | null {
       return db
         .transaction(() => {
-          const row = nextDue.get(now);
+          const row = nextDue.get(now, JSON.stringify(skipKinds));
           if (!row) return null;
           claim.run(now, row.id);
           return byId.get(row.id);
@@ -132,8 +137,8 @@ export function jobsRepo(db: Database) {
         .immediate();
     },
     /** When the earliest waiting job becomes due, so the loop can sleep until then. */
-    earliestRunAfter(): number | null {
-      return earliestWait.get()?.at ?? null;
+    earliestRunAfter(skipKinds: readonly string[] = []): number | null {
+      return earliestWait.get(JSON.stringify(skipKinds))?.at ?? null;
     },
     progress(id: number, fraction: number): void {
       setProgress.run(fraction, id);

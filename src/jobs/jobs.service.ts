@@ -43,6 +43,7 @@ const RUN_AGAIN_ATTEMPTS = 5;
 type StopReason = { kind: "cancel"; message: string } | { kind: "shutdown" };
 
 interface Running {
+  kind: string;
   controller: AbortController;
   done: Promise<void>;
 }
@@ -233,11 +234,18 @@ export class JobQueue {
     if (this.stopping) return;
     while (this.running.size < this.concurrency) {
       const now = this.ctx.clock.now();
-      const row = this.repo.claimNext(now);
+      const row = this.repo.claimNext(now, this.kindsAtLimit());
       if (!row) break;
       this.launch(row);
     }
     this.schedule();
+  }
+
+  /** The kinds whose `maxRunning` is reached: their queued jobs wait while others are claimed. */
+  private kindsAtLimit(): string[] {
+    const counts = new Map<string, number>();
+    for (const r of this.running.values()) counts.set(r.kind, (counts.get(r.kind) ?? 0) + 1);
+    return [...counts].filter(([name, n]) => n >= (this.kinds.get(name)?.maxRunning ?? Infinity)).map(([name]) => name);
   }
 
   /** Sleeps until the earliest delayed job is due (a settle delay), then pumps again. */
@@ -245,7 +253,7 @@ export class JobQueue {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.running.size >= this.concurrency) return;
-    const at = this.repo.earliestRunAfter();
+    const at = this.repo.earliestRunAfter(this.kindsAtLimit());
     if (at === null) return;
     const wait = Math.max(5, at - this.ctx.clock.now());
     this.timer = setTimeout(() => this.pump(), Math.min(wait, 60_000));
@@ -309,7 +317,7 @@ export class JobQueue {
         this.wake();
       }
     };
-    const entry: Running = { controller, done: Promise.resolve() };
+    const entry: Running = { kind: row.kind, controller, done: Promise.resolve() };
     this.running.set(row.id, entry);
     entry.done = run();
   }
