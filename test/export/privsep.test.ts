@@ -85,11 +85,12 @@ describe.skipIf(process.getuid?.() !== 0)("export by a separated server", () => 
     return dir;
   }
 
+  /** The dataset's id once it is listed with its files (a dataset can be listed a moment before they are in). */
   async function datasetId(name: string): Promise<number> {
     for (let i = 0; i < 300; i++) {
       const r = await fetch(`${url}/api/v1/datasets`, { headers: auth() });
-      const d = ((await r.json()) as { items: { id: number; path: string }[] }).items.find((x) => x.path === name);
-      if (d) return d.id;
+      const d = ((await r.json()) as { items: { id: number; path: string; files: { count: number } }[] }).items.find((x) => x.path === name);
+      if (d && d.files.count >= 2) return d.id;
       await Bun.sleep(100);
     }
     throw new Error(`dataset ${name} never listed`);
