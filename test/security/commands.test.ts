@@ -1,4 +1,4 @@
-// Rule commands never run with root's reach: they run as the unix owner of their dataset folder.
+// Rule commands and plug-ins never run with root's reach: they run as the unix owner of their dataset folder.
 import { afterAll, expect, test } from "bun:test";
 import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -6,6 +6,7 @@ import { startJobs } from "../../src/jobs/index.ts";
 import { testContext } from "../support/env.ts";
 import { unixUsers } from "../access/users.ts";
 import { addDataset, commitChange, waitFor } from "../jobs/fixture.ts";
+import { readTags } from "../../src/tags/tags.service.ts";
 
 const people = unixUsers(["own"]);
 const owner = people.user.own!;
@@ -20,6 +21,16 @@ const ctx = testContext({
         "-c",
         'id -un > ran-as.txt; (cat /etc/shadow > /dev/null 2>&1 && echo read || echo refused) > shadow.txt; touch "$MATA_STATE_PROBE/written-by-$(id -un)" 2>/dev/null; true',
       ],
+      timeoutSeconds: 10,
+    },
+    {
+      glob: "**/*.notes",
+      plugin: [
+        "sh",
+        "-c",
+        'who=$(id -un); (cat /etc/shadow > /dev/null 2>&1 && echo read || echo refused) > plug-shadow.txt; printf \'{"tags":[{"key":"Ran as","value":"%s"}]}\' "$who"',
+      ],
+      subtree: "Plug",
       timeoutSeconds: 10,
     },
   ],
@@ -53,4 +64,21 @@ test("a command runs as the owner of its dataset folder: it cannot read /etc/sha
   expect(existsSync(path.join(ctx.config.state, "written-by-root"))).toBe(true);
   // A folder owned by root (the service's own) runs as the service.
   expect(readFileSync(path.join(ctx.config.root, "root-owned", "ran-as.txt"), "utf8").trim()).toBe("root");
+});
+
+test("a plug-in runs the same way: as the folder's owner, refused what the owner may not read", async () => {
+  const id = addDataset(ctx, "noted");
+  const dir = path.join(ctx.config.root, "noted");
+  writeFileSync(path.join(dir, "scan.notes"), "objective: 20x\n");
+  chownSync(dir, uid, 100);
+  const stop = await startJobs(ctx, { settleMs: 10 });
+  try {
+    commitChange(ctx, id);
+    await waitFor("the plug-in", () => ctx.db.query<{ state: string }, []>("SELECT state FROM jobs WHERE kind = 'plugin'").get()?.state === "done", 30_000);
+  } finally {
+    await stop();
+  }
+  expect(readFileSync(path.join(dir, "plug-shadow.txt"), "utf8").trim()).toBe("refused");
+  expect(statSync(path.join(dir, "plug-shadow.txt")).uid).toBe(uid);
+  expect(JSON.stringify(readTags(ctx, id).tags)).toContain(`"value":"${owner}"`);
 });
