@@ -26,7 +26,7 @@ export class BrickPool {
   ) {
     for (let i = 0; i < (threads > 1 ? threads : 0); i++) {
       const w = new Worker(new URL("./brick.worker.ts", import.meta.url));
-      w.onmessage = (e: MessageEvent<BrickReply>) => this.reply(w, e.data);
+      w.onmessage = (e: MessageEvent<BrickReply>) => this.reply(e.data);
       w.onerror = (e) => this.fail(new Error(`a preview thread failed: ${e.message}`));
       this.all.push(w);
       this.idle.push(w);
@@ -64,7 +64,7 @@ export class BrickPool {
     }
   }
 
-  private reply(_w: Worker, m: BrickReply): void {
+  private reply(m: BrickReply): void {
     const job = this.running.get(m.id);
     if (!job) return;
     if (m.type === "tile") job.deliver(m.o, m.level, m.origin, m.bytes, m.pixels);

@@ -71,7 +71,8 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
   // The header's claim is checked before anything is allocated.
   checkVolumeLimits(source.file, source, opts.limits ?? DEFAULT_LIMITS, opts.orientations);
   const sections = opts.orientations === "xyz" && source.depth > 1;
-  const halveZ = opts.orientations === "xyz" && source.depth > 1;
+  // A volume with sections is halved in z too; a stack of XY slices keeps every slice at every level.
+  const halveZ = sections;
   const dims = planLevels(source.width, source.height, source.depth, halveZ);
   const res0 = resolutionNm(source.spacing, source.unit);
   const orientations: readonly Orientation[] = sections ? ORIENTATIONS : ["xy"];
