@@ -33,11 +33,6 @@ export class BrickPool {
     }
   }
 
-  /** Bricks built at once. */
-  get size(): number {
-    return Math.max(1, this.all.length);
-  }
-
   /** Builds one brick; its tiles go to `deliver` as they are encoded. */
   async run(unit: BrickUnit, deliver: Deliver): Promise<void> {
     if (this.closed) throw new Error("the preview threads are closed");

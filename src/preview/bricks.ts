@@ -16,8 +16,6 @@ export interface SlabGeometry {
 
 /** The brick at column `bx`, row `by` of a slab: its voxel box in the slice plane and where its bytes start. */
 export interface Brick {
-  bx: number;
-  by: number;
   x0: number;
   y0: number;
   bw: number;
@@ -41,7 +39,7 @@ export function brickAt(g: Pick<SlabGeometry, "w" | "h" | "n">, bx: number, by: 
   const y0 = by * TILE;
   const bw = Math.min(TILE, g.w - x0);
   const bh = Math.min(TILE, g.h - y0);
-  return { bx, by, x0, y0, bw, bh, offset: (y0 * g.w + x0 * bh) * g.n };
+  return { x0, y0, bw, bh, offset: (y0 * g.w + x0 * bh) * g.n };
 }
 
 function writeAll(fd: number, data: Uint8Array, position: number): void {
