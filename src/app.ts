@@ -30,6 +30,7 @@ import { jobsRoutes } from "./jobs/jobs.routes.tsx";
 import { fixityRoutes } from "./fixity/fixity.routes.tsx";
 import { auditRoutes } from "./audit/audit.routes.tsx";
 import { exportRoutes } from "./export/export.routes.ts";
+import { withTileFastPath, type Fetch } from "./preview/tile.fast-path.ts";
 
 /** Every route the app answers, each declared once with its access rule, inputs and answers. */
 export function appRoutes(): Route[] {
@@ -89,4 +90,10 @@ export function createApp(ctx: AppContext, routes: readonly Route[] = appRoutes(
   app.use("*", authenticate);
   mountRoutes(app, closed, requireAccess);
   return app;
+}
+
+/** What `mata serve` hands to Bun.serve: the app behind the tiles' fast path (src/preview/tile.fast-path.ts). */
+export function createFetch(ctx: AppContext): Fetch {
+  const app = createApp(ctx);
+  return withTileFastPath(ctx, (req, server) => app.fetch(req, server));
 }

@@ -1,4 +1,4 @@
-import { createApp } from "./app.ts";
+import { createFetch } from "./app.ts";
 import type { AppContext } from "./context.ts";
 import { log } from "./log.ts";
 import { startAccess } from "./access/access.service.ts";
@@ -33,11 +33,10 @@ export async function startServer(ctx: AppContext): Promise<{ url: string; stop:
   const stopAuditRetention = startAuditRetention(ctx);
   // Accounts first: a bad Kerberos keytab or PAM setup stops the start, not the first sign-in.
   authRuntime(ctx);
-  const app = createApp(ctx);
   const server = Bun.serve({
     hostname: ctx.config.host,
     port: ctx.config.port,
-    fetch: app.fetch,
+    fetch: createFetch(ctx),
     tls: ctx.config.tls ? { cert: Bun.file(ctx.config.tls.cert), key: Bun.file(ctx.config.tls.key) } : undefined,
     // Large files are streamed; uploads never come through the web (the share is the way in).
     maxRequestBodySize: 16 * 1024 * 1024,

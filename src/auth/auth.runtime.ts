@@ -1,4 +1,6 @@
-import type { AppContext } from "../context.ts";
+import type { AppContext, Principal } from "../context.ts";
+import { CredentialCache } from "./credential.cache.ts";
+import type { Session } from "./session.service.ts";
 import type { AccountBackend } from "./backend.ts";
 import { openNegotiator, type Negotiator } from "./gss.ts";
 import { localBackend } from "./local.backend.ts";
@@ -31,11 +33,21 @@ export interface AuthState {
   failuresSweptAt: number;
   /** Sign-in attempts whose password check is under way, per throttle key (`user:NAME`, `addr:ADDRESS`). */
   attemptsInFlight: Map<string, number>;
+  /** Live sessions by cookie value, and token principals by secret, for a second at most (credential.cache.ts). */
+  sessions: CredentialCache<Session>;
+  tokens: CredentialCache<Principal>;
 }
 
 /** A fresh auth state for a new context: nothing opened, nothing swept. */
 export function newAuthState(): AuthState {
-  return { runtime: null, sessionsSweptAt: 0, failuresSweptAt: 0, attemptsInFlight: new Map() };
+  return {
+    runtime: null,
+    sessionsSweptAt: 0,
+    failuresSweptAt: 0,
+    attemptsInFlight: new Map(),
+    sessions: new CredentialCache(),
+    tokens: new CredentialCache(),
+  };
 }
 
 /** Builds the runtime for a context with these options; call before the first request to override defaults. */

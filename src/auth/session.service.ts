@@ -38,7 +38,7 @@ export function createSession(ctx: AppContext, principal: Principal, method: str
   const repo = sessionsRepo(ctx.db);
   const now = ctx.clock.now();
   if (now - ctx.services.auth.sessionsSweptAt > SWEEP_EVERY_MS) {
-    repo.removeExpired(now);
+    if (repo.removeExpired(now) > 0) ctx.services.auth.sessions.clear();
     ctx.services.auth.sessionsSweptAt = now;
   }
   const cookieValue = randomSecret();
@@ -57,27 +57,38 @@ export function createSession(ctx: AppContext, principal: Principal, method: str
   return { ...toSession(row), cookieValue };
 }
 
-/** The live session a cookie names, or null when unknown, expired or idle too long. */
+/**
+ * The live session a cookie names, or null when unknown, expired or idle too long. A found session is cached (for a
+ * second at most, and never past its expiry or its next seen_at touch), so a page's burst of requests reads it once.
+ */
 export function findSession(ctx: AppContext, cookieValue: string): Session | null {
+  const cache = ctx.services.auth.sessions;
+  const now = ctx.clock.now();
+  const hit = cache.get(cookieValue, now);
+  if (hit) return hit;
   const repo = sessionsRepo(ctx.db);
   const idHash = sha256Hex(cookieValue);
   const row = repo.get(idHash);
   if (!row) return null;
-  const now = ctx.clock.now();
   if (row.expires_at <= now || now - row.seen_at > SESSION_IDLE_MS) {
     repo.remove(idHash);
     return null;
   }
-  if (now - row.seen_at > TOUCH_EVERY_MS) repo.touch(idHash, now);
-  return toSession(row);
+  let seenAt = row.seen_at;
+  if (now - seenAt > TOUCH_EVERY_MS) repo.touch(idHash, (seenAt = now));
+  const session = toSession(row);
+  cache.set(cookieValue, session, now, Math.min(row.expires_at, seenAt + TOUCH_EVERY_MS));
+  return session;
 }
 
 /** Ends one session (logout). */
 export function endSession(ctx: AppContext, cookieValue: string): void {
   sessionsRepo(ctx.db).remove(sha256Hex(cookieValue));
+  ctx.services.auth.sessions.clear();
 }
 
 /** Ends every session of an account (after a password change). */
 export function endAllSessions(ctx: AppContext, account: string): number {
+  ctx.services.auth.sessions.clear();
   return sessionsRepo(ctx.db).removeForAccount(account);
 }

@@ -6,6 +6,8 @@ import { authRuntime } from "./auth.runtime.ts";
 import { randomSecret, sha256Hex } from "./password.ts";
 
 const PREFIX = "mata_";
+/** last_used_at is written at most this often. */
+const USED_EVERY_MS = 60_000;
 
 /** Creates an API token for scripts; the secret is returned once and only its hash is kept. */
 export function createToken(ctx: AppContext, account: string, label: string): { id: number; secret: string } {
@@ -30,19 +32,28 @@ export function listTokens(ctx: AppContext, account: string): TokenRow[] {
 export function revokeToken(ctx: AppContext, account: string, id: number): void {
   ctx.db.transaction(() => {
     if (!tokensRepo(ctx.db).revoke(id, account, ctx.clock.now())) throw notFound(`No token ${id}`);
+    ctx.services.auth.tokens.clear();
     recordAudit(ctx, { action: "token.revoke", actor: account, detail: { id } });
   })();
 }
 
-/** The principal a bearer token acts for, or null when unknown, revoked or its account is gone. */
+/**
+ * The principal a bearer token acts for, or null when unknown, revoked or its account is gone. A found principal is
+ * cached (for a second at most, and never past the token's next last-used mark), as sessions are.
+ */
 export function principalForToken(ctx: AppContext, secret: string): Principal | null {
   if (!secret.startsWith(PREFIX)) return null;
+  const cache = ctx.services.auth.tokens;
+  const now = ctx.clock.now();
+  const hit = cache.get(secret, now);
+  if (hit) return hit;
   const repo = tokensRepo(ctx.db);
   const row = repo.byHash(sha256Hex(secret));
   if (!row) return null;
   const principal = authRuntime(ctx).backend.lookup(row.account);
   if (!principal) return null;
-  const now = ctx.clock.now();
-  if (!row.last_used_at || now - row.last_used_at > 60_000) repo.markUsed(row.id, now);
+  let usedAt = row.last_used_at;
+  if (!usedAt || now - usedAt > USED_EVERY_MS) repo.markUsed(row.id, (usedAt = now));
+  cache.set(secret, principal, now, usedAt + USED_EVERY_MS);
   return principal;
 }

@@ -212,6 +212,18 @@ export function readShardIndex(file: string, spec: ShardingSpec): ShardIndex {
   }
 }
 
+/** The bytes from `start` to `end` of a shard file. */
+export function readRange(file: string, start: number, end: number): Uint8Array<ArrayBuffer> {
+  const fd = openSync(file, "r");
+  try {
+    const bytes = new Uint8Array(end - start);
+    readAt(fd, bytes, start);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The byte range of chunk `id` in a decoded shard index, or null when the shard does not hold it. */
 export function rangeIn(index: ShardIndex, id: bigint): [number, number] | null {
   const want = Number(id);

@@ -3,8 +3,16 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { AppContext } from "../context.ts";
 import { notFound } from "../errors.ts";
-import { locateChunk, ORIENTATIONS, type Orientation, type ScaleInfo } from "./layout.ts";
+import { locateChunk, ORIENTATIONS, readRange, type Orientation, type ScaleInfo } from "./layout.ts";
+import type { CachedTile } from "./tile.cache.ts";
 import { listPreviews, previewSummary, previewVersion, previewView, servedDir, type PreviewSummary, type PreviewView } from "./preview.service.ts";
+
+/** A tile's URL after `/api/v1/datasets/{id}/previews/`: `{n}/tiles/{scale}/{chunk}`. */
+export const TILE_PATH = /^(\d{1,6})\/tiles\/(\d{1,2})\/([\d_-]{11,64})$/;
+
+// Tiles are named by content: a changed volume gets a new content key, so a tile URL's bytes never change
+// while the preview row points at it; browsers may keep them for a year and revalidate with the ETag.
+export const TILE_CACHE = "private, max-age=31536000, immutable";
 
 /** What a tile URL resolves to: a file on disk with its kind, or a JSON body. */
 export type PreviewTarget =
@@ -49,39 +57,69 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
 }
 
 /**
- * Answers a tile request with no file-system call but the send itself once its shard's index is cached: the chunk
- * name is mapped to its orientation, grid cell and byte range in a shard file, and the validators come from the
- * content key (tiles of a key never change), so a revalidation is a 304 straight from memory.
+ * Answers a tile request with no file-system call but one read once its shard's index is cached, and none at all for
+ * a tile served recently: the chunk name is mapped to its orientation, grid cell and byte range in a shard file, and
+ * the validators come from the content key (tiles of a key never change), so a revalidation is a 304 from memory.
+ * `extraHeaders` go into the answer's headers as they are made (the fast path's security headers).
  */
-export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKey: string, chunk: string, req: Request, cacheControl: string): Response {
-  const row = ctx.services.preview.row(datasetId, n);
+export function serveTile(
+  ctx: AppContext,
+  datasetId: number,
+  n: number,
+  scaleKey: string,
+  chunk: string,
+  req: Request,
+  extraHeaders?: Readonly<Record<string, string>>,
+): Response {
+  const store = ctx.services.preview;
+  const row = store.row(datasetId, n);
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
   if (row.state !== "ready") throw notFound(`Preview ${n} of dataset ${datasetId} is ${row.state}, not ready`);
   const dir = servedDir(ctx, row);
-  const built = ctx.services.preview.built(dir, () => ({
-    scales: (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales,
-    // Built before the sharded layout: one file per tile, served as it is until the start-up rebuild replaces it.
-    sharded: existsSync(path.join(dir, "xy", "info")),
-  }));
-  const scale = built.scales[Number(scaleKey)];
-  const where = scale && scale.key === scaleKey ? locateChunk(scale, chunk) : null;
-  if (!scale || !where) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
+  const key = `${dir}/${scaleKey}/${chunk}`;
+  const tile = store.tiles.get(key) ?? readTile(ctx, dir, scaleKey, chunk, key);
+  if (!tile) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
   const etag = `"${previewVersion(row)}/${scaleKey}/${chunk}"`;
   const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();
   const headers = {
+    ...extraHeaders,
     ETag: etag,
     "Last-Modified": lastModified,
     // Coarse tiles are replaced under the same URL when the full build lands: kept only until then.
-    "Cache-Control": row.coarse ? "private, no-cache" : cacheControl,
-    "Content-Type": scale.encoding === "jpeg" ? "image/jpeg" : "application/octet-stream",
+    "Cache-Control": row.coarse ? "private, no-cache" : TILE_CACHE,
+    "Content-Type": tile.contentType,
     "X-Content-Type-Options": "nosniff",
   };
   const inm = req.headers.get("If-None-Match");
   const ims = req.headers.get("If-Modified-Since");
   if ((inm !== null && inm === etag) || (inm === null && ims !== null && Date.parse(ims) >= row.updated_at - (row.updated_at % 1000)))
     return new Response(null, { status: 304, headers });
-  if (!built.sharded) return new Response(Bun.file(path.join(dir, scaleKey, chunk)), { headers });
-  const range = ctx.services.preview.shards.range(dir, where);
-  if (!range) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
-  return new Response(Bun.file(range.file).slice(range.start, range.end), { headers });
+  return new Response(tile.bytes, { headers });
+}
+
+/** A tile of the preview in `dir` read from its shard (and kept in the tile cache), or null when the grid has no such chunk. */
+function readTile(ctx: AppContext, dir: string, scaleKey: string, chunk: string, key: string): CachedTile | null {
+  const store = ctx.services.preview;
+  const built = store.built(dir, () => ({
+    scales: (JSON.parse(readFileSync(path.join(dir, "info"), "utf8")) as { scales: ScaleInfo[] }).scales,
+    // Built before the sharded layout: one file per tile, served as it is until the start-up rebuild replaces it.
+    sharded: existsSync(path.join(dir, "xy", "info")),
+  }));
+  const scale = built.scales[Number(scaleKey)];
+  const where = scale && scale.key === scaleKey ? locateChunk(scale, chunk) : null;
+  if (!scale || !where) return null;
+  const contentType = scale.encoding === "jpeg" ? "image/jpeg" : "application/octet-stream";
+  let bytes: Uint8Array<ArrayBuffer>;
+  if (built.sharded) {
+    const range = store.shards.range(dir, where);
+    if (!range) return null;
+    bytes = readRange(range.file, range.start, range.end);
+  } else {
+    const file = path.join(dir, scaleKey, chunk);
+    if (!existsSync(file)) return null;
+    bytes = new Uint8Array(readFileSync(file));
+  }
+  const tile = { bytes, contentType };
+  store.tiles.set(key, tile);
+  return tile;
 }

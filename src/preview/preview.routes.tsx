@@ -7,14 +7,9 @@ import { DatasetParams, html, json } from "../web/schemas.ts";
 import { sendFile } from "../web/send-file.ts";
 import { PreviewPanel, PreviewProgress, shownVersions } from "../../templates/preview/viewer.tsx";
 import { ViewerPage } from "../../templates/preview/page.tsx";
-import { previewFile, previewStatus, serveTile } from "./preview.files.ts";
+import { previewFile, previewStatus, serveTile, TILE_CACHE, TILE_PATH } from "./preview.files.ts";
 import { PreviewStatus } from "./preview.schemas.ts";
 
-const TILE_PATH = /^(\d{1,6})\/tiles\/(\d{1,2})\/([\d_-]{11,64})$/;
-
-// Tiles are named by content: a changed volume gets a new content key, so a tile URL's bytes never change
-// while the preview row points at it; browsers may keep them for a year and revalidate with the ETag.
-const TILE_CACHE = "private, max-age=31536000, immutable";
 const INFO_CACHE = "private, no-cache";
 
 const afterPreviews = (p: string) => p.slice(p.indexOf("/previews/") + "/previews/".length);
@@ -45,7 +40,7 @@ export const previewRoutes = [
     handler: (c, { params: { id } }) => {
       const rest = afterPreviews(c.req.path);
       const tile = TILE_PATH.exec(rest);
-      if (tile) return serveTile(c.var.ctx, id, Number(tile[1]), tile[2]!, tile[3]!, c.req.raw, TILE_CACHE);
+      if (tile) return serveTile(c.var.ctx, id, Number(tile[1]), tile[2]!, tile[3]!, c.req.raw);
       const target = previewFile(c.var.ctx, id, rest);
       if (target.kind === "json") return c.json(target.body);
       const type = target.kind === "info" ? "application/json" : target.kind === "tile" || target.kind === "mesh" ? target.contentType : "image/jpeg";

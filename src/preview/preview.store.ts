@@ -1,11 +1,13 @@
 // The preview feature's per-instance state (one per context, built with its services): its prepared statements,
 // and the tile route's hot path: a preview row per
 // (dataset, n), dropped whenever this instance writes previews (rows change only through the preview job,
-// which runs in the serving process), and each content key's scale grid (a key's tiles never change).
+// which runs in the serving process), each content key's scale grid and its recently served tiles (a key's tiles
+// never change).
 import type { Database } from "bun:sqlite";
 import { previewRepo, type PreviewRepo, type PreviewRow } from "./preview.repo.ts";
 import { ShardIndexCache, type ScaleInfo } from "./layout.ts";
 import { MemoryBudget } from "./memory-budget.ts";
+import { TileCache } from "./tile.cache.ts";
 
 /** The preview statements of a context and the tile route's read caches, so two instances in a process never serve each other's rows. */
 export class PreviewStore {
@@ -16,6 +18,8 @@ export class PreviewStore {
   private readonly grids = new Map<string, BuiltPreview>();
   /** The decoded shard indices of served previews. */
   readonly shards = new ShardIndexCache();
+  /** The bytes of recently served tiles. */
+  readonly tiles = new TileCache();
   /** The memory the builds running at once may take together (config `preview_memory_mb`). */
   readonly memory: MemoryBudget;
 

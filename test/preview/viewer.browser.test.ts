@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { createApp } from "../../src/app.ts";
+import { createFetch } from "../../src/app.ts";
 import { startJobs } from "../../src/jobs/index.ts";
 import { previewSummary } from "../../src/preview/preview.service.ts";
 import { testContext } from "../support/env.ts";
@@ -40,7 +40,7 @@ beforeAll(async () => {
   commitChange(ctx, imageId);
   await waitFor("previews ready", () => previewSummary(ctx, id).state === "ready" && previewSummary(ctx, imageId).state === "ready", 120_000);
   browser = await launchBrowser();
-  server = serveApp(createApp(ctx));
+  server = serveApp({ fetch: createFetch(ctx) });
 }, 180_000);
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { chromium, type Browser, type Page } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { Fetch } from "../../src/preview/tile.fast-path.ts";
 import type { Hono } from "hono";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -24,9 +25,9 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Serves a Hono app on a free loopback port for the browser; stop() closes it. */
-export function serveApp(app: Hono<any>): { url: string; stop: () => void } {
-  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
+/** Serves a Hono app (or what `mata serve` serves, `{ fetch: createFetch(ctx) }`) on a free loopback port for the browser; stop() closes it. */
+export function serveApp(app: Hono<any> | { fetch: Fetch }): { url: string; stop: () => void } {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req, srv) => app.fetch(req, srv) });
   return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
 }
 
