@@ -14,6 +14,7 @@ import { seededRandom } from "../src/demo/random.ts";
 import { writeMetaImage } from "../test/jobs/fixture.ts";
 import type { LoadPlan, LoadResult } from "./load.client.ts";
 import { chunkNames, type ScaleInfo } from "../src/preview/layout.ts";
+import { serveUrl } from "./serve-url.ts";
 
 const { values } = parseArgs({
   options: {
@@ -65,21 +66,6 @@ function tagsFor(i: number) {
   ];
 }
 
-async function readUrl(p: Bun.Subprocess<"ignore", "pipe", "pipe">): Promise<string> {
-  const reader = p.stdout.getReader();
-  let out = "";
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`serve exited: ${out} ${await new Response(p.stderr).text()}`);
-    out += new TextDecoder().decode(r.value);
-    const m = /serving .* at (http:\/\/\S+)/.exec(out);
-    if (m) {
-      reader.releaseLock();
-      return m[1]!;
-    }
-  }
-}
-
 /** The server's memory from /proc: resident now and the peak (VmHWM), in MB. */
 function memory(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -125,7 +111,7 @@ try {
   const add = Bun.spawnSync([EXE, "user", "add", "bench", "--admin", "--state", state], { stdin: new TextEncoder().encode("bench password 1\n"), env });
   if (add.exitCode !== 0) throw new Error(`user add: ${add.stderr.toString()}`);
   server = Bun.spawn([EXE, "serve", "--config", path.join(dir, "mata.toml")], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const url = await readUrl(server);
+  const url = await serveUrl(server);
   const basic = { Authorization: `Basic ${btoa("bench:bench password 1")}` };
   const made = await fetch(`${url}/api/v1/tokens`, { method: "POST", headers: { ...basic, "Content-Type": "application/json" }, body: '{"label":"load"}' });
   const token = ((await made.json()) as { secret: string }).secret;

@@ -35,6 +35,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { CHUNK_SHAPE, chunkNames, ORIENTATIONS, readShardIndex, type ScaleInfo } from "../src/preview/layout.ts";
+import { serveUrl } from "./serve-url.ts";
 
 const { values } = parseArgs({
   options: {
@@ -297,24 +298,6 @@ function walk(dir: string): { files: number; bytes: number } {
   return { files, bytes };
 }
 
-async function readUrl(p: Bun.Subprocess<"ignore", "pipe", "pipe">): Promise<string> {
-  const reader = p.stdout.getReader();
-  let out = "";
-  for (;;) {
-    const r = await reader.read();
-    if (r.done) throw new Error(`serve exited: ${out} ${await new Response(p.stderr).text()}`);
-    out += new TextDecoder().decode(r.value);
-    const m = /serving .* at (http:\/\/\S+)/.exec(out);
-    if (m) {
-      // Keep draining the server's output so it never blocks on a full pipe.
-      void (async () => {
-        while (!(await reader.read()).done);
-      })();
-      return m[1]!;
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 const ncores = cpus().length;
 const machine = `${ncores} cores (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM`;
@@ -351,7 +334,7 @@ try {
   if (add.exitCode !== 0) throw new Error(`user add: ${add.stderr.toString()}`);
   server = Bun.spawn([...serveCmd, "serve", "--config", path.join(dir, "mata.toml")], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   serverPid = server.pid;
-  const url = await readUrl(server);
+  const url = await serveUrl(server);
   void new Response(server.stderr).text();
   const basic = { Authorization: `Basic ${btoa("bench:bench password 1")}` };
   const made = await fetch(`${url}/api/v1/tokens`, {

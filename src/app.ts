@@ -31,6 +31,7 @@ import { fixityRoutes } from "./fixity/fixity.routes.tsx";
 import { auditRoutes } from "./audit/audit.routes.tsx";
 import { exportRoutes } from "./export/export.routes.ts";
 import { withTileFastPath, type Fetch } from "./preview/tile.fast-path.ts";
+import { readCacheRefresher } from "./services.ts";
 
 /** Every route the app answers, each declared once with its access rule, inputs and answers. */
 export function appRoutes(): Route[] {
@@ -92,8 +93,11 @@ export function createApp(ctx: AppContext, routes: readonly Route[] = appRoutes(
   return app;
 }
 
-/** What `mata serve` hands to Bun.serve: the app behind the tiles' fast path (src/preview/tile.fast-path.ts). */
+/**
+ * What `mata serve` hands to Bun.serve: the app behind the tiles' fast path (src/preview/tile.fast-path.ts), with the
+ * read caches dropped whenever another thread or process wrote to the database.
+ */
 export function createFetch(ctx: AppContext): Fetch {
   const app = createApp(ctx);
-  return withTileFastPath(ctx, (req, server) => app.fetch(req, server));
+  return withTileFastPath(ctx, (req, server) => app.fetch(req, server), { refresh: readCacheRefresher(ctx) });
 }

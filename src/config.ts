@@ -32,6 +32,8 @@ export interface Config {
   /** How long a file's size and mtime must stay unchanged before it is processed. */
   stableMs: number;
   jobConcurrency: number;
+  /** `web_threads`: threads answering on the web port (src/web/web-threads.ts); 1 serves from the main thread alone. */
+  webThreads: number;
   /** `preview_memory_mb`: what the preview builds running at once may take together, in bytes (src/preview/memory-budget.ts). */
   previewMemory: number;
   rules: FileRule[];
@@ -168,6 +170,7 @@ export function loadConfig(flags: ConfigFlags = {}, env: Record<string, string |
     debounceMs: num("debounce_ms", "MATA_DEBOUNCE_MS", 500, 0, 600_000),
     stableMs: num("stable_ms", "MATA_STABLE_MS", 1000, 0, 600_000),
     jobConcurrency: num("job_concurrency", "MATA_JOB_CONCURRENCY", Math.max(1, cpus().length), 1, 256),
+    webThreads: num("web_threads", "MATA_WEB_THREADS", Math.min(4, Math.max(1, cpus().length)), 1, 64),
     // Default: 40% of the machine's memory, at most 4 GiB (two 4k builds, or one 8k build, at once).
     previewMemory: num("preview_memory_mb", "MATA_PREVIEW_MEMORY_MB", Math.min(4096, Math.floor((totalmem() * 0.4) / 2 ** 20)), 256, 2 ** 24) * 2 ** 20,
     rules,

@@ -5,9 +5,9 @@ import type { Database } from "bun:sqlite";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { newHooks, type AppContext } from "./context.ts";
-import { openDatabase } from "./db/database.ts";
+import { commitsElsewhere, openDatabase } from "./db/database.ts";
 import { secureStateDir } from "./db/state-files.ts";
-import { newAccessCache, type AccessCache } from "./access/access.cache.ts";
+import { invalidateAccess, newAccessCache, type AccessCache } from "./access/access.cache.ts";
 import { newAclQueues, type AclQueues } from "./access/acl.service.ts";
 import { newAuthState, type AuthState } from "./auth/auth.runtime.ts";
 import { Jobs } from "./jobs/index.ts";
@@ -91,7 +91,7 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
     privileged: opts.privileged ?? localPrivileged(config),
     metrics: new Metrics(),
     sync: new SyncStatus(),
-    lifecycle: { startedAt: null, stopping: false },
+    lifecycle: { startedAt: null, stopping: false, webThreads: 0 },
     audit: newAuditState(),
   };
   Object.assign(ctx, { services });
@@ -103,4 +103,20 @@ export function contextOver(config: Config, db: Database, opts: ContextOptions =
 export function createContext(config: Config, opts: ContextOptions = {}): AppContext {
   secureStateDir(config.state);
   return contextOver(config, openDatabase(path.join(config.state, "mata.db")), opts);
+}
+
+/**
+ * A check each request runs first: when another connection committed to the database (a web thread, a `mata user`
+ * command, the preview child), the read caches (sessions, tokens, access, preview rows) are dropped, so nothing another
+ * thread or process changed is answered from memory. About a microsecond when nothing changed.
+ */
+export function readCacheRefresher(ctx: AppContext): () => void {
+  const committed = commitsElsewhere(ctx.db);
+  return () => {
+    if (!committed()) return;
+    ctx.services.auth.sessions.clear();
+    ctx.services.auth.tokens.clear();
+    invalidateAccess(ctx);
+    ctx.services.preview.forgetRows();
+  };
 }

@@ -23,6 +23,21 @@ export function openDatabase(file: string, opts: { readonly?: boolean; migrate?:
 }
 
 /**
+ * A test of whether another connection (another thread or process) committed to `db` since the test last ran: one
+ * `PRAGMA data_version`, about a microsecond. This connection's own commits do not count.
+ */
+export function commitsElsewhere(db: Database): () => boolean {
+  const version = db.query<{ data_version: number }, []>("PRAGMA data_version");
+  let seen = version.get()!.data_version;
+  return () => {
+    const now = version.get()!.data_version;
+    if (now === seen) return false;
+    seen = now;
+    return true;
+  };
+}
+
+/**
  * Closes the store after folding the write-ahead log into `mata.db` and truncating it, so a stopped server leaves one
  * whole file (a copy of it alone is complete). A reader holding the log (`mata backup`) only makes the fold partial.
  */

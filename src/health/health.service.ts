@@ -10,6 +10,8 @@ import { healthRepo } from "./health.repo.ts";
 export interface Lifecycle {
   startedAt: number | null;
   stopping: boolean;
+  /** Threads answering on the web port, the main one included (0 before the server starts). */
+  webThreads: number;
 }
 
 // A disk is short of space under the smaller of these: 1 GiB, or 2% of its size (a small disk is not always short).
@@ -26,7 +28,7 @@ export interface HealthReport {
   status: "ok" | "degraded";
   reasons: string[];
   checks: {
-    server: { state: "running" | "stopping" | "off"; uptimeSeconds: number | null };
+    server: { state: "running" | "stopping" | "off"; uptimeSeconds: number | null; webThreads: number };
     watcher: { state: WatcherState["state"]; sinceSeconds: number | null; reason?: string };
     reconcile: { lastAgoSeconds: number | null; lastMs: number | null; lastOk: boolean | null; lastFullAgoSeconds: number | null };
     jobs: {
@@ -59,6 +61,7 @@ export function healthReport(ctx: AppContext): HealthReport {
   const server = {
     state: lifecycle.stopping ? ("stopping" as const) : lifecycle.startedAt === null ? ("off" as const) : ("running" as const),
     uptimeSeconds: ago(now, lifecycle.startedAt),
+    webThreads: lifecycle.webThreads,
   };
   if (server.state === "stopping") reasons.push("server: stopping");
 

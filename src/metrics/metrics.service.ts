@@ -20,6 +20,9 @@ export function renderMetrics(ctx: AppContext): string {
   out.family("mata_http_request_duration_seconds", "histogram", "Time from a request's arrival to its response headers, by route pattern.");
   for (const [route, stats] of metrics.http) out.histogram("mata_http_request_duration_seconds", { route }, stats.duration);
 
+  out.family("mata_web_thread_requests_total", "counter", "HTTP requests answered by the web threads beside the main one (in mata_http_requests_total too).");
+  out.sample("mata_web_thread_requests_total", undefined, metrics.webThreadRequests);
+
   out.family("mata_jobs", "gauge", "Background jobs in the queue's table, by kind and state.");
   for (const r of jobs.queue.repo.countsByKindAndState()) out.sample("mata_jobs", { kind: r.kind, state: r.state }, r.n);
   out.family("mata_jobs_running_here", "gauge", "Jobs this process runs now.").sample("mata_jobs_running_here", undefined, jobs.queue.load.running);

@@ -5,6 +5,7 @@ import type { AppContext } from "../context.ts";
 import { notFound } from "../errors.ts";
 import { locateChunk, ORIENTATIONS, readRange, type Orientation, type ScaleInfo } from "./layout.ts";
 import type { CachedTile } from "./tile.cache.ts";
+import { SECURITY_HEADERS } from "../web/security-headers.ts";
 import { listPreviews, previewSummary, previewVersion, previewView, servedDir, type PreviewSummary, type PreviewView } from "./preview.service.ts";
 
 /** A tile's URL after `/api/v1/datasets/{id}/previews/`: `{n}/tiles/{scale}/{chunk}`. */
@@ -60,17 +61,9 @@ export function previewFile(ctx: AppContext, datasetId: number, rest: string): P
  * Answers a tile request with no file-system call but one read once its shard's index is cached, and none at all for
  * a tile served recently: the chunk name is mapped to its orientation, grid cell and byte range in a shard file, and
  * the validators come from the content key (tiles of a key never change), so a revalidation is a 304 from memory.
- * `extraHeaders` go into the answer's headers as they are made (the fast path's security headers).
+ * The answer's headers (the security headers among them, as every answer has) are built once per tile and kept with it.
  */
-export function serveTile(
-  ctx: AppContext,
-  datasetId: number,
-  n: number,
-  scaleKey: string,
-  chunk: string,
-  req: Request,
-  extraHeaders?: Readonly<Record<string, string>>,
-): Response {
+export function serveTile(ctx: AppContext, datasetId: number, n: number, scaleKey: string, chunk: string, req: Request): Response {
   const store = ctx.services.preview;
   const row = store.row(datasetId, n);
   if (!row) throw notFound(`Dataset ${datasetId} has no preview ${n}`);
@@ -79,17 +72,20 @@ export function serveTile(
   const key = `${dir}/${scaleKey}/${chunk}`;
   const tile = store.tiles.get(key) ?? readTile(ctx, dir, scaleKey, chunk, key);
   if (!tile) throw notFound(`No tile ${scaleKey}/${chunk} in preview ${n} of dataset ${datasetId}`);
-  const etag = `"${previewVersion(row)}/${scaleKey}/${chunk}"`;
-  const lastModified = new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString();
-  const headers = {
-    ...extraHeaders,
-    ETag: etag,
-    "Last-Modified": lastModified,
-    // Coarse tiles are replaced under the same URL when the full build lands: kept only until then.
-    "Cache-Control": row.coarse ? "private, no-cache" : TILE_CACHE,
-    "Content-Type": tile.contentType,
-    "X-Content-Type-Options": "nosniff",
-  };
+  // The key fixes the version and coarseness; only a row written again (its updated_at) changes the headers.
+  if (tile.answer?.updatedAt !== row.updated_at) {
+    const etag = `"${previewVersion(row)}/${scaleKey}/${chunk}"`;
+    const headers = new Headers({
+      ...SECURITY_HEADERS,
+      ETag: etag,
+      "Last-Modified": new Date(Math.floor(row.updated_at / 1000) * 1000).toUTCString(),
+      // Coarse tiles are replaced under the same URL when the full build lands: kept only until then.
+      "Cache-Control": row.coarse ? "private, no-cache" : TILE_CACHE,
+      "Content-Type": tile.contentType,
+    });
+    tile.answer = { updatedAt: row.updated_at, etag, headers };
+  }
+  const { etag, headers } = tile.answer;
   const inm = req.headers.get("If-None-Match");
   const ims = req.headers.get("If-Modified-Since");
   if ((inm !== null && inm === etag) || (inm === null && ims !== null && Date.parse(ims) >= row.updated_at - (row.updated_at % 1000)))

@@ -30,6 +30,11 @@ export class PreviewStore {
     });
   }
 
+  /** Reads every preview row again on its next use (another thread or process wrote them). */
+  forgetRows(): void {
+    this.writes++;
+  }
+
   /** The preview row of (dataset, n), read again only after a write to previews. */
   row(datasetId: number, n: number): PreviewRow | null {
     const key = `${datasetId}/${n}`;

@@ -7,6 +7,8 @@
 export interface CachedTile {
   bytes: Uint8Array<ArrayBuffer>;
   contentType: string;
+  /** The answer's validators and headers (a Response copies them), built on first use for the row's updated_at. */
+  answer?: { updatedAt: number; etag: string; headers: Headers };
 }
 
 /** The default budget: 64 MiB, some 5,000 JPEG tiles. */

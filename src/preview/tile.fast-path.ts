@@ -9,7 +9,6 @@ import { atLeast, datasetAccess, roleOf } from "../access/access.cache.ts";
 import { SESSION_COOKIE } from "../auth/request.ts";
 import { findSession } from "../auth/session.service.ts";
 import { principalForToken } from "../auth/token.service.ts";
-import { SECURITY_HEADERS } from "../web/security-headers.ts";
 import { serveTile, TILE_PATH } from "./preview.files.ts";
 
 /** A Bun.serve request handler. */
@@ -21,10 +20,20 @@ const INFIX = "/previews/";
 const ROUTE = `${PREFIX}:id${INFIX}*`;
 const COOKIE_VALUE = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** What a serving thread other than the main one changes about the fast path. */
+export interface FastPathOptions {
+  /** Answer requests with an API token here (false: the app answers them; a web thread keeps no account backend). */
+  tokens?: boolean;
+  /** Called first on every request, to drop caches another thread or process made stale (src/services.ts). */
+  refresh?: () => void;
+}
+
 /** `app` behind the tile fast path: what `mata serve` hands to Bun.serve. */
-export function withTileFastPath(ctx: AppContext, app: Fetch): Fetch {
+export function withTileFastPath(ctx: AppContext, app: Fetch, opts: FastPathOptions = {}): Fetch {
   const metrics = ctx.services.metrics;
+  const tokens = opts.tokens ?? true;
   return (req, server) => {
+    opts.refresh?.();
     if (req.method !== "GET") return app(req, server);
     const url = req.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -34,7 +43,7 @@ export function withTileFastPath(ctx: AppContext, app: Fetch): Fetch {
     const tile = infix < 0 ? null : TILE_PATH.exec(url.slice(infix + INFIX.length));
     if (!tile || !/^\d{1,15}$/.test(idText)) return app(req, server);
     const t0 = performance.now();
-    const user = principalOf(ctx, req);
+    const user = principalOf(ctx, req, tokens);
     if (!user) return app(req, server);
     const id = Number(idText);
     if (!user.isAdmin) {
@@ -43,7 +52,7 @@ export function withTileFastPath(ctx: AppContext, app: Fetch): Fetch {
     }
     let res: Response;
     try {
-      res = serveTile(ctx, id, Number(tile[1]), tile[2]!, tile[3]!, req, SECURITY_HEADERS);
+      res = serveTile(ctx, id, Number(tile[1]), tile[2]!, tile[3]!, req);
     } catch {
       return app(req, server);
     }
@@ -53,11 +62,11 @@ export function withTileFastPath(ctx: AppContext, app: Fetch): Fetch {
 }
 
 /** The signed-in account of a request with a Bearer token or one plain session cookie, as `authenticate` finds it; else null. */
-function principalOf(ctx: AppContext, req: Request): Principal | null {
+function principalOf(ctx: AppContext, req: Request, tokens: boolean): Principal | null {
   const authorization = req.headers.get("Authorization");
   if (authorization !== null) {
     const space = authorization.indexOf(" ");
-    if (space < 0 || authorization.slice(0, space).toLowerCase() !== "bearer") return null;
+    if (!tokens || space < 0 || authorization.slice(0, space).toLowerCase() !== "bearer") return null;
     return principalForToken(ctx, authorization.slice(space + 1).trim());
   }
   const cookies = req.headers.get("Cookie");

@@ -16,7 +16,11 @@ const Health = z.object({
   status: z.enum(["ok", "degraded"]),
   reasons: z.array(z.string()).describe("One line per degraded part; empty when ok"),
   checks: z.object({
-    server: z.object({ state: z.enum(["running", "stopping", "off"]), uptimeSeconds: seconds }),
+    server: z.object({
+      state: z.enum(["running", "stopping", "off"]),
+      uptimeSeconds: seconds,
+      webThreads: z.number().describe("Threads answering on the web port, the main one included (web_threads)"),
+    }),
     watcher: z.object({ state: z.enum(["off", "starting", "running", "stopped", "failed"]), sinceSeconds: seconds, reason: z.string().optional() }),
     reconcile: z.object({ lastAgoSeconds: seconds, lastMs: z.number().nullable(), lastOk: z.boolean().nullable(), lastFullAgoSeconds: seconds }),
     jobs: z.object({

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { cpus } from "node:os";
 import sharp from "sharp";
 import { tempDir } from "../support/env.ts";
 import type { DoctorReport } from "../../src/doctor/doctor.service.ts";
@@ -80,7 +81,8 @@ test("the executable copied alone into an empty folder serves health, embedded a
 
   const health = await fetch(`${baseUrl}/api/v1/health`);
   expect(health.status).toBe(200);
-  expect(await health.json()).toMatchObject({ ok: true, version: expect.any(String) });
+  // Its web threads started from the embedded worker (the default: one per core, up to 4).
+  expect(await health.json()).toMatchObject({ ok: true, version: expect.any(String), checks: { server: { webThreads: Math.min(4, cpus().length) } } });
 
   // Embedded static files, byte for byte the ones in the checkout.
   const css = await fetch(`${baseUrl}/static/app.css`);
