@@ -32,7 +32,7 @@ export interface Config {
   /** How long a file's size and mtime must stay unchanged before it is processed. */
   stableMs: number;
   jobConcurrency: number;
-  /** `web_threads`: threads answering on the web port (src/web/web-threads.ts); 1 serves from the main thread alone. */
+  /** `web_threads`: threads answering on the web port (src/serving/web-threads.ts); 1 serves from the main thread alone. */
   webThreads: number;
   /** `preview_memory_mb`: what the preview builds running at once may take together, in bytes (src/preview/memory-budget.ts). */
   previewMemory: number;

@@ -9,7 +9,7 @@ import { startJobs } from "./jobs/index.ts";
 import { startBackups } from "./backup/schedule.ts";
 import { startAuditRetention } from "./audit/audit.service.ts";
 import { closeDatabase } from "./db/database.ts";
-import { LISTEN_OPTIONS, refuseTakenPort, startWebThreads } from "./web/web-threads.ts";
+import { LISTEN_OPTIONS, refuseTakenPort, startWebThreads } from "./serving/web-threads.ts";
 
 /** Something started with the server that must be stopped with it. */
 export type Stop = () => Promise<void> | void;

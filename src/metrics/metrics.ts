@@ -24,7 +24,7 @@ export class Metrics {
   /** By route pattern (`/api/v1/datasets/:id`), never the raw path, so the series stay as many as the routes. */
   readonly http = new Map<string, RouteStats>();
   readonly reconcile = { full: new Histogram(RECONCILE_BUCKETS), partial: new Histogram(RECONCILE_BUCKETS) };
-  /** Requests the web threads beside the main one answered (src/web/web-threads.ts); also counted in `http`. */
+  /** Requests the web threads beside the main one answered (src/serving/web-threads.ts); also counted in `http`. */
   webThreadRequests = 0;
   /** Raw watcher events by kind (add, change, unlink, addDir, unlinkDir). */
   readonly watcherEvents = new Map<string, number>();

@@ -120,6 +120,22 @@ describe("web threads", () => {
     expect(new Set(ours.map((e) => e.address))).toEqual(new Set(["127.0.0.1"]));
   });
 
+  test("downloads and ranges handed over by any thread stream whole, as the main thread sends them", async () => {
+    const raw = volumeBytes("uint16", 100, 90, 20, true);
+    const auth = { Authorization: `Bearer ${live.user.token}` };
+    const admin = { Authorization: `Bearer ${live.admin.token}`, "Content-Type": "application/json" };
+    await fetch(`${live.url}/api/v1/datasets/${id}/access`, { method: "PUT", headers: admin, body: JSON.stringify({ viewers: [live.user.name] }) });
+    for (let i = 0; i < 12; i++) {
+      const whole = await fetch(`${live.url}/api/v1/datasets/${id}/files/vol.raw?download`, { headers: auth, keepalive: false });
+      expect(whole.status).toBe(200);
+      expect(whole.headers.get("content-disposition")).toContain("vol.raw");
+      expect(Buffer.from(await whole.arrayBuffer()).equals(Buffer.from(raw))).toBe(true);
+      const part = await fetch(`${live.url}/api/v1/datasets/${id}/files/vol.raw`, { headers: { ...auth, Range: "bytes=1000-1999" }, keepalive: false });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer()).equals(Buffer.from(raw.subarray(1000, 2000)))).toBe(true);
+    }
+  });
+
   test("a stop ends the threads and removes the hand-over socket", async () => {
     expect(existsSync(path.join(live.state, "web.sock"))).toBe(true);
     process.kill(live.pid, "SIGTERM");

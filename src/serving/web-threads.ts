@@ -1,7 +1,7 @@
 // Serving on more than one core. One JavaScript thread answers about 85,000 tiles a second (bench/tiles-serve.ts), a
 // fraction of what nginx serves from the same machine, so `mata serve` opens `web_threads - 1` web threads beside the
 // main one, all listening on the same port (SO_REUSEPORT): each answers tiles itself, and hands anything else to the main
-// thread, which alone runs the app's writes, hooks and jobs (src/web/web.worker.ts, src/web/forward.ts).
+// thread, which alone runs the app's writes, hooks and jobs (src/serving/web.worker.ts, src/serving/forward.ts).
 import { Worker } from "node:worker_threads";
 import { chmodSync, rmSync } from "node:fs";
 import type { AppContext } from "../context.ts";

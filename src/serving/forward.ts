@@ -1,4 +1,4 @@
-// The two ends of the hand-over between serving threads: a web thread (src/web/web.worker.ts) answers tiles itself and
+// The two ends of the hand-over between serving threads: a web thread (src/serving/web.worker.ts) answers tiles itself and
 // passes every other request, as it came, to the main thread over a unix socket in the state dir, with the client's
 // address in one header. Only the main thread's listener on that socket reads the header, so no client can forge it.
 import type { Server, SocketAddress } from "bun";

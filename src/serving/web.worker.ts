@@ -1,6 +1,6 @@
 // A web thread: one more listener on the server's port (SO_REUSEPORT, so the kernel spreads connections over the
 // threads), answering tile requests by the fast path over its own database connection and caches, and handing every
-// other request to the main thread (src/web/forward.ts). Each request first asks SQLite whether anyone else committed
+// other request to the main thread (src/serving/forward.ts). Each request first asks SQLite whether anyone else committed
 // and if so drops the caches (src/services.ts), so a grant, sign-out or new preview written anywhere is seen at once.
 import { parentPort, workerData } from "node:worker_threads";
 import path from "node:path";
