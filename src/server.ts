@@ -18,12 +18,12 @@ export type Stop = () => Promise<void> | void;
 const DRAIN_MS = 5_000;
 
 /**
- * Starts everything `mata serve` runs (web, watcher, jobs) and returns one function stopping it all.
+ * Starts everything `mata serve` runs (web and its web threads, watcher, jobs) and returns one function stopping it all.
  * Background services are started here, in order; each returns its own stop function. The stop is graceful and
- * bounded: health turns 503 and no new connection is accepted at once (by the web threads either); running jobs are stopped (preview builds and
- * rule commands killed, their temp output removed, the jobs left queued for the next start), the watcher closed and a
- * reconcile ended after its current dataset, meanwhile requests under way get up to 5 s to finish; then the database
- * is checkpointed and closed.
+ * bounded: health turns 503 and no new connection is accepted at once, on any thread; running jobs are stopped
+ * (preview builds and rule commands killed, their temp output removed, the jobs left queued for the next start), the
+ * watcher closed and a reconcile ended after its current dataset, meanwhile requests under way get up to 5 s to
+ * finish; then the database is checkpointed and closed.
  */
 export async function startServer(ctx: AppContext): Promise<{ url: string; stop: Stop }> {
   ctx.services.lifecycle.startedAt = ctx.clock.now();

@@ -7,9 +7,10 @@ import { libc, cString, errnoError } from "../platform/libc.ts";
 import { openShareFile, registerShareRoot } from "../platform/share-root.ts";
 import { peakRss, readSpecLine } from "../platform/child-io.ts";
 import { detectVolumes } from "../preview/readers/index.ts";
+import { DTYPE_BYTES } from "../preview/readers/reader.types.ts";
 import { openablePath } from "../sync/names.ts";
 import { GzipPool } from "./gzip.pool.ts";
-import { bytesPerVoxel, inFlightBudget, multiscalesAttrs, OmeZarrWriter, planLevels, type ZarrSink } from "./zarr.writer.ts";
+import { inFlightBudget, multiscalesAttrs, OmeZarrWriter, planLevels, type ZarrSink } from "./zarr.writer.ts";
 
 /** The environment marker that makes the `mata` executable (or `bun src/main.ts`) act as an export child. */
 export const EXPORT_CHILD_ENV = "MATA_EXPORT_CHILD";
@@ -152,8 +153,8 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
   for (const s of sources) if (s !== source) await s.close();
   if (!source) throw new Error(`${spec.file}: no volume found in it any more`);
   const derivedFd = openDerived(spec, true);
-  const levels = planLevels(source, source.spacing, bytesPerVoxel(source.dtype), spec.slabBudget);
-  const budget = inFlightBudget(levels[0]!, bytesPerVoxel(source.dtype));
+  const levels = planLevels(source, source.spacing, DTYPE_BYTES[source.dtype], spec.slabBudget);
+  const budget = inFlightBudget(levels[0]!, DTYPE_BYTES[source.dtype]);
   // Every chunk buffer back from compression is kept for the next bands (new ones are made only when none is free,
   // so they never number more than a band and a half per level): fresh memory costs its page faults every time.
   const pool = new GzipPool(undefined, 4 * budget);
@@ -194,7 +195,7 @@ export async function exportVolume(spec: ExportSpec, onProgress: (fraction: numb
       await writer.start();
       // Slices, means and chunks handed to the workers are garbage at once, but the engine collects them lazily (the
       // peak then creeps up with depth, and 64 big slices of garbage double it): a full collection every ~32 MB read.
-      const every = Math.max(1, Math.min(levels[0]!.chunks[0], Math.floor(GC_BYTES / (source.width * source.height * bytesPerVoxel(source.dtype)))));
+      const every = Math.max(1, Math.min(levels[0]!.chunks[0], Math.floor(GC_BYTES / (source.width * source.height * DTYPE_BYTES[source.dtype]))));
       for (let z = 0; z < source.depth; z++) {
         await writer.push(await source.readSlice(z));
         onProgress((z + 1) / source.depth);

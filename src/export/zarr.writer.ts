@@ -1,7 +1,7 @@
 // Writing one volume as OME-Zarr 0.4 (Zarr v2): a multiscale group whose levels are 2x means of the one before,
 // chunks of 64^3 voxels compressed with gzip (napari, Fiji's n5-zarr and Neuroglancer all read it). The volume
 // arrives one z-slice at a time and each level keeps one slab of chunk depth, so memory does not grow with depth.
-import type { DType, SliceData, VolumeSource } from "../preview/readers/reader.types.ts";
+import { DTYPE_BYTES, type DType, type SliceData, type VolumeSource } from "../preview/readers/reader.types.ts";
 
 /** The chunk edge along every axis (the z edge shrinks for slices so large that 64 of them exceed the slab budget). */
 export const CHUNK = 64;
@@ -36,11 +36,6 @@ const CTORS: Record<DType, ArrayCtor> = {
   float32: Float32Array,
   float64: Float64Array,
 };
-
-/** Bytes per voxel of a reader's type. */
-export function bytesPerVoxel(dtype: DType): number {
-  return CTORS[dtype].BYTES_PER_ELEMENT;
-}
 
 /** OME-NGFF's names for the units the readers report; anything else is left out of the axes (it stays unitless). */
 const NGFF_UNITS: Record<string, string> = {
@@ -180,7 +175,7 @@ export class OmeZarrWriter {
     readonly levels: Level[],
     opts: { maxInFlightBytes?: number } = {},
   ) {
-    this.bpv = CTORS[dtype].BYTES_PER_ELEMENT;
+    this.bpv = DTYPE_BYTES[dtype];
     this.states = levels.map((level) => ({ level, band: null, filled: 0, z0: 0, pending: null, means: [], made: 0 }));
     this.maxInFlightBytes = opts.maxInFlightBytes ?? inFlightBudget(levels[0]!, this.bpv);
   }

@@ -3,6 +3,7 @@
 // seconds of a copy settling. It reads 1/2^c of the slices, so it costs a few percent of the full build.
 import type { SliceData, VolumeSource } from "./readers/reader.types.ts";
 import { churned } from "../platform/gc.ts";
+import { READ_COST } from "./pyramid.ts";
 
 /** The voxels of the level the coarse pass builds (about 320^3): big enough to look at, small enough to be quick. */
 export const COARSE_VOXELS = 2 ** 25;
@@ -18,14 +19,14 @@ export function coarseLevel(dims: readonly [number, number, number][], budget = 
 
 /**
  * The coarse pass's share of a build's work, so progress follows the work: each pass costs the voxels it encodes
- * (every level, three orientations) and, about 16 times cheaper each, the voxels it reads.
+ * (every level, three orientations) and, at READ_COST each, the voxels it reads.
  */
 export function coarseShare(dims: readonly [number, number, number][], c: number): number {
   if (c === 0) return 0;
   const voxels = ([w, h, d]: readonly [number, number, number]) => w * h * d;
   const encoded = (from: number) => dims.slice(from).reduce((n, l) => n + 3 * voxels(l), 0);
-  const coarse = voxels(dims[0]!) / 2 ** c / 16 + encoded(c);
-  const full = voxels(dims[0]!) / 16 + encoded(0);
+  const coarse = (voxels(dims[0]!) / 2 ** c) * READ_COST + encoded(c);
+  const full = voxels(dims[0]!) * READ_COST + encoded(0);
   return coarse / (coarse + full);
 }
 

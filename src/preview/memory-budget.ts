@@ -4,14 +4,13 @@ import { availableParallelism } from "node:os";
 import { TILE } from "./layout.ts";
 import { brickCount } from "./bricks.ts";
 import { planLevels } from "./pyramid.ts";
+import { DTYPE_BYTES, type DType } from "./readers/reader.types.ts";
 
 /** The runtime, libvips and the encodes in flight, whatever the volume. */
 const BASE = 160 * 2 ** 20;
 
 /** A brick thread's own runtime heap and its encodes in flight, besides its brick. */
 const THREAD = 32 * 2 ** 20;
-
-const BYTES: Record<string, number> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
 
 /**
  * A build's peak memory, from its geometry as pyramid.ts spends it: one source slice and its windowed copy (twice, as
@@ -22,7 +21,7 @@ export function estimateBuildMemory(v: { width: number; height: number; depth: n
   const plane = v.width * v.height;
   const bricks = brickCount(planLevels(v.width, v.height, v.depth, v.depth > 1));
   const brick = Math.min(TILE, v.width) * Math.min(TILE, v.height) * Math.min(TILE, v.depth);
-  return BASE + 2 * plane * ((BYTES[v.dtype] ?? 8) + 1) + Math.min(Math.max(1, threads), bricks) * (THREAD + brick);
+  return BASE + 2 * plane * ((DTYPE_BYTES[v.dtype as DType] ?? 8) + 1) + Math.min(Math.max(1, threads), bricks) * (THREAD + brick);
 }
 
 /**

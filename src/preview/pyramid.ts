@@ -32,6 +32,9 @@ export interface PyramidOptions {
  */
 const STAGED_AHEAD = 2;
 
+/** What reading (and windowing) a source voxel costs, as a share of encoding one pixel of a tile. */
+export const READ_COST = 1 / 16;
+
 /** The scratch folder of a build into `outDir`: beside it, never inside what is published. */
 export function scratchDirOf(outDir: string): string {
   return `${outDir}.bricks`;
@@ -107,13 +110,18 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
     encoding: opts.encoding,
     quality: opts.quality,
   });
-  const toEncode = dims.reduce((n, [w, h, d]) => n + w * h * d, 0) * orientations.length;
-  let encoded = 0;
+  // Progress follows the work: every pixel encoded, and every voxel read at READ_COST of one encoded.
+  const slicePixels = source.width * source.height;
+  const work = dims.reduce((n, [w, h, d]) => n + w * h * d, 0) * orientations.length + slicePixels * source.depth * READ_COST;
+  let done = 0;
+  const advance = (units: number) => {
+    done += units;
+    opts.onProgress?.(Math.min(0.99, done / work));
+  };
   const deliver: Deliver = (o, level, origin, bytes, pixels) => {
     out.add(o, level, origin, bytes);
     churned(bytes.byteLength);
-    encoded += pixels;
-    opts.onProgress?.(Math.min(0.99, encoded / toEncode));
+    advance(pixels);
   };
 
   const building = new Set<Promise<void>>();
@@ -200,6 +208,7 @@ export async function buildPyramid(source: VolumeSource, outDir: string, opts: P
           churned(data.byteLength);
           if (z === thumbZ) await writeThumbnail(px, source.width, source.height, path.join(outDir, "thumb.jpg"));
           writeSliceToSlab(fd, g, z, px, plane);
+          advance(slicePixels * READ_COST);
         }
         closeSync(fd);
         fd = -1;

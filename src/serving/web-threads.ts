@@ -1,5 +1,5 @@
-// Serving on more than one core. One JavaScript thread answers about 85,000 tiles a second (bench/tiles-serve.ts), a
-// fraction of what nginx serves from the same machine, so `mata serve` opens `web_threads - 1` web threads beside the
+// Serving on more than one core. One JavaScript thread answers about 85,000 tiles a second (bench/tiles-serve.ts), about
+// half what nginx serves from the same 2 cores, so `mata serve` opens `web_threads - 1` web threads beside the
 // main one, all listening on the same port (SO_REUSEPORT): each answers tiles itself, and hands anything else to the main
 // thread, which alone runs the app's writes, hooks and jobs (src/serving/web.worker.ts, src/serving/forward.ts).
 import { Worker } from "node:worker_threads";
@@ -54,8 +54,8 @@ export function refuseTakenPort(hostname: string, port: number): void {
  * left out. `fetch` is the main listener's handler, which also answers what the threads hand over.
  */
 export async function startWebThreads(ctx: AppContext, fetch: Fetch, port: number, count: number): Promise<WebThreads> {
-  const socket = forwardSocket(ctx.config.state);
   if (count < 1) return { count: 0, stop: async () => {} };
+  const socket = forwardSocket(ctx.config.state);
   if (socket.length > MAX_SOCKET_PATH) {
     log.warn("no web threads: the state dir's path is too long for their hand-over socket", { socket });
     return { count: 0, stop: async () => {} };

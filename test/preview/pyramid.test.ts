@@ -64,11 +64,22 @@ describe("pyramid", () => {
       try {
         const value = encoding === "raw" ? hashy : blocky;
         const src = phantomSource(...DIMS, value);
-        const progress: number[] = [];
-        const result = await buildPyramid(src, t.dir, { window: [0, 255], orientations: "xyz", encoding, quality: 90, onProgress: (f) => progress.push(f) });
+        // Each report with the number of slices read by then.
+        const progress: [number, number][] = [];
+        const result = await buildPyramid(src, t.dir, {
+          window: [0, 255],
+          orientations: "xyz",
+          encoding,
+          quality: 90,
+          onProgress: (f) => progress.push([f, src.reads.length]),
+        });
         // One pass over z: every slice read exactly once, in order.
         expect(src.reads).toEqual([...Array(DIMS[2]).keys()]);
-        expect(progress.at(-1)).toBe(1);
+        // Progress moves from the first slice read (no tile is encoded before a whole slab is), never back, and ends at 1.
+        expect(progress[0]![1]).toBe(1);
+        expect(progress[0]![0]).toBeGreaterThan(0);
+        expect(progress.every(([f], i) => i === 0 || f >= progress[i - 1]![0])).toBe(true);
+        expect(progress.at(-1)![0]).toBe(1);
         expect(result.scales.map((s) => s.size)).toEqual([
           [300, 280, 270],
           [150, 140, 135],

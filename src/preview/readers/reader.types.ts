@@ -2,6 +2,9 @@
 export type DType = "uint8" | "int8" | "uint16" | "int16" | "uint32" | "int32" | "float32" | "float64";
 
 /** One slice of a volume, row-major, width*height samples (single channel). */
+/** Bytes per voxel of each type. */
+export const DTYPE_BYTES: Readonly<Record<DType, number>> = { uint8: 1, int8: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, float64: 8 };
+
 export type SliceData = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /** A volume or 2D image found in a dataset, readable one z-slice at a time (never whole in memory). */
