@@ -27,6 +27,9 @@ export interface BrickUnit {
 /** One encoded tile: its orientation, level, first voxel and bytes, and how many pixels it holds (for progress). */
 export type Deliver = (o: Orientation, level: number, origin: [number, number, number], bytes: Uint8Array, pixels: number) => void;
 
+/** YZ tiles gathered at once (a 256^3 brick's 64 columns are 4 MiB). */
+const YZ_BLOCK = 64;
+
 /** Encodes in flight at once per unit: libvips encodes on its own threads while the next tiles are cut. */
 const IN_FLIGHT = 3;
 
@@ -88,14 +91,12 @@ export async function buildBrick(unit: BrickUnit, enc: EncodeOptions, deliver: D
         for (let r = 0; r < n; r++) buf.set(brick.subarray(r * plane + y * b.bw, r * plane + (y + 1) * b.bw), r * b.bw);
         await emit("xz", [b.x0, b.y0 + y, slab.z0], buf, b.bw, n);
       }
-      // YZ tiles: one per column, y across and z going down.
-      for (let x = 0; x < b.bw; x++) {
-        const buf = Buffer.allocUnsafe(b.bh * n);
-        for (let r = 0; r < n; r++) {
-          const row = r * b.bh;
-          for (let y = 0, src = r * plane + x; y < b.bh; y++, src += b.bw) buf[row + y] = brick[src]!;
-        }
-        await emit("yz", [b.x0 + x, b.y0, slab.z0], buf, b.bh, n);
+      // YZ tiles: one per column, y across and z going down, gathered YZ_BLOCK columns at a time.
+      const tile = b.bh * n;
+      for (let x = 0; x < b.bw; x += YZ_BLOCK) {
+        const m = Math.min(YZ_BLOCK, b.bw - x);
+        const block = gatherYZ(brick, b.bw, b.bh, n, x, m);
+        for (let i = 0; i < m; i++) await emit("yz", [b.x0 + x + i, b.y0, slab.z0], block.subarray(i * tile, (i + 1) * tile), b.bh, n);
       }
     }
     if (unit.next) halve(brick, b.bw, b.bh, n, unit, b.x0, b.y0);
@@ -105,6 +106,47 @@ export async function buildBrick(unit: BrickUnit, enc: EncodeOptions, deliver: D
     await pool.drain().catch(() => {});
     throw e;
   }
+}
+
+/**
+ * Columns `x0` to `x0 + m - 1` of a brick as YZ tiles (y across, z going down), one after another in one buffer. Read
+ * byte by byte down each column this was the build's costliest JavaScript (every byte from another cache line); where
+ * the sides allow it, four rows and four columns go at once as 32-bit words, a 4 x 4 byte transpose in registers
+ * (little-endian, as on every platform Bun runs on), about six times faster.
+ */
+export function gatherYZ(brick: Uint8Array, bw: number, bh: number, n: number, x0: number, m: number): Buffer {
+  const tile = bh * n;
+  const out = Buffer.from(new ArrayBuffer(m * tile));
+  const plane = bw * bh;
+  if (bw % 4 !== 0 || bh % 4 !== 0 || x0 % 4 !== 0 || m % 4 !== 0 || brick.byteOffset % 4 !== 0) {
+    for (let i = 0; i < m; i++)
+      for (let r = 0; r < n; r++) {
+        const row = i * tile + r * bh;
+        for (let y = 0, src = r * plane + x0 + i; y < bh; y++, src += bw) out[row + y] = brick[src]!;
+      }
+    return out;
+  }
+  const src = new Uint32Array(brick.buffer, brick.byteOffset, (plane * n) >> 2);
+  const dst = new Uint32Array(out.buffer, out.byteOffset, out.byteLength >> 2);
+  const rowWords = bw >> 2;
+  const tileWords = tile >> 2;
+  for (let r = 0; r < n; r++)
+    for (let y = 0; y < bh; y += 4) {
+      let s0 = (r * plane + y * bw + x0) >> 2;
+      let d0 = (r * bh + y) >> 2;
+      for (let i = 0; i < m; i += 4, s0++, d0 += 4 * tileWords) {
+        // Rows y..y+3 of columns x..x+3, each word one row; each word written is one column's four rows.
+        const a = src[s0]!;
+        const b = src[s0 + rowWords]!;
+        const c = src[s0 + 2 * rowWords]!;
+        const d = src[s0 + 3 * rowWords]!;
+        dst[d0] = (a & 0xff) | ((b & 0xff) << 8) | ((c & 0xff) << 16) | ((d & 0xff) << 24);
+        dst[d0 + tileWords] = ((a >>> 8) & 0xff) | (b & 0xff00) | ((c & 0xff00) << 8) | ((d & 0xff00) << 16);
+        dst[d0 + 2 * tileWords] = ((a >>> 16) & 0xff) | ((b >>> 8) & 0xff00) | (c & 0xff0000) | ((d & 0xff0000) << 8);
+        dst[d0 + 3 * tileWords] = (a >>> 24) | ((b >>> 16) & 0xff00) | ((c >>> 8) & 0xff0000) | (d & 0xff000000);
+      }
+    }
+  return out;
 }
 
 /** Writes the brick's 2x2(x2) means, rounded to nearest, into the next level's slab. */
