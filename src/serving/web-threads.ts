@@ -79,16 +79,18 @@ export async function startWebThreads(ctx: AppContext, fetch: Fetch, port: numbe
 
 interface Thread {
   worker: Worker;
-  stopping: boolean;
+  /** Stopped, failed or given up on: its exit says nothing more. */
+  ended: boolean;
 }
 
 function startThread(ctx: AppContext, data: WebThreadData): Promise<Thread | null> {
-  const thread: Thread = { worker: new Worker(new URL("./web.worker.ts", import.meta.url), { workerData: data }), stopping: false };
+  const thread: Thread = { worker: new Worker(new URL("./web.worker.ts", import.meta.url), { workerData: data }), ended: false };
   const w = thread.worker;
   return new Promise((resolve) => {
     let ready = false;
     const fail = (why: string) => {
-      if (thread.stopping) return;
+      if (thread.ended) return;
+      thread.ended = true;
       if (ready) log.warn("a web thread ended; the other threads serve on", { why });
       else {
         log.warn("a web thread did not start; serving without it", { why });
@@ -114,7 +116,7 @@ function startThread(ctx: AppContext, data: WebThreadData): Promise<Thread | nul
 }
 
 async function stopThread(thread: Thread, ms: number): Promise<void> {
-  thread.stopping = true;
+  thread.ended = true;
   const stopped = new Promise<void>((resolve) => {
     thread.worker.on("message", (m: ThreadMessage) => m.type === "stopped" && resolve());
     thread.worker.on("exit", () => resolve());

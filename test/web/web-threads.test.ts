@@ -4,7 +4,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { mkdirSync } from "node:fs";
 import { runMata, startLiveServer, type LiveServer } from "../support/live-server.ts";
+import { testContext } from "../support/env.ts";
+import { createFetch } from "../../src/app.ts";
+import { startWebThreads } from "../../src/serving/web-threads.ts";
 import { volumeBytes } from "../readers/fixtures.ts";
 
 let live: LiveServer;
@@ -142,4 +146,20 @@ describe("web threads", () => {
     expect(await live.exited).toBe(0);
     expect(existsSync(path.join(live.state, "web.sock"))).toBe(false);
   });
+});
+
+test("a state dir too deep for the hand-over socket serves from the main thread alone", async () => {
+  const probe = testContext();
+  const state = path.join(probe.dir, "a-state-dir-whose-path-is-longer-than-a-unix-socket-may-name".repeat(2));
+  mkdirSync(state, { recursive: true });
+  const ctx = testContext({ state });
+  try {
+    const threads = await startWebThreads(ctx, createFetch(ctx), 0, 2);
+    expect(threads.count).toBe(0);
+    expect(existsSync(path.join(state, "web.sock"))).toBe(false);
+    await threads.stop(100);
+  } finally {
+    ctx.cleanup();
+    probe.cleanup();
+  }
 });
