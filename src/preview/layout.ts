@@ -5,6 +5,7 @@
 // to its orientation, grid cell, Morton code and byte range.
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { WeightedLru } from "./lru.ts";
 import { compressedMortonCode, ShardWriter, shardingFor, shardName, shardOf, type ShardingSpec } from "./sharded.ts";
 
 /** Tile edge in pixels; the chunk shapes of every scale are [T,T,1], [T,1,T] and [1,T,T]. */
@@ -244,19 +245,17 @@ export function rangeIn(index: ShardIndex, id: bigint): [number, number] | null 
  * changed volume gets a new content key), so an entry is never stale.
  */
 export class ShardIndexCache {
-  private readonly entries = new Map<string, ShardIndex>();
-  private chunks = 0;
+  private readonly entries: WeightedLru<ShardIndex>;
 
-  constructor(private readonly maxChunks = 2_000_000) {}
+  constructor(maxChunks = 2_000_000) {
+    this.entries = new WeightedLru<ShardIndex>(maxChunks, (index) => index.ids.length);
+  }
 
   /** The byte range of a chunk in `dir`'s layout, or null when it was never written (ENOENT: no shard). */
   range(dir: string, where: { shard: string; id: bigint; spec: ShardingSpec }): { file: string; start: number; end: number } | null {
     const file = path.join(dir, where.shard);
     let index = this.entries.get(file);
-    if (index) {
-      this.entries.delete(file);
-      this.entries.set(file, index);
-    } else {
+    if (!index) {
       try {
         index = readShardIndex(file, where.spec);
       } catch (e) {
@@ -264,12 +263,6 @@ export class ShardIndexCache {
         throw e;
       }
       this.entries.set(file, index);
-      this.chunks += index.ids.length;
-      for (const [k, v] of this.entries) {
-        if (this.chunks <= this.maxChunks || k === file) break;
-        this.entries.delete(k);
-        this.chunks -= v.ids.length;
-      }
     }
     const r = rangeIn(index, where.id);
     return r ? { file, start: r[0], end: r[1] } : null;

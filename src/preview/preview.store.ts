@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import { previewRepo, type PreviewRepo, type PreviewRow } from "./preview.repo.ts";
 import { ShardIndexCache, type ScaleInfo } from "./layout.ts";
 import { MemoryBudget } from "./memory-budget.ts";
-import { TileCache } from "./tile.cache.ts";
+import { newTileCache } from "./tile.cache.ts";
 
 /** The preview statements of a context and the tile route's read caches, so two instances in a process never serve each other's rows. */
 export class PreviewStore {
@@ -19,7 +19,7 @@ export class PreviewStore {
   /** The decoded shard indices of served previews. */
   readonly shards = new ShardIndexCache();
   /** The bytes of recently served tiles. */
-  readonly tiles = new TileCache();
+  readonly tiles = newTileCache();
   /** The memory the builds running at once may take together (config `preview_memory_mb`). */
   readonly memory: MemoryBudget;
 
